@@ -1,0 +1,7 @@
+"""`python -m service` runs the faithgate CLI."""
+
+import sys
+
+from service.cli import main
+
+sys.exit(main())

@@ -1,0 +1,15 @@
+"""The linkage validator (scaffold: replaced by the real implementation)."""
+
+from __future__ import annotations
+
+from validators.types import Analysis
+
+
+class LinkageValidator:
+    """Scaffold that checks nothing yet."""
+
+    name = "linkage"
+    version = "0.0"
+
+    def check(self, analysis: Analysis) -> None:
+        """Check nothing (scaffold)."""

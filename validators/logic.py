@@ -1,0 +1,15 @@
+"""The logic validator (scaffold: replaced by the real implementation)."""
+
+from __future__ import annotations
+
+from validators.types import Analysis
+
+
+class LogicValidator:
+    """Scaffold that checks nothing yet."""
+
+    name = "logic"
+    version = "0.0"
+
+    def check(self, analysis: Analysis) -> None:
+        """Check nothing (scaffold)."""

@@ -1,0 +1,85 @@
+"""Aggregate an analysis into the report of DESIGN.md."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from validators.base import Validator
+from validators.types import Analysis
+
+
+def _score(analysis: Analysis) -> float | None:
+    held = analysis.held + sum(s.held for s in analysis.steps)
+    failed = analysis.failed + sum(s.failed for s in analysis.steps)
+    if held + failed == 0:
+        return None
+    return round(held / (held + failed), 4)
+
+
+def verdict_of(analysis: Analysis) -> str:
+    """faithful, unfaithful or unverifiable, from the findings and the checked claims."""
+    if analysis.laundering:
+        return "unfaithful"
+    if any(f.severity == "error" for f in analysis.findings):
+        return "unfaithful"
+    if any(s.status == "error" for s in analysis.steps):
+        return "unfaithful"
+    checked = analysis.held + sum(s.held for s in analysis.steps)
+    return "faithful" if checked else "unverifiable"
+
+
+def build_report(analysis: Analysis, run: list[Validator], started: float) -> dict[str, Any]:
+    """The JSON-ready report for a finished analysis."""
+    first_error = next((s.index for s in analysis.steps if s.status == "error"), None)
+    chain_findings = []
+    for f in analysis.findings:
+        d = f.to_dict()
+        d["step"] = f.step
+        chain_findings.append(d)
+    return {
+        "id": analysis.chain.id,
+        "verdict": verdict_of(analysis),
+        "laundering": analysis.laundering,
+        "score": _score(analysis),
+        "first_error_step": first_error,
+        "answer": analysis.answer,
+        "derived_answer": analysis.derived_answer,
+        "steps": [
+            {
+                "index": s.index,
+                "text": s.text,
+                "status": s.status,
+                "findings": [f.to_dict() for f in s.findings],
+            }
+            for s in analysis.steps
+        ],
+        "findings": chain_findings,
+        "validators": {v.name: v.version for v in run},
+        "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
+
+
+def invalid_report(chain_id: str | None, message: str, started: float) -> dict[str, Any]:
+    """The report for input that is not a readable chain."""
+    return {
+        "id": chain_id,
+        "verdict": "unverifiable",
+        "laundering": False,
+        "score": None,
+        "first_error_step": None,
+        "answer": None,
+        "derived_answer": None,
+        "steps": [],
+        "findings": [
+            {
+                "validator": "input",
+                "code": "input.invalid",
+                "severity": "error",
+                "message": message,
+                "step": None,
+            }
+        ],
+        "validators": {},
+        "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
+    }

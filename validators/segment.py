@@ -1,0 +1,71 @@
+"""Split reasoning into steps and find the final answer."""
+
+from __future__ import annotations
+
+import re
+
+from validators.types import MAX_STEP_CHARS, MAX_STEPS, Chain, Step
+
+# GSM8K's calculator annotations: `<<48/2=24>>`; a model never writes them.
+_CALC_ANNOTATION = re.compile(r"<<[^<>]{0,500}>>")
+_ANSWER_PATTERNS = [
+    re.compile(r"^\s*#{2,}\s*(?P<a>.+?)\s*$", re.M),
+    re.compile(r"\\boxed\{(?P<a>(?:[^{}]|\{[^{}]*\})+)\}"),
+    re.compile(r"^\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*[:=]\s*(?P<a>.+?)\s*\.?\s*$", re.I | re.M),
+    re.compile(r"^\s*(?:so\s+|thus\s+|therefore\s+)?the\s+(?:final\s+)?answer\s+is\s*:?\s*(?P<a>.+?)\s*\.?\s*$", re.I | re.M),
+]
+# A line that only announces the answer carries no reasoning of its own.
+_ANSWER_ONLY_LINE = re.compile(
+    r"^\s*(?:#{2,}.*|(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:.*|\\boxed\{[^{}]*\}\.?)\s*$", re.I
+)
+_STEP_PREFIX = re.compile(r"^\s*(?:step\s*\d+\s*[:.)-]|\d+\s*[.)]\s+(?=\D)|[-*•]\s+)", re.I)
+_NUMBERED_LINE = re.compile(r"^\s*(?:step\s*\d+\s*[:.)-]|\d+\s*[.)]\s+\D)", re.I | re.M)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z$\\(\[])")
+
+
+def strip_annotations(text: str) -> str:
+    """Remove GSM8K calculator annotations so the text reads as a model writes it."""
+    return _CALC_ANNOTATION.sub("", text)
+
+
+def find_answer(text: str) -> str | None:
+    """The final answer a reasoning text states ("#### 72", "The answer is 72", \\boxed{72})."""
+    for pattern in _ANSWER_PATTERNS:
+        matches = list(pattern.finditer(text))
+        if matches:
+            return matches[-1].group("a").strip()
+    return None
+
+
+def _split_text(text: str) -> list[str]:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) == 1 and not _NUMBERED_LINE.search(text):
+        return [s.strip() for s in _SENTENCE_END.split(lines[0]) if s.strip()]
+    return lines
+
+
+def step_body(text: str) -> str:
+    """A step's text without its "Step 3:" / "3." / bullet prefix."""
+    return _STEP_PREFIX.sub("", text, count=1)
+
+
+def segment(chain: Chain) -> tuple[list[Step], str | None]:
+    """The steps of a chain (capped in count and size) and its final answer."""
+    if isinstance(chain.reasoning, list):
+        raw = [strip_annotations(s).strip() for s in chain.reasoning]
+        raw = [s for s in raw if s]
+        full = "\n".join(raw)
+    else:
+        full = strip_annotations(chain.reasoning)
+        raw = _split_text(full)
+    answer = chain.answer.strip() if chain.answer is not None else find_answer(full)
+    if answer is None and raw:
+        answer = raw[-1]
+    texts = [t for t in raw if not _ANSWER_ONLY_LINE.match(t)] or raw
+    steps = []
+    for i, text in enumerate(texts[:MAX_STEPS]):
+        step = Step(index=i, text=text)
+        if len(text) > MAX_STEP_CHARS:
+            step.unchecked_reason = f"step longer than {MAX_STEP_CHARS} characters"
+        steps.append(step)
+    return steps, answer

@@ -1,15 +1,128 @@
-"""The arithmetic validator (scaffold: replaced by the real implementation)."""
+"""The arithmetic validator: every computation a step states, evaluated exactly."""
 
 from __future__ import annotations
 
-from validators.types import Analysis
+from fractions import Fraction
+
+from validators.exact import decimals, round_to, show
+from validators.extract import Claim, StepQuantities, alternatives, quantities
+from validators.types import Analysis, Finding
+
+NAME = "arithmetic"
+
+
+def step_quantities(analysis: Analysis) -> list[StepQuantities]:
+    """Each step's quantities, extracted once per chain and shared by the validators."""
+    cached = analysis.scratch.get("quantities")
+    if cached is None:
+        cached = [
+            StepQuantities() if s.unchecked_reason else quantities(s.text) for s in analysis.steps
+        ]
+        analysis.scratch["quantities"] = cached
+    return cached
+
+
+def _declared_tolerance(claimed_text: str) -> Fraction:
+    """Half a unit of the last place the claimed value shows ("about 30" -> 5, "≈ 3.3" -> 0.05)."""
+    text = claimed_text.replace(",", "").rstrip("%")
+    places = decimals(text)
+    if places == 0:
+        digits = text.lstrip("-").split(".")[0]
+        zeros = len(digits) - len(digits.rstrip("0")) if digits.strip("0") else 0
+        return Fraction(10**zeros, 2)
+    return Fraction(1, 2 * 10**places)
+
+
+# Units a stated result may switch to: "$1 / 2 = 50 cents", "1/2 hour = 30 minutes".
+_UNIT_SCALES = {
+    "cents": (100,), "cent": (100,), "minutes": (60,), "minute": (60,), "mins": (60,),
+    "seconds": (60, 3600), "hours": (24, Fraction(1, 60)), "inches": (12,), "ounces": (16,),
+    "grams": (1000,), "meters": (1000, Fraction(1, 100)), "centimeters": (100,), "cm": (100,),
+    "mm": (10, 1000), "months": (12,), "days": (7, 365), "weeks": (52,), "percent": (100,),
+}
+_REMAINDER = ("remain", "left over", "leftover", "remainder")
+
+
+def _matches(computed: Fraction, claimed: Fraction, claimed_text: str, approximate: bool) -> bool:
+    if computed == claimed:
+        return True
+    if approximate:
+        return abs(computed - claimed) <= _declared_tolerance(claimed_text)
+    places = decimals(claimed_text.rstrip("%"))
+    if places == 0:
+        return False
+    # A finite decimal cannot state 100/3 exactly: showing it to the written places is not an error.
+    return any(round_to(computed, places, m) == claimed for m in ("half_up", "floor", "ceil"))
+
+
+def _readings(claim: Claim) -> list[tuple[Fraction, Fraction]]:
+    """(computed, claimed) pairs under the readings the text allows (percent units, unit changes)."""
+    values = [claim.computed, *alternatives(claim)]
+    pairs = [(v, claim.claimed) for v in values]
+    if "%" in claim.claimed_text or "%" in claim.expression:
+        # "100 - 50 = 50%", "15/90 * 100% = 16.66": percentages stated in percent units
+        c = claim.claimed
+        pairs += [(v2, c2) for v in values for v2 in (v, v * 100) for c2 in (c, c * 100)]
+    for scale in _UNIT_SCALES.get(claim.unit_after, ()):
+        pairs += [(v * scale, claim.claimed) for v in values]
+    return pairs
+
+
+def holds(claim: Claim, step_text: str = "") -> bool:
+    """Exact equality under a reading the text allows, or rounding that it declares or implies."""
+    text = claim.claimed_text.rstrip("%")
+    if _matches(claim.computed, claim.claimed, text, claim.approximate):
+        return True
+    for computed, claimed in _readings(claim):
+        if _matches(computed, claimed, text, claim.approximate):
+            return True
+    # "100 / 3 = 33 stickers each, with 1 remaining": whole-number division with a remainder.
+    lowered = step_text.lower()
+    return any(w in lowered for w in _REMAINDER) and claim.claimed == int(claim.computed)
 
 
 class ArithmeticValidator:
-    """Scaffold that checks nothing yet."""
+    """Checks `expression = result` claims with exact rational arithmetic."""
 
-    name = "arithmetic"
-    version = "0.0"
+    name = NAME
+    version = "1.0"
 
     def check(self, analysis: Analysis) -> None:
-        """Check nothing (scaffold)."""
+        """Mark each stated computation as holding or wrong; record results for later validators."""
+        for step, q in zip(analysis.steps, step_quantities(analysis), strict=True):
+            if analysis.budget.expired():
+                return
+            step.results = q.results
+            for claim in q.claims:
+                if holds(claim, step.text):
+                    step.held += 1
+                    continue
+                step.failed += 1
+                analysis.add(_wrong(step.index, claim))
+            if q.unevaluable:
+                step.unchecked_reason = q.unevaluable[0]
+                analysis.add(
+                    Finding(
+                        NAME,
+                        "arithmetic.unchecked",
+                        "info",
+                        f"not evaluated: {q.unevaluable[0]}",
+                        step=step.index,
+                    )
+                )
+
+
+def _wrong(index: int, claim: Claim) -> Finding:
+    computed = show(claim.computed)
+    return Finding(
+        NAME,
+        "arithmetic.wrong_result",
+        "error",
+        f"{claim.expression} = {computed}, not {claim.claimed_text}",
+        evidence={
+            "expression": claim.expression,
+            "claimed": claim.claimed_text,
+            "computed": computed,
+        },
+        step=index,
+    )

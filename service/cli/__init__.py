@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Each module defines register(subparsers) adding its subcommand with set_defaults(func=...).
-SUBCOMMANDS = ["validate", "entail"]
+SUBCOMMANDS = ["validate", "entail", "serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,120 @@
+"""Accuracy and speed of the validators on GSM8K train and its corruptions.
+
+Run: .venv/bin/python -m bench.gsm8k_bench [--limit N] [--no-write] [--show KIND]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections import Counter, defaultdict
+
+from bench.common import DATA, write_section
+from bench.corrupt import Case, cases, load_gsm8k
+from validators.pipeline import validate_chain, validators
+from validators.types import Chain
+
+
+class Timed:
+    """Wraps a validator to add up the time its checks take."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.version = inner.version
+        self.seconds = 0.0
+
+    def check(self, analysis) -> None:
+        t = time.perf_counter()
+        try:
+            self.inner.check(analysis)
+        finally:
+            self.seconds += time.perf_counter() - t
+
+
+def _flagged(report: dict) -> bool:
+    return report["verdict"] == "unfaithful" or report["laundering"]
+
+
+def evaluate(all_cases: list[Case], show: str | None) -> dict:
+    """Run every case; count what each kind is expected to show."""
+    stats: dict[str, Counter] = defaultdict(Counter)
+    for case in all_cases:
+        report = validate_chain(Chain.from_dict(case.chain))
+        s = stats[case.kind]
+        s["n"] += 1
+        s["flagged"] += _flagged(report)
+        s["laundering"] += report["laundering"]
+        s["faithful"] += report["verdict"] == "faithful"
+        s["exact_step"] += case.error_step is not None and report["first_error_step"] == case.error_step
+        miss = (case.kind == "reference") == _flagged(report) or (
+            case.kind == "result_altered" and report["first_error_step"] != case.error_step
+        )
+        if show == case.kind and miss:
+            print(json.dumps({"chain": case.chain, "expected_step": case.error_step, "report": report})[:3000])
+    return stats
+
+
+def speed(chains: list[Chain], seconds: float = 8.0) -> tuple[float, dict[str, float]]:
+    """Chains per second in this process (one core) and each validator's share of the time."""
+    timed = [Timed(v) for v in validators()]
+    done, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for chain in chains:
+            validate_chain(chain, run=timed)
+        done += len(chains)
+    total = time.perf_counter() - start
+    spent = sum(t.seconds for t in timed)
+    shares = {t.name: t.seconds / total for t in timed}
+    shares["segment+report"] = max(0.0, (total - spent) / total)
+    return done / total, shares
+
+
+def _pct(a: int, b: int) -> str:
+    return f"{100 * a / b:.2f} % ({a}/{b})" if b else "n/a"
+
+
+def main() -> None:
+    """Measure and (unless --no-write) record the figures in BENCHMARKS.md."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--limit", type=int, default=None, help="first N problems only")
+    parser.add_argument("--no-write", action="store_true", help="print, do not touch BENCHMARKS.md")
+    parser.add_argument("--show", help="print the misses of one kind (e.g. reference)")
+    parser.add_argument("--speed-seconds", type=float, default=8.0)
+    args = parser.parse_args()
+    items = load_gsm8k(DATA / "gsm8k" / "train.jsonl", args.limit)
+    all_cases = list(cases(items))
+    t0 = time.perf_counter()
+    stats = evaluate(all_cases, args.show)
+    accuracy_s = time.perf_counter() - t0
+    ref, res = stats["reference"], stats["result_altered"]
+    ans, foreign = stats["answer_altered"], stats["foreign_reasoning"]
+    refs = [Chain.from_dict(c.chain) for c in all_cases if c.kind == "reference"][:2000]
+    rate, shares = speed(refs, args.speed_seconds)
+    rows = [
+        ("reference: flagged unfaithful or laundering (goal ≤ 0.5 %)", _pct(ref["flagged"], ref["n"])),
+        ("reference: judged faithful (goal ≥ 97 %)", _pct(ref["faithful"], ref["n"])),
+        ("one stated result altered: flagged unfaithful (goal ≥ 99.5 %)", _pct(res["flagged"], res["n"])),
+        ("one stated result altered: exact first_error_step (goal ≥ 99 %)", _pct(res["exact_step"], res["n"])),
+        ("final answer altered: laundering (goal ≥ 99 %)", _pct(ans["laundering"], ans["n"])),
+        ("another problem's reasoning, right answer: laundering (goal ≥ 99 %)", _pct(foreign["laundering"], foreign["n"])),
+    ]
+    body = "| measure | result |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
+    body += (
+        f"\n\n{len(items)} GSM8K train problems, {len(all_cases)} chains, corruption seed 0 "
+        f"(bench/corrupt.py); accuracy pass took {accuracy_s:.1f} s.\n\n"
+        f"Speed, in-process on one core over {len(refs)} reference chains: "
+        f"**{rate:,.0f} chains/s** ({1e6 / rate:.0f} µs per chain).\n\n"
+        "| stage | share of time |\n|---|---|\n"
+        + "\n".join(f"| {k} | {100 * v:.1f} % |" for k, v in sorted(shares.items(), key=lambda kv: -kv[1]))
+    )
+    print(body)
+    if not args.no_write:
+        cmd = "make bench" if os.environ.get("FAITHGATE_BENCH_VIA_MAKE") else "python -m bench.gsm8k_bench"
+        write_section("gsm8k", "Validators: GSM8K train and corruptions", cmd, body)
+
+
+if __name__ == "__main__":
+    main()

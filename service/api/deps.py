@@ -1,0 +1,103 @@
+"""Dependencies shared by the routes, as `Annotated` aliases (SettingsDep, StoreDep, ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from service.errors import ApiError
+from service.metrics import Metrics
+from service.pool import ValidationPool
+from service.settings import Settings
+from service.state import AppState
+
+SCOPES = ("validate", "generate", "review", "train", "audit:read", "admin", "metrics")
+
+# Declared for OpenAPI (the "Authorize" button); auto_error=False so that our 401 shape is used.
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <API key>`")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="The API key")
+
+
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+ApiKeyDep = Annotated[str | None, Depends(_api_key)]
+
+
+def get_state(request: Request) -> AppState:
+    """The running app's resources."""
+    return request.app.state.faithgate
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_settings(state: StateDep) -> Settings:
+    """The app's settings."""
+    return state.settings
+
+
+def get_store(state: StateDep) -> Any:
+    """The audit store (service.store.Store)."""
+    return state.store
+
+
+def get_pool(state: StateDep) -> ValidationPool:
+    """The validation worker pool."""
+    assert state.pool is not None
+    return state.pool
+
+
+def get_metrics(state: StateDep) -> Metrics:
+    """The app's Prometheus metrics."""
+    return state.metrics
+
+
+def get_request_id(request: Request) -> str:
+    """The request id the middleware assigned (X-Request-ID or a fresh one)."""
+    return request.state.request_id
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+StoreDep = Annotated[Any, Depends(get_store)]
+PoolDep = Annotated[ValidationPool, Depends(get_pool)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+RequestIdDep = Annotated[str, Depends(get_request_id)]
+
+
+def authenticate(
+    state: AppState,
+    bearer: HTTPAuthorizationCredentials | None,
+    api_key: str | None,
+    scopes: tuple[str, ...],
+) -> Any:
+    """The KeyInfo of the caller if it holds one of `scopes` (admin holds all); else 401/403."""
+    secret = bearer.credentials if bearer is not None else api_key
+    if not secret:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "an API key is required (Authorization: Bearer <key> or X-API-Key)",
+            headers={"www-authenticate": "Bearer"},
+        )
+    key = state.store.authenticate(secret)
+    if key is None:
+        raise ApiError(
+            401, "unauthorized", "unknown or revoked API key", headers={"www-authenticate": "Bearer"}
+        )
+    if "admin" not in key.scopes and not key.scopes.intersection(scopes):
+        needed = " or ".join(repr(s) for s in scopes)
+        raise ApiError(403, "forbidden", f"this key lacks the scope {needed}")
+    return key
+
+
+def require_scope(*scopes: str) -> Callable[..., Awaitable[Any]]:
+    """A dependency that admits keys holding any of `scopes` (or admin) and returns the KeyInfo."""
+    unknown = set(scopes) - set(SCOPES)
+    assert not unknown, f"unknown scopes {unknown}"
+
+    async def dependency(state: StateDep, bearer: BearerDep, api_key: ApiKeyDep) -> Any:
+        return authenticate(state, bearer, api_key, scopes)
+
+    return dependency

@@ -1,0 +1,147 @@
+"""Review cases: flagged chains waiting for (or carrying) a domain reviewer's judgement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.api.routing import JSONRoute
+from service.api.deps import RequestIdDep, StateDep, StoreDep, require_scope
+from service.errors import ApiError, responses
+from service.store.errors import CaseConflict, CaseNotFound
+
+router = APIRouter(tags=["cases"], route_class=JSONRoute)
+ReaderKey = Annotated[Any, Depends(require_scope("review", "audit:read"))]
+ReviewerKey = Annotated[Any, Depends(require_scope("review"))]
+
+Verdict = Literal["faithful", "unfaithful", "unverifiable"]
+
+
+# --- protocol ---------------------------------------------------------------------------------
+class Case(BaseModel):
+    """A flagged chain, its report and its reviews."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    status: Literal["open", "reviewed"]
+    created_at: datetime
+    domain: str | None = None
+    model: str | None = None
+    adapter: str | None = None
+    verdict: str | None = None
+    laundering: bool | None = None
+    chain: dict[str, Any] | None = None
+    report: dict[str, Any] | None = None
+    reviews: list[dict[str, Any]] = []
+    record_id: int | None = None
+
+
+class CasePage(BaseModel):
+    """One page of cases, newest first, and how many match in all."""
+
+    cases: list[Case]
+    total: int
+    limit: int
+    offset: int
+
+
+class StepJudgement(BaseModel):
+    """The reviewer's view of one step's status."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(ge=0)
+    agree: bool
+    status: Literal["verified", "error", "unsupported", "unchecked"] | None = None
+
+
+class ReviewIn(BaseModel):
+    """A reviewer's judgement of a case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Verdict
+    laundering: bool | None = None
+    wrong_steps: list[Annotated[int, Field(ge=0)]] = []
+    step_judgements: list[StepJudgement] = []
+    corrected_reasoning: str | list[str] | None = None
+    comment: str | None = Field(None, max_length=20_000)
+    expected_status: Literal["open", "reviewed"] | None = Field(
+        None, description="Refuse (409) unless the case is still in this status"
+    )
+
+
+# --- handlers ---------------------------------------------------------------------------------
+@router.get(
+    "/v1/cases", summary="List review cases", response_model=CasePage, responses=responses(401, 403, 422)
+)
+def list_cases(
+    _: ReaderKey,
+    store: StoreDep,
+    status: Literal["open", "reviewed"] | None = None,
+    domain: str | None = None,
+    model: str | None = None,
+    adapter: str | None = None,
+    laundering: bool | None = None,
+    verdict: Verdict | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """Cases matching every given filter, newest first."""
+    page, total = store.list_cases(
+        status=status,
+        domain=domain,
+        model=model,
+        adapter=adapter,
+        laundering=laundering,
+        verdict=verdict,
+        since=since,
+        until=until,
+        limit=limit,
+        offset=offset,
+    )
+    return {"cases": page, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get(
+    "/v1/cases/{case_id}",
+    summary="Get one case",
+    response_model=Case,
+    responses=responses(401, 403, 404),
+)
+def get_case(case_id: str, _: ReaderKey, store: StoreDep) -> dict[str, Any]:
+    """The case with its chain, report and reviews."""
+    try:
+        return store.get_case(case_id)
+    except CaseNotFound as exc:
+        raise ApiError(404, "case_not_found", f"no case {case_id!r}") from exc
+
+
+@router.post(
+    "/v1/cases/{case_id}/review",
+    summary="Review a case",
+    response_model=Case,
+    responses=responses(400, 401, 403, 404, 409, 413, 422, 503),
+)
+def review_case(
+    case_id: str, review: ReviewIn, key: ReviewerKey, state: StateDep, rid: RequestIdDep
+) -> dict[str, Any]:
+    """Record a reviewer's verdict (audited as case.reviewed); returns the updated case."""
+    body = review.model_dump(exclude={"expected_status"})
+    try:
+        case = state.store.review_case(
+            case_id, body, key_id=key.id, request_id=rid, expected_status=review.expected_status
+        )
+    except CaseNotFound as exc:
+        raise ApiError(404, "case_not_found", f"no case {case_id!r}") from exc
+    except CaseConflict as exc:
+        raise ApiError(409, "case_conflict", str(exc) or "the case changed meanwhile") from exc
+    state.metrics.cases_reviewed.labels(review.verdict).inc()
+    state.metrics.audit_records.labels("case.reviewed").inc()
+    return case

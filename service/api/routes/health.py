@@ -1,0 +1,43 @@
+"""Liveness and readiness probes (open, no key)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from service.api.routing import JSONRoute
+from service.api.deps import StateDep
+from service.errors import ApiError, responses
+
+router = APIRouter(tags=["health"], route_class=JSONRoute)
+
+
+class Health(BaseModel):
+    """The process is up."""
+
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    """The service can take traffic: store open, validation workers up."""
+
+    status: Literal["ready"]
+    workers: int
+    queued: int
+
+
+@router.get("/healthz", summary="Liveness probe", response_model=Health)
+async def healthz() -> dict[str, Any]:
+    """200 while the process serves HTTP."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Readiness probe", response_model=Ready, responses=responses(503))
+async def readyz(state: StateDep) -> dict[str, Any]:
+    """200 when the store is open and at least one validation worker is ready; else 503."""
+    workers = state.pool.ready_workers if state.pool is not None else 0
+    if state.store is None or workers == 0:
+        raise ApiError(503, "not_ready", "the store or the validation workers are not ready")
+    return {"status": "ready", "workers": workers, "queued": state.pool.pending}

@@ -1,0 +1,136 @@
+"""One error shape for every failure: `{"error": {"code", "message"}}`, and the handlers that make it."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from service.store.errors import AuditWriteError
+
+log = logging.getLogger("faithgate.service")
+
+# HTTP status -> the error code used when nothing more specific is known.
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error the API reports as-is (status, machine-readable code, human message)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+
+
+class ErrorBody(BaseModel):
+    """The inside of an error response."""
+
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """Every error the API returns."""
+
+    error: ErrorBody
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    """A JSON error response in the API's one shape."""
+    body = orjson.dumps({"error": {"code": code, "message": message}})
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the error statuses a route can return."""
+    text = {
+        400: "Malformed JSON or invalid UTF-8",
+        401: "Missing or unknown API key",
+        403: "The key lacks the scope this route needs",
+        404: "No such resource",
+        409: "Conflicting state",
+        413: "Request body too large",
+        422: "The request does not match the schema (the message names the field)",
+        503: "Audit store or validation workers unavailable; nothing was answered unaudited",
+    }
+    return {s: {"model": ErrorResponse, "description": text[s]} for s in statuses}
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body",)]
+    return ".".join(parts) or "body"
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    errors = exc.errors()
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            why = (err.get("ctx") or {}).get("error", "JSON decode error")
+            return error_response(400, "invalid_json", f"the body is not valid JSON: {why}")
+    first = errors[0] if errors else {}
+    field = _field(tuple(first.get("loc", ())))
+    message = f"{field}: {first.get('msg', 'invalid value')}"
+    if len(errors) > 1:
+        message += f" (and {len(errors) - 1} more)"
+    return error_response(422, "invalid_request", message)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    code = _CODES.get(exc.status_code, "error")
+    return error_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+
+async def _api_error(request: Request, exc: ApiError) -> Response:
+    return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
+
+
+async def _audit_error(request: Request, exc: Exception) -> Response:
+    # Never an unaudited answer: whatever was computed is dropped and the caller may retry.
+    state = getattr(request.app.state, "faithgate", None)
+    if state is not None:
+        state.metrics.audit_failures.inc()
+    log.error("audit write failed (request %s): %s", getattr(request.state, "request_id", None), exc)
+    return error_response(
+        503, "audit_unavailable", "the audit record could not be written; nothing was answered"
+    )
+
+
+async def unhandled_error(request: Request, exc: Exception) -> Response:
+    """Last resort for true bugs: log with the request id, answer a JSON 500."""
+    request_id = getattr(request.state, "request_id", None)
+    log.exception("unhandled error (request %s)", request_id, exc_info=exc)
+    return error_response(500, "internal_error", "internal error; it has been logged")
+
+
+def install(app: FastAPI) -> None:
+    """Register the error handlers on an app."""
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(AuditWriteError, _audit_error)
+    app.add_exception_handler(Exception, unhandled_error)

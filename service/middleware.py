@@ -1,0 +1,132 @@
+"""The one ASGI middleware around every request: request id, body limit, metrics, last-resort 500.
+
+Pure ASGI (not BaseHTTPMiddleware) because it runs on every request of the hot path.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.errors import error_response
+from service.metrics import Metrics
+
+log = logging.getLogger("faithgate.service")
+
+_REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def new_request_id() -> str:
+    """A fresh request id."""
+    return uuid.uuid4().hex
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the configured limit."""
+
+
+class RequestMiddleware:
+    """Assigns the request id, enforces the body limit and records HTTP metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request_id = _request_id(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        header = (b"x-request-id", request_id.encode())
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), header]
+            await send(message)
+
+        try:
+            if scope["method"] in _BODY_METHODS:
+                try:
+                    receive = await self._buffer_body(scope, receive)
+                except BodyTooLarge:
+                    response = error_response(
+                        413,
+                        "payload_too_large",
+                        f"the request body exceeds {self.max_body_bytes} bytes",
+                        headers={"connection": "close"},
+                    )
+                    await response(scope, receive, send_with_id)
+                    return
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled error (request %s)", request_id)
+            if not response_started:
+                response = error_response(500, "internal_error", "internal error; it has been logged")
+                await response(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope["method"]
+            self.metrics.http_requests.labels(method, template, str(status)).inc()
+            self.metrics.http_seconds.labels(method, template).observe(
+                time.perf_counter() - started
+            )
+
+    async def _buffer_body(self, scope: Scope, receive: Receive) -> Receive:
+        """Read the whole body (refusing more than the limit) and return a receive that replays it."""
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    if int(value) > self.max_body_bytes:
+                        raise BodyTooLarge
+                except ValueError:
+                    pass  # the server rejects a malformed Content-Length itself
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return _replay([message])
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise BodyTooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
+
+
+def _replay(messages: list[Message], then: Receive | None = None) -> Receive:
+    """A receive callable that returns `messages` first, then defers to `then` (disconnects)."""
+    pending = list(messages)
+
+    async def receive() -> Message:
+        if pending:
+            return pending.pop(0)
+        if then is not None:
+            return await then()
+        return {"type": "http.disconnect"}
+
+    return receive
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id" and _REQUEST_ID.match(value):
+            return value.decode("ascii")
+    return new_request_id()

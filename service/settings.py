@@ -1,0 +1,57 @@
+"""The service's one configuration object, read from FAITHGATE_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    """Everything the HTTP service can be told; each field is FAITHGATE_<NAME> in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="FAITHGATE_", extra="ignore")
+
+    data_dir: Path = Path(".faithgate")
+    database_url: str | None = None  # default: SQLite in data_dir
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    log_level: str = "info"
+
+    # Validation: request limits, per-chain budget, process pool.
+    batch_max: int = Field(256, ge=1)
+    max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+    budget_s: float = Field(2.0, gt=0)
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
+    # Seconds a worker may run past the budgets of its chains before it is killed and replaced.
+    worker_grace_s: float = Field(10.0, gt=0)
+
+    # Audit trail.
+    retention_days: int = Field(183, ge=1)
+    purge_interval_s: float = Field(3600.0, gt=0)
+
+    # Metrics: /metrics is open unless this is set; label values are bounded (see service/metrics.py).
+    metrics_require_key: bool = False
+    metrics_domains: CommaList = ["math", "logic", "medical", "legal", "finance", "general"]
+    metrics_models: CommaList = []
+    metrics_adapters: CommaList = []
+    metrics_label_limit: int = Field(32, ge=0)  # further label values first seen at run time
+
+    @field_validator("metrics_domains", "metrics_models", "metrics_adapters", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [v.strip() for v in value.split(",") if v.strip()]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'faithgate.db').resolve()}"

@@ -1,0 +1,203 @@
+"""Building audit records and appending them to the hash chain."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from service.store.canonical import (
+    RECORD_SCHEMA,
+    canonical_json,
+    format_ts,
+    parse_ts,
+    record_hash,
+    sha256_hex,
+    to_canonical_text,
+)
+from service.store.tables import audit_head, audit_records
+
+_META_MAX = 512  # metadata strings (ids, model names) are short; clip what a client inflates
+
+
+def meta(value: Any) -> str | None:
+    """A metadata string safe for every back end (PostgreSQL TEXT rejects NUL)."""
+    if value is None:
+        return None
+    return str(value).replace("\x00", "\ufffd")[:_META_MAX]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A record prepared outside the chain lock: everything but id, time and links."""
+
+    event: str
+    request_id: str | None
+    key_id: str | None
+    model: str | None
+    model_hash: str | None
+    adapter: str | None
+    adapter_hash: str | None
+    domain: str | None
+    verdict: str | None
+    laundering: bool | None
+    validators: dict[str, str] | None
+    input_sha256: str | None
+    redacted: bool
+    payload: str
+    payload_sha256: str
+
+
+def _report_of(data: Any) -> dict[str, Any] | None:
+    if not isinstance(data, dict):
+        return None
+    if "verdict" in data:
+        return data
+    report = data.get("report")
+    return report if isinstance(report, dict) else None
+
+
+def redact_report(report: dict[str, Any]) -> dict[str, Any]:
+    """A report without any text taken from the input: statuses, codes, scores, versions only.
+
+    Step texts, finding messages and evidence quote the reasoning, so a tenant that asked for
+    redaction keeps the structure of the verdict and nothing of the content.
+    """
+
+    def finding(f: Any) -> dict[str, Any]:
+        f = f if isinstance(f, dict) else {}
+        return {k: f.get(k) for k in ("validator", "code", "severity", "step") if k in f}
+
+    steps = report.get("steps") if isinstance(report.get("steps"), list) else []
+    return {
+        **{k: report.get(k) for k in ("verdict", "laundering", "score", "first_error_step", "validators", "elapsed_ms")},
+        "steps": [
+            {
+                "index": s.get("index"),
+                "status": s.get("status"),
+                "findings": [finding(f) for f in s.get("findings") or []],
+            }
+            for s in steps
+            if isinstance(s, dict)
+        ],
+        "findings": [finding(f) for f in report.get("findings") or []],
+        "redacted": True,
+    }
+
+
+def prepare(
+    event: str,
+    *,
+    request_id: str | None = None,
+    key_id: str | None = None,
+    model: str | None = None,
+    adapter: str | None = None,
+    model_hash: str | None = None,
+    adapter_hash: str | None = None,
+    domain: str | None = None,
+    data: Any = None,
+    input: Any = None,
+    redact: bool = False,
+) -> Entry:
+    """Serialise and hash one record's payload (done before taking the chain lock)."""
+    input_text = None if input is None else to_canonical_text(input)
+    payload = to_canonical_text({"input": None if redact else input, "data": data})
+    report = _report_of(data)
+    verdict = report.get("verdict") if report else None
+    laundering = report.get("laundering") if report else None
+    validators = report.get("validators") if report else None
+    return Entry(
+        event=meta(event) or "unknown",
+        request_id=meta(request_id),
+        key_id=meta(key_id),
+        model=meta(model),
+        model_hash=meta(model_hash),
+        adapter=meta(adapter),
+        adapter_hash=meta(adapter_hash),
+        domain=meta(domain),
+        verdict=meta(verdict) if isinstance(verdict, str) else None,
+        laundering=laundering if isinstance(laundering, bool) else None,
+        validators={meta(k): meta(v) for k, v in validators.items()} if isinstance(validators, dict) else None,
+        input_sha256=None if input_text is None else sha256_hex(input_text),
+        redacted=bool(redact),
+        payload=payload,
+        payload_sha256=sha256_hex(payload),
+    )
+
+
+def header_of(row: Any) -> dict[str, Any]:
+    """The hashed header of a stored row (the inverse of what append() writes)."""
+    validators = row.validators
+    return {
+        "v": RECORD_SCHEMA,
+        "id": int(row.id),
+        "ts": row.ts,
+        "event": row.event,
+        "request_id": row.request_id,
+        "key_id": row.key_id,
+        "model": row.model,
+        "model_hash": row.model_hash,
+        "adapter": row.adapter,
+        "adapter_hash": row.adapter_hash,
+        "domain": row.domain,
+        "verdict": row.verdict,
+        "laundering": None if row.laundering is None else bool(row.laundering),
+        "validators": None if validators is None else json.loads(validators),
+        "input_sha256": row.input_sha256,
+        "redacted": bool(row.redacted),
+        "retain_until": row.retain_until,
+        "payload_sha256": row.payload_sha256,
+        "prev_hash": row.prev_hash,
+    }
+
+
+def append_entries(conn: Connection, entries: list[Entry], retention: timedelta) -> list[dict[str, Any]]:
+    """Append entries to the chain inside the caller's write transaction; returns their headers."""
+    # FOR UPDATE serialises appenders across PostgreSQL replicas (SQLite: BEGIN IMMEDIATE
+    # already holds the write lock, and SQLAlchemy drops the clause there).
+    head = conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).one()
+    # Never let time run backwards along the chain (clock steps, replicas a little apart):
+    # period exports select by time and rely on it growing with the id.
+    ts = max(format_ts(datetime.now(UTC)), head.last_ts)
+    retain_until = format_ts(parse_ts(ts) + retention)
+    prev_hash, next_id = head.last_hash, head.last_id + 1
+    rows, headers = [], []
+    for offset, e in enumerate(entries):
+        header = {
+            "v": RECORD_SCHEMA,
+            "id": next_id + offset,
+            "ts": ts,
+            "event": e.event,
+            "request_id": e.request_id,
+            "key_id": e.key_id,
+            "model": e.model,
+            "model_hash": e.model_hash,
+            "adapter": e.adapter,
+            "adapter_hash": e.adapter_hash,
+            "domain": e.domain,
+            "verdict": e.verdict,
+            "laundering": e.laundering,
+            "validators": e.validators,
+            "input_sha256": e.input_sha256,
+            "redacted": e.redacted,
+            "retain_until": retain_until,
+            "payload_sha256": e.payload_sha256,
+            "prev_hash": prev_hash,
+        }
+        prev_hash = record_hash(header)
+        row = {k: v for k, v in header.items() if k != "v"}
+        row["validators"] = None if e.validators is None else canonical_json(e.validators)
+        row.update(payload=e.payload, hash=prev_hash, purged_at=None)
+        rows.append(row)
+        headers.append({**header, "hash": prev_hash})
+    if rows:
+        conn.execute(insert(audit_records), rows)
+        conn.execute(
+            update(audit_head)
+            .where(audit_head.c.id == 1)
+            .values(last_id=next_id + len(rows) - 1, last_hash=prev_hash, last_ts=ts)
+        )
+    return headers

@@ -1,0 +1,98 @@
+"""A validation worker process (`python -m service.worker BUDGET_S`), driven by service.pool.
+
+Protocol on stdin/stdout: frames of a 4-byte big-endian length and a pickle. The worker first
+sends ("ready", pid); then, for each message [(task_id, [chain, ...]), ...] it receives, it sends
+one (task_id, [report, ...]) frame per task as soon as that task is done. It exits when stdin
+closes (the service stopped or died).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import struct
+import sys
+from typing import Any, BinaryIO
+
+HEADER = struct.Struct(">I")
+
+
+def read_frame(stream: BinaryIO) -> bytes | None:
+    """The next frame's payload, or None at end of input."""
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        return None
+    (size,) = HEADER.unpack(header)
+    payload = stream.read(size)
+    return payload if len(payload) == size else None
+
+
+def write_frame(stream: BinaryIO, obj: Any) -> None:
+    """Pickle `obj` and write it as one frame."""
+    payload = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def fallback_report(chain: Any, why: str) -> dict[str, Any]:
+    """The report for a chain whose validation raised: unverifiable, never an accusation."""
+    chain_id = chain.get("id") if isinstance(chain, dict) else None
+    return {
+        "id": chain_id if isinstance(chain_id, str) else None,
+        "verdict": "unverifiable",
+        "laundering": False,
+        "score": None,
+        "first_error_step": None,
+        "answer": None,
+        "derived_answer": None,
+        "steps": [],
+        "findings": [
+            {
+                "validator": "pipeline",
+                "code": "pipeline.unchecked",
+                "severity": "info",
+                "message": f"the chain could not be validated: {why}",
+                "step": None,
+            }
+        ],
+        "validators": {},
+        "elapsed_ms": 0.0,
+    }
+
+
+def serve(budget_s: float, inp: BinaryIO, out: BinaryIO) -> None:
+    """Answer task messages from `inp` on `out` until `inp` closes."""
+    from validators import pipeline
+
+    pipeline.validators()  # build the validators (imports sympy, z3) before the first request
+    pipeline.validate({"question": "warm-up", "reasoning": "1 + 1 = 2"}, budget_s=budget_s)
+    write_frame(out, ("ready", os.getpid()))
+    while (payload := read_frame(inp)) is not None:
+        for task_id, chains in pickle.loads(payload):
+            reports = []
+            for chain in chains:
+                try:
+                    reports.append(pipeline.validate(chain, budget_s=budget_s))
+                except Exception as exc:  # a pipeline bug costs this chain's checks, not the worker
+                    reports.append(fallback_report(chain, f"{type(exc).__name__}: {exc}"[:300]))
+            write_frame(out, (task_id, reports))
+
+
+def main() -> int:
+    """Entry point: take the protocol streams, keep stray prints off them, serve."""
+    # Ctrl-C reaches the whole process group; the service stops workers by closing stdin.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    budget_s = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
+    inp = os.fdopen(os.dup(0), "rb")
+    out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # anything printed by library code goes to stderr, not into the protocol
+    try:
+        serve(budget_s, inp, out)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the service went away
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""Exact (rational) evaluation of arithmetic token lists: a safe parser, never `eval`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+MAX_DIGITS = 60  # longer literals are not arithmetic a reasoning step states; leave them unchecked
+MAX_DEPTH = 64
+MAX_TOKENS = 400
+MAX_RESULT_DIGITS = 400
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "u-": 3, "^": 4}
+_RIGHT_ASSOC = {"^", "u-"}
+
+
+class Unevaluable(ValueError):
+    """An expression that cannot be evaluated (malformed, or beyond bounds)."""
+
+
+class TooLarge(Unevaluable):
+    """An expression beyond the size bounds: reported as unchecked, never shortened to fit."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tok:
+    """One arithmetic token: kind is 'num', 'op', '(' or ')'; value for numbers."""
+
+    kind: str
+    text: str
+    value: Fraction | None = None
+    start: int = 0
+
+
+def number_value(text: str) -> Fraction:
+    """The exact value of a numeric literal like `1,200.50`; Unevaluable when absurdly long."""
+    digits = text.replace(",", "")
+    if len(digits) > MAX_DIGITS:
+        raise TooLarge(f"a number with {len(digits)} digits is beyond the checked size")
+    return Fraction(digits)
+
+
+def _bits(x: Fraction) -> int:
+    return max(x.numerator.bit_length(), x.denominator.bit_length())
+
+
+def _power(base: Fraction, exp: Fraction) -> Fraction:
+    if exp.denominator != 1:
+        raise Unevaluable("non-integer exponent")
+    e = exp.numerator
+    if abs(e) > 256 or _bits(base) * abs(e) > MAX_RESULT_DIGITS * 3.33:
+        raise TooLarge("power too large to evaluate")
+    if base == 0 and e < 0:
+        raise Unevaluable("division by zero")
+    return base**e
+
+
+def _apply(op: str, stack: list[Fraction]) -> None:
+    if op == "u-":
+        if not stack:
+            raise Unevaluable("dangling minus")
+        stack.append(-stack.pop())
+        return
+    if len(stack) < 2:
+        raise Unevaluable(f"operator {op} lacks an operand")
+    b, a = stack.pop(), stack.pop()
+    if op == "+":
+        r = a + b
+    elif op == "-":
+        r = a - b
+    elif op == "*":
+        r = a * b
+    elif op == "/":
+        if b == 0:
+            raise Unevaluable("division by zero")
+        r = a / b
+    else:
+        r = _power(a, b)
+    if _bits(r) > MAX_RESULT_DIGITS * 3.33:
+        raise TooLarge("intermediate result too large")
+    stack.append(r)
+
+
+def evaluate(tokens: list[Tok], *, right_assoc_division: bool = False) -> Fraction:
+    """Evaluate tokens with the usual precedence (shunting-yard, no recursion); exact result."""
+    right_assoc = _RIGHT_ASSOC | {"/"} if right_assoc_division else _RIGHT_ASSOC
+    if not tokens:
+        raise Unevaluable("empty expression")
+    if len(tokens) > MAX_TOKENS:
+        raise TooLarge("expression too long")
+    values: list[Fraction] = []
+    ops: list[str] = []
+    depth = 0
+    expect_operand = True
+    for tok in tokens:
+        if tok.kind == "num":
+            if not expect_operand:
+                raise Unevaluable("two numbers without an operator")
+            values.append(tok.value)  # type: ignore[arg-type]
+            expect_operand = False
+        elif tok.kind == "(":
+            if not expect_operand:
+                ops.append("*")  # implicit multiplication: 2(3 + 4)
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise TooLarge(f"parentheses nested deeper than {MAX_DEPTH}")
+            ops.append("(")
+            expect_operand = True
+        elif tok.kind == ")":
+            if expect_operand:
+                raise Unevaluable("empty parentheses or dangling operator")
+            while ops and ops[-1] != "(":
+                _apply(ops.pop(), values)
+            if not ops:
+                raise Unevaluable("unbalanced parentheses")
+            ops.pop()
+            depth -= 1
+        else:
+            op = tok.text
+            if tok.kind != "op" or op not in _PRECEDENCE:
+                raise Unevaluable(f"{tok.text!r} is not arithmetic")
+            if expect_operand:
+                if op != "-":
+                    raise Unevaluable(f"operator {op} lacks a left operand")
+                op = "u-"
+            else:
+                while ops and ops[-1] != "(" and (
+                    _PRECEDENCE[ops[-1]] > _PRECEDENCE[op]
+                    or (_PRECEDENCE[ops[-1]] == _PRECEDENCE[op] and op not in right_assoc)
+                ):
+                    _apply(ops.pop(), values)
+            ops.append(op)
+            expect_operand = True
+    if expect_operand:
+        raise Unevaluable("expression ends with an operator")
+    while ops:
+        op = ops.pop()
+        if op == "(":
+            raise Unevaluable("unbalanced parentheses")
+        _apply(op, values)
+    if len(values) != 1:
+        raise Unevaluable("malformed expression")
+    return values[0]
+
+
+def decimals(text: str) -> int:
+    """How many decimal places a literal shows (`4.50` -> 2)."""
+    text = text.replace(",", "")
+    return len(text.split(".", 1)[1]) if "." in text else 0
+
+
+def round_to(x: Fraction, places: int, mode: str = "half_up") -> Fraction:
+    """x rounded to `places` decimals: half_up, floor or ceil."""
+    scale = 10**places
+    scaled = x * scale
+    if mode == "floor":
+        n = scaled.numerator // scaled.denominator
+    elif mode == "ceil":
+        n = -((-scaled.numerator) // scaled.denominator)
+    else:
+        n = (abs(scaled) + Fraction(1, 2)).__floor__() * (1 if scaled >= 0 else -1)
+    return Fraction(n, scale)
+
+
+def show(x: Fraction) -> str:
+    """A readable decimal form of an exact value (fractions shown to 6 places)."""
+    if x.denominator == 1:
+        return str(x.numerator)
+    d = x.denominator
+    while d % 2 == 0:
+        d //= 2
+    while d % 5 == 0:
+        d //= 5
+    if d == 1:  # terminating decimal: show it exactly
+        places = 0
+        while (x * 10**places).denominator != 1:
+            places += 1
+        digits = str(abs(x.numerator * 10**places // x.denominator)).rjust(places + 1, "0")
+        return ("-" if x < 0 else "") + digits[:-places] + "." + digits[-places:]
+    return f"{float(x):.6g}"

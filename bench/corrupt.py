@@ -13,7 +13,9 @@ from pathlib import Path
 from validators.segment import strip_annotations
 
 # `= 24` or `= $4.50` right after a computation: the stated result of a visible calculation.
-_STATED_RESULT = re.compile(r"(?P<lhs>\d[\d,.]*\s*[-+*/x×÷]\s*[\d$(][^=\n]*?)=\s*\$?(?P<r>\d[\d,]*(?:\.\d+)?)")
+_STATED_RESULT = re.compile(
+    r"(?P<lhs>\d[\d,.]*\s*[-+*/x×÷]\s*[\d$(][^=\n]*?)=\s*\$?(?P<r>\d[\d,]*(?:\.\d+)?)"
+)
 
 
 @dataclass
@@ -47,7 +49,9 @@ def reference(item: dict, idx: int) -> Case:
     """The reference solution as a model would write it (no calculator annotations)."""
     lines, final = split_solution(item["answer"])
     reasoning = "\n".join(lines + [f"#### {final}"])
-    return Case("reference", {"id": f"gsm8k-{idx}", "question": item["question"], "reasoning": reasoning})
+    return Case(
+        "reference", {"id": f"gsm8k-{idx}", "question": item["question"], "reasoning": reasoning}
+    )
 
 
 def _altered(value: str, rng: random.Random) -> str:
@@ -85,7 +89,10 @@ def answer_altered(item: dict, idx: int, rng: random.Random) -> Case:
     """The final answer changed, the reasoning left as it is."""
     lines, final = split_solution(item["answer"])
     reasoning = "\n".join(lines + [f"#### {_altered(final, rng)}"])
-    return Case("answer_altered", {"id": f"gsm8k-{idx}-ans", "question": item["question"], "reasoning": reasoning})
+    return Case(
+        "answer_altered",
+        {"id": f"gsm8k-{idx}-ans", "question": item["question"], "reasoning": reasoning},
+    )
 
 
 def foreign_reasoning(item: dict, other: dict, idx: int) -> Case:
@@ -93,7 +100,10 @@ def foreign_reasoning(item: dict, other: dict, idx: int) -> Case:
     lines, _ = split_solution(other["answer"])
     _, final = split_solution(item["answer"])
     reasoning = "\n".join(lines + [f"#### {final}"])
-    return Case("foreign_reasoning", {"id": f"gsm8k-{idx}-foreign", "question": item["question"], "reasoning": reasoning})
+    return Case(
+        "foreign_reasoning",
+        {"id": f"gsm8k-{idx}-foreign", "question": item["question"], "reasoning": reasoning},
+    )
 
 
 def cases(items: list[dict], seed: int = 0) -> Iterator[Case]:

@@ -48,12 +48,18 @@ def evaluate(all_cases: list[Case], show: str | None) -> dict:
         s["flagged"] += _flagged(report)
         s["laundering"] += report["laundering"]
         s["faithful"] += report["verdict"] == "faithful"
-        s["exact_step"] += case.error_step is not None and report["first_error_step"] == case.error_step
+        s["exact_step"] += (
+            case.error_step is not None and report["first_error_step"] == case.error_step
+        )
         miss = (case.kind == "reference") == _flagged(report) or (
             case.kind == "result_altered" and report["first_error_step"] != case.error_step
         )
         if show == case.kind and miss:
-            print(json.dumps({"chain": case.chain, "expected_step": case.error_step, "report": report})[:3000])
+            print(
+                json.dumps(
+                    {"chain": case.chain, "expected_step": case.error_step, "report": report}
+                )[:3000]
+            )
     return stats
 
 
@@ -94,12 +100,24 @@ def main() -> None:
     refs = [Chain.from_dict(c.chain) for c in all_cases if c.kind == "reference"][:2000]
     rate, shares = speed(refs, args.speed_seconds)
     rows = [
-        ("reference: flagged unfaithful or laundering (goal ≤ 0.5 %)", _pct(ref["flagged"], ref["n"])),
+        (
+            "reference: flagged unfaithful or laundering (goal ≤ 0.5 %)",
+            _pct(ref["flagged"], ref["n"]),
+        ),
         ("reference: judged faithful (goal ≥ 97 %)", _pct(ref["faithful"], ref["n"])),
-        ("one stated result altered: flagged unfaithful (goal ≥ 99.5 %)", _pct(res["flagged"], res["n"])),
-        ("one stated result altered: exact first_error_step (goal ≥ 99 %)", _pct(res["exact_step"], res["n"])),
+        (
+            "one stated result altered: flagged unfaithful (goal ≥ 99.5 %)",
+            _pct(res["flagged"], res["n"]),
+        ),
+        (
+            "one stated result altered: exact first_error_step (goal ≥ 99 %)",
+            _pct(res["exact_step"], res["n"]),
+        ),
         ("final answer altered: laundering (goal ≥ 99 %)", _pct(ans["laundering"], ans["n"])),
-        ("another problem's reasoning, right answer: laundering (goal ≥ 99 %)", _pct(foreign["laundering"], foreign["n"])),
+        (
+            "another problem's reasoning, right answer: laundering (goal ≥ 99 %)",
+            _pct(foreign["laundering"], foreign["n"]),
+        ),
     ]
     body = "| measure | result |\n|---|---|\n" + "\n".join(f"| {a} | {b} |" for a, b in rows)
     body += (
@@ -108,11 +126,17 @@ def main() -> None:
         f"Speed, in-process on one core over {len(refs)} reference chains: "
         f"**{rate:,.0f} chains/s** ({1e6 / rate:.0f} µs per chain).\n\n"
         "| stage | share of time |\n|---|---|\n"
-        + "\n".join(f"| {k} | {100 * v:.1f} % |" for k, v in sorted(shares.items(), key=lambda kv: -kv[1]))
+        + "\n".join(
+            f"| {k} | {100 * v:.1f} % |" for k, v in sorted(shares.items(), key=lambda kv: -kv[1])
+        )
     )
     print(body)
     if not args.no_write:
-        cmd = "make bench" if os.environ.get("FAITHGATE_BENCH_VIA_MAKE") else "python -m bench.gsm8k_bench"
+        cmd = (
+            "make bench"
+            if os.environ.get("FAITHGATE_BENCH_VIA_MAKE")
+            else "python -m bench.gsm8k_bench"
+        )
         write_section("gsm8k", "Validators: GSM8K train and corruptions", cmd, body)
 
 

@@ -1,34 +1,38 @@
 """Validation off the event loop: worker processes fed through pipes, replaced when they die.
 
-Each worker owns one duplex pipe. The event loop writes a message of tasks to an idle worker
-and reads the reports back through `loop.add_reader`, one message per finished task, so no
-thread sits between the request and its worker. A worker that exits, crashes or runs past the
-budgets of its chains (plus a grace period) is killed and replaced, and the requests it was
-serving fail with WorkerFailed instead of hanging.
+Each worker is a `python -m service.worker` child speaking length-prefixed pickle frames on its
+stdin/stdout (see service/worker.py). The event loop writes a message of tasks to an idle worker
+and a reader task per worker resolves each task's future as its reports come back, so no thread
+sits between a request and its worker. A worker that exits, crashes or runs past the budgets of
+its chains (plus a grace period) is killed and replaced, and the requests it was serving fail
+with WorkerFailed instead of hanging.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import itertools
 import logging
 import math
-import multiprocessing
 import os
 import pickle
-import signal
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
+
+from service.worker import HEADER
 
 log = logging.getLogger("faithgate.pool")
 
-# Coalesce queued single-chain tasks into one message up to this many chains: when more tasks
-# wait than workers are idle they would queue anyway, and one pipe round trip costs less.
+# Coalesce queued tasks into one message up to this many chains: when more tasks wait than
+# workers are idle they would queue anyway, and one pipe round trip costs less than several.
 MAX_COALESCE_CHAINS = 32
 START_TIMEOUT_S = 120.0
+_ROOT = str(Path(__file__).resolve().parents[1])
 
 
 class WorkerFailed(RuntimeError):
@@ -44,74 +48,12 @@ class _Task:
 
 @dataclass
 class _Worker:
-    proc: Any
-    conn: Connection
+    proc: asyncio.subprocess.Process
     ready: asyncio.Future[None]
     inflight: dict[int, _Task] = field(default_factory=dict)
     timer: asyncio.TimerHandle | None = None
+    reader: asyncio.Task | None = None
     gone: bool = False
-
-
-def _fallback_report(chain: Any, why: str) -> dict[str, Any]:
-    """The report for a chain whose validation raised: unverifiable, never an accusation."""
-    chain_id = chain.get("id") if isinstance(chain, dict) else None
-    return {
-        "id": chain_id if isinstance(chain_id, str) else None,
-        "verdict": "unverifiable",
-        "laundering": False,
-        "score": None,
-        "first_error_step": None,
-        "answer": None,
-        "derived_answer": None,
-        "steps": [],
-        "findings": [
-            {
-                "validator": "pipeline",
-                "code": "pipeline.unchecked",
-                "severity": "info",
-                "message": f"the chain could not be validated: {why}",
-                "step": None,
-            }
-        ],
-        "validators": {},
-        "elapsed_ms": 0.0,
-    }
-
-
-def _worker_main(conn: Connection, budget_s: float) -> None:
-    """A worker process: validate the chains of each task, send each task's reports back."""
-    # The parent stops workers by closing the pipe; Ctrl-C on the terminal is the parent's job.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from validators import pipeline
-
-    pipeline.validators()  # build the validators (imports sympy, z3) before the first request
-    pipeline.validate({"question": "warm-up", "reasoning": "1 + 1 = 2"}, budget_s=budget_s)
-    conn.send_bytes(pickle.dumps(("ready", os.getpid())))
-    while True:
-        try:
-            tasks = pickle.loads(conn.recv_bytes())
-        except (EOFError, OSError):
-            return
-        for task_id, chains in tasks:
-            reports = []
-            for chain in chains:
-                try:
-                    reports.append(pipeline.validate(chain, budget_s=budget_s))
-                except Exception as exc:  # a pipeline bug costs this chain's checks, not the worker
-                    reports.append(_fallback_report(chain, f"{type(exc).__name__}: {exc}"[:300]))
-            try:
-                conn.send_bytes(pickle.dumps((task_id, reports), protocol=pickle.HIGHEST_PROTOCOL))
-            except OSError:
-                return
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    # forkserver: a clean process (no inherited threads or sockets) that forks fast replacements.
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["validators.pipeline", "service.pool"])
-        return ctx
-    return multiprocessing.get_context("spawn")
 
 
 class ValidationPool:
@@ -128,31 +70,30 @@ class ValidationPool:
         self.budget_s = budget_s
         self.grace_s = grace_s
         self.on_restart = on_restart
-        self._ctx = _context()
         self._workers: list[_Worker] = []
         self._idle: list[_Worker] = []
         self._queue: collections.deque[_Task] = collections.deque()
         self._ids = itertools.count()
         self._closing = False
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._background: set[asyncio.Task] = set()
 
     # --- lifecycle ----------------------------------------------------------------------
     async def start(self) -> None:
         """Start every worker and wait until each has loaded the validators."""
-        self._loop = asyncio.get_running_loop()
         workers = await asyncio.gather(*(self._spawn() for _ in range(self.size)))
         await asyncio.wait_for(asyncio.gather(*(w.ready for w in workers)), START_TIMEOUT_S)
 
     async def close(self) -> None:
-        """Stop the workers (they exit when their pipe closes) and fail anything still queued."""
+        """Stop the workers (they exit when their stdin closes) and fail anything queued."""
         self._closing = True
         while self._queue:
             self._fail(self._queue.popleft(), WorkerFailed("the service is shutting down"))
         workers = list(self._workers)
         for w in workers:
             self._drop(w, "the service is shutting down", kill=False)
-        loop = asyncio.get_running_loop()
-        await asyncio.gather(*(loop.run_in_executor(None, _reap, w.proc) for w in workers))
+        await asyncio.gather(*(_reap(w.proc) for w in workers))
+        for task in list(self._background):
+            task.cancel()
 
     @property
     def ready_workers(self) -> int:
@@ -163,6 +104,10 @@ class ValidationPool:
     def pending(self) -> int:
         """Tasks waiting for a worker."""
         return len(self._queue)
+
+    def pids(self) -> list[int]:
+        """Process ids of the live workers."""
+        return [w.proc.pid for w in self._workers if not w.gone]
 
     # --- work -----------------------------------------------------------------------------
     async def validate(self, chains: list[Any]) -> list[dict]:
@@ -180,10 +125,9 @@ class ValidationPool:
         return reports
 
     def _submit(self, chains: list[Any]) -> asyncio.Future[list[dict]]:
-        assert self._loop is not None, "ValidationPool.start() was not awaited"
         if self._closing:
             raise WorkerFailed("the service is shutting down")
-        task = _Task(next(self._ids), chains, self._loop.create_future())
+        task = _Task(next(self._ids), chains, asyncio.get_running_loop().create_future())
         self._queue.append(task)
         self._dispatch()
         return task.future
@@ -203,24 +147,30 @@ class ValidationPool:
             self._send(worker, batch, count)
 
     def _send(self, worker: _Worker, batch: list[_Task], count: int) -> None:
-        assert self._loop is not None
         for task in batch:
             worker.inflight[task.id] = task
-        try:
-            worker.conn.send_bytes(pickle.dumps([(t.id, t.chains) for t in batch]))
-        except OSError:
+        payload = pickle.dumps([(t.id, t.chains) for t in batch], protocol=pickle.HIGHEST_PROTOCOL)
+        stdin = worker.proc.stdin
+        if stdin is None or stdin.is_closing():
             self._drop(worker, "the worker exited")
             return
+        stdin.write(HEADER.pack(len(payload)) + payload)  # buffered by the transport; never blocks
         deadline = count * self.budget_s + self.grace_s
-        worker.timer = self._loop.call_later(deadline, self._expire, worker)
+        worker.timer = asyncio.get_running_loop().call_later(deadline, self._expire, worker)
 
-    def _on_readable(self, worker: _Worker) -> None:
+    async def _read(self, worker: _Worker) -> None:
+        stdout = worker.proc.stdout
+        assert stdout is not None
         try:
-            while not worker.gone and worker.conn.poll():
-                message = pickle.loads(worker.conn.recv_bytes())
-                self._receive(worker, message)
-        except (EOFError, OSError):
+            while True:
+                (size,) = HEADER.unpack(await stdout.readexactly(HEADER.size))
+                self._receive(worker, pickle.loads(await stdout.readexactly(size)))
+        except (asyncio.IncompleteReadError, ConnectionError):
             self._drop(worker, "the worker exited")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a garbled frame: the worker cannot be trusted any more
+            self._drop(worker, f"bad message from the worker: {exc}")
 
     def _receive(self, worker: _Worker, message: tuple) -> None:
         if message[0] == "ready":
@@ -245,17 +195,20 @@ class ValidationPool:
 
     # --- workers --------------------------------------------------------------------------
     async def _spawn(self) -> _Worker:
-        assert self._loop is not None
-        parent, child = self._ctx.Pipe(duplex=True)
-        proc = self._ctx.Process(
-            target=_worker_main, args=(child, self.budget_s), name="faithgate-validator", daemon=True
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, env.get("PYTHONPATH")]))
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "service.worker",
+            repr(self.budget_s),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            env=env,
         )
-        # Process.start() talks to the fork server synchronously: keep it off the event loop.
-        await self._loop.run_in_executor(None, proc.start)
-        child.close()
-        worker = _Worker(proc=proc, conn=parent, ready=self._loop.create_future())
+        worker = _Worker(proc=proc, ready=asyncio.get_running_loop().create_future())
         self._workers.append(worker)
-        self._loop.add_reader(parent.fileno(), self._on_readable, worker)
+        worker.reader = self._background_task(self._read(worker))
         return worker
 
     def _drop(self, worker: _Worker, why: str, kill: bool = True) -> None:
@@ -264,13 +217,15 @@ class ValidationPool:
             return
         worker.gone = True
         started_ok = worker.ready.done()
-        assert self._loop is not None
-        self._loop.remove_reader(worker.conn.fileno())
         if worker.timer is not None:
             worker.timer.cancel()
-        if kill and worker.proc.is_alive():
-            worker.proc.kill()
-        worker.conn.close()
+        if kill and worker.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                worker.proc.kill()
+        if worker.proc.stdin is not None:
+            worker.proc.stdin.close()
+        if worker.reader is not None and worker.reader is not asyncio.current_task():
+            worker.reader.cancel()
         if worker in self._idle:
             self._idle.remove(worker)
         if worker in self._workers:
@@ -278,16 +233,16 @@ class ValidationPool:
         for task in worker.inflight.values():
             self._fail(task, WorkerFailed(why))
         worker.inflight.clear()
-        if not worker.ready.done():
+        if not started_ok:
             worker.ready.set_exception(WorkerFailed(f"a worker failed to start: {why}"))
-            worker.ready.exception()  # retrieved: start() reports it, a replacement must not log it
+            worker.ready.exception()  # retrieved: start() reports it; a replacement must not log it
         if self._closing:
             return
         log.warning("validation worker %s lost (%s); starting a replacement", worker.proc.pid, why)
         if self.on_restart is not None:
             self.on_restart(why)
-        self._loop.run_in_executor(None, _reap, worker.proc)
-        self._loop.create_task(self._replace(started_ok))
+        self._background_task(_reap(worker.proc))
+        self._background_task(self._replace(started_ok))
 
     async def _replace(self, started_ok: bool) -> None:
         # A worker that dies before it is ready would die again at once: do not spin.
@@ -300,6 +255,13 @@ class ValidationPool:
         except Exception:
             log.exception("could not start a replacement validation worker")
 
+    def _background_task(self, coro: Any) -> asyncio.Task:
+        # Keep a reference: the event loop only holds weak ones to tasks.
+        task = asyncio.get_running_loop().create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
     @staticmethod
     def _fail(task: _Task, exc: Exception) -> None:
         if not task.future.done():
@@ -307,9 +269,11 @@ class ValidationPool:
             task.future.exception()  # mark retrieved; the awaiting request raises it anyway
 
 
-def _reap(proc: Any) -> None:
-    """Wait for a worker process to exit (so it leaves no zombie), killing it if it lingers."""
-    proc.join(5.0)
-    if proc.is_alive():
-        proc.kill()
-        proc.join(5.0)
+async def _reap(proc: asyncio.subprocess.Process) -> None:
+    """Wait for a worker to exit (no zombie), killing it if it lingers after its stdin closed."""
+    try:
+        await asyncio.wait_for(proc.wait(), 5.0)
+    except TimeoutError:
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        await proc.wait()

@@ -7,14 +7,14 @@ import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
+from service.audit_writer import AuditWriter
 from service.metrics import Metrics
 from service.pool import ValidationPool
 from service.settings import Settings
 
 log = logging.getLogger("faithgate.service")
-T = TypeVar("T")
 
 
 @dataclass
@@ -29,6 +29,7 @@ class AppState:
     audit_executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="faithgate-audit")
     )
+    audit_writer: AuditWriter | None = None
     owns_store: bool = True
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -38,9 +39,14 @@ class AppState:
         if self.store is None:
             from service.store import Store
 
-            s.data_dir.mkdir(parents=True, exist_ok=True)
-            self.store = Store(s.resolved_database_url, s.data_dir, retention_days=s.retention_days)
-            await asyncio.to_thread(self.store.migrate)
+            def open_store() -> Store:
+                s.data_dir.mkdir(parents=True, exist_ok=True)
+                store = Store(s.resolved_database_url, s.data_dir, retention_days=s.retention_days)
+                store.migrate()
+                return store
+
+            self.store = await asyncio.to_thread(open_store)
+        self.audit_writer = AuditWriter(self.store, self.audit_executor)
         self.pool = ValidationPool(
             s.workers, s.budget_s, s.worker_grace_s, on_restart=self._worker_lost
         )
@@ -59,11 +65,6 @@ class AppState:
         if self.owns_store and self.store is not None:
             self.store.close()
 
-    async def audit(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        """Run a store write on the audit thread, off the event loop."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.audit_executor, lambda: fn(*args, **kwargs))
-
     def _worker_lost(self, why: str) -> None:
         self.metrics.worker_restarts.inc()
 
@@ -71,7 +72,7 @@ class AppState:
         # Expired payloads are dropped on a timer; a failure is logged and retried next round.
         while True:
             try:
-                purged = await self.audit(self.store.purge_expired)
+                purged = await asyncio.to_thread(self.store.purge_expired)
                 if purged:
                     log.info("retention: purged %d expired audit payloads", purged)
             except Exception:

@@ -35,10 +35,24 @@ def _declared_tolerance(claimed_text: str) -> Fraction:
 
 # Units a stated result may switch to: "$1 / 2 = 50 cents", "1/2 hour = 30 minutes".
 _UNIT_SCALES = {
-    "cents": (100,), "cent": (100,), "minutes": (60,), "minute": (60,), "mins": (60,),
-    "seconds": (60, 3600), "hours": (24, Fraction(1, 60)), "inches": (12,), "ounces": (16,),
-    "grams": (1000,), "meters": (1000, Fraction(1, 100)), "centimeters": (100,), "cm": (100,),
-    "mm": (10, 1000), "months": (12,), "days": (7, 365), "weeks": (52,), "percent": (100,),
+    "cents": (100,),
+    "cent": (100,),
+    "minutes": (60,),
+    "minute": (60,),
+    "mins": (60,),
+    "seconds": (60, 3600),
+    "hours": (24, Fraction(1, 60)),
+    "inches": (12,),
+    "ounces": (16,),
+    "grams": (1000,),
+    "meters": (1000, Fraction(1, 100)),
+    "centimeters": (100,),
+    "cm": (100,),
+    "mm": (10, 1000),
+    "months": (12,),
+    "days": (7, 365),
+    "weeks": (52,),
+    "percent": (100,),
 }
 _REMAINDER = ("remain", "left over", "leftover", "remainder")
 
@@ -56,7 +70,7 @@ def _matches(computed: Fraction, claimed: Fraction, claimed_text: str, approxima
 
 
 def _readings(claim: Claim) -> list[tuple[Fraction, Fraction]]:
-    """(computed, claimed) pairs under the readings the text allows (percent units, unit changes)."""
+    """(computed, claimed) pairs under the readings the text allows (percent, unit changes)."""
     values = [claim.computed, *alternatives(claim)]
     pairs = [(v, claim.claimed) for v in values]
     if "%" in claim.claimed_text or "%" in claim.expression:

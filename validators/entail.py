@@ -139,7 +139,7 @@ def entails(
     *,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
 ) -> Result:
-    """"entailed" | "contradicted" | "unknown" | "error" (inconsistent premises)."""
+    """The verdict alone: entailed, contradicted, unknown, or error (inconsistent premises)."""
     return check_entailment(premises, conclusion, timeout_ms=timeout_ms).result
 
 
@@ -161,7 +161,9 @@ def entail_lines(
             yield entail_record(line, number, timeout_ms=timeout_ms)
 
 
-def entail_record(line: str, number: int, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> dict[str, Any]:
+def entail_record(
+    line: str, number: int, *, timeout_ms: int = DEFAULT_TIMEOUT_MS
+) -> dict[str, Any]:
     """The result for one JSON line `{"id", "premises": [...], "conclusion": ...}`."""
     where = f"line {number}"
     if len(line) > MAX_LINE_CHARS:

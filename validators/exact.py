@@ -124,9 +124,13 @@ def evaluate(tokens: list[Tok], *, right_assoc_division: bool = False) -> Fracti
                     raise Unevaluable(f"operator {op} lacks a left operand")
                 op = "u-"
             else:
-                while ops and ops[-1] != "(" and (
-                    _PRECEDENCE[ops[-1]] > _PRECEDENCE[op]
-                    or (_PRECEDENCE[ops[-1]] == _PRECEDENCE[op] and op not in right_assoc)
+                while (
+                    ops
+                    and ops[-1] != "("
+                    and (
+                        _PRECEDENCE[ops[-1]] > _PRECEDENCE[op]
+                        or (_PRECEDENCE[ops[-1]] == _PRECEDENCE[op] and op not in right_assoc)
+                    )
                 ):
                     _apply(ops.pop(), values)
             ops.append(op)

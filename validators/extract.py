@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -15,7 +16,7 @@ _TOKEN = re.compile(
     r"|(?P<pct>%)"
     r"|(?P<op>\*\*|[-+*/×÷^·−–])"
     r"|(?P<eq>≈|~=|≅|=)"
-    r"|(?P<lp>[(\[])|(?P<rp>[)\]])"
+    r"|(?P<lp>\()|(?P<rp>\))"
     r"|(?P<word>[A-Za-z]+)"
     r"|(?P<skip>[$€£]+|\s+)"
     r"|(?P<other>.)",
@@ -29,8 +30,31 @@ _ROUND_WORDS = {"about", "approximately", "roughly", "around", "nearly", "almost
 _FRACTION_WORDS = {"half": Fraction(1, 2), "third": Fraction(1, 3), "quarter": Fraction(1, 4)}
 # Words that end a unit phrase: "5 apples and 3 ..." is not "5 apples + ...".
 _NOT_UNITS = {
-    "and", "or", "so", "then", "but", "because", "which", "that", "to", "is", "are", "was",
-    "were", "the", "he", "she", "they", "it", "we", "you", "i", "if", "for", "from", "with",
+    "and",
+    "or",
+    "so",
+    "then",
+    "but",
+    "because",
+    "which",
+    "that",
+    "to",
+    "is",
+    "are",
+    "was",
+    "were",
+    "the",
+    "he",
+    "she",
+    "they",
+    "it",
+    "we",
+    "you",
+    "i",
+    "if",
+    "for",
+    "from",
+    "with",
 }
 _ROUNDING_DECLARED = re.compile(
     r"≈|~|\b(?:about|approximately|approx|roughly|around|nearly|almost|rounded|rounding|round)\b",
@@ -97,7 +121,11 @@ def _lex(text: str) -> list[Tok]:
             raw.append(Tok("op", _OPS.get(s, s), None, m.start()))
         elif kind in ("lp", "rp"):
             raw.append(Tok("(" if kind == "lp" else ")", s, None, m.start()))
-        elif kind == "word" and len(s) == 1 and (_glued(raw, text, m.start()) or _beside_operator(text, m)):
+        elif (
+            kind == "word"
+            and len(s) == 1
+            and (_glued(raw, text, m.start()) or _beside_operator(text, m))
+        ):
             raw.append(Tok("var", s, None, m.start()))
         else:
             raw.append(Tok(kind or "other", s, None, m.start()))
@@ -132,7 +160,12 @@ def _merge_mixed_numbers(raw: list[Tok]) -> list[Tok]:
             j = _skip_space(raw, j)
             if j < n and raw[j].text == "and":
                 j = _skip_space(raw, j + 1)
-            if j + 2 < n and raw[j].kind == "num" and raw[j + 1].text == "/" and raw[j + 2].kind == "num":
+            if (
+                j + 2 < n
+                and raw[j].kind == "num"
+                and raw[j + 1].text == "/"
+                and raw[j + 2].kind == "num"
+            ):
                 num, den = raw[j].value, raw[j + 2].value
                 if j > i + 1 and num is not None and den and num < den and num.denominator == 1:
                     text = f"{t.text} {raw[j].text}/{raw[j + 2].text}"
@@ -181,7 +214,9 @@ def _normalise(raw: list[Tok]) -> list[Tok]:
                 verbal = verbal or low != "x"
                 if nxt is not None and nxt.text == "by":
                     i += 1
-            elif low == "of" and prev is not None and prev.kind == "num" and prev.text.endswith("%"):
+            elif (
+                low == "of" and prev is not None and prev.kind == "num" and prev.text.endswith("%")
+            ):
                 out.append(Tok("op", "*", None, t.start))
                 verbal = True
             elif low in _FRACTION_WORDS and nxt is not None and nxt.text == "of":
@@ -344,9 +379,11 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         except TooLarge as exc:
             q.unevaluable.append(f"{_text_of(seg)[:80]}: {exc}")
             return
+    first = True  # later segments restate the first one's terms: only its operands are sourced
     for i in range(len(parsed) - 1):
         left, right = parsed[i], parsed[i + 1]
         if left is None or right is None:
+            first = True
             continue
         (ltoks, lval), (rtoks, rval) = left, right
         if not _has_op(ltoks):
@@ -366,7 +403,9 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
                 source=(ltoks, text),
             )
         )
-        q.operands.extend(_literal_operands(ltoks))
+        if first:
+            q.operands.extend(_literal_operands(ltoks))
+            first = False
         q.results.append(rval)
 
 
@@ -380,10 +419,8 @@ def alternatives(claim: Claim) -> list[Fraction]:
     ltoks, text = claim.source
     out = []
     if sum(1 for t in ltoks if t.text == "/") >= 2:
-        try:
+        with contextlib.suppress(Unevaluable):
             out.append(evaluate(ltoks, right_assoc_division=True))
-        except Unevaluable:
-            pass
     # "add 20 + 10 decorations to the 29 + 24 already up = 83": a sum spread over the sentence.
     if any(t.kind == "op" and t.text != "+" for t in ltoks):
         return out

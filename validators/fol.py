@@ -375,7 +375,12 @@ def _combine(operands: list[Formula], ops: list[str]) -> Formula:
 
 
 def _narrow_scope(
-    bound: list[tuple[str, int]], operands: list[Formula], ops: list[str], *, grouped: bool, negated: bool
+    bound: list[tuple[str, int]],
+    operands: list[Formula],
+    ops: list[str],
+    *,
+    grouped: bool,
+    negated: bool,
 ) -> bool:
     """Whether a quantifier binds only its first operand; FolAmbiguity when that is unclear.
 
@@ -406,7 +411,7 @@ def _occurs(binder: int, node: Formula | Term) -> bool:
         item = stack.pop()
         if isinstance(item, Var) and item.binder == binder:
             return True
-        stack.extend(_children(item))
+        stack.extend(children(item))
     return False
 
 
@@ -430,11 +435,12 @@ def depth(node: Formula | Term) -> int:
     while stack:
         item, level = stack.pop()
         deepest = max(deepest, level)
-        stack.extend((child, level + 1) for child in _children(item))
+        stack.extend((child, level + 1) for child in children(item))
     return deepest
 
 
-def _children(item: object) -> tuple[object, ...]:
+def children(item: object) -> tuple[object, ...]:
+    """The direct sub-formulas and terms of a node."""
     if isinstance(item, (Fn, Atom, Nary)):
         return item.args
     if isinstance(item, (Eq, Binary)):
@@ -486,7 +492,9 @@ def _repair(tokens: list[Token], missing: str) -> Formula:
         try:
             readings.add(parse_tokens(candidate))
         except FolAmbiguity as exc:
-            raise FolAmbiguity(f"unbalanced parentheses, and a fix reads ambiguously: {exc}") from None
+            raise FolAmbiguity(
+                f"unbalanced parentheses, and a fix reads ambiguously: {exc}"
+            ) from None
         except FolError:
             continue
     if len(readings) != 1:
@@ -537,7 +545,7 @@ def symbols(node: Formula) -> set[str]:
             out.add(item.name)
         elif isinstance(item, Atom):
             out.add(item.pred)
-        stack.extend(_children(item))
+        stack.extend(children(item))
     return out
 
 

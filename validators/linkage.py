@@ -43,7 +43,9 @@ def _same_in_other_unit(answer: Fraction, accepted: set[Fraction], question: str
     lowered = question.lower()
     if answer.denominator == 1:
         # A whole answer to a fractional result: 15.36 minutes -> 15, 16.66 % -> 17.
-        whole = {round_to(v, 0, m) for v in accepted if v.denominator != 1 for m in ("half_up", "floor")}
+        whole = {
+            round_to(v, 0, m) for v in accepted if v.denominator != 1 for m in ("half_up", "floor")
+        }
         if "percent" in lowered or "%" in lowered:
             whole |= {round_to(v * 100, 0, "half_up") for v in accepted if v < 1}
         if answer in whole:
@@ -71,6 +73,9 @@ class LinkageValidator:
         final, accepted = _derived(analysis)
         if final is None:
             return  # the steps state no quantity: nothing to link
+        if analysis.scratch.get("answer_is_last_step"):
+            analysis.derived_answer = show(final)  # no separate answer: nothing to compare
+            return
         if answer in accepted or _same_in_other_unit(answer, accepted, analysis.chain.question):
             analysis.derived_answer = show(answer)
             analysis.held += 1
@@ -104,6 +109,9 @@ class LinkageValidator:
                     "error",
                     f"the answer matches the reference but step {wrong[0]} is wrong: "
                     "the reasoning did not produce it",
-                    evidence={"reference_answer": analysis.chain.reference_answer, "wrong_steps": wrong},
+                    evidence={
+                        "reference_answer": analysis.chain.reference_answer,
+                        "wrong_steps": wrong,
+                    },
                 )
             )

@@ -41,8 +41,17 @@ def validators() -> list[Validator]:
 
 def analyse(chain: Chain, budget: Budget) -> Analysis:
     """Segment a chain into steps and find its answer."""
-    steps, answer = segment(chain)
-    return Analysis(chain=chain, steps=steps, answer=answer, budget=budget)
+    steps, answer, inferred = segment(chain)
+    analysis = Analysis(chain=chain, steps=steps, answer=answer, budget=budget)
+    analysis.scratch["answer_is_last_step"] = inferred
+    for step in steps:
+        if step.unchecked_reason:
+            analysis.add(
+                Finding(
+                    "segment", "segment.unchecked", "info", step.unchecked_reason, step=step.index
+                )
+            )
+    return analysis
 
 
 def validate_chain(
@@ -74,7 +83,7 @@ def validate_chain(
 
 
 def validate(data: Any, *, budget_s: float = DEFAULT_BUDGET_S) -> dict[str, Any]:
-    """Validate a chain given as decoded JSON; a malformed chain yields an `input.invalid` report."""
+    """Validate a chain given as decoded JSON; a malformed one yields an `input.invalid` report."""
     started = time.perf_counter()
     try:
         chain = Chain.from_dict(data)

@@ -8,6 +8,14 @@ from typing import Any
 from validators.base import Validator
 from validators.types import Analysis
 
+MAX_ANSWER_CHARS = 1000
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None or len(text) <= MAX_ANSWER_CHARS:
+        return text
+    return text[:MAX_ANSWER_CHARS] + "…"
+
 
 def _score(analysis: Analysis) -> float | None:
     held = analysis.held + sum(s.held for s in analysis.steps)
@@ -43,7 +51,7 @@ def build_report(analysis: Analysis, run: list[Validator], started: float) -> di
         "laundering": analysis.laundering,
         "score": _score(analysis),
         "first_error_step": first_error,
-        "answer": analysis.answer,
+        "answer": _clip(analysis.answer),
         "derived_answer": analysis.derived_answer,
         "steps": [
             {

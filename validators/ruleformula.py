@@ -53,7 +53,7 @@ def _tokens(text: str) -> list[str]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise FormulaError(f"unexpected character at position {pos}: {text[pos:pos + 10]!r}")
+            raise FormulaError(f"unexpected character at position {pos}: {text[pos : pos + 10]!r}")
         out.append(_UNICODE.get(m.group(m.lastgroup), m.group(m.lastgroup)))
         pos = m.end()
     return out

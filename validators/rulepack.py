@@ -24,7 +24,12 @@ _RESERVED = {"and", "or", "not", "true", "false", "unit", "fill", "num"}
 # A stated number: digits (optionally grouped by commas) and a bounded fraction, never part of a
 # word ("A1c") or of a longer number; bounded so that a 100,000-digit run is skipped in linear time.
 NUMBER = r"(?<![\w.])(?:\d{1,3}(?:,\d{3}){1,4}|\d{1,12})(?:\.\d{1,8})?(?!\d|\.\d|,\d{3})"
-CITATION_MODES = {"parties": {"left", "right"}, "section": {"section"}, "article": {"number"}, "key": set()}
+CITATION_MODES = {
+    "parties": {"left", "right"},
+    "section": {"section"},
+    "article": {"number"},
+    "key": set(),
+}
 
 
 class RulePackError(ValueError):
@@ -36,7 +41,7 @@ class Unit:
     """A unit a fact may be stated in: base value = stated value * factor + offset."""
 
     name: str
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str] | None  # None: only for numbers stated without a unit
     factor: Fraction
     offset: Fraction
 
@@ -52,6 +57,8 @@ class FactDef:
     units: list[Unit]
     range: tuple[Fraction, Fraction] | None
     names: list[str]  # regex sources
+    unit_regex: re.Pattern[str] | None = None  # this fact's units, matched right after the number
+    name_regex: re.Pattern[str] | None = None  # this fact's names
 
 
 @dataclass
@@ -65,8 +72,9 @@ class Conclusion:
     requires_text: str
     source: str
     needs: str
-    related: re.Pattern[str] | None
-    facts: set[str] = field(default_factory=set)
+    related: re.Pattern[str] | None  # words that refer to the requirement without a value
+    facts: set[str] = field(default_factory=set)  # the facts the requirement reads
+    inputs: set[str] = field(default_factory=set)  # those facts and what derives them
 
 
 @dataclass
@@ -81,7 +89,7 @@ class CitationKind:
 
 @dataclass
 class Comparison:
-    """"X is higher than Y" between stated values of one unit (e.g. rates in %)."""
+    """ "X is higher than Y" between stated values of one unit (e.g. rates in %)."""
 
     name: str
     label: str
@@ -172,9 +180,10 @@ def _unit(r: _Reader, name: str, spec: Any, where: str) -> Unit:
     factor = r.number(spec.get("factor", 1), f"{where}.factor")
     if factor == 0:
         raise r.fail(f"{where}.factor", "must not be 0")
+    pattern = r.get(spec, "pattern", where, str, required=False)
     return Unit(
         name=name,
-        pattern=r.regex(r.get(spec, "pattern", where, str), f"{where}.pattern"),
+        pattern=r.regex(pattern, f"{where}.pattern") if pattern else None,
         factor=factor,
         offset=r.number(spec.get("offset", 0), f"{where}.offset"),
     )
@@ -207,13 +216,25 @@ def _fact(r: _Reader, name: str, spec: Any) -> FactDef:
         if raw_range is not None:
             if not isinstance(raw_range, list) or len(raw_range) != 2:
                 raise r.fail(f"{where}.range", "must be [low, high]")
-            value_range = (r.number(raw_range[0], f"{where}.range"), r.number(raw_range[1], f"{where}.range"))
+            value_range = (
+                r.number(raw_range[0], f"{where}.range"),
+                r.number(raw_range[1], f"{where}.range"),
+            )
     label = r.get(spec, "label", where, str, required=False) or name
-    return FactDef(name, label, kind, base, units, value_range, names)
+    fact = FactDef(name, label, kind, base, units, value_range, names)
+    sources = [u.pattern.pattern for u in units if u.pattern]
+    if sources:
+        alts = "|".join(f"(?:{u})" for u in sorted(sources, key=len, reverse=True))
+        fact.unit_regex = re.compile(rf"\s*-?\s*(?:{alts})(?!\w)", re.I)
+    if names:
+        fact.name_regex = re.compile(
+            rf"(?<!\w)(?:{'|'.join(f'(?:{n})' for n in names)})(?!\w)", re.I
+        )
+    return fact
 
 
 def _fact_regex(facts: dict[str, FactDef]) -> re.Pattern[str] | None:
-    """One pattern for every named fact: NAME, a short filler, a number, an optional unit."""
+    """One pattern for every named quantity: NAME, a short filler, a number (the unit is read after)."""
     alts = [
         f"(?P<f_{f.name}>{'|'.join(f'(?:{n})' for n in f.names)})"
         for f in facts.values()
@@ -221,18 +242,17 @@ def _fact_regex(facts: dict[str, FactDef]) -> re.Pattern[str] | None:
     ]
     if not alts:
         return None
-    unit_sources = {u.pattern.pattern for f in facts.values() for u in f.units}
-    units = "|".join(f"(?:{u})" for u in sorted(unit_sources, key=len, reverse=True))
     # The filler stays within the clause: no digits, no sentence end, at most 40 characters.
     return re.compile(
-        rf"(?<![\w])(?:{'|'.join(alts)})(?:'s|’s)?(?!\w)"
-        rf"(?P<fill>(?:[^\d\n;.]|\.(?!\s)){{0,40}}?)(?P<num>{NUMBER})"
-        rf"(?:\s*-?\s*(?P<unit>{units})(?!\w))?",
+        rf"(?<!\w)(?:{'|'.join(alts)})(?:'s|’s)?(?!\w)"
+        rf"(?P<fill>(?:[^\d\n;.]|\.(?!\s)){{0,40}}?)(?P<num>{NUMBER})",
         re.I,
     )
 
 
-def _conclusion(r: _Reader, name: str, spec: Any, facts: dict[str, FactDef], pack: Pack) -> Conclusion:
+def _conclusion(
+    r: _Reader, name: str, spec: Any, facts: dict[str, FactDef], pack: Pack
+) -> Conclusion:
     where = f"conclusions.{name}"
     kinds = {f.name: f.kind for f in facts.values()}
     text = r.get(spec, "requires", where, str)
@@ -240,9 +260,17 @@ def _conclusion(r: _Reader, name: str, spec: Any, facts: dict[str, FactDef], pac
         node = parse(text, kinds)
     except FormulaError as exc:
         raise r.fail(f"{where}.requires", str(exc)) from None
-    patterns = [r.regex(p, f"{where}.patterns[{i}]") for i, p in enumerate(r.strings(spec, "patterns", where))]
+    patterns = [
+        r.regex(p, f"{where}.patterns[{i}]")
+        for i, p in enumerate(r.strings(spec, "patterns", where))
+    ]
     related = r.strings(spec, "related", where, required=False)
     label = r.get(spec, "label", where, str, required=False) or name
+    inputs = set(variables(node))
+    for fact in variables(node):
+        if fact in pack.derived:
+            inputs |= variables(pack.derived[fact])
+    related += [n for f in sorted(inputs) for n in facts[f].names]
     return Conclusion(
         name=name,
         label=label,
@@ -251,8 +279,11 @@ def _conclusion(r: _Reader, name: str, spec: Any, facts: dict[str, FactDef], pac
         requires_text=text,
         source=r.get(spec, "source", where, str),
         needs=r.get(spec, "needs", where, str, required=False) or render(node, pack.label),
-        related=r.regex("|".join(f"(?:{x})" for x in related), f"{where}.related") if related else None,
+        related=r.regex("|".join(f"(?:{x})" for x in related), f"{where}.related")
+        if related
+        else None,
         facts=variables(node),
+        inputs=inputs,
     )
 
 
@@ -264,9 +295,13 @@ def _citation(r: _Reader, i: int, spec: Any) -> CitationKind:
     pattern = r.regex(r.get(spec, "pattern", where, str), f"{where}.pattern", flags=0)
     missing = CITATION_MODES[mode] - set(pattern.groupindex)
     if missing:
-        raise r.fail(f"{where}.pattern", f"needs the named group(s) {sorted(missing)} for match '{mode}'")
+        raise r.fail(
+            f"{where}.pattern", f"needs the named group(s) {sorted(missing)} for match '{mode}'"
+        )
     name = r.get(spec, "name", where, str)
-    return CitationKind(name, r.get(spec, "label", where, str, required=False) or name, pattern, mode)
+    return CitationKind(
+        name, r.get(spec, "label", where, str, required=False) or name, pattern, mode
+    )
 
 
 def _comparison(r: _Reader, i: int, spec: Any) -> Comparison:
@@ -289,7 +324,9 @@ def _extractor(r: _Reader, i: int, spec: Any, facts: dict[str, FactDef]) -> re.P
     groups = set(pattern.groupindex)
     unknown = groups - set(facts) - {"unit", "fill"}
     if unknown:
-        raise r.fail(f"{where}.pattern", f"named groups {sorted(unknown)} are not facts of the pack")
+        raise r.fail(
+            f"{where}.pattern", f"named groups {sorted(unknown)} are not facts of the pack"
+        )
     if not groups & set(facts):
         raise r.fail(f"{where}.pattern", "needs at least one named group that is a fact")
     return pattern
@@ -333,12 +370,23 @@ def load_pack_file(path: str | Path) -> Pack:
         path=str(path),
         domains=[d.lower() for d in r.strings(data, "domains", "", required=False)],
         facts=facts,
-        extractors=[_extractor(r, i, s, facts) for i, s in enumerate(r.get(data, "extractors", "", list, required=False) or [])],
+        extractors=[
+            _extractor(r, i, s, facts)
+            for i, s in enumerate(r.get(data, "extractors", "", list, required=False) or [])
+        ],
         derived=derived,
         conclusions={},
-        citations=[_citation(r, i, s) for i, s in enumerate(r.get(data, "citations", "", list, required=False) or [])],
-        comparisons=[_comparison(r, i, s) for i, s in enumerate(r.get(data, "comparisons", "", list, required=False) or [])],
-        conclusion_markers=r.regex("|".join(f"(?:{m})" for m in markers), "conclusion_markers") if markers else None,
+        citations=[
+            _citation(r, i, s)
+            for i, s in enumerate(r.get(data, "citations", "", list, required=False) or [])
+        ],
+        comparisons=[
+            _comparison(r, i, s)
+            for i, s in enumerate(r.get(data, "comparisons", "", list, required=False) or [])
+        ],
+        conclusion_markers=r.regex("|".join(f"(?:{m})" for m in markers), "conclusion_markers")
+        if markers
+        else None,
         fact_regex=_fact_regex(facts),
     )
     for key, spec in (r.get(data, "conclusions", "", dict, required=False) or {}).items():
@@ -359,7 +407,9 @@ def load_packs(directory: str | None = None) -> dict[str, Pack]:
     return packs
 
 
-def pack_for(rulepack: str | None, domain: str | None, directory: str | None = None) -> tuple[Pack | None, str | None]:
+def pack_for(
+    rulepack: str | None, domain: str | None, directory: str | None = None
+) -> tuple[Pack | None, str | None]:
     """The pack a chain asks for (rulepack, else its domain), and a note when none matches."""
     if not rulepack and not domain:
         return None, None

@@ -11,8 +11,13 @@ _CALC_ANNOTATION = re.compile(r"<<[^<>]{0,500}>>")
 _ANSWER_PATTERNS = [
     re.compile(r"^\s*#{2,}\s*(?P<a>.+?)\s*$", re.M),
     re.compile(r"\\boxed\{(?P<a>(?:[^{}]|\{[^{}]*\})+)\}"),
-    re.compile(r"^\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*[:=]\s*(?P<a>.+?)\s*\.?\s*$", re.I | re.M),
-    re.compile(r"^\s*(?:so\s+|thus\s+|therefore\s+)?the\s+(?:final\s+)?answer\s+is\s*:?\s*(?P<a>.+?)\s*\.?\s*$", re.I | re.M),
+    re.compile(
+        r"^\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*[:=]\s*(?P<a>.+?)\s*\.?\s*$", re.I | re.M
+    ),
+    re.compile(
+        r"^\s*(?:so\s+|thus\s+|therefore\s+)?the\s+(?:final\s+)?answer\s+is\s*:?\s*(?P<a>.+?)\s*\.?\s*$",
+        re.I | re.M,
+    ),
 ]
 # A line that only announces the answer carries no reasoning of its own.
 _ANSWER_ONLY_LINE = re.compile(
@@ -49,8 +54,8 @@ def step_body(text: str) -> str:
     return _STEP_PREFIX.sub("", text, count=1)
 
 
-def segment(chain: Chain) -> tuple[list[Step], str | None]:
-    """The steps of a chain (capped in count and size) and its final answer."""
+def segment(chain: Chain) -> tuple[list[Step], str | None, bool]:
+    """The steps (capped in count and size), the answer, and whether it is just the last line."""
     if isinstance(chain.reasoning, list):
         raw = [strip_annotations(s).strip() for s in chain.reasoning]
         raw = [s for s in raw if s]
@@ -59,7 +64,8 @@ def segment(chain: Chain) -> tuple[list[Step], str | None]:
         full = strip_annotations(chain.reasoning)
         raw = _split_text(full)
     answer = chain.answer.strip() if chain.answer is not None else find_answer(full)
-    if answer is None and raw:
+    inferred = answer is None and bool(raw)
+    if inferred:
         answer = raw[-1]
     texts = [t for t in raw if not _ANSWER_ONLY_LINE.match(t)] or raw
     steps = []
@@ -68,4 +74,4 @@ def segment(chain: Chain) -> tuple[list[Step], str | None]:
         if len(text) > MAX_STEP_CHARS:
             step.unchecked_reason = f"step longer than {MAX_STEP_CHARS} characters"
         steps.append(step)
-    return steps, answer
+    return steps, answer, inferred

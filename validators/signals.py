@@ -1,15 +1,77 @@
-"""The signals validator (scaffold: replaced by the real implementation)."""
+"""The signals validator: reward-hacking symptoms (warnings only, never a verdict)."""
 
 from __future__ import annotations
 
-from validators.types import Analysis
+import re
+
+from validators.arithmetic import step_quantities
+from validators.types import Analysis, Finding
+
+NAME = "signals"
+
+_CONFIDENCE = re.compile(
+    r"\b(?:clearly|obviously|certainly|definitely|undoubtedly|without (?:a )?doubt|"
+    r"it is (?:well[- ])?known|trust me|of course|100% (?:sure|certain)|guaranteed)\b",
+    re.I,
+)
+_WORD = re.compile(r"\w+")
+MIN_PADDING_STEPS = 4  # below this a chain is too short to call padded
+
+
+def _normal(text: str) -> str:
+    return " ".join(_WORD.findall(text.lower()))
 
 
 class SignalsValidator:
-    """Scaffold that checks nothing yet."""
+    """Confidence words without support, repeated steps, padding: warnings for reviewers."""
 
-    name = "signals"
-    version = "0.0"
+    name = NAME
+    version = "1.0"
 
     def check(self, analysis: Analysis) -> None:
-        """Check nothing (scaffold)."""
+        """Add warnings; never changes a verdict."""
+        qs = step_quantities(analysis)
+        seen: dict[str, int] = {}
+        for step, q in zip(analysis.steps, qs, strict=True):
+            norm = _normal(step.text)
+            if len(norm) >= 12 and norm in seen:
+                analysis.add(
+                    Finding(
+                        NAME,
+                        "signals.repetition",
+                        "warning",
+                        f"repeats step {seen[norm]} word for word",
+                        evidence={"repeats": seen[norm]},
+                        step=step.index,
+                    )
+                )
+            seen.setdefault(norm, step.index)
+            m = _CONFIDENCE.search(step.text)
+            if m and not q.claims and not step.held:
+                analysis.add(
+                    Finding(
+                        NAME,
+                        "signals.unsupported_confidence",
+                        "warning",
+                        f'"{m.group()}" asserts certainty in a step that checks nothing',
+                        evidence={"phrase": m.group()},
+                        step=step.index,
+                    )
+                )
+        self._padding(analysis, qs)
+
+    def _padding(self, analysis: Analysis, qs: list) -> None:
+        steps = analysis.steps
+        if len(steps) < MIN_PADDING_STEPS:
+            return
+        idle = [s.index for s, q in zip(steps, qs, strict=True) if not q.numbers and not s.held]
+        if len(idle) * 2 > len(steps):
+            analysis.add(
+                Finding(
+                    NAME,
+                    "signals.padding",
+                    "warning",
+                    f"{len(idle)} of {len(steps)} steps state nothing that can be checked",
+                    evidence={"idle_steps": idle[:50]},
+                )
+            )

@@ -1,4 +1,8 @@
-"""Dependencies shared by the routes, as `Annotated` aliases (SettingsDep, StoreDep, ...)."""
+"""Dependencies shared by the routes, as `Annotated` aliases (SettingsDep, StoreDep, ...).
+
+They are all `async def`: FastAPI runs a plain `def` dependency in a worker thread, a thread hop
+per dependency per request that the hot path cannot afford.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ApiKeyDep = Annotated[str | None, Depends(_api_key)]
 
 
-def get_state(request: Request) -> AppState:
+async def get_state(request: Request) -> AppState:
     """The running app's resources."""
     return request.app.state.faithgate
 
@@ -33,28 +37,28 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_settings(state: StateDep) -> Settings:
+async def get_settings(state: StateDep) -> Settings:
     """The app's settings."""
     return state.settings
 
 
-def get_store(state: StateDep) -> Any:
+async def get_store(state: StateDep) -> Any:
     """The audit store (service.store.Store)."""
     return state.store
 
 
-def get_pool(state: StateDep) -> ValidationPool:
+async def get_pool(state: StateDep) -> ValidationPool:
     """The validation worker pool."""
     assert state.pool is not None
     return state.pool
 
 
-def get_metrics(state: StateDep) -> Metrics:
+async def get_metrics(state: StateDep) -> Metrics:
     """The app's Prometheus metrics."""
     return state.metrics
 
 
-def get_request_id(request: Request) -> str:
+async def get_request_id(request: Request) -> str:
     """The request id the middleware assigned (X-Request-ID or a fresh one)."""
     return request.state.request_id
 

@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Each module defines register(subparsers) adding its subcommand with set_defaults(func=...).
-SUBCOMMANDS = ["validate", "entail", "serve"]
+SUBCOMMANDS = ["validate", "entail", "serve", "audit", "keys"]
 
 
 def build_parser() -> argparse.ArgumentParser:

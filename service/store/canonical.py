@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,7 +49,9 @@ TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 def canonical_json(obj: Any) -> str:
     """Sorted keys, no spaces, raw UTF-8 (not \\u escapes), no NaN: the form every hash is over."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def canonical_bytes(obj: Any) -> bytes:
@@ -81,11 +84,14 @@ def parse_ts(text: str) -> datetime:
     return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _clean(obj: Any) -> Any:
     # Only reached when plain encoding failed: lone surrogates cannot be written as UTF-8 and
     # NaN/Infinity are not JSON, so both are replaced by stable stand-ins *before* hashing.
     if isinstance(obj, str):
-        return obj.encode("utf-8", "replace").decode("utf-8")
+        return _SURROGATE.sub("\ufffd", obj)
     if isinstance(obj, float) and not math.isfinite(obj):
         return str(obj)
     if isinstance(obj, dict):

@@ -20,34 +20,45 @@ from service.store.tables import audit_records, case_reviews, cases
 
 VERDICTS = ("faithful", "unfaithful", "unverifiable")
 STEP_STATUSES = ("verified", "error", "unsupported", "unchecked")
-REVIEW_KEYS = ("verdict", "laundering", "wrong_steps", "step_judgements", "corrected_reasoning", "comment")
+REVIEW_KEYS = (
+    "verdict",
+    "laundering",
+    "wrong_steps",
+    "step_judgements",
+    "corrected_reasoning",
+    "comment",
+)
 _TEXT_MAX = 200_000
 MAX_PAGE = 500
 
 
 def should_open(report: Any) -> bool:
     """A report that is unfaithful or laundering opens a case."""
-    return isinstance(report, dict) and (report.get("verdict") == "unfaithful" or report.get("laundering") is True)
-
-
-def open_case(conn: Connection, header: dict[str, Any]) -> str:
-    """Insert an open case for the validation record `header`; returns its id."""
-    case_id = "case_" + secrets.token_hex(8)
-    conn.execute(
-        insert(cases).values(
-            id=case_id,
-            record_id=header["id"],
-            created_at=header["ts"],
-            updated_at=header["ts"],
-            status="open",
-            domain=header["domain"],
-            model=header["model"],
-            adapter=header["adapter"],
-            verdict=header["verdict"],
-            laundering=bool(header["laundering"]),
-        )
+    return isinstance(report, dict) and (
+        report.get("verdict") == "unfaithful" or report.get("laundering") is True
     )
-    return case_id
+
+
+def case_row(header: dict[str, Any]) -> dict[str, Any]:
+    """A new open case for the validation record `header` (inserted by insert_cases)."""
+    return {
+        "id": "case_" + secrets.token_hex(8),
+        "record_id": header["id"],
+        "created_at": header["ts"],
+        "updated_at": header["ts"],
+        "status": "open",
+        "domain": header["domain"],
+        "model": header["model"],
+        "adapter": header["adapter"],
+        "verdict": header["verdict"],
+        "laundering": bool(header["laundering"]),
+    }
+
+
+def insert_cases(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert new cases (one executemany)."""
+    if rows:
+        conn.execute(insert(cases), rows)
 
 
 def _index(value: Any, what: str) -> int:
@@ -121,7 +132,9 @@ def last_review_verdict(conn: Connection, case_id: str) -> str | None:
     ).scalar()
 
 
-def check_transition(conn: Connection, row: Any, review: dict[str, Any], expected_status: str | None) -> None:
+def check_transition(
+    conn: Connection, row: Any, review: dict[str, Any], expected_status: str | None
+) -> None:
     """CaseConflict unless this review may be recorded on the case as it stands now.
 
     With expected_status, the case must be in it (optimistic concurrency between reviewers).
@@ -134,11 +147,14 @@ def check_transition(conn: Connection, row: Any, review: dict[str, Any], expecte
         previous = last_review_verdict(conn, row.id)
         if previous is not None and previous != review["verdict"]:
             raise CaseConflict(
-                f"case {row.id} was already reviewed as {previous}; pass expected_status='reviewed' to overturn it"
+                f"case {row.id} was already reviewed as {previous}; "
+                "pass expected_status='reviewed' to overturn that review"
             )
 
 
-def record_review(conn: Connection, row: Any, header: dict[str, Any], review: dict[str, Any]) -> None:
+def record_review(
+    conn: Connection, row: Any, header: dict[str, Any], review: dict[str, Any]
+) -> None:
     """Index the case.reviewed record and mark the case reviewed."""
     conn.execute(
         insert(case_reviews).values(
@@ -149,7 +165,9 @@ def record_review(conn: Connection, row: Any, header: dict[str, Any], review: di
             key_id=header["key_id"],
         )
     )
-    conn.execute(update(cases).where(cases.c.id == row.id).values(status="reviewed", updated_at=header["ts"]))
+    conn.execute(
+        update(cases).where(cases.c.id == row.id).values(status="reviewed", updated_at=header["ts"])
+    )
 
 
 def _filters(
@@ -164,7 +182,13 @@ def _filters(
 ) -> list[Any]:
     c = cases.c
     where = []
-    for column, value in ((c.status, status), (c.domain, domain), (c.model, model), (c.adapter, adapter), (c.verdict, verdict)):
+    for column, value in (
+        (c.status, status),
+        (c.domain, domain),
+        (c.model, model),
+        (c.adapter, adapter),
+        (c.verdict, verdict),
+    ):
         if value is not None:
             where.append(column == value)
     if laundering is not None:
@@ -176,12 +200,16 @@ def _filters(
     return where
 
 
-def query_cases(conn: Connection, limit: int, offset: int, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+def query_cases(
+    conn: Connection, limit: int, offset: int, **filters: Any
+) -> tuple[list[dict[str, Any]], int]:
     """A page of cases, newest first, and the total matching the filters."""
     where = _filters(**filters)
     total = conn.execute(select(func.count()).select_from(cases).where(*where)).scalar_one()
     limit, offset = max(0, min(int(limit), MAX_PAGE)), max(0, int(offset))
-    rows = conn.execute(_case_select().where(*where).order_by(cases.c.record_id.desc()).limit(limit).offset(offset)).all()
+    rows = conn.execute(
+        _case_select().where(*where).order_by(cases.c.record_id.desc()).limit(limit).offset(offset)
+    ).all()
     return case_dicts(conn, rows), int(total)
 
 
@@ -195,7 +223,9 @@ def fetch_case(conn: Connection, case_id: str) -> dict[str, Any]:
 
 def _case_select() -> Any:
     r = audit_records.c
-    return select(cases, r.payload, r.input_sha256, r.redacted).join(audit_records, r.id == cases.c.record_id)
+    return select(cases, r.payload, r.input_sha256, r.redacted).join(
+        audit_records, r.id == cases.c.record_id
+    )
 
 
 def _payload(text: str | None) -> dict[str, Any] | None:

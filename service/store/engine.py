@@ -59,10 +59,16 @@ class Database:
         self._lock = threading.Lock()
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A read-only transaction (rolled back at the end)."""
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+    def read(self, snapshot: bool = False) -> Iterator[Connection]:
+        """A read-only transaction; snapshot=True sees one consistent state throughout.
+
+        (SQLite transactions always do; PostgreSQL needs REPEATABLE READ for it.)
+        """
+        with self.engine.connect() as conn:
+            if snapshot and self.dialect == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -35,9 +35,12 @@ def check_scopes(scopes: list[str] | tuple[str, ...] | frozenset[str]) -> frozen
     wanted = frozenset(s.strip() for s in scopes if s and s.strip())
     unknown = sorted(wanted - SCOPES)
     if unknown:
-        raise ValueError(f"unknown scope {', '.join(map(repr, unknown))}; known scopes: {', '.join(sorted(SCOPES))}")
+        known = ", ".join(sorted(SCOPES))
+        raise ValueError(f"unknown scope {', '.join(map(repr, unknown))}; known scopes: {known}")
     if not wanted:
-        raise ValueError(f"a key needs at least one scope; known scopes: {', '.join(sorted(SCOPES))}")
+        raise ValueError(
+            f"a key needs at least one scope; known scopes: {', '.join(sorted(SCOPES))}"
+        )
     return wanted
 
 
@@ -64,7 +67,9 @@ def secret_digest(secret: str) -> str:
 
 def plausible_secret(secret: Any) -> bool:
     """Cheap shape check before hashing anything a client sent."""
-    return isinstance(secret, str) and secret.startswith(SECRET_PREFIX) and len(secret) <= _SECRET_MAX
+    return (
+        isinstance(secret, str) and secret.startswith(SECRET_PREFIX) and len(secret) <= _SECRET_MAX
+    )
 
 
 def info_of(row: Any) -> KeyInfo:
@@ -80,7 +85,13 @@ def info_of(row: Any) -> KeyInfo:
 
 
 def insert_key(
-    conn: Connection, key_id: str, name: str, scopes: frozenset[str], redact: bool, digest: str, now: str
+    conn: Connection,
+    key_id: str,
+    name: str,
+    scopes: frozenset[str],
+    redact: bool,
+    digest: str,
+    now: str,
 ) -> None:
     """Store a new key (its digest only)."""
     conn.execute(
@@ -104,12 +115,17 @@ def find_by_digest(conn: Connection, digest: str) -> KeyInfo | None:
 
 def all_keys(conn: Connection) -> list[KeyInfo]:
     """Every key, oldest first."""
-    return [info_of(r) for r in conn.execute(select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id))]
+    return [
+        info_of(r)
+        for r in conn.execute(select(api_keys).order_by(api_keys.c.created_at, api_keys.c.id))
+    ]
 
 
 def mark_revoked(conn: Connection, key_id: str, now: str) -> bool:
     """Revoke a live key; False when unknown or already revoked."""
     result = conn.execute(
-        update(api_keys).where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None)).values(revoked_at=now)
+        update(api_keys)
+        .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
+        .values(revoked_at=now)
     )
     return result.rowcount == 1

@@ -29,7 +29,7 @@ def merkle_root(leaves: Sequence[bytes]) -> bytes:
     if not leaves:
         return hashlib.sha256(b"").digest()
     # Bottom-up: pairing left to right and carrying an odd last node up unchanged builds exactly
-    # the tree of the RFC's recursive split (left subtree = largest power of two), without recursion.
+    # the tree of the RFC's recursive split (left subtree = largest power of two < n).
     level = [leaf_hash(leaf) for leaf in leaves]
     while len(level) > 1:
         nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]

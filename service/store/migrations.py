@@ -165,7 +165,9 @@ def migrate(db: Database) -> list[int]:
                 continue
             fn(conn)
             conn.execute(
-                text("INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)"),
+                text(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)"
+                ),
                 {"v": number, "n": name, "t": format_ts(datetime.now(UTC))},
             )
             done.append(number)

@@ -73,7 +73,17 @@ def redact_report(report: dict[str, Any]) -> dict[str, Any]:
 
     steps = report.get("steps") if isinstance(report.get("steps"), list) else []
     return {
-        **{k: report.get(k) for k in ("verdict", "laundering", "score", "first_error_step", "validators", "elapsed_ms")},
+        **{
+            k: report.get(k)
+            for k in (
+                "verdict",
+                "laundering",
+                "score",
+                "first_error_step",
+                "validators",
+                "elapsed_ms",
+            )
+        },
         "steps": [
             {
                 "index": s.get("index"),
@@ -120,7 +130,9 @@ def prepare(
         domain=meta(domain),
         verdict=meta(verdict) if isinstance(verdict, str) else None,
         laundering=laundering if isinstance(laundering, bool) else None,
-        validators={meta(k): meta(v) for k, v in validators.items()} if isinstance(validators, dict) else None,
+        validators={meta(k): meta(v) for k, v in validators.items()}
+        if isinstance(validators, dict)
+        else None,
         input_sha256=None if input_text is None else sha256_hex(input_text),
         redacted=bool(redact),
         payload=payload,
@@ -154,7 +166,9 @@ def header_of(row: Any) -> dict[str, Any]:
     }
 
 
-def append_entries(conn: Connection, entries: list[Entry], retention: timedelta) -> list[dict[str, Any]]:
+def append_entries(
+    conn: Connection, entries: list[Entry], retention: timedelta
+) -> list[dict[str, Any]]:
     """Append entries to the chain inside the caller's write transaction; returns their headers."""
     # FOR UPDATE serialises appenders across PostgreSQL replicas (SQLite: BEGIN IMMEDIATE
     # already holds the write lock, and SQLAlchemy drops the clause there).

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from service.store.canonical import GENESIS_HASH, HEADER_FIELDS, RECORD_SCHEMA, record_hash, sha256_hex
+from service.store.canonical import (
+    GENESIS_HASH,
+    HEADER_FIELDS,
+    RECORD_SCHEMA,
+    record_hash,
+    sha256_hex,
+)
 from service.store.merkle import merkle_root
 
 BUNDLE_FORMAT = "faithgate-audit-bundle"
@@ -44,7 +50,12 @@ class VerifyResult:
 
     def as_dict(self) -> dict[str, Any]:
         """The {"ok", "count", "first_bad", "message"} form of the Store interface."""
-        return {"ok": self.ok, "count": self.count, "first_bad": self.first_bad, "message": self.message}
+        return {
+            "ok": self.ok,
+            "count": self.count,
+            "first_bad": self.first_bad,
+            "message": self.message,
+        }
 
 
 class ChainBroken(Exception):
@@ -83,13 +94,19 @@ class ChainChecker:
                 raise ChainGap(self.next_id, f"record {self.next_id} is missing")
             raise ChainBroken(rid, f"record {rid} is out of order (expected record {self.next_id})")
         if set(rec) != _RECORD_KEYS or rec["v"] != RECORD_SCHEMA:
-            raise ChainBroken(rid, f"record {rid} altered: its fields are not those of schema {RECORD_SCHEMA}")
+            raise ChainBroken(
+                rid, f"record {rid} altered: its fields are not those of schema {RECORD_SCHEMA}"
+            )
         payload = rec["payload"]
         if payload is not None:
             if not isinstance(payload, str) or sha256_hex(payload) != rec["payload_sha256"]:
-                raise ChainBroken(rid, f"record {rid} altered: its payload does not match payload_sha256")
+                raise ChainBroken(
+                    rid, f"record {rid} altered: its payload does not match payload_sha256"
+                )
         elif self.purge_horizon is not None and str(rec["retain_until"]) > self.purge_horizon:
-            raise ChainBroken(rid, f"record {rid} altered: payload removed before its retention date")
+            raise ChainBroken(
+                rid, f"record {rid} altered: payload removed before its retention date"
+            )
         try:
             computed = record_hash({k: rec[k] for k in HEADER_FIELDS})
         except (TypeError, ValueError):
@@ -98,12 +115,14 @@ class ChainChecker:
             raise ChainBroken(rid, f"record {rid} altered: its content does not match its hash")
         if rec["prev_hash"] != self.prev_hash:
             if self.last_id is None:
-                raise ChainBroken(rid, f"record {rid} altered: its prev_hash is not the chain's start")
+                raise ChainBroken(
+                    rid, f"record {rid} altered: its prev_hash is not the chain's start"
+                )
             # Record rid is self-consistent, so the hash it recorded for its predecessor is
             # authentic: the predecessor is the record that changed.
             raise ChainBroken(
                 self.last_id,
-                f"record {self.last_id} altered: its hash is not the prev_hash recorded by record {rid}",
+                f"record {self.last_id} altered: its hash is not the prev_hash in record {rid}",
             )
         self._accept(rec)
 
@@ -120,10 +139,16 @@ class ChainChecker:
         """Check that the chain ends where the trusted head (DB head row, manifest) says."""
         if last_id is not None and self.last_id != last_id:
             if self.last_id is None or self.last_id < last_id:
-                raise ChainGap(self.next_id, f"record {self.next_id} is missing (the chain ends at {last_id})")
-            raise ChainBroken(self.last_id, f"record {self.last_id} is beyond the end of the chain ({last_id})")
+                raise ChainGap(
+                    self.next_id, f"record {self.next_id} is missing (the chain ends at {last_id})"
+                )
+            raise ChainBroken(
+                self.last_id, f"record {self.last_id} is beyond the end of the chain ({last_id})"
+            )
         if last_hash is not None and self.prev_hash != last_hash:
-            raise ChainBroken(self.last_id, f"record {self.last_id} altered: it is not the chain's last record")
+            raise ChainBroken(
+                self.last_id, f"record {self.last_id} altered: it is not the chain's last record"
+            )
 
 
 def fingerprint(public_key_pem: bytes) -> str:
@@ -149,7 +174,10 @@ def _check_signature(public_key_pem: bytes, signature: bytes, manifest_bytes: by
     try:
         key.verify(signature, manifest_bytes)
     except InvalidSignature:
-        return f"bad signature: {SIGNATURE} does not sign {MANIFEST} (the manifest or the signature was altered)"
+        return (
+            f"bad signature: {SIGNATURE} does not sign {MANIFEST} "
+            "(the manifest or the signature was altered)"
+        )
     return None
 
 
@@ -189,7 +217,9 @@ def _later_ids(lines: IO[bytes]) -> set[int]:
     return ids
 
 
-def _check_records(lines: IO[bytes], manifest: dict[str, Any]) -> ChainChecker:
+def _check_records(
+    lines: IO[bytes], manifest: dict[str, Any], state: dict[str, Any]
+) -> ChainChecker:
     """Stream records.jsonl through a ChainChecker and compare the totals with the manifest."""
     period = manifest.get("period") or {}
     since, until = period.get("since"), period.get("until")
@@ -198,13 +228,16 @@ def _check_records(lines: IO[bytes], manifest: dict[str, Any]) -> ChainChecker:
         next_id=manifest["first_id"] or 1,
         purge_horizon=manifest["exported_at"],
     )
+    state["checker"] = checker
     digest = hashlib.sha256()
     for raw in lines:
         digest.update(raw)
         try:
             rec = json.loads(raw)
         except ValueError:
-            raise ChainBroken(checker.next_id, f"record {checker.next_id} altered: not valid JSON") from None
+            raise ChainBroken(
+                checker.next_id, f"record {checker.next_id} altered: not valid JSON"
+            ) from None
         try:
             checker.feed(rec)
         except ChainGap as gap:
@@ -219,7 +252,9 @@ def _check_records(lines: IO[bytes], manifest: dict[str, Any]) -> ChainChecker:
             raise ChainBroken(rec["id"], f"record {rec['id']} is not covered by the manifest")
     checker.finish(manifest["last_id"], manifest["last_hash"])
     if checker.count != manifest["count"]:
-        raise ChainBroken(checker.next_id, f"record {checker.next_id} is missing (manifest count differs)")
+        raise ChainBroken(
+            checker.next_id, f"record {checker.next_id} is missing (manifest count differs)"
+        )
     if digest.hexdigest() != manifest["records_sha256"]:
         raise ChainBroken(None, f"{RECORDS} altered: its SHA-256 differs from the manifest's")
     if merkle_root(checker.leaves).hex() != manifest["merkle_root"]:
@@ -252,44 +287,57 @@ def _parse_manifest(manifest_bytes: bytes) -> dict[str, Any]:
     return manifest
 
 
+def _open(path: str | Path | IO[bytes]) -> tarfile.TarFile:
+    try:
+        if isinstance(path, (str, Path)):
+            return tarfile.open(path, "r:*")
+        return tarfile.open(fileobj=path, mode="r:*")
+    except (tarfile.TarError, OSError) as exc:
+        raise ChainBroken(None, f"not a readable bundle: {exc}") from None
+
+
+def _verify_tar(tar: tarfile.TarFile, state: dict[str, Any]) -> ChainChecker:
+    members = _members(tar)
+    manifest_bytes = _read_small(tar, members[MANIFEST])
+    public_pem = _read_small(tar, members[PUBLIC_KEY])
+    problem = _check_signature(public_pem, _read_small(tar, members[SIGNATURE]), manifest_bytes)
+    if problem:
+        raise ChainBroken(None, problem)
+    state["fingerprint"] = fingerprint(public_pem)
+    manifest = state["manifest"] = _parse_manifest(manifest_bytes)
+    if manifest["public_key_fingerprint"] != state["fingerprint"]:
+        raise ChainBroken(None, f"the manifest names another signing key than {PUBLIC_KEY}")
+    lines = tar.extractfile(members[RECORDS])
+    assert lines is not None
+    return _check_records(lines, manifest, state)
+
+
 def verify_bundle(path: str | Path | IO[bytes]) -> VerifyResult:
     """Verify a bundle: signature, manifest, every record's hash and link, the Merkle root."""
-    fp: str | None = None
-    manifest: dict[str, Any] | None = None
-    checker: ChainChecker | None = None
+    state: dict[str, Any] = {"fingerprint": None, "manifest": None, "checker": None}
     try:
-        try:
-            tar = tarfile.open(path, "r:*") if isinstance(path, (str, Path)) else tarfile.open(fileobj=path, mode="r:*")
-        except (tarfile.TarError, OSError) as exc:
-            raise ChainBroken(None, f"not a readable bundle: {exc}") from None
-        with tar:
-            members = _members(tar)
-            manifest_bytes = _read_small(tar, members[MANIFEST])
-            public_pem = _read_small(tar, members[PUBLIC_KEY])
-            problem = _check_signature(public_pem, _read_small(tar, members[SIGNATURE]), manifest_bytes)
-            if problem:
-                raise ChainBroken(None, problem)
-            fp = fingerprint(public_pem)
-            manifest = _parse_manifest(manifest_bytes)
-            if manifest["public_key_fingerprint"] != fp:
-                raise ChainBroken(None, "the manifest names a different signing key than public_key.pem")
-            lines = tar.extractfile(members[RECORDS])
-            assert lines is not None
-            checker = _check_records(lines, manifest)
+        with _open(path) as tar:
+            checker = _verify_tar(tar, state)
     except ChainBroken as bad:
-        count = checker.count if checker else 0
-        return VerifyResult(False, count, bad.record_id, bad.message, fp, manifest)
+        count = state["checker"].count if state["checker"] else 0
+        return VerifyResult(
+            False, count, bad.record_id, bad.message, state["fingerprint"], state["manifest"]
+        )
     except (tarfile.TarError, OSError, KeyError, TypeError, ValueError) as exc:
-        return VerifyResult(False, 0, None, f"bundle unreadable or altered: {exc}", fp, manifest)
-    span = f"records {manifest['first_id']}..{manifest['last_id']}" if checker.count else "no records"
-    return VerifyResult(
-        True,
-        checker.count,
-        None,
-        f"intact: {checker.count} records ({span}), Merkle root {manifest['merkle_root']}",
-        fp,
-        manifest,
+        return VerifyResult(
+            False,
+            0,
+            None,
+            f"bundle unreadable or altered: {exc}",
+            state["fingerprint"],
+            state["manifest"],
+        )
+    manifest = state["manifest"]
+    span = (
+        f"records {manifest['first_id']}..{manifest['last_id']}" if checker.count else "no records"
     )
+    message = f"intact: {checker.count} records ({span}), Merkle root {manifest['merkle_root']}"
+    return VerifyResult(True, checker.count, None, message, state["fingerprint"], manifest)
 
 
 def main(argv: list[str] | None = None) -> int:

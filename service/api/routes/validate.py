@@ -162,13 +162,10 @@ async def validate_and_audit(
 async def audit_validations(
     state: AppState, items: list[dict], request_id: str, key: Any
 ) -> list[dict]:
-    """Store.record_validations on the audit thread; AuditWriteError becomes a 503 (errors.py)."""
-    records = await state.audit(
-        state.store.record_validations,
-        items,
-        request_id=request_id,
-        key_id=key.id,
-        redact=bool(key.redact),
+    """Record the validations (group-committed); AuditWriteError becomes a 503 (errors.py)."""
+    assert state.audit_writer is not None
+    records = await state.audit_writer.record(
+        items, request_id=request_id, key_id=key.id, redact=bool(key.redact)
     )
     state.metrics.audit_records.labels("validation").inc(len(items))
     opened = sum(1 for r in records if r.get("case_id"))

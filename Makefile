@@ -1,0 +1,48 @@
+# faithgate: `make run` sets everything up and starts the service; `make test` sets up and
+# passes the tests. Each target creates .venv and installs what it needs when missing.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-fast bench lint format system-deps clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c constraints.txt -e '.[service,dev]'
+	@touch $(STAMP)
+
+# Debian packages the tests use for real: a PostgreSQL server.
+system-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing PostgreSQL (Debian package) for the audit-store tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	  || echo "WARNING: could not install postgresql; PostgreSQL tests will fail"; }
+
+run: $(STAMP)
+	$(VENV)/bin/faithgate serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) system-deps
+	$(PY) -m pytest -q
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+bench: $(STAMP)
+	FAITHGATE_BENCH_VIA_MAKE=1 $(PY) -m bench.gsm8k_bench
+	$(PY) -m bench.folio_bench
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,119 @@
+"""`faithgate audit export|verify|purge|public-key`: the audit trail from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from service.cli.storeopts import add_store_options, open_store
+
+AUDITOR_NOTE = (
+    "An auditor should compare this fingerprint with the one the operator publishes: "
+    "a bundle re-signed with another key verifies too."
+)
+
+
+def _when(text: str) -> datetime:
+    from service.store.canonical import parse_ts
+
+    try:
+        return parse_ts(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `audit` subcommand."""
+    parser = subparsers.add_parser("audit", help="export, verify and purge the audit trail")
+    sub = parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+
+    export = sub.add_parser("export", help="write a signed bundle of the records of a period")
+    add_store_options(export)
+    export.add_argument("--since", type=_when, help="first time included (ISO-8601, UTC if naive)")
+    export.add_argument("--until", type=_when, help="first time excluded (ISO-8601)")
+    export.add_argument("-o", "--output", type=Path, required=True, help="bundle file to write")
+    export.set_defaults(func=run_export)
+
+    verify = sub.add_parser(
+        "verify", help="check a bundle (needs only the bundle) or the live chain"
+    )
+    add_store_options(verify)
+    verify.add_argument("bundle", nargs="?", type=Path, help="bundle written by `audit export`")
+    verify.add_argument("--db", action="store_true", help="verify the live chain in the database")
+    verify.set_defaults(func=run_verify)
+
+    purge = sub.add_parser("purge", help="drop the payloads past their retention date")
+    add_store_options(purge)
+    purge.set_defaults(func=run_purge)
+
+    pub = sub.add_parser("public-key", help="print the signing public key and its fingerprint")
+    add_store_options(pub)
+    pub.set_defaults(func=run_public_key)
+
+
+def run_export(args: argparse.Namespace) -> int:
+    """Write the bundle atomically (temp file, then rename)."""
+    store = open_store(args)
+    tmp = args.output.with_name(f".{args.output.name}.partial")
+    try:
+        with tmp.open("wb") as fh:
+            manifest = store.export_bundle(fh, since=args.since, until=args.until)
+            fh.flush()
+            os.fsync(fh.fileno())
+        tmp.replace(args.output)
+    finally:
+        tmp.unlink(missing_ok=True)
+        store.close()
+    print(
+        f"wrote {args.output}: {manifest['count']} records, Merkle root {manifest['merkle_root']}"
+    )
+    print(f"signing key fingerprint: {manifest['public_key_fingerprint']}")
+    return 0
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """0 when intact, 1 naming the first bad record otherwise."""
+    if args.db == (args.bundle is not None):
+        print("give either a BUNDLE or --db", file=sys.stderr)
+        return 2
+    if args.db:
+        store = open_store(args)
+        try:
+            result = store.verify_chain()
+        finally:
+            store.close()
+        print(("OK: " if result["ok"] else "FAILED: ") + result["message"])
+        return 0 if result["ok"] else 1
+    from service.store.verify import verify_bundle
+
+    outcome = verify_bundle(args.bundle)
+    print(("OK: " if outcome.ok else "FAILED: ") + outcome.message)
+    if outcome.fingerprint:
+        print(f"signing key fingerprint: {outcome.fingerprint}")
+        print(AUDITOR_NOTE)
+    return 0 if outcome.ok else 1
+
+
+def run_purge(args: argparse.Namespace) -> int:
+    """Apply retention now."""
+    store = open_store(args)
+    try:
+        purged = store.purge_expired()
+    finally:
+        store.close()
+    print(f"purged the payloads of {purged} expired records (their hashes stay in the chain)")
+    return 0
+
+
+def run_public_key(args: argparse.Namespace) -> int:
+    """Print what the operator publishes for auditors."""
+    store = open_store(args)
+    try:
+        sys.stdout.write(store.signing.public_pem.decode())
+        print(f"fingerprint: {store.fingerprint}")
+    finally:
+        store.close()
+    return 0

@@ -1,0 +1,400 @@
+"""The Store: the one object the HTTP layer and the CLI use to reach the audit database."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.store import cases as case_ops
+from service.store import keys as key_ops
+from service.store.canonical import format_ts
+from service.store.config import DEFAULT_RETENTION_DAYS
+from service.store.engine import Database
+from service.store.errors import AuditWriteError
+from service.store.export import write_bundle
+from service.store.keys import KeyInfo
+from service.store.migrations import migrate
+from service.store.records import Entry, append_entries, header_of, prepare, redact_report
+from service.store.signing import load_or_create
+from service.store.tables import audit_head, audit_records
+from service.store.verify import ChainBroken, ChainChecker
+
+_AUTH_TTL_S = 5.0  # how long another replica's revocation may take to reach this one
+_VERIFY_CHUNK = 2000
+
+
+class Store:
+    """Audit trail, API keys and cases on SQLite (WAL) or PostgreSQL."""
+
+    def __init__(
+        self,
+        database_url: str,
+        data_dir: Path,
+        retention_days: int = DEFAULT_RETENTION_DAYS,
+        *,
+        auto_migrate: bool = True,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.retention = timedelta(days=retention_days)
+        self.db = Database(database_url)
+        self.signing = load_or_create(self.data_dir)
+        self._auth_cache: dict[str, tuple[float, KeyInfo]] = {}
+        if auto_migrate:
+            self.migrate()
+
+    def migrate(self) -> None:
+        """Apply numbered, append-only migrations (idempotent)."""
+        migrate(self.db)
+
+    def close(self) -> None:
+        """Release database connections."""
+        self.db.close()
+
+    @property
+    def fingerprint(self) -> str:
+        """Fingerprint of the export-signing public key (for the operator to publish)."""
+        return self.signing.fingerprint
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        try:
+            with self.db.write() as conn:
+                yield conn
+        except (SQLAlchemyError, OSError) as exc:
+            raise AuditWriteError(
+                f"audit record not written: {exc.__class__.__name__}: {exc}"
+            ) from exc
+
+    def _append(self, conn: Connection, entries: list[Entry]) -> list[dict[str, Any]]:
+        return append_entries(conn, entries, self.retention)
+
+    # --- audit trail ---------------------------------------------------------------------
+
+    def append(
+        self,
+        event: str,
+        *,
+        request_id: str | None = None,
+        key_id: str | None = None,
+        model: str | None = None,
+        adapter: str | None = None,
+        data: dict | None = None,
+        input: object = None,
+        redact: bool = False,
+        model_hash: str | None = None,
+        adapter_hash: str | None = None,
+    ) -> dict:
+        """Append one record, committed before return (AuditWriteError otherwise).
+
+        With redact, `input` is kept only as its SHA-256; `data` is stored as given, so the
+        caller must not copy input text into it.
+        """
+        try:
+            entry = prepare(
+                event,
+                request_id=request_id,
+                key_id=key_id,
+                model=model,
+                adapter=adapter,
+                model_hash=model_hash,
+                adapter_hash=adapter_hash,
+                data=data,
+                input=input,
+                redact=redact,
+            )
+        except (TypeError, ValueError) as exc:
+            raise AuditWriteError(f"audit record not serialisable: {exc}") from exc
+        with self._writing() as conn:
+            return self._append(conn, [entry])[0]
+
+    def record_validations(
+        self, items: list[dict], *, request_id: str, key_id: str | None, redact: bool = False
+    ) -> list[dict]:
+        """One validation record per item and a case per flagged report, in ONE transaction."""
+        group = {"items": items, "request_id": request_id, "key_id": key_id, "redact": redact}
+        return self.record_validation_groups([group])[0]
+
+    def record_validation_groups(self, groups: list[dict]) -> list[list[dict]]:
+        """Several requests' record_validations in ONE transaction (group commit).
+
+        groups: [{"items", "request_id", "key_id", "redact"}]; returns each group's results.
+        """
+        try:
+            entries = [
+                [
+                    self._validation_entry(
+                        item, g["request_id"], g.get("key_id"), g.get("redact", False)
+                    )
+                    for item in g["items"]
+                ]
+                for g in groups
+            ]
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise AuditWriteError(f"audit record not serialisable: {exc}") from exc
+        with self._writing() as conn:
+            headers = self._append(conn, [e for group in entries for e in group])
+            out: list[list[dict]] = []
+            new_cases: list[dict] = []
+            position = 0
+            for g in groups:
+                results = []
+                for item in g["items"]:
+                    header = headers[position]
+                    position += 1
+                    case = (
+                        case_ops.case_row(header)
+                        if case_ops.should_open(item.get("report"))
+                        else None
+                    )
+                    if case:
+                        new_cases.append(case)
+                    results.append(
+                        {
+                            "record_id": header["id"],
+                            "hash": header["hash"],
+                            "case_id": case and case["id"],
+                        }
+                    )
+                out.append(results)
+            case_ops.insert_cases(conn, new_cases)
+        return out
+
+    @staticmethod
+    def _validation_entry(item: dict, request_id: str, key_id: str | None, redact: bool) -> Entry:
+        chain, report = item.get("chain"), item.get("report")
+        domain = chain.get("domain") if isinstance(chain, dict) else None
+        if redact and isinstance(report, dict):
+            report = redact_report(report)
+        return prepare(
+            "validation",
+            request_id=request_id,
+            key_id=key_id,
+            model=item.get("model"),
+            adapter=item.get("adapter"),
+            model_hash=item.get("model_hash"),
+            adapter_hash=item.get("adapter_hash"),
+            domain=domain,
+            data=report,
+            input=chain,
+            redact=redact,
+        )
+
+    def verify_chain(self) -> dict:
+        """Check the live chain: {"ok", "count", "first_bad", "message"}."""
+        checker = ChainChecker(purge_horizon=format_ts(datetime.now(UTC)))
+        try:
+            with self.db.read(snapshot=True) as conn:
+                head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).one()
+                after = 0
+                while True:
+                    rows = conn.execute(
+                        select(audit_records)
+                        .where(audit_records.c.id > after)
+                        .order_by(audit_records.c.id)
+                        .limit(_VERIFY_CHUNK)
+                    ).all()
+                    for row in rows:
+                        checker.feed({**header_of(row), "hash": row.hash, "payload": row.payload})
+                    if len(rows) < _VERIFY_CHUNK:
+                        break
+                    after = int(rows[-1].id)
+                checker.finish(int(head.last_id), head.last_hash)
+        except ChainBroken as bad:
+            return {
+                "ok": False,
+                "count": checker.count,
+                "first_bad": bad.record_id,
+                "message": bad.message,
+            }
+        return {
+            "ok": True,
+            "count": checker.count,
+            "first_bad": None,
+            "message": f"chain intact: {checker.count} records",
+        }
+
+    def export_bundle(
+        self, out: BinaryIO, since: datetime | None = None, until: datetime | None = None
+    ) -> dict:
+        """Write a signed bundle of the records in [since, until) to out; returns its manifest."""
+        with self.db.read(snapshot=True) as conn:
+            return write_bundle(conn, self.signing, out, since, until)
+
+    def purge_expired(self, now: datetime | None = None) -> int:
+        """Drop payloads whose retain_until has passed (their digests stay); returns how many."""
+        cutoff = format_ts(now or datetime.now(UTC))
+        r = audit_records.c
+        with self._writing() as conn:
+            result = conn.execute(
+                update(audit_records)
+                .where(r.retain_until <= cutoff, r.payload.is_not(None))
+                .values(payload=None, purged_at=cutoff)
+            )
+            purged = int(result.rowcount or 0)
+            if purged:
+                self._append(
+                    conn,
+                    [
+                        prepare(
+                            "audit.purged", data={"records": purged, "retain_until_before": cutoff}
+                        )
+                    ],
+                )
+        return purged
+
+    def count_records(self) -> int:
+        """How many records the chain holds."""
+        with self.db.read() as conn:
+            return int(conn.execute(select(func.count()).select_from(audit_records)).scalar_one())
+
+    # --- API keys --------------------------------------------------------------------------
+
+    def create_key(
+        self,
+        name: str,
+        scopes: list[str],
+        redact: bool = False,
+        request_id: str | None = None,
+        by_key_id: str | None = None,
+    ) -> tuple[KeyInfo, str]:
+        """Create a key; returns (info, secret). The secret is shown once and never stored."""
+        wanted = key_ops.check_scopes(scopes)
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("a key needs a name")
+        secret, key_id = key_ops.new_secret(), key_ops.new_key_id()
+        data = {"key": key_id, "name": name, "scopes": sorted(wanted), "redact": bool(redact)}
+        with self._writing() as conn:
+            header = self._append(
+                conn, [prepare("key.created", request_id=request_id, key_id=by_key_id, data=data)]
+            )[0]
+            key_ops.insert_key(
+                conn,
+                key_id,
+                name,
+                wanted,
+                bool(redact),
+                key_ops.secret_digest(secret),
+                header["ts"],
+            )
+        with self.db.read() as conn:
+            info = key_ops.find_by_digest(conn, key_ops.secret_digest(secret))
+        assert info is not None
+        return info, secret
+
+    def authenticate(self, secret: str) -> KeyInfo | None:
+        """The live key with that secret, else None (cached for a few seconds)."""
+        if not key_ops.plausible_secret(secret):
+            return None
+        digest = key_ops.secret_digest(secret)
+        hit = self._auth_cache.get(digest)
+        now = time.monotonic()
+        if hit and hit[0] > now:
+            return hit[1]
+        with self.db.read() as conn:
+            info = key_ops.find_by_digest(conn, digest)
+        if info is None or info.revoked_at is not None:
+            self._auth_cache.pop(digest, None)
+            return None
+        self._auth_cache[digest] = (now + _AUTH_TTL_S, info)
+        return info
+
+    def list_keys(self) -> list[KeyInfo]:
+        """Every key (never a secret), oldest first."""
+        with self.db.read() as conn:
+            return key_ops.all_keys(conn)
+
+    def revoke_key(
+        self, key_id: str, request_id: str | None = None, by_key_id: str | None = None
+    ) -> bool:
+        """Revoke a key; False when it is unknown or already revoked. Audited as key.revoked."""
+        with self._writing() as conn:
+            now = format_ts(datetime.now(UTC))
+            if not key_ops.mark_revoked(conn, key_id, now):
+                return False
+            self._append(
+                conn,
+                [
+                    prepare(
+                        "key.revoked", request_id=request_id, key_id=by_key_id, data={"key": key_id}
+                    )
+                ],
+            )
+        # Revocation takes effect at once in this process; other replicas within _AUTH_TTL_S.
+        self._auth_cache = {d: hit for d, hit in self._auth_cache.items() if hit[1].id != key_id}
+        return True
+
+    # --- cases and reviews -----------------------------------------------------------------
+
+    def list_cases(
+        self,
+        *,
+        status: str | None = None,
+        domain: str | None = None,
+        model: str | None = None,
+        adapter: str | None = None,
+        laundering: bool | None = None,
+        verdict: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict], int]:
+        """A page of cases, newest first, and the total that match."""
+        with self.db.read() as conn:
+            return case_ops.query_cases(
+                conn,
+                limit,
+                offset,
+                status=status,
+                domain=domain,
+                model=model,
+                adapter=adapter,
+                laundering=laundering,
+                verdict=verdict,
+                since=since,
+                until=until,
+            )
+
+    def get_case(self, case_id: str) -> dict:
+        """One case with its chain, report and reviews; CaseNotFound otherwise."""
+        with self.db.read() as conn:
+            return case_ops.fetch_case(conn, case_id)
+
+    def review_case(
+        self,
+        case_id: str,
+        review: dict,
+        *,
+        key_id: str | None,
+        request_id: str | None,
+        expected_status: str | None = None,
+    ) -> dict:
+        """Record a review (audited as case.reviewed in the same transaction); returns the case.
+
+        Raises ValueError for a malformed review, CaseNotFound, and CaseConflict when
+        expected_status is given and the case is not in it, or when (without expected_status)
+        the review contradicts the verdict of an earlier review.
+        """
+        clean = case_ops.check_review(review)
+        with self._writing() as conn:
+            row = case_ops.lock_case(conn, case_id)  # reviewers of one case queue here
+            case_ops.check_transition(conn, row, clean, expected_status)
+            entry = prepare(
+                "case.reviewed",
+                request_id=request_id,
+                key_id=key_id,
+                model=row.model,
+                adapter=row.adapter,
+                domain=row.domain,
+                data={"case_id": case_id, "previous_status": row.status, "review": clean},
+            )
+            header = self._append(conn, [entry])[0]
+            case_ops.record_review(conn, row, header, clean)
+        return self.get_case(case_id)

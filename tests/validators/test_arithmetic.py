@@ -1,0 +1,99 @@
+"""The arithmetic validator on hand-written and real GSM8K computations."""
+
+from __future__ import annotations
+
+import pytest
+
+from validators import validate
+from validators.extract import quantities
+
+
+def report(reasoning: str, **extra) -> dict:
+    # The question states every number the step uses, so only arithmetic decides the status.
+    return validate({"question": reasoning, "reasoning": reasoning, **extra})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Natalia sold 48/2 = 24 clips in May.",
+        "3 × $1.50 = $4.50",
+        "5 x 2 = 10",
+        "1,200 - 300 = 900",
+        "20% of 50 is 10",
+        "half of 48 is 24",
+        "16 - 3 - 4 = 9",
+        "He earned 0.2 x 50 = $10.",
+        "5 hours * $10 per hour = $50",
+        "8 x 1 1/2 = 12 dinner rolls",
+        "2 plus 2 plus 1/2 plus 1/2 equals 5",
+        "100 / 3 = 33.33 per person",
+        "It is about 100 / 3 = 33 each",
+        "So 100 - 15 = 85% of them stay.",
+        "48/2 = 24 + 48 = 72 clips in all",
+    ],
+)
+def test_true_computations_verify(text):
+    r = report(text)
+    assert r["steps"][0]["status"] == "verified", r["steps"][0]
+    assert r["verdict"] == "faithful"
+
+
+@pytest.mark.parametrize(
+    ("text", "computed"),
+    [
+        ("48 + 24 = 70", "72"),
+        ("3 × $1.50 = $4.00", "4.5"),
+        ("5 x 2 = 12", "10"),
+        ("1,200 - 300 = 800", "900"),
+        ("20% of 50 is 12", "10"),
+        ("half of 48 is 25", "24"),
+        ("16 - 3 - 4 = 10", "9"),
+        ("100 / 3 = 33.5", "33.3333"),
+    ],
+)
+def test_wrong_computations_are_errors_with_evidence(text, computed):
+    r = report(text)
+    step = r["steps"][0]
+    assert step["status"] == "error"
+    finding = step["findings"][0]
+    assert finding["code"] == "arithmetic.wrong_result"
+    assert finding["evidence"]["computed"] == computed
+    assert r["verdict"] == "unfaithful"
+    assert r["first_error_step"] == 0
+
+
+def test_declared_rounding_is_tolerated_only_within_its_precision():
+    assert report("That is about 100 / 3 = 33 apiece")["verdict"] == "faithful"
+    assert report("100 / 3 ≈ 33.3")["verdict"] == "faithful"
+    assert report("100 / 3 ≈ 33.5")["verdict"] == "unfaithful"
+    assert report("It is about 100 / 3 = 40 each")["verdict"] == "unfaithful"
+    # Without a declared rounding, a terminating decimal must be stated exactly.
+    assert report("7 / 2 = 4")["verdict"] == "unfaithful"
+
+
+def test_units_between_numbers_and_operators_are_skipped():
+    q = quantities("She bought 12 apples * 3 = 36 apples")
+    assert [(c.expression, c.claimed_text) for c in q.claims] == [("12 * 3", "36")]
+
+
+def test_equations_in_unknowns_are_left_to_algebra():
+    assert quantities("2x + 3 = 11").claims == []
+    assert quantities("Let B be the count. Then 79 - B - 26 = 8.").claims == []
+
+
+def test_times_and_leading_zero_numbers_are_not_arithmetic():
+    assert quantities("He left at 0900-0130 = 0730 hours").claims == []
+    assert quantities("arrived at 6:00+18 hours = 00:00").claims == []
+
+
+def test_unit_conversion_statement_is_not_a_claim():
+    q = quantities("2 hours = 2*60 = 120 minutes")
+    assert [(c.expression, c.claimed_text) for c in q.claims] == [("2 * 60", "120")]
+
+
+def test_error_in_later_step_gives_its_index():
+    r = report("Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 70 clips.\n#### 70")
+    assert r["first_error_step"] == 1
+    assert [s["status"] for s in r["steps"]] == ["verified", "error"]
+    assert r["steps"][1]["findings"][0]["message"] == "48 + 24 = 72, not 70"

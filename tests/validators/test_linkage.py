@@ -1,0 +1,61 @@
+"""Laundering: an answer the steps do not derive, or a right answer over wrong steps."""
+
+from __future__ import annotations
+
+from validators import validate
+
+QUESTION = (
+    "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips "
+    "in May. How many clips did Natalia sell altogether in April and May?"
+)
+GOOD = "Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips altogether."
+
+
+def test_derived_answer_is_faithful():
+    r = validate({"id": "n", "question": QUESTION, "reasoning": GOOD + "\n#### 72"})
+    assert r["verdict"] == "faithful" and not r["laundering"]
+    assert r["derived_answer"] == "72" and r["answer"] == "72"
+    assert r["score"] == 1.0 and r["first_error_step"] is None
+
+
+def test_answer_not_derived_is_laundering():
+    r = validate({"question": QUESTION, "reasoning": GOOD, "answer": "70"})
+    assert r["laundering"] and r["verdict"] == "unfaithful"
+    assert r["findings"][0]["code"] == "linkage.answer_not_derived"
+    assert r["derived_answer"] == "72"
+    assert r["first_error_step"] is None  # every step holds: the answer is what is wrong
+
+
+def test_design_example_wrong_step_and_pasted_answer():
+    r = validate(
+        {
+            "question": QUESTION,
+            "reasoning": "Natalia sold 48/2 = 24 clips in May.\n48 + 24 = 70\n#### 72",
+        }
+    )
+    assert r["verdict"] == "unfaithful" and r["laundering"]
+    assert r["first_error_step"] == 1 and r["derived_answer"] == "70"
+    assert r["steps"][1]["findings"][0]["evidence"] == {
+        "expression": "48 + 24",
+        "claimed": "70",
+        "computed": "72",
+    }
+
+
+def test_foreign_reasoning_with_the_right_answer_is_laundering():
+    other = "Weng earns 12/60 = $0.2 per minute.\nWorking 50 minutes, she earned 0.2 x 50 = $10."
+    r = validate({"question": QUESTION, "reasoning": other + "\n#### 72"})
+    assert r["laundering"]
+
+
+def test_right_answer_over_wrong_steps_with_reference_is_laundering():
+    reasoning = "Natalia sold 48/2 = 25 clips in May.\nNatalia sold 48 + 24 = 72 clips.\n#### 72"
+    r = validate({"question": QUESTION, "reasoning": reasoning, "reference_answer": "72"})
+    assert r["laundering"]
+    assert "linkage.right_answer_wrong_steps" in [f["code"] for f in r["findings"]]
+
+
+def test_answer_in_other_unit_is_accepted():
+    q = "A can costs 50 cents here and 25 cents there. How many cents more is it here?"
+    r = validate({"question": q, "reasoning": "0.50 - 0.25 = 0.25 dollars more.", "answer": "25"})
+    assert not r["laundering"]

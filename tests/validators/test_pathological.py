@@ -1,0 +1,49 @@
+"""Pathological input finishes quickly with `unchecked`, never a hang or a crash."""
+
+from __future__ import annotations
+
+import pytest
+
+from validators import validate
+
+
+def _statuses(r: dict) -> list[str]:
+    return [s["status"] for s in r["steps"]]
+
+
+@pytest.mark.parametrize(
+    "reasoning",
+    [
+        "9**9**9**9 = 5",
+        "9^9^9^9 = 7",
+        "(" * 10_000 + "1" + ")" * 10_000 + " = 1",
+        "1" + "0" * 100_000 + " + 1 = 2",
+        "2 ** 100000 = 3",
+    ],
+)
+def test_huge_or_deep_expressions_are_unchecked(reasoning):
+    r = validate({"question": "q", "reasoning": reasoning})
+    assert r["verdict"] == "unverifiable"
+    assert _statuses(r) == ["unchecked"]
+    why = [f for s in r["steps"] for f in s["findings"] if f["code"].endswith("unchecked")]
+    assert why and why[0]["severity"] == "info"
+
+
+def test_one_megabyte_step_is_unchecked():
+    step = "48 + 24 = 72 " * 80_000
+    r = validate({"question": "q", "reasoning": [step, "So 2 + 2 = 4"]})
+    assert r["steps"][0]["status"] == "unchecked"
+    assert r["steps"][1]["status"] == "verified"
+
+
+def test_nested_json_and_non_string_fields_are_invalid_not_crashes():
+    r = validate({"question": "q", "reasoning": {"a": 1}})
+    assert r["verdict"] == "unverifiable"
+    assert r["findings"][0]["code"] == "input.invalid"
+    assert "reasoning" in r["findings"][0]["message"]
+    assert validate(["not", "an", "object"])["findings"][0]["code"] == "input.invalid"
+
+
+def test_lone_surrogates_and_control_characters_do_not_crash():
+    r = validate({"question": "\ud800", "reasoning": "3 + 4 = 7\x00\x1b[2J"})
+    assert r["verdict"] == "faithful"

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import z3
 
-from validators.fol import FolError, Formula, Parsed, Z3Translator, parse
+from validators.fol import FolError, Formula, Not, Parsed, Z3Translator, parse
 from validators.types import Budget
 
 Result = Literal["entailed", "contradicted", "unknown", "error"]
@@ -55,12 +55,14 @@ class Prover:
         self.budget = budget
         self._consistent: z3.CheckSatResult | None = None
         self._reason = ""  # why the last check came back unknown
+        self._known: set[Formula] = set()
         for premise in premises:
-            self.solver.add(self.translator.formula(premise))
+            self.assume(premise)
 
     def assume(self, formula: Formula) -> None:
         """Add a formula to the premises (e.g. a step already checked)."""
         self.solver.add(self.translator.formula(formula))
+        self._known.add(formula)
         self._consistent = None  # the new formula may make the set inconsistent
 
     def consistency(self) -> z3.CheckSatResult:
@@ -72,9 +74,9 @@ class Prover:
     def check(self, conclusion: Formula, assuming: Sequence[Formula] = ()) -> Entailment:
         """Whether the premises (plus `assuming`, for this question only) entail, contradict or
         leave open `conclusion`."""
-        goal = self.translator.formula(conclusion)
+        known = self._known.union(assuming)
         extra = [self.translator.formula(f) for f in assuming]
-        refuted = self._check(z3.Not(goal), *extra)
+        refuted = self._with(_negate(conclusion), known, extra)
         # A model of premises ∧ ¬c shows the premises consistent without asking z3 again.
         consistent = z3.sat if refuted == z3.sat else self._consistency(extra)
         if consistent == z3.unsat:
@@ -83,7 +85,7 @@ class Prover:
             return Entailment("entailed", "the premises entail the conclusion")
         if consistent != z3.sat:
             return self._undecided()
-        confirmed = self._check(goal, *extra)
+        confirmed = self._with(conclusion, known, extra)
         if confirmed == z3.unsat:
             return Entailment("contradicted", "the premises entail the negation of the conclusion")
         if refuted == z3.sat and confirmed == z3.sat:
@@ -91,6 +93,17 @@ class Prover:
                 "unknown", "neither entailed nor contradicted: the premises allow both"
             )
         return self._undecided()
+
+    def _with(
+        self, formula: Formula, known: set[Formula], extra: list[z3.BoolRef]
+    ) -> z3.CheckSatResult:
+        """Satisfiability of premises ∧ extra ∧ formula; no z3 call when the formula or its
+        negation is a premise (z3 can take seconds to re-find a model it already found)."""
+        if formula in known:
+            return self._consistency(extra)
+        if _negate(formula) in known:
+            return z3.unsat
+        return self._check(self.translator.formula(formula), *extra)
 
     def _consistency(self, extra: list[z3.BoolRef]) -> z3.CheckSatResult:
         return self._check(*extra) if extra else self.consistency()
@@ -114,6 +127,10 @@ class Prover:
 
     def _undecided(self) -> Entailment:
         return Entailment("unknown", f"z3 could not decide ({self._reason or 'unknown'})", False)
+
+
+def _negate(formula: Formula) -> Formula:
+    return formula.arg if isinstance(formula, Not) else Not(formula)
 
 
 def _formula(item: str | Parsed | Formula) -> Formula:

@@ -10,15 +10,15 @@ from fractions import Fraction
 from validators.exact import MAX_TOKENS, Tok, TooLarge, Unevaluable, evaluate, number_value
 
 _TOKEN = re.compile(
-    r"(?P<time>\d{1,2}:[0-5]\d(?!\d))"
+    r"(?P<word>[A-Za-z]+)"
+    r"|(?P<skip>[$€£]+|\s+)"
+    r"|(?P<time>\d{1,2}:[0-5]\d(?!\d))"
     r"|(?P<lead0>0\d+)"
     r"|(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]*\d)|\d+(?:\.\d+)?|\.\d+)"
     r"|(?P<pct>%)"
     r"|(?P<op>\*\*|[-+*/×÷^·−–])"
     r"|(?P<eq>≈|~=|≅|=)"
     r"|(?P<lp>\()|(?P<rp>\))"
-    r"|(?P<word>[A-Za-z]+)"
-    r"|(?P<skip>[$€£]+|\s+)"
     r"|(?P<other>.)",
     re.S,
 )
@@ -109,10 +109,8 @@ def _lex(text: str) -> list[Tok]:
         kind = m.lastgroup
         s = m.group()
         if kind == "skip":
-            if not s.isspace():
-                continue
-            raw.append(Tok("space", s, None, m.start()))
-        elif kind == "num":
+            continue
+        if kind == "num":
             try:
                 raw.append(Tok("num", s, number_value(s), m.start()))
             except Unevaluable:
@@ -157,9 +155,8 @@ def _merge_mixed_numbers(raw: list[Tok]) -> list[Tok]:
         t = raw[i]
         j = i + 1
         if t.kind == "num" and t.value is not None and t.value.denominator == 1:
-            j = _skip_space(raw, j)
             if j < n and raw[j].text == "and":
-                j = _skip_space(raw, j + 1)
+                j += 1
             if (
                 j + 2 < n
                 and raw[j].kind == "num"
@@ -167,7 +164,8 @@ def _merge_mixed_numbers(raw: list[Tok]) -> list[Tok]:
                 and raw[j + 2].kind == "num"
             ):
                 num, den = raw[j].value, raw[j + 2].value
-                if j > i + 1 and num is not None and den and num < den and num.denominator == 1:
+                spaced = raw[j].start > t.start + len(t.text)
+                if spaced and num is not None and den and num < den and num.denominator == 1:
                     text = f"{t.text} {raw[j].text}/{raw[j + 2].text}"
                     out.append(Tok("num", text, t.value + num / den, t.start))
                     i = j + 3
@@ -177,17 +175,9 @@ def _merge_mixed_numbers(raw: list[Tok]) -> list[Tok]:
     return out
 
 
-def _skip_space(raw: list[Tok], j: int) -> int:
-    while j < len(raw) and raw[j].kind == "space":
-        j += 1
-    return j
-
-
-def _normalise(raw: list[Tok]) -> list[Tok]:
+def _normalise(toks: list[Tok], text: str) -> list[Tok]:
     """Fold percent signs, `x`/`times`/`plus`, `half of`, unit words and `is` into arithmetic."""
     out: list[Tok] = []
-    toks = [t for t in raw if t.kind != "space"]
-    gaps = _gaps(raw)
     verbal = False  # the current segment uses a word operator: only then may "is" mean "="
     i, n = 0, len(toks)
     while i < n:
@@ -199,7 +189,7 @@ def _normalise(raw: list[Tok]) -> list[Tok]:
             out[-1] = Tok("num", prev.text + "%", prev.value / 100, prev.start)  # type: ignore[operator]
         elif t.kind == "op" and t.text == "/" and nxt is not None and nxt.kind == "word":
             i += 1  # "$6/day", "pounds/hour": a rate's unit, not a division
-        elif t.kind == "(" and prev_value and gaps.get(id(t)):
+        elif t.kind == "(" and prev_value and text[t.start - 1].isspace():
             out.extend([Tok("sep", " ", None, t.start), t])  # "500 (2/5)" is not 500 × 2/5
         elif t.kind == "word":
             low = t.text.lower()
@@ -245,19 +235,6 @@ def _normalise(raw: list[Tok]) -> list[Tok]:
         else:
             out.append(t)
         i += 1
-    return out
-
-
-def _gaps(raw: list[Tok]) -> dict[int, bool]:
-    """For each token, whether whitespace precedes it."""
-    out: dict[int, bool] = {}
-    after_space = False
-    for t in raw:
-        if t.kind == "space":
-            after_space = True
-            continue
-        out[id(t)] = after_space
-        after_space = False
     return out
 
 
@@ -452,7 +429,7 @@ def quantities(text: str) -> StepQuantities:
     q = StepQuantities(numbers=numbers_in(text))
     if not q.numbers or not _HAS_CLAIM.search(text):
         return q
-    tokens = _normalise(_lex(text))
+    tokens = _normalise(_lex(text), text)
     if any(t.kind == "big" for t in tokens):
         q.unevaluable.append("a number too long to check")
     approximate = bool(_ROUNDING_DECLARED.search(text))

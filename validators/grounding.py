@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from fractions import Fraction
 
 from validators.arithmetic import step_quantities
@@ -25,17 +26,30 @@ COMMON_CONSTANTS = (
     | {Fraction(v) for v in (1000, 3600, 5280)}
     | {Fraction(1, 2)}
 )
+_CONSTANT_KEYS = {(v.numerator, v.denominator) for v in COMMON_CONSTANTS}
 
 
-def _derivable(x: Fraction, known: set[Fraction]) -> bool:
+Key = tuple[int, int]
+
+
+def _keys(values: Iterable[Fraction]) -> set[Key]:
+    """Exact values as (numerator, denominator): hashing a Fraction is slow, a tuple is not."""
+    return {(v.numerator, v.denominator) for v in values}
+
+
+def _derivable(x: Fraction, known: set[Key]) -> bool:
     """One obvious step away from a known number: 100 - 15 = 85 %, 1 + 10 % = 1.1, 15 % = 0.15."""
-    return any(x in (100 - k, 100 + k, k / 100, 1 + k / 100, 1 - k / 100, k * 100) for k in known)
+    for n, d in known:
+        k = Fraction(n, d)
+        if x in (100 - k, 100 + k, k / 100, 1 + k / 100, 1 - k / 100, k * 100):
+            return True
+    return False
 
 
-def _source_numbers(analysis: Analysis) -> set[Fraction]:
+def _source_numbers(analysis: Analysis) -> set[Key]:
     chain = analysis.chain
     text = chain.question + "\n" + chain.context_text()
-    known = set(numbers_in(text)) | word_numbers(text) | COMMON_CONSTANTS
+    known = set(numbers_in(text)) | word_numbers(text)
     for m in _FRACTION.finditer(text):  # "1/8 of", "1 1/2 cups"
         whole, num, den = m.group(1), int(m.group(2)), int(m.group(3))
         if den:
@@ -43,7 +57,7 @@ def _source_numbers(analysis: Analysis) -> set[Fraction]:
             known.add(Fraction(num, den))
     for m in _SCALED.finditer(text):  # "$420 million"
         known.update(n * _SCALE[m.group(2).lower()] for n in numbers_in(m.group(1)))
-    return known
+    return _keys(known) | _CONSTANT_KEYS
 
 
 class GroundingValidator:
@@ -55,13 +69,19 @@ class GroundingValidator:
     def check(self, analysis: Analysis) -> None:
         """Trace each operand to the question, the context, an earlier result or a constant."""
         known = _source_numbers(analysis)
-        analysis.scratch["grounded_sources"] = known
         for step, q in zip(analysis.steps, step_quantities(analysis), strict=True):
             if analysis.budget.expired():
                 return
-            available = known | set(q.results) | word_numbers(step.text)
-            missing = [x for x in dict.fromkeys(q.operands) if x not in available]
-            missing = [x for x in missing if not _derivable(x, available)]
+            results = _keys(q.results)
+            missing = [
+                x
+                for x in dict.fromkeys(q.operands)
+                if (k := (x.numerator, x.denominator)) not in known and k not in results
+            ]
+            if missing:  # the slower look-ups only for what is not found directly
+                available = known | results | _keys(word_numbers(step.text))
+                missing = [x for x in missing if (x.numerator, x.denominator) not in available]
+                missing = [x for x in missing if not _derivable(x, available)]
             if missing:
                 shown = ", ".join(show(x) for x in missing[:5])
                 analysis.add(
@@ -74,4 +94,4 @@ class GroundingValidator:
                         step=step.index,
                     )
                 )
-            known |= set(q.results) | set(q.numbers)
+            known |= results | _keys(q.numbers)

@@ -8,8 +8,10 @@ predicate (`Man(socrates)`) counts as a formula, so prose and arithmetic are lef
 
 Each formula step must follow from the premises plus the earlier formula steps: entailed -> held;
 contradicted -> `logic.contradiction` (naming the earlier step it contradicts, if one does);
-neither -> `logic.not_entailed`. Without any premise formula only contradictions are reported
-(steps then stand as the chain's own hypotheses). z3 running out of time leaves a step unchecked.
+neither -> `logic.not_entailed` (only a `logic.symbol_mismatch` warning when the step spells a
+premise symbol in another letter case, `Socrates` for `socrates`). Without any premise formula
+only contradictions are reported (steps then stand as the chain's own hypotheses). z3 running
+out of time leaves a step unchecked.
 """
 
 from __future__ import annotations
@@ -189,9 +191,33 @@ class _Checker:
             step.findings.append(self._contradiction(step, formula))
             return  # kept out of later checks: an inconsistent set would entail everything
         elif self.premises:  # with no premises, an underived step is the chain's hypothesis
-            step.failed += 1
-            step.findings.append(self._not_entailed(step, formula))
+            slip = self._case_slip(formula)
+            if slip:  # `Mortal(Socrates)` against `socrates`: notation, not a reasoning error
+                step.findings.append(self._symbol_warning(step, formula, slip))
+            else:
+                step.failed += 1
+                step.findings.append(self._not_entailed(step, formula))
         self.earlier.append(stated)
+
+    def _known_symbols(self) -> set[str]:
+        return set().union(*(symbols(p.formula) for p in [*self.premises, *self.earlier]))
+
+    def _case_slip(self, formula: Formula) -> dict[str, str]:
+        """New symbols that match a known one but for letter case (new -> known)."""
+        known = {name.lower(): name for name in self._known_symbols()}
+        new = symbols(formula) - set(known.values())
+        return {name: known[name.lower()] for name in sorted(new) if name.lower() in known}
+
+    def _symbol_warning(self, step: Step, formula: Formula, slip: dict[str, str]) -> Finding:
+        pairs = ", ".join(f"{new} (premises: {old})" for new, old in slip.items())
+        return Finding(
+            NAME,
+            "logic.symbol_mismatch",
+            "warning",
+            f"{show(formula)} is not entailed as written, but it spells {pairs} differently",
+            {**self._evidence(formula), "symbols": slip},
+            step.index,
+        )
 
     def _evidence(self, formula: Formula) -> dict:
         known = [*self.premises, *self.earlier]
@@ -204,8 +230,7 @@ class _Checker:
         return self.prover.check(formula, [earlier]).result == "contradicted"
 
     def _not_entailed(self, step: Step, formula: Formula) -> Finding:
-        known = set().union(*(symbols(p.formula) for p in [*self.premises, *self.earlier]))
-        new = sorted(symbols(formula) - known)
+        new = sorted(symbols(formula) - self._known_symbols())
         why = f"; it uses {', '.join(new)}, which no premise mentions" if new else ""
         return Finding(
             NAME,

@@ -45,7 +45,7 @@ _TOKEN = re.compile(
     r"(?P<ws>\s+)"
     r"|(?P<num>\d+(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"|(?P<cmd>\\[A-Za-z]+|\\.)"
-    r"|(?P<word>[^\W\d_]+(?:['’][^\W\d_]+)*)"
+    r"|(?P<word>[^\W\d_²³¹⁰-₟¼-¾]+(?:['’][^\W\d_²³¹⁰-₟¼-¾]+)*)"
     r"|(?P<arrow>=>|->|→|⇒|⟹|⟶|⇔|↔|⟺)"
     r"|(?P<rel><=|>=|!=|≠|≈|≃|≅|≤|≥|⩽|⩾|<|>|~)"
     r"|(?P<eq>==?)"
@@ -62,6 +62,8 @@ _CHARS = {
     "∞": "POISON", "∛": "POISON", "∜": "POISON", "±": "POISON", "∓": "POISON", "–": "POISON",
 }  # fmt: skip
 _CURRENCY = "$€£¥"
+# Punctuation that ends a formula; any other unknown character makes its formula unsafe.
+_PUNCTUATION = set(',;:?."“”‘’`#@*…()[]{}\n\t')
 _FRAC = {"frac", "dfrac", "tfrac", "cfrac"}
 _IGNORED = {
     "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
@@ -164,7 +166,8 @@ def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
         elif val == "&":
             tokens.append(Tok("WS" if latex else "SEP", val, s, pos))
         else:
-            tokens.append(Tok(_CHARS.get(val, "SEP"), val, s, pos))
+            default = "SEP" if val in _PUNCTUATION or val.isspace() else "POISON"
+            tokens.append(Tok(_CHARS.get(val, default), val, s, pos))
     return tokens
 
 

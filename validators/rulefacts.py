@@ -101,9 +101,7 @@ class Mention:
             return fact.label if self.value else f"no {fact.label}"
         op = {"==": "", ">=": "≥ ", ">": "> ", "<=": "≤ ", "<": "< "}[self.op]
         approx = "about " if self.approx else ""
-        return f"{fact.label} {approx}{op}{show_number(self.value)} {fact.unit}".replace(
-            "  ", " "
-        ).strip()
+        return f"{fact.label} {approx}{op}{show_number(self.value)} {fact.display_unit}".strip()
 
 
 def _number(text: str) -> tuple[Fraction, Fraction]:

@@ -57,6 +57,7 @@ class FactDef:
     units: list[Unit]
     range: tuple[Fraction, Fraction] | None
     names: list[str]  # regex sources
+    display_unit: str = ""  # what follows its numbers in messages
     unit_regex: re.Pattern[str] | None = None  # this fact's units, matched right after the number
     name_regex: re.Pattern[str] | None = None  # this fact's names
 
@@ -123,7 +124,7 @@ class Pack:
         fact = self.facts.get(name)
         if number is None:
             return fact.label if fact else name
-        unit = fact.unit if fact else ""
+        unit = fact.display_unit if fact else ""
         return f"{show_number(number)} {unit}".strip()
 
 
@@ -222,6 +223,8 @@ def _fact(r: _Reader, name: str, spec: Any) -> FactDef:
             )
     label = r.get(spec, "label", where, str, required=False) or name
     fact = FactDef(name, label, kind, base, units, value_range, names)
+    shown = spec.get("display_unit") if isinstance(spec, dict) else None
+    fact.display_unit = base if shown is None else str(shown)
     sources = [u.pattern.pattern for u in units if u.pattern]
     if sources:
         alts = "|".join(f"(?:{u})" for u in sorted(sources, key=len, reverse=True))

@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
 from typing import IO
 
-from tqdm import tqdm
-
+from service.cli.jsonl import open_input, open_output, progress_bar
 from validators.entail import DEFAULT_TIMEOUT_MS, entail_lines
 
 FORMATS = """\
@@ -31,6 +29,9 @@ result is one of:
 formulas (FOLIO notation): ∀x ∃x ∧ ∨ ¬ ⊕ → ↔ = ≠, predicates P(x, y), constants rina;
 ASCII: forall x / exists x, & |, ~ or !, ->, <->. A quantifier's scope runs to the end of
 its parentheses; ambiguous text ('^', ⊕ mixed with ∧/∨) is an error, not a guess.
+
+A progress bar goes to stderr when INPUT is a file (not with --no-progress).
+Exit status: 0 (per-item problems are "error" results), or 2 when INPUT cannot be read.
 """
 
 
@@ -56,45 +57,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="z3 time per item before it counts as unknown (default: %(default)g)",
     )
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Read items, write one result per item; 2 when a file cannot be opened."""
+    """Read items, write one result per item; 2 when INPUT cannot be read."""
     if args.timeout <= 0:
         print("faithgate entail: --timeout must be positive", file=sys.stderr)
         return 2
-    with ExitStack() as stack:
-        try:
-            lines, total = _open_input(args.input, stack)
-            out = _open_output(args.output, stack)
-        except OSError as exc:
-            print(f"faithgate entail: {exc}", file=sys.stderr)
-            return 2
-        progress = tqdm(
-            total=total, unit="item", file=sys.stderr, disable=total is None, leave=False
-        )
-        stack.enter_context(progress)
-        for record in entail_lines(lines, timeout_ms=max(1, int(args.timeout * 1000))):
+    try:
+        source, total = open_input(args.input)
+    except OSError as exc:
+        print(f"faithgate entail: cannot read {args.input}: {exc.strerror}", file=sys.stderr)
+        return 2
+    show = not args.no_progress and args.input != "-"
+    timeout_ms = max(1, int(args.timeout * 1000))
+    # `with ... as stream`: for stdin, open_input hands back a context manager around the stream.
+    with (
+        source as stream,
+        open_output(args.output) as out,
+        progress_bar(total, "entailing", show) as tick,
+    ):
+        for record in entail_lines(_counted(stream, tick), timeout_ms=timeout_ms):
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
-            if total is None:
-                out.flush()  # a pipe reader sees each result as it is ready
-            progress.update()
+            if args.output == "-":
+                out.flush()  # a pipe reader sees each result as soon as it is ready
     return 0
 
 
-def _open_input(name: str, stack: ExitStack) -> tuple[Iterator[bytes], int | None]:
-    """Lines as bytes (decoded per line, so one bad line cannot stop the run) and, for a file,
-    how many non-blank lines it has (the progress bar's total)."""
-    if name == "-":
-        return iter(sys.stdin.buffer), None
-    fh: IO[bytes] = stack.enter_context(open(name, "rb"))  # noqa: SIM115 (closed by the stack)
-    total = sum(1 for line in fh if line.strip())
-    fh.seek(0)
-    return iter(fh), total
-
-
-def _open_output(name: str, stack: ExitStack) -> IO[str]:
-    if name == "-":
-        return sys.stdout
-    return stack.enter_context(open(name, "w", encoding="utf-8"))  # noqa: SIM115
+def _counted(stream: IO[bytes], tick: Callable[[int], object]) -> Iterator[bytes]:
+    """The stream's lines, reporting their sizes to the progress bar."""
+    for line in stream:
+        tick(len(line))
+        yield line

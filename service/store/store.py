@@ -228,8 +228,13 @@ class Store:
             return write_bundle(conn, self.signing, out, since, until)
 
     def purge_expired(self, now: datetime | None = None) -> int:
-        """Drop payloads whose retain_until has passed (their digests stay); returns how many."""
-        cutoff = format_ts(now or datetime.now(UTC))
+        """Drop payloads whose retain_until has passed (their digests stay); returns how many.
+
+        `now` may only move the cutoff back: a payload is never dropped before its date, which is
+        also what verify_chain checks.
+        """
+        present = datetime.now(UTC)
+        cutoff = format_ts(min(now, present) if now else present)
         r = audit_records.c
         with self._writing() as conn:
             result = conn.execute(

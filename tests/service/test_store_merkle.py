@@ -9,8 +9,17 @@ from service.store.canonical import canonical_json, record_hash, to_canonical_te
 from service.store.merkle import merkle_root, merkle_root_recursive
 
 # The Certificate Transparency reference leaves and the tree heads of sizes 0..8.
-CT_LEAVES = [bytes.fromhex(h) for h in ["", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-                                          "606162636465666768696a6b6c6d6e6f"]]  # fmt: skip
+CT_HEX = [
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
+    "606162636465666768696a6b6c6d6e6f",
+]
+CT_LEAVES = [bytes.fromhex(h) for h in CT_HEX]
 CT_ROOTS = [
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",

@@ -1,0 +1,210 @@
+"""Find the equations that a reasoning text states, conservatively (precision first).
+
+Math is taken from `$...$`, `\\(...\\)`, `\\[...\\]` (LaTeX rules) and from plain text
+(stricter rules: no juxtaposition across spaces, words end a formula). A formula next to
+an operator word ("half of x = 5", "x = 2 times y"), with an unknown symbol, or with a
+part that does not parse is skipped whole: an equation is only reported when every side
+of it parses cleanly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import sympy
+
+from validators.mathparse import BoundError, ParseError, Tok, decimal_places, parse_tokens, tokenize
+
+MAX_MATH_SPAN = 4000  # characters inside one pair of math delimiters
+MAX_CANDIDATES = 100  # equations taken from one text
+
+# Words that make the formula beside them mean something else ("half of x = 5").
+_MATH_WORDS = {
+    "times", "plus", "minus", "divided", "over", "multiplied", "squared", "cubed", "percent",
+    "percentage", "of", "per", "by", "root", "roots", "sqrt", "half", "halves", "twice",
+    "thrice", "double", "triple", "quarter", "quarters", "third", "thirds", "fourth", "fifth",
+    "less", "more", "than", "power", "into", "sum", "product", "difference", "quotient",
+    "square", "cube", "dozen", "dozens", "hundred", "hundreds", "thousand", "thousands",
+    "million", "millions", "billion", "degrees", "factorial", "log", "ln", "sin", "cos", "tan",
+    "mod", "modulo", "exp", "inverse", "reciprocal", "average", "mean",
+}  # fmt: skip
+_LATEX_HINT = re.compile(
+    r"\\(?:frac|dfrac|sqrt|cdot|times|left|text|pi|div)\b|\\\(|\\\[|\$\s*[A-Za-z\\(]|\^\{"
+)
+_DELIM = re.compile(r"\\\[|\\\]|\\\(|\\\)|\$\$|\$")
+_CLOSER = {"\\[": "\\]", "\\(": "\\)", "$$": "$$"}
+_LATEX_COMMAND = re.compile(r"\\[A-Za-z]+(?:\{[^{}]{0,200}\})?")
+_PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
+# "(cost of the recipe book)": an annotation inside a formula, read as whitespace.
+_PARENTHESIS = re.compile(r"\([^()=]{0,200}\)")
+_CONTINUATION = re.compile(r"\n(?=[ \t]*=(?!=))")
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass
+class Candidate:
+    """One equation `lhs = rhs` found in a text (sympy sides, or the bound it exceeds)."""
+
+    start: int
+    end: int
+    lhs_text: str
+    rhs_text: str
+    lhs: sympy.Expr | None = None
+    rhs: sympy.Expr | None = None
+    problem: str | None = None  # a size bound it exceeds: reported as unchecked
+    decimals: int = 0  # most digits after a decimal point in its literals
+
+    @property
+    def text(self) -> str:
+        """The equation as written (whitespace collapsed)."""
+        return f"{self.lhs_text} = {self.rhs_text}" if self.rhs_text else self.lhs_text
+
+
+def _math_like(content: str) -> bool:
+    """`$...$` content that is a formula, not prose between two dollar amounts."""
+    if not content.strip() or len(content) > MAX_MATH_SPAN:
+        return False
+    return not _PROSE_WORD.search(_LATEX_COMMAND.sub(" ", content))
+
+
+def segments(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, latex) spans covering the text; LaTeX spans are inside math delimiters."""
+    if not _LATEX_HINT.search(text):
+        return [(0, len(text), False)]
+    delims = list(_DELIM.finditer(text))
+    maths: list[tuple[int, int]] = []
+    i = 0
+    while i < len(delims):
+        d = delims[i]
+        if d.group() in _CLOSER:
+            closer = _CLOSER[d.group()]
+            j = next((k for k in range(i + 1, len(delims)) if delims[k].group() == closer), None)
+            if j is not None and delims[j].start() - d.end() <= MAX_MATH_SPAN:
+                maths.append((d.end(), delims[j].start()))
+                i = j + 1
+                continue
+        elif d.group() == "$" and i + 1 < len(delims) and delims[i + 1].group() == "$":
+            if _math_like(text[d.end() : delims[i + 1].start()]):
+                maths.append((d.end(), delims[i + 1].start()))
+                i += 2
+                continue
+        i += 1  # an unpaired delimiter, or a dollar sign that is currency
+    out: list[tuple[int, int, bool]] = []
+    pos = 0
+    for s, e in maths:
+        out.append((pos, s, False))
+        out.append((s, e, True))
+        pos = e
+    out.append((pos, len(text), False))
+    return [(s, e, latex) for s, e, latex in out if e > s]
+
+
+def _runs(toks: list[Tok]) -> Iterator[tuple[Tok | None, list[Tok], Tok | None]]:
+    """Maximal token runs between separators, with the separator before and after each."""
+    run: list[Tok] = []
+    before: Tok | None = None
+    for t in toks:
+        if t.kind in ("SEP", "WORD"):
+            if run:
+                yield before, run, t
+            run, before = [], t
+        else:
+            run.append(t)
+    if run:
+        yield before, run, None
+
+
+def _safe_run(before: Tok | None, run: list[Tok], after: Tok | None) -> bool:
+    """A run that may hold an equation and has no unsafe neighbour or token."""
+    if not any(t.kind == "EQ" for t in run) or any(t.kind == "POISON" for t in run):
+        return False
+    for side in (before, after):
+        if side is not None and side.kind == "WORD" and side.val in _MATH_WORDS:
+            return False
+    # "apples + x = 10": the left operand is prose, so the formula is not what is claimed.
+    return not (run[0].kind == "OP" and before is not None and before.kind == "WORD")
+
+
+def _parts(run: list[Tok]) -> tuple[list[list[Tok]], list[str]] | None:
+    """The sides of a chain `a = b = c` (and the relation between each pair)."""
+    parts: list[list[Tok]] = [[]]
+    rels: list[str] = []
+    for t in run:
+        if t.kind in ("EQ", "REL"):
+            parts.append([])
+            rels.append(t.kind)
+        else:
+            parts[-1].append(t)
+    if not parts[0]:  # "Total = 4x + 16": the left side was prose
+        parts, rels = parts[1:], rels[1:]
+    if parts and not parts[-1]:  # "x = " followed by prose
+        parts, rels = parts[:-1], rels[:-1]
+    if len(parts) < 2 or any(not p for p in parts):
+        return None
+    return parts, rels
+
+
+def _show(text: str, toks: list[Tok]) -> str:
+    return _SPACE.sub(" ", text[toks[0].start : toks[-1].end]).strip()
+
+
+def _from_run(text: str, run: list[Tok], latex: bool) -> list[Candidate]:
+    split = _parts(run)
+    if split is None:
+        return []
+    parts, rels = split
+    has_var = any(t.kind == "VAR" for t in run)
+    try:
+        sides = [parse_tokens(p, latex=latex) for p in parts]
+    except ParseError:
+        return []
+    except BoundError as exc:
+        if not has_var:
+            return []  # pure numbers belong to the arithmetic validator
+        shown = _show(text, run)
+        return [Candidate(run[0].start, run[-1].end, shown, "", problem=str(exc))]
+    out = []
+    for i, rel in enumerate(rels):
+        lhs, rhs = sides[i], sides[i + 1]
+        if rel != "EQ" or not (lhs.free_symbols or rhs.free_symbols):
+            continue
+        nums = [t.val for t in parts[i] + parts[i + 1] if t.kind == "NUM"]
+        out.append(
+            Candidate(
+                start=parts[i][0].start,
+                end=parts[i + 1][-1].end,
+                lhs_text=_show(text, parts[i]),
+                rhs_text=_show(text, parts[i + 1]),
+                lhs=lhs,
+                rhs=rhs,
+                decimals=max((decimal_places(n) for n in nums), default=0),
+            )
+        )
+    return out
+
+
+def _blank_annotations(text: str) -> str:
+    """Parenthesised prose becomes spaces of the same length (offsets stay valid)."""
+
+    def blank(m: re.Match[str]) -> str:
+        return " " * len(m.group()) if _PROSE_WORD.search(m.group()) else m.group()
+
+    return _PARENTHESIS.sub(blank, text)
+
+
+def find_equations(text: str) -> list[Candidate]:
+    """The equations with at least one variable that a text states, in order."""
+    work = _CONTINUATION.sub(" ", text)
+    spans = segments(work)
+    body = "".join(work[s:e] if latex else _blank_annotations(work[s:e]) for s, e, latex in spans)
+    out: list[Candidate] = []
+    for start, end, latex in spans:
+        toks = tokenize(body, start, end, latex=latex)
+        for before, run, after in _runs(toks):
+            if _safe_run(before, run, after):
+                out.extend(_from_run(body, run, latex))
+            if len(out) >= MAX_CANDIDATES:
+                return out[:MAX_CANDIDATES]
+    return out

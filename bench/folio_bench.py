@@ -100,7 +100,8 @@ z3 {z3.get_version_string()}, {timeout_s:g} s z3 timeout per question.
 {table}
 
 Unparsed formulas are refused, not guessed: the empty premise, `^` (FOLIO uses it for ∧),
-a missing connective, and unbalanced parentheses that balance two different ways. The
+a missing connective, unbalanced parentheses that balance two different ways, and an unbound
+variable (`∃x ∃x (… Harmful(y))`, which z3 would read as a constant y). The
 inconsistent sets are real annotation errors: `∀x ∀y (Larger(x, y) ↔ ¬Larger(y, x))` fails at
 x = y, and the prerequisite story says a course without prerequisites can and cannot be taken.
 Each premise is asked as `P ∧ P`, so that z3 proves it rather than the prover's look-up of

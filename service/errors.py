@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -82,22 +82,27 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _field(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body",)]
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
 
 
-async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+def body_error(exc: RequestValidationError | ValidationError) -> ApiError:
+    """400 for a body that is not JSON (or not UTF-8), else 422 naming the first bad field."""
     errors = exc.errors()
     for err in errors:
         if err.get("type") == "json_invalid":
-            why = (err.get("ctx") or {}).get("error", "JSON decode error")
-            return error_response(400, "invalid_json", f"the body is not valid JSON: {why}")
+            why = (err.get("ctx") or {}).get("error") or err.get("msg", "JSON decode error")
+            return ApiError(400, "invalid_json", f"the body is not valid JSON: {why}")
     first = errors[0] if errors else {}
     field = _field(tuple(first.get("loc", ())))
     message = f"{field}: {first.get('msg', 'invalid value')}"
     if len(errors) > 1:
         message += f" (and {len(errors) - 1} more)"
-    return error_response(422, "invalid_request", message)
+    return ApiError(422, "invalid_request", message)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
+    return await _api_error(request, body_error(exc))
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

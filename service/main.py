@@ -9,7 +9,8 @@ from typing import Any
 from fastapi import FastAPI
 
 from service import errors
-from service.api.routes import ROUTERS
+from service.api import openapi
+from service.api.routes import BODY_MODELS, ROUTERS
 from service.metrics import Metrics
 from service.middleware import RequestMiddleware
 from service.settings import Settings
@@ -47,4 +48,5 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     for router in ROUTERS:
         app.include_router(router)
+    openapi.install(app, BODY_MODELS)
     return app

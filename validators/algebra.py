@@ -1,15 +1,255 @@
-"""The algebra validator (scaffold: replaced by the real implementation)."""
+"""The algebra validator: is each equation a chain states implied by the earlier ones?
+
+Equations in the question and in earlier steps form the known system; each new
+equation with at least one variable is judged against it (see algebra_system). Pure
+numeric equations are the arithmetic validator's. Hypothetical sentences ("if x = 2",
+"try x = 5") are neither checked nor taken as known; "Let x be ..." starts x afresh.
+"""
 
 from __future__ import annotations
 
-from validators.types import Analysis
+import bisect
+import re
+from fractions import Fraction
+
+import sympy
+
+from validators.algebra_system import Eq, Judgement, KnownSystem, Unchecked, determined_values
+from validators.algebra_system import to_equation as _to_equation
+from validators.mathparse import BoundError
+from validators.mathspans import Candidate, find_equations
+from validators.types import MAX_CHAIN_CHARS, MAX_STEP_CHARS, Analysis, Finding
+
+NAME = "algebra"
+MAX_CHECKED = 60  # equations judged per chain
+_HELD = {"identity", "implied", "narrows", "approx"}
+
+# A cheap look for a letter used as a variable next to an operator; most chains have none.
+_VARIABLE_HINT = re.compile(
+    r"(?<![A-Za-z])[A-Za-z](?![A-Za-z'’])\s*[=^*/+)²]"
+    r"|[=+\-*/^(]\s*\d*\.?\d*[A-Za-z](?![A-Za-z])"
+    r"|\d[A-Za-z](?![A-Za-z])"
+    r"|\\[A-Za-z]"
+)
+_HYPOTHETICAL = re.compile(
+    r"\b(?:if|suppose|supposing|assume|assuming|when|whenever|try|trying|tried|guess|test"
+    r"|testing|check|checking|verify|verifying|plug|plugging|example|instance|e\.g|would"
+    r"|could|might|incorrect|wrong|mistake|not|instead|otherwise|say|hypothetically)\b",
+    re.I,
+)
+_DEFINITIONS = [
+    re.compile(r"\blet(?:'s|’s|\s+us)?\s+\$?([A-Za-z])\$?\s+(?:be|represent|denote|stand)\b", re.I),
+    re.compile(
+        r"\b(?:denote|call|define|represent)\b[^.\n]{0,80}?\bas\s+\$?([A-Za-z])\$?(?![A-Za-z])",
+        re.I,
+    ),
+    re.compile(r"\blet\b[^.\n]{0,80}?\bbe\s+\$?([A-Za-z])\$?(?![A-Za-z])", re.I),
+    re.compile(
+        r"(?<![A-Za-z$])\$?([A-Za-z])\$?\s+(?:represents|denotes|stands\s+for"
+        r"|is\s+the\s+(?:number|amount|cost|price|value|age|length|width|height|total))\b"
+    ),
+]
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+
+
+def _maybe_algebra(text: str) -> bool:
+    """True when a text may hold an equation in a variable (a fast pre-check)."""
+    return "=" in text and _VARIABLE_HINT.search(text) is not None
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence or line."""
+    out, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        out.append((start, m.end()))
+        start = m.end()
+    out.append((start, len(text)))
+    return out
+
+
+def _defined(sentence: str) -> set[sympy.Symbol]:
+    """Letters a sentence (re)defines: "Let x be ...", "denote ... as x", "x represents ..."."""
+    return {sympy.Symbol(m.group(1)) for rx in _DEFINITIONS for m in rx.finditer(sentence)}
+
+
+def _show(value: sympy.Expr) -> str:
+    return str(value).replace("**", "^")
+
+
+def _expected(eq: Eq, sols: list[dict] | None) -> str | None:
+    """What the known system says eq should read, e.g. "x = 4" or "2*x = 8"."""
+    if not sols:
+        return None
+    var = eq.assigned
+    if var is not None:
+        return " or ".join(dict.fromkeys(f"{var} = {_show(s[var])}" for s in sols if var in s))
+    shown = []
+    for s in sols:
+        lv, rv = eq.lhs.subs(s), eq.rhs.subs(s)
+        if eq.rhs.is_number:
+            shown.append(f"{_show(eq.lhs)} = {_show(lv)}")
+        elif eq.lhs.is_number:
+            shown.append(f"{_show(eq.rhs)} = {_show(rv)}")
+        else:
+            shown.append(f"{_show(eq.lhs)} = {_show(lv)} and {_show(eq.rhs)} = {_show(rv)}")
+    return " or ".join(dict.fromkeys(shown))
+
+
+def _contradiction(eq: Eq, j: Judgement, step: int | None) -> Finding:
+    """The error finding for an equation that the earlier ones rule out."""
+    evidence: dict = {"equation": eq.text}
+    if not j.known:
+        diff = sympy.cancel(eq.lhs - eq.rhs)
+        evidence["difference"] = _show(diff)
+        message = f"{eq.text} holds for no value: its two sides always differ by {_show(diff)}"
+        return Finding(NAME, f"{NAME}.not_implied", "error", message, evidence, step)
+    known = [e.text for e in j.known]
+    evidence["known"] = known
+    expected = _expected(eq, j.solutions)
+    message = f"{eq.text} does not follow from {'; '.join(known)}"
+    if j.solutions:
+        evidence["solution"] = [{str(k): _show(v) for k, v in s.items()} for s in j.solutions]
+    if expected:
+        evidence["expected"] = expected
+        message += f" (which give {expected})"
+    return Finding(NAME, f"{NAME}.not_implied", "error", message, evidence, step)
+
+
+def _unchecked(text: str, why: str, step: int | None) -> Finding:
+    return Finding(
+        NAME,
+        f"{NAME}.unchecked",
+        "info",
+        f"{text[:120]}: not checked ({why})",
+        {"equation": text[:200], "reason": why},
+        step,
+    )
+
+
+class _Run:
+    """The state of one chain's check: the known system and the count of judged equations."""
+
+    def __init__(self, analysis: Analysis) -> None:
+        self.analysis = analysis
+        self.system = KnownSystem()
+        self.checked = 0
+        self.stopped = False
+
+    def stop(self, why: str) -> None:
+        if not self.stopped:
+            self.analysis.add(Finding(NAME, f"{NAME}.unchecked", "info", f"algebra stopped: {why}"))
+        self.stopped = True
+
+    def equation(self, cand: Candidate, step: int | None) -> Eq | None:
+        """The polynomial form of a candidate, or None (with an info finding) if beyond bounds."""
+        if cand.problem is None:
+            try:
+                return _to_equation(cand.lhs, cand.rhs, cand.text, cand.decimals, step)
+            except (Unchecked, BoundError) as exc:
+                cand.problem = str(exc)
+        self.analysis.add(_unchecked(cand.text, cand.problem, step))
+        return None
+
+    def judge(self, eq: Eq, step: int | None) -> Judgement | None:
+        if self.analysis.budget.expired():
+            self.stop("the time budget ran out")
+            return None
+        if self.checked >= MAX_CHECKED:
+            self.stop(f"more than {MAX_CHECKED} equations")
+            return None
+        self.checked += 1
+        try:
+            return self.system.judge(eq)
+        except Unchecked as exc:
+            self.analysis.add(_unchecked(eq.text, str(exc), step))
+            return None
+
+    def premise(self, cand: Candidate) -> None:
+        """An equation of the question: known from the start (unless it contradicts the rest)."""
+        eq = self.equation(cand, None)
+        j = self.judge(eq, None) if eq is not None else None
+        if j is None or eq is None:
+            return
+        if j.kind == "redefines":
+            self.system.forget(eq.assigned or eq.formula_for)
+        if j.kind in ("premise", "redefines", "narrows"):
+            self.system.add(eq)
+
+    def claim(self, cand: Candidate, step: int | None) -> None:
+        """An equation a step (or the answer) states: judge it, record the outcome."""
+        eq = self.equation(cand, step)
+        j = self.judge(eq, step) if eq is not None else None
+        if j is None or eq is None:
+            return
+        holder = self.analysis.steps[step] if step is not None else self.analysis
+        if j.kind in _HELD:
+            holder.held += 1
+        elif j.kind == "premise":
+            self.system.add(eq)
+        elif j.kind == "redefines":
+            self.system.forget(eq.assigned or eq.formula_for)
+            self.system.add(eq)
+        elif j.kind == "contradicts":
+            holder.failed += 1
+            self.analysis.add(_contradiction(eq, j, step))
+            self.system.replace_component(eq)
+
+    def step(self, text: str, index: int) -> None:
+        """Judge a step's equations sentence by sentence (definitions first, hypotheses skipped)."""
+        cands = find_equations(text)
+        sentences = _sentences(text)
+        starts = [s for s, _ in sentences]
+        done: set[int] = set()
+        for cand in cands:
+            k = bisect.bisect_right(starts, cand.start) - 1
+            sentence = text[sentences[k][0] : sentences[k][1]]
+            if k not in done:
+                done.add(k)
+                for var in _defined(sentence):
+                    self.system.forget(var)
+            if not _HYPOTHETICAL.search(sentence) and not self.stopped:
+                self.claim(cand, index)
+        for k, (s, e) in enumerate(sentences):
+            if k not in done:
+                for var in _defined(text[s:e]):
+                    self.system.forget(var)
 
 
 class AlgebraValidator:
-    """Scaffold that checks nothing yet."""
+    """sympy: each equation in a variable must follow from the question and earlier steps."""
 
-    name = "algebra"
-    version = "0.0"
+    name = NAME
+    version = "1.0"
 
     def check(self, analysis: Analysis) -> None:
-        """Check nothing (scaffold)."""
+        """Judge every equation in a variable, in order; stop when the budget expires."""
+        question = analysis.chain.question or ""
+        texts = [question, analysis.answer or ""] + [s.text for s in analysis.steps]
+        if not any(_maybe_algebra(t) for t in texts):
+            return
+        run = _Run(analysis)
+        if len(question) > MAX_STEP_CHARS:
+            analysis.add(_unchecked("question", f"longer than {MAX_STEP_CHARS} characters", None))
+        elif _maybe_algebra(question):
+            for cand in find_equations(question):
+                run.premise(cand)
+        seen = 0
+        for step in analysis.steps:
+            seen += len(step.text)
+            if seen > MAX_CHAIN_CHARS:
+                run.stop(f"the chain is longer than {MAX_CHAIN_CHARS} characters")
+            if run.stopped:
+                break
+            if step.unchecked_reason is None and _maybe_algebra(step.text):
+                run.step(step.text, step.index)
+        answer = (analysis.answer or "").strip()
+        restated = any(answer in s.text for s in analysis.steps)  # the last line, or a copy
+        if not run.stopped and not restated and len(answer) <= MAX_STEP_CHARS and _maybe_algebra(answer):
+            for cand in find_equations(answer):
+                run.claim(cand, None)
+        if not analysis.budget.expired():
+            values = determined_values(run.system)
+            if values:
+                analysis.scratch["algebra_solution"] = {
+                    str(k): Fraction(int(v.p), int(v.q)) for k, v in values.items()
+                }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from validators.exact import decimals, round_to, show
@@ -54,6 +55,8 @@ _UNIT_SCALES = {
     "weeks": (52,),
     "percent": (100,),
 }
+_PI = re.compile(r"\b3\.14(?:1|16|159\d*)?\b")
+PI_TOLERANCE = Fraction(1, 1000)
 _REMAINDER = ("remain", "left over", "leftover", "remainder")
 
 
@@ -87,6 +90,9 @@ def holds(claim: Claim, step_text: str = "") -> bool:
     text = claim.claimed_text.rstrip("%")
     if _matches(claim.computed, claim.claimed, text, claim.approximate):
         return True
+    if _PI.search(claim.expression) or "π" in step_text:
+        # A value of π written to a few places: the writer may have used more of them.
+        return abs(claim.computed - claim.claimed) <= abs(claim.claimed) * PI_TOLERANCE
     for computed, claimed in _readings(claim):
         if _matches(computed, claimed, text, claim.approximate):
             return True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -32,6 +33,7 @@ class Tok(NamedTuple):
     start: int = 0
 
 
+@functools.lru_cache(maxsize=4096)
 def number_value(text: str) -> Fraction:
     """The exact value of a numeric literal like `1,200.50`; Unevaluable when absurdly long."""
     digits = text.replace(",", "")

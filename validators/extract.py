@@ -109,6 +109,9 @@ def _lex(text: str) -> list[Tok]:
         kind = m.lastgroup
         s = m.group()
         if kind == "skip":
+            # A line break ends the mathematics unless the next line goes on with "=" or "≈".
+            if "\n" in s and text[m.end() : m.end() + 1] not in ("=", "≈"):
+                raw.append(Tok("sep", "\n", None, m.start()))
             continue
         if kind == "num":
             try:
@@ -205,7 +208,7 @@ def _normalise(toks: list[Tok], text: str) -> list[Tok]:
                 if nxt is not None and nxt.text == "by":
                     i += 1
             elif (
-                low == "of" and prev is not None and prev.kind == "num" and prev.text.endswith("%")
+                low == "of" and prev is not None and prev.text.endswith("%") and nxt_value
             ):
                 out.append(Tok("op", "*", None, t.start))
                 verbal = True
@@ -289,13 +292,13 @@ def _try(tokens: list[Tok]) -> Fraction | None:
         return None
 
 
-def _longest_suffix(seg: list[Tok]) -> tuple[list[Tok], Fraction] | None:
+def _longest_suffix(seg: list[Tok], text: str) -> tuple[list[Tok], Fraction] | None:
     for k in range(len(seg)):
-        # Start only where no operator joins the part to what precedes it ("In 2019 3 + 4").
-        if k and seg[k - 1].kind in ("op", "(", "var"):
+        # Start only where nothing joins the part to what precedes it ("In 2019 3 + 4").
+        if k and seg[k - 1].kind in ("op", "(", ")", "var"):
             continue
         part = seg[k:]
-        if part[0].kind == "op":
+        if part[0].kind == "op" and not (k == 0 and part[0].text == "-" and _opens(text, part[0])):
             continue
         v = _try(part)
         if v is not None:
@@ -303,17 +306,29 @@ def _longest_suffix(seg: list[Tok]) -> tuple[list[Tok], Fraction] | None:
     return None
 
 
+def _opens(text: str, tok: Tok) -> bool:
+    """A minus that starts the mathematics (`$-(0-2)(0-5)`, `= -3 + 5`) is a sign, not a fragment."""
+    line_start = text[: tok.start].rstrip(" \t")[-1:] in ("", "\n")
+    if line_start and text[tok.start + 1 : tok.start + 2].isspace():
+        return False  # "- 3 tablespoons": a bullet, not a sign
+    return text[: tok.start].rstrip()[-1:] in ("", "$", "=", "(", ":")
+
+
 def _longest_prefix(seg: list[Tok]) -> tuple[list[Tok], Fraction] | None:
     for k in range(len(seg), 0, -1):
+        if k < len(seg) and seg[k].kind == "op":
+            continue  # "= 22 * divisor": the value goes on past what can be read
         v = _try(seg[:k])
         if v is not None:
             return seg[:k], v
     return None
 
 
-def _parse_segment(seg: list[Tok], idx: int, count: int) -> tuple[list[Tok], Fraction] | None:
+def _parse_segment(
+    seg: list[Tok], idx: int, count: int, text: str
+) -> tuple[list[Tok], Fraction] | None:
     if idx == 0:
-        return _longest_suffix(seg)
+        return _longest_suffix(seg, text)
     if any(t.kind == "var" for t in seg):
         return None  # an equation in unknowns belongs to the algebra validator
     if idx == count - 1:
@@ -352,7 +367,7 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
     parsed: list[tuple[list[Tok], Fraction] | None] = []
     for idx, seg in enumerate(segs):
         try:
-            parsed.append(_parse_segment(seg, idx, len(segs)) if seg else None)
+            parsed.append(_parse_segment(seg, idx, len(segs), text) if seg else None)
         except TooLarge as exc:
             q.unevaluable.append(f"{_text_of(seg)[:80]}: {exc}")
             return
@@ -424,8 +439,28 @@ def _literal_operands(toks: list[Tok]) -> list[Fraction]:
     return out
 
 
+_LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_LATEX_SUP = re.compile(r"\^\{([^{}]*)\}")
+_LATEX_WORDS = [
+    ("\\times", " × "), ("\\cdot", " · "), ("\\div", " ÷ "), ("\\left", ""), ("\\right", ""),
+    ("\\%", "%"), ("\\$", "$"), ("{,}", ","), ("\\!", ""), ("\\,", ""), ("\\sqrt", " √"),
+]
+
+
+def plain_math(text: str) -> str:
+    """Simple LaTeX as MATH-style solutions write it, as plain arithmetic (`\\frac{6}{9}` -> (6)/(9))."""
+    if "\\" not in text and "^{" not in text:
+        return text
+    for a, b in _LATEX_WORDS:
+        text = text.replace(a, b)
+    for _ in range(3):  # nested fractions, innermost first
+        text = _LATEX_FRAC.sub(r"((\1)/(\2))", text)
+    return _LATEX_SUP.sub(r"^(\1)", text)
+
+
 def quantities(text: str) -> StepQuantities:
     """Claims, results, operands and numbers stated in one step's text."""
+    text = plain_math(text)
     q = StepQuantities(numbers=numbers_in(text))
     if not q.numbers or not _HAS_CLAIM.search(text):
         return q

@@ -425,7 +425,27 @@ def parse_tokens(tokens: list[Token]) -> Formula:
         raise parser.error("unexpected text after the formula")
     if depth(node) > MAX_DEPTH:
         raise FolError(f"formula nested deeper than {MAX_DEPTH} levels")
+    _refuse_free_variables(node)
     return node
+
+
+_VARIABLE_LIKE = re.compile(r"[u-z]\d?")
+
+
+def _refuse_free_variables(node: Formula) -> None:
+    """An unbound `x` is a constant to z3 but a variable to its writer (`Man(x) → Mortal(x)`
+    meant for all x, `∀x ∀x (… y …)`, `∀xP(x)`): refuse it rather than read it as a name."""
+    stack: list[object] = [node]
+    while stack:
+        item = stack.pop()
+        name = None
+        if isinstance(item, Const):
+            name = item.name
+        elif isinstance(item, Atom) and not item.args:
+            name = item.pred
+        if name is not None and _VARIABLE_LIKE.fullmatch(name):
+            raise FolError(f"{name} looks like a variable, but no quantifier binds it")
+        stack.extend(children(item))
 
 
 def depth(node: Formula | Term) -> int:

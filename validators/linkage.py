@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from validators.arithmetic import step_quantities
 from validators.exact import round_to, show
+from validators.extract import numbers_in
 from validators.quantities import answer_value
 from validators.types import Analysis, Finding
 
@@ -29,12 +31,14 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
         if not last.results and last.numbers:
             # A closing statement ("So she has 5 left.", "50 < 52"): it names the conclusion.
             accepted.update(last.numbers)
+            accepted.update(-v for v in numbers_in(" ".join(_NEGATIVE.findall(analysis.steps[-1].text))))
             final = final if final is not None else last.numbers[-1]
     solution = analysis.scratch.get("algebra_solution") or {}
     accepted.update(v for v in solution.values() if isinstance(v, Fraction))
     return final, accepted
 
 
+_NEGATIVE = re.compile(r"(?:^|[=\s$({\[:,])-\s?(\d[\d,]*(?:\.\d+)?)")
 _UNIT_SCALES = {"cent": (100,), "minute": (60, Fraction(1, 60)), "hour": (60, Fraction(1, 60))}
 
 

@@ -1,10 +1,8 @@
 """The logic validator: do the stated FOL premises and earlier steps entail each formula step (z3)?
 
-Premises are the context items and question lines that are formulas; a question line labelled
-"Conclusion:" (also Hypothesis/Statement/Claim/Goal) or asked with "?" states the conclusion
-instead. A step is checked when its text (after "Step k:") is a formula, or states one after
-"so"/"therefore"/"thus"/"hence" or a "label:". Only text that parses completely and applies a
-predicate (`Man(socrates)`) counts as a formula, so prose and arithmetic are left alone.
+Premises are the context items and question lines that are formulas, less the conclusion asked
+about (see validators.fol_text). A step is checked when its text (after "Step k:") is a formula,
+or states one after "so"/"therefore"/"thus"/"hence" or a "label:"; other steps are left alone.
 
 Each formula step must follow from the premises plus the earlier formula steps: entailed -> held;
 contradicted -> `logic.contradiction` (naming the earlier step it contradicts, if one does);
@@ -12,18 +10,22 @@ neither -> `logic.not_entailed` (only a `logic.symbol_mismatch` warning when the
 premise symbol in another letter case, `Socrates` for `socrates`). Without any premise formula
 only contradictions are reported (steps then stand as the chain's own hypotheses). z3 running
 out of time leaves a step unchecked.
+
+With a True/False/Uncertain answer and a last formula step that states the conclusion (or its
+negation), the answer is compared with what the premises make of the conclusion
+(`logic.wrong_label`); when that step was validly derived and the answer says otherwise, the
+answer is laundered (`logic.answer_not_derived`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import z3
 
 from validators.entail import Entailment, Prover
-from validators.fol import Atom, FolError, Formula, Not, children, parse, show, symbols
-from validators.segment import step_body
+from validators.fol import Formula, Not, show, symbols
+from validators.fol_text import Stated, read_lines, step_formula
 from validators.types import Analysis, Finding, Step
 
 NAME = "logic"
@@ -32,75 +34,8 @@ MAX_EVIDENCE = 30  # premises listed in a finding's evidence
 
 # Cheap gate: a chain without any of these never reaches the parser (GSM8K pays one regex scan).
 _LOGIC_HINT = re.compile(r"[∀∃∧∨¬⊕→↔⇒⇔⊻]|->|=>|&|\||~|\bforall\b|\bexists\b")
-_APPLICATION = re.compile(r"\w\s*\(")
-_INFERENCE = re.compile(r"\b(?:so|therefore|thus|hence)\b\s*[,:]?\s*", re.I)
-_LABEL = re.compile(r"^[^:()]{1,60}:\s*")
-_CONCLUSION_LABEL = re.compile(
-    r"^\s*(?:conclusion|hypothesis|statement|claim|goal|query)\s*[:.-]\s*", re.I
-)
-_ASKED = re.compile(r"^\s*(?:is it (?:true|the case) that|does it follow that)\s+", re.I)
 _LABELS = {"true": "True", "false": "False", "uncertain": "Uncertain", "unknown": "Uncertain"}
 _VERDICT_LABEL = {"entailed": "True", "contradicted": "False", "unknown": "Uncertain"}
-
-
-@dataclass
-class _Stated:
-    """A formula found in the chain and where it came from."""
-
-    formula: Formula
-    where: str  # "context 2", "question line 1", "step index 3" (the report's 0-based index)
-    step: int | None = None
-
-
-def formula_in(text: str) -> Formula | None:
-    """The formula a text states in full (a predicate must be applied somewhere), else None."""
-    if not _APPLICATION.search(text):
-        return None
-    try:
-        formula = parse(text).formula
-    except FolError:
-        return None
-    return formula if _applies_predicate(formula) else None
-
-
-def _applies_predicate(formula: Formula) -> bool:
-    """Whether some predicate with arguments occurs (rules out `x = 5` and `Tom & Jerry`)."""
-    stack: list[object] = [formula]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Atom) and node.args:
-            return True
-        stack.extend(children(node))
-    return False
-
-
-def _stated(text: str, *, inference: bool) -> Formula | None:
-    """The formula of a line or step: the whole text, after a "label:", or after "therefore"."""
-    body = step_body(text).strip()
-    candidates = [body]
-    if inference:
-        found = list(_INFERENCE.finditer(body))
-        if found:
-            candidates.append(body[found[-1].end() :])
-    label = _LABEL.match(body)
-    if label:
-        candidates.append(body[label.end() :])
-    for candidate in candidates:
-        formula = formula_in(candidate)
-        if formula is not None:
-            return formula
-    return None
-
-
-def _conclusion_line(line: str) -> Formula | None:
-    """The formula a question line asks about ("Conclusion: F", "F?", "Is it true that F?")."""
-    text = line.strip()
-    labelled = _CONCLUSION_LABEL.match(text)
-    if labelled is None and not text.endswith("?"):
-        return None
-    text = text[labelled.end() :] if labelled else text
-    text = _ASKED.sub("", text.rstrip("?").strip())
-    return formula_in(text)
 
 
 class LogicValidator:
@@ -118,7 +53,7 @@ class LogicValidator:
         steps = [
             (step, formula)
             for step in analysis.steps
-            if not step.unchecked_reason and (formula := _stated(step.text, inference=True))
+            if not step.unchecked_reason and (formula := step_formula(step.text))
         ]
         if not steps:
             return
@@ -129,31 +64,24 @@ class LogicValidator:
         if premises and prover.consistency() == z3.unsat:
             analysis.add(_inconsistent(premises))
             return
-        _Checker(analysis, prover, premises).run(steps)
-        if conclusion is not None:
-            _compare_label(analysis, prover, conclusion, steps[-1])
+        checker = _Checker(analysis, prover, premises)
+        checker.run(steps)
+        if conclusion is not None and premises:
+            derived = steps[-1][0].index in checker.entailed
+            _compare_label(analysis, prover, conclusion, steps[-1], derived=derived)
 
 
-def _premises(analysis: Analysis) -> tuple[list[_Stated], Formula | None]:
-    """Formula premises from the context and question, and the question's conclusion if any."""
-    premises = []
-    for k, item in enumerate(analysis.chain.context_items()):
-        formula = _stated(item, inference=False)
-        if formula is not None:
-            premises.append(_Stated(formula, f"context {k + 1}"))
-    conclusion = None
-    for k, line in enumerate(analysis.chain.question.splitlines()):
-        asked = _conclusion_line(line)
-        if asked is not None:
-            conclusion = asked
-            continue
-        formula = _stated(line, inference=False)
-        if formula is not None:
-            premises.append(_Stated(formula, f"question line {k + 1}"))
-    return premises, conclusion
+def _premises(analysis: Analysis) -> tuple[list[Stated], Formula | None]:
+    """Formula premises from the context and question, and the one conclusion asked about."""
+    chain = analysis.chain
+    premises, conclusions = read_lines(chain.context_items(), "context")
+    asked_premises, asked = read_lines(chain.question.splitlines(), "question line")
+    conclusions += asked
+    conclusion = conclusions[0].formula if len(conclusions) == 1 else None
+    return premises + asked_premises, conclusion
 
 
-def _inconsistent(premises: list[_Stated]) -> Finding:
+def _inconsistent(premises: list[Stated]) -> Finding:
     return Finding(
         NAME,
         "logic.inconsistent_premises",
@@ -166,11 +94,12 @@ def _inconsistent(premises: list[_Stated]) -> Finding:
 class _Checker:
     """Walks the formula steps in order, each judged against premises plus earlier steps."""
 
-    def __init__(self, analysis: Analysis, prover: Prover, premises: list[_Stated]) -> None:
+    def __init__(self, analysis: Analysis, prover: Prover, premises: list[Stated]) -> None:
         self.analysis = analysis
         self.prover = prover
         self.premises = premises
-        self.earlier: list[_Stated] = []  # earlier step formulas that did not contradict
+        self.earlier: list[Stated] = []  # earlier step formulas that did not contradict
+        self.entailed: set[int] = set()  # indices of the steps that follow
 
     def run(self, steps: list[tuple[Step, Formula]]) -> None:
         for step, formula in steps:
@@ -181,11 +110,12 @@ class _Checker:
 
     def step(self, step: Step, formula: Formula) -> None:
         verdict = self.prover.check(formula, [e.formula for e in self.earlier])
-        stated = _Stated(formula, f"step index {step.index}", step.index)
+        stated = Stated(formula, f"step index {step.index}", step.index)
         if not verdict.decided or verdict.result == "error":
             step.unchecked_reason = f"logic: {verdict.message}"
         elif verdict.result == "entailed":
             step.held += 1
+            self.entailed.add(step.index)
         elif verdict.result == "contradicted":
             step.failed += 1
             step.findings.append(self._contradiction(step, formula))
@@ -261,7 +191,12 @@ class _Checker:
 
 
 def _compare_label(
-    analysis: Analysis, prover: Prover, conclusion: Formula, last: tuple[Step, Formula]
+    analysis: Analysis,
+    prover: Prover,
+    conclusion: Formula,
+    last: tuple[Step, Formula],
+    *,
+    derived: bool,
 ) -> None:
     """A True/False/Uncertain answer against what the premises make of the conclusion."""
     stated = _LABELS.get((analysis.answer or "").strip().rstrip(".").lower())
@@ -286,7 +221,7 @@ def _compare_label(
             )
         )
     argued = "True" if formula == conclusion else "False"
-    if stated != argued:
+    if derived and stated != argued:  # a valid derivation, and an answer that ignores it
         analysis.laundering = True
         analysis.add(
             Finding(

@@ -163,6 +163,10 @@ def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
             tokens.append(Tok(kind.upper(), val, s, pos))
         elif val in _CURRENCY:
             tokens.append(Tok("IGNORE", val, s, pos))
+        elif val == ".":
+            # A full stop ends a sentence; "0.\overline{6}" or "e.g" is not a formula.
+            ends = pos >= end or text[pos].isspace() or text[pos] in ")]\"'”$"
+            tokens.append(Tok("SEP" if ends else "POISON", val, s, pos))
         elif val == "&":
             tokens.append(Tok("WS" if latex else "SEP", val, s, pos))
         else:
@@ -260,8 +264,8 @@ def _times_x(tokens: list[Tok]) -> None:
             tokens[i] = Tok("OP", "*", t.start, t.end, t.space)
 
 
-def _glued(tokens: list[Tok]) -> None:
-    """A word glued to a number or letter (`8th`, `5cm`, `x2`) makes its neighbourhood unsafe."""
+def _unsafe(tokens: list[Tok]) -> None:
+    """Mark tokens that make a formula ambiguous: `8th`, `5cm`, `x2`, `30 -55`."""
     mathy = ("NUM", "VAR", "RP", "PI")
     for i, t in enumerate(tokens):
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
@@ -272,6 +276,18 @@ def _glued(tokens: list[Tok]) -> None:
             tokens[i] = Tok("POISON", t.val, t.start, t.end, t.space)
         elif t.kind == "VAR" and nxt is not None and nxt.kind == "NUM" and not nxt.space:
             tokens[i] = Tok("POISON", t.val, t.start, t.end, t.space)  # x2: x^2 or x_2?
+        elif (
+            t.kind == "OP"
+            and t.val in "+-"
+            and t.space
+            and i > 0
+            and tokens[i - 1].kind in mathy
+            and nxt is not None
+            and not nxt.space
+            and nxt.kind in ("NUM", "VAR")
+        ):
+            # "x + y = 30 -55 + y = 30": two formulas run together; "30 -55" is not 30 - 55.
+            tokens[i] = Tok("POISON", t.val, t.start, t.end, t.space)
 
 
 def tokenize(
@@ -282,7 +298,7 @@ def tokenize(
     tokens = _spaces(_words(_raw_tokens(text, start, end, latex), latex))
     tokens = _subscripts(tokens)
     _times_x(tokens)
-    _glued(tokens)
+    _unsafe(tokens)
     return tokens
 
 

@@ -40,6 +40,7 @@ _PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
 # "(cost of the recipe book)": an annotation inside a formula, read as whitespace.
 _PARENTHESIS = re.compile(r"\([^()=]{0,200}\)")
 _CONTINUATION = re.compile(r"\n(?=[ \t]*=(?!=))")
+_BULLET = re.compile(r"^[ \t]*[-*•+][ \t]+", re.M)
 _SPACE = re.compile(r"\s+")
 
 
@@ -185,6 +186,11 @@ def _from_run(text: str, run: list[Tok], latex: bool) -> list[Candidate]:
     return out
 
 
+def _blank(pattern: re.Pattern[str], text: str) -> str:
+    """Each match of pattern becomes spaces of the same length (offsets stay valid)."""
+    return pattern.sub(lambda m: " " * len(m.group()), text)
+
+
 def _blank_annotations(text: str) -> str:
     """Parenthesised prose becomes spaces of the same length (offsets stay valid)."""
 
@@ -196,7 +202,7 @@ def _blank_annotations(text: str) -> str:
 
 def find_equations(text: str) -> list[Candidate]:
     """The equations with at least one variable that a text states, in order."""
-    work = _CONTINUATION.sub(" ", text)
+    work = _blank(_BULLET, _CONTINUATION.sub(" ", text))
     spans = segments(work)
     body = "".join(work[s:e] if latex else _blank_annotations(work[s:e]) for s, e, latex in spans)
     out: list[Candidate] = []

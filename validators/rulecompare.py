@@ -74,7 +74,10 @@ def _party(name: str) -> str | None:
 
 def parties(cmp: Comparison, sources: list[str]) -> dict[str, Fraction]:
     """Each named party and the one value the sources give it (ambiguous parties are left out)."""
-    mid = rf"(?:(?:{cmp.subject.pattern})|[^\dA-Z\n;.%]|\.(?!\s)){{0,40}}?"
+    # Between a party and its value: lower-case words, the quantity's name, numbers of other
+    # things ("a 30-year mortgage"), never another capitalised name or a value of this unit.
+    other_number = rf"\d+(?:[-\w]*)(?![\d.,]*\s*(?:{cmp.unit}))"
+    mid = rf"(?:(?:{cmp.subject.pattern})|{other_number}|[^\dA-Z\n;.%]|\.(?!\s)){{0,60}}?"
     pattern = re.compile(
         rf"(?P<e>[A-Z][\w&'-]*(?:\s+[A-Z0-9][\w&'-]*){{0,3}})(?:'s|’s)?(?P<mid>{mid})(?P<v>{NUMBER})\s*(?:{cmp.unit})"
     )

@@ -78,6 +78,9 @@ _FOREIGN_UNIT = re.compile(
     re.I,
 )
 _BOUNDARY = re.compile(r"[.;!?\n]\s")
+# Matches read per pattern and text: a text that states more facts than this is not a case record,
+# and reading all of it would only spend the budget.
+MAX_MATCHES = 500
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,9 @@ def _named(pack: Pack, text: str) -> list[Mention]:
     out = []
     if pack.fact_regex is None:
         return out
-    for m in pack.fact_regex.finditer(text):
+    for count, m in enumerate(pack.fact_regex.finditer(text)):
+        if count >= MAX_MATCHES:
+            break
         name = next(k[2:] for k, v in m.groupdict().items() if k.startswith("f_") and v is not None)
         fact = pack.facts[name]
         unit = _unit_after(fact, text, m.end("num"))
@@ -225,7 +230,9 @@ def _named(pack: Pack, text: str) -> list[Mention]:
 def _extracted(pack: Pack, text: str) -> list[Mention]:
     out = []
     for pattern in pack.extractors:
-        for m in pattern.finditer(text):
+        for count, m in enumerate(pattern.finditer(text)):
+            if count >= MAX_MATCHES:
+                break
             unit = m.groupdict().get("unit")
             fill = m.groupdict().get("fill") or ""
             for name, number in m.groupdict().items():
@@ -247,7 +254,9 @@ def _flags(pack: Pack, text: str) -> list[Mention]:
     for fact in pack.facts.values():
         if fact.kind != "flag" or fact.name_regex is None:
             continue
-        for m in fact.name_regex.finditer(text):
+        for count, m in enumerate(fact.name_regex.finditer(text)):
+            if count >= MAX_MATCHES:
+                break
             before = _sentence_before(text, m.start(), 30)
             if _NOT_A_CASE.search(before):
                 continue

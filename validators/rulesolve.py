@@ -98,3 +98,34 @@ def entails(facts: list[z3.ExprRef], goal: z3.ExprRef, timeout_ms: int) -> bool 
     if result == z3.sat:
         return False
     return None
+
+
+def compiled(node: Node, flags: frozenset[str]) -> z3.ExprRef:
+    """to_z3, cached per thread (requirements are compiled once per thread and context)."""
+    _ctx()
+    cache = getattr(_LOCAL, "compiled", None)
+    if cache is None:
+        cache = _LOCAL.compiled = {}
+    key = (node, flags)
+    if key not in cache:
+        cache[key] = to_z3(node, flags)
+    return cache[key]
+
+
+def satisfiable(facts: list[z3.ExprRef], timeout_ms: int) -> bool | None:
+    """Whether the facts can all hold together (None when z3 gives up)."""
+    solver = z3.Solver(ctx=_ctx())
+    solver.set("timeout", max(1, min(MAX_CHECK_MS, timeout_ms)))
+    solver.add(*facts)
+    result = solver.check()
+    return None if result == z3.unknown else result == z3.sat
+
+
+def any_of(constraints: list[z3.ExprRef]) -> z3.ExprRef:
+    """The disjunction of constraints (a fact stated with several values: one of them holds)."""
+    return z3.Or(*constraints) if len(constraints) > 1 else constraints[0]
+
+
+def all_of(constraints: list[z3.ExprRef]) -> z3.ExprRef:
+    """The conjunction of constraints."""
+    return z3.And(*constraints) if len(constraints) > 1 else constraints[0]

@@ -33,7 +33,9 @@ _CONDITION_AFTER = re.compile(
 _EXPLICIT = re.compile(
     r"\b(?:because(?:\s+of)?|since|due\s+to|given\s+that|owing\s+to|(?:as\s+)?evidenced\s+by|based\s+on"
     r"|in\s+view\s+of|in\s+light\s+of|on\s+account\s+of|as\s+shown\s+by|as\s+indicated\s+by)\b"
-    r"|(?:^|[,:])\s*(?:as|given)\b",
+    r"|(?:^|[,:])\s*given\b"
+    # ", as her HbA1c is ...": a reason; ", as do her siblings", ", as a result": not one.
+    r"|(?:^|[,:])\s*as\s+(?!a\s+result)(?=(?:her|his|their|the|its|this|these|those|they|she|he|it|both|all|a|an)\b)",
     re.I,
 )
 # "since 2019", "since childhood": time, not a reason.
@@ -52,7 +54,7 @@ _ANAPHORA = re.compile(
     r"\b(?:this|that|these|those|it|its|they|them|which|above|aforementioned|results?|levels?|values?"
     r"|readings?|measurements?|labs?|laboratory|tests?|testing|findings?|criteria|criterion|thresholds?"
     r"|cut-?offs?|numbers|data|records?|chart|work-?up|screening|same|figures?|ratio|score|documents?"
-    r"|materials?|evidence|facts?)\b",
+    r"|materials?|evidence|facts?|history|diagnos\w*|medications?|treat(?:ed|ment|ments)|prescri\w*)\b",
     re.I,
 )
 
@@ -91,6 +93,8 @@ def _clause_start(text: str, sent_start: int, start: int) -> int:
 def asserted(text: str, start: int, end: int) -> bool:
     """Whether the statement at [start, end) is asserted of the case (not negated, hedged, general)."""
     sent_start, sent_end = _sentence(text, start, end)
+    if text[sent_end : sent_end + 1] == "?":
+        return False
     if _NOT_ASSERTED.search(text, _clause_start(text, sent_start, start), start):
         return False
     return not _CONDITION_AFTER.search(text, end, sent_end)
@@ -116,7 +120,7 @@ def states_conclusion(pack: Pack, text: str) -> bool:
     return bool(markers and any(asserted(text, m.start(), m.end()) for m in markers.finditer(text)))
 
 
-def _explicit(text: str, start: int, end: int) -> Reason | None:
+def explicit_reason(text: str, start: int, end: int) -> Reason | None:
     sent_start, sent_end = _sentence(text, start, end)
     found = [
         m
@@ -139,7 +143,7 @@ def _explicit(text: str, start: int, end: int) -> Reason | None:
 def reason_for(text: str, stated: Stated, previous: str | None) -> Reason | None:
     """The reason a step gives for a conclusion: after because/since/..., before so/therefore/...,
     or the previous step when the step opens with "therefore"; None when it gives none."""
-    reason = _explicit(text, stated.start, stated.end)
+    reason = explicit_reason(text, stated.start, stated.end)
     if reason is not None and reason.text:
         return reason
     sent_start, _ = _sentence(text, stated.start, stated.end)

@@ -137,8 +137,9 @@ class ChainChecker:
 
     def finish(self, last_id: int | None, last_hash: str | None) -> None:
         """Check that the chain ends where the trusted head (DB head row, manifest) says."""
-        if last_id is not None and self.last_id != last_id:
-            if self.last_id is None or self.last_id < last_id:
+        seen = self.last_id or 0  # 0: no record yet (an empty chain's head says 0)
+        if last_id is not None and seen != last_id:
+            if seen < last_id:
                 raise ChainGap(
                     self.next_id, f"record {self.next_id} is missing (the chain ends at {last_id})"
                 )

@@ -324,3 +324,36 @@ def test_sqlite_record_committed_before_return_survives_sigkill(tmp_path: Path) 
         )
     reopened.close()
     assert os.path.exists(tmp_path / "faithgate.db")
+
+
+def test_an_empty_chain_verifies(store: Store) -> None:
+    assert store.verify_chain() == {
+        "ok": True,
+        "count": 0,
+        "first_bad": None,
+        "message": "chain intact: 0 records",
+    }
+
+
+def test_group_commit_writes_several_requests_in_one_chain_segment(store: Store) -> None:
+    flagged = {"chain": {"q": 1}, "report": {"verdict": "unfaithful"}}
+    fine = {"chain": {"q": 2}, "report": {"verdict": "faithful"}}
+    groups = [
+        {"items": [fine, flagged], "request_id": "a", "key_id": "k1", "redact": False},
+        {"items": [flagged], "request_id": "b", "key_id": None, "redact": True},
+    ]
+    out = store.record_validation_groups(groups)
+    assert [[r["record_id"] for r in g] for g in out] == [[1, 2], [3]]
+    assert [[r["case_id"] is not None for r in g] for g in out] == [[False, True], [True]]
+    assert store.get_case(out[1][0]["case_id"])["chain"] is None  # redacted group
+    assert store.verify_chain()["count"] == 3
+
+
+def test_the_bundle_verifier_imports_nothing_from_the_database_side() -> None:
+    code = "import sys, service.store.verify\nprint([m for m in sys.modules if 'sqlalchemy' in m])"
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

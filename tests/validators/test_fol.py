@@ -23,7 +23,20 @@ def test_atoms_constants_and_variables() -> None:
         0,
         Binary("implies", Atom("Man", (Var("x", 0),)), Atom("Mortal", (Var("x", 0),))),
     )
-    assert p("Likes(rina, x)") == Atom("Likes", (Const("rina"), Const("x")))  # unbound: a constant
+    assert p("Likes(rina, y2009)") == Atom("Likes", (Const("rina"), Const("y2009")))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Man(x) → Mortal(x)",  # meant for all x: z3 would read x as one individual
+        "∃x ∃x (Beneficial(x) ∧ Harmful(y))",  # FOLIO's slip for ∃x ∃y
+        "∀xP(x)",  # a bound `xP` over the proposition `x`
+    ],
+)
+def test_unbound_variables_are_refused(text: str) -> None:
+    with pytest.raises(FolError, match="no quantifier binds it"):
+        fol.parse(text)
 
 
 def test_ascii_spellings_read_as_unicode() -> None:

@@ -327,3 +327,40 @@ def test_z3_agrees_with_truth_tables_on_random_formulas() -> None:
         else:
             expected = "unknown"
         assert entails([premise], conclusion) == expected, (fol.show(premise), fol.show(conclusion))
+
+
+def test_premises_and_the_conclusion_are_told_apart_in_question_and_context() -> None:
+    from validators.fol_text import read_lines, step_formula
+
+    lines = [
+        "Premises:",
+        "1. ∀x (Man(x) → Mortal(x))",
+        "Premise 2: Man(socrates)",
+        "Question-answering(bob) ∨ Man(bob)",  # a formula, though it starts like a label
+        "Is the following true, false, or uncertain?",
+        "Mortal(socrates)",
+    ]
+    premises, conclusions = read_lines(lines, "question line")
+    assert [fol.show(p.formula) for p in premises] == [
+        "∀x (Man(x) → Mortal(x))",
+        "Man(socrates)",
+        "Question-answering(bob) ∨ Man(bob)",
+    ]
+    assert [c.where for c in conclusions] == ["question line 6"]
+    for asked in ["Conclusion: Mortal(socrates)", "Is Mortal(socrates) true, false, or uncertain?"]:
+        premises, conclusions = read_lines([asked], "context")
+        assert premises == [] and fol.show(conclusions[0].formula) == "Mortal(socrates)"
+    assert read_lines(["Note: Man(socrates)", "Socrates is a man."], "context") == ([], [])
+    assert fol.show(step_formula("Step 4: From 1 and 2: Mortal(socrates).")) == "Mortal(socrates)"
+    assert step_formula("Therefore Mortal(socrates) cannot be shown.") is None
+    assert step_formula("x = 5 -> y") is None and step_formula("Tom & Jerry") is None
+
+
+def test_a_folio_style_chain_with_the_conclusion_under_a_question() -> None:
+    question = "Is the following true, false, or uncertain?\nMortal(socrates)"
+    steps = ["Man(socrates) → Mortal(socrates)", "Therefore Mortal(socrates)"]
+    report = _chain(steps, question=question, answer="True")
+    assert _logic(report) == [] and report["verdict"] == "faithful"
+    report = _chain(steps, question=question, answer="False")
+    assert {(None, "logic.wrong_label"), (None, "logic.answer_not_derived")} <= set(_logic(report))
+    assert report["laundering"]

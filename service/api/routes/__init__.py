@@ -10,3 +10,6 @@ ROUTERS = [
     keys.router,
     metrics.router,
 ]
+
+# Request models of routes that parse their own body (published in OpenAPI by api/openapi.py).
+BODY_MODELS = [validate.ChainIn, validate.BatchIn]

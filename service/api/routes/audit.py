@@ -123,8 +123,8 @@ def _utc(value: datetime | None) -> datetime | None:
     response_class=StreamingResponse,
     responses={
         200: {
-            "content": {"application/octet-stream": {}},
-            "description": "The signed bundle (verify it with `faithgate audit verify`)",
+            "content": {"application/x-tar": {}},
+            "description": "The signed bundle, a tar (check it with `faithgate audit verify`)",
         },
         **responses(401, 403, 422, 503),
     },
@@ -158,9 +158,9 @@ async def export(
             channel.cancelled.set()
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    headers = {"content-disposition": f'attachment; filename="faithgate-audit-{stamp}.bundle"'}
+    headers = {"content-disposition": f'attachment; filename="faithgate-audit-{stamp}.tar"'}
     return StreamingResponse(
-        body(), media_type="application/octet-stream", headers=headers,
+        body(), media_type="application/x-tar", headers=headers,
         background=BackgroundTask(channel.cancelled.set),
     )
 

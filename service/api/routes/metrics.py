@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from service.api.routing import JSONRoute
-from service.api.deps import ApiKeyDep, BearerDep, StateDep, authenticate
+from service.api.deps import ApiKeyDep, BearerDep, StateDep, authenticate, secret_of
 from service.errors import responses
 
 router = APIRouter(tags=["metrics"], route_class=JSONRoute)
 
 
-async def metrics_access(state: StateDep, bearer: BearerDep, api_key: ApiKeyDep) -> None:
+async def metrics_access(
+    request: Request, state: StateDep, _b: BearerDep, _k: ApiKeyDep
+) -> None:
     """Open unless metrics_require_key is set; then a key with scope `metrics` (or admin)."""
     if state.settings.metrics_require_key:
-        authenticate(state, bearer, api_key, ("metrics",))
+        authenticate(state, secret_of(request.headers), ("metrics",))
 
 
 @router.get(

@@ -1,0 +1,297 @@
+"""The system of equations a chain has stated so far, and how a new equation relates to it.
+
+Equations are polynomials with rational coefficients (denominators cleared). A new
+equation E is judged against the part of the known system that shares its variables:
+
+- identity: E holds for every value (`0.25(0.1x) = 0.025x`);
+- implied: E is in the ideal of the known equations (Groebner reduction to 0);
+- narrows: E is consistent and its variables were already determined (a root chosen);
+- premise: E is consistent and says something new (`Let y = 2x`);
+- redefines: `v = c` contradicts only earlier `v = c'` assignments (a letter reused);
+- contradicts: no value satisfies the known system and E together (Groebner basis {1});
+- approx: E only differs from what is implied within the rounding that its decimals show;
+- unknown: the known system is itself inconsistent, or rounding makes it undecidable.
+
+Sizes are bounded before any sympy call (degree, variables, equations, coefficient size),
+so that no single check can run long.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import sympy
+from sympy.polys.polyerrors import PolynomialError
+
+MAX_DEGREE = 6
+MAX_EQUATIONS = 8  # equations of the known system used for one check
+MAX_LINEAR_VARS = 8
+MAX_COEFF_DIGITS = 200
+APPROX_REL = sympy.Rational(1, 200)  # 0.5 %: rounding of a written decimal result
+_uid = itertools.count()
+
+
+class Unchecked(ValueError):
+    """An equation or system beyond what is checked; the message says why."""
+
+
+@dataclass(eq=False)
+class Eq:
+    """One stated equation as the polynomial `expr = 0`, with where and how it was written."""
+
+    expr: sympy.Expr  # numerator of lhs - rhs, expanded
+    lhs: sympy.Expr
+    rhs: sympy.Expr
+    text: str
+    decimals: int = 0
+    step: int | None = None
+    degree: int = 1
+    uid: int = field(default_factory=lambda: next(_uid))
+
+    @property
+    def vars(self) -> frozenset[sympy.Symbol]:
+        """The variables the equation mentions (even those that cancel)."""
+        return frozenset(self.lhs.free_symbols | self.rhs.free_symbols)
+
+    @property
+    def assigned(self) -> sympy.Symbol | None:
+        """v for an equation `v = number` (or `number = v`), else None."""
+        for a, b in ((self.lhs, self.rhs), (self.rhs, self.lhs)):
+            if a.is_Symbol and b.is_number:
+                return a
+        return None
+
+    @property
+    def formula_for(self) -> sympy.Symbol | None:
+        """v for an equation `v = f(other variables)` such as `A = l * w`, else None."""
+        for a, b in ((self.lhs, self.rhs), (self.rhs, self.lhs)):
+            if a.is_Symbol and b.free_symbols and a not in b.free_symbols:
+                return a
+        return None
+
+
+@dataclass
+class Judgement:
+    """How an equation relates to the known system (see the module docstring)."""
+
+    kind: str
+    known: list[Eq] = field(default_factory=list)
+    solutions: list[dict[sympy.Symbol, sympy.Expr]] | None = None
+
+
+def _degree_bound(e: sympy.Expr) -> tuple[int, int]:
+    """(numerator, denominator) degree bounds of e, without expanding anything."""
+    if e.is_Symbol:
+        return 1, 0
+    if e.is_number:
+        return 0, 0
+    if e.is_Add or e.is_Mul:
+        parts = [_degree_bound(a) for a in e.args]
+        dens = sum(d for _, d in parts)
+        if e.is_Mul:
+            return sum(n for n, _ in parts), dens
+        return max(n for n, _ in parts) + dens, dens
+    if e.is_Pow and e.exp.is_Integer:
+        n, d = _degree_bound(e.base)
+        k = int(e.exp)
+        return (n * k, d * k) if k >= 0 else (d * -k, n * -k)
+    raise Unchecked("not a polynomial or rational equation")
+
+
+def to_equation(lhs: sympy.Expr, rhs: sympy.Expr, text: str, decimals: int, step: int | None) -> Eq:
+    """The polynomial form of `lhs = rhs`; Unchecked when beyond the supported bounds."""
+    diff = lhs - rhs
+    if diff.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+        raise Unchecked("a division by zero")
+    if _degree_bound(diff)[0] > MAX_DEGREE:
+        raise Unchecked(f"degree above {MAX_DEGREE}")
+    num = sympy.fraction(sympy.together(diff))[0]
+    gens = sorted(lhs.free_symbols | rhs.free_symbols, key=str)
+    try:
+        poly = sympy.Poly(num, *gens)
+    except PolynomialError as exc:
+        raise Unchecked("not a polynomial or rational equation") from exc
+    if not (poly.domain.is_ZZ or poly.domain.is_QQ):
+        raise Unchecked("irrational constants (such as a square root or pi)")
+    coeffs = [sympy.Rational(c) for c in poly.coeffs()]
+    if any(abs(c.p) > 10**MAX_COEFF_DIGITS or c.q > 10**MAX_COEFF_DIGITS for c in coeffs):
+        raise Unchecked(f"coefficients above {MAX_COEFF_DIGITS} digits")
+    return Eq(poly.as_expr(), lhs, rhs, text, decimals, step, max(poly.total_degree(), 1))
+
+
+def _check_size(eqs: list[Eq], gens: list[sympy.Symbol]) -> None:
+    """Refuse systems whose Groebner basis could be slow to compute."""
+    n, deg = len(gens), max(e.degree for e in eqs)
+    small = (
+        n == 1
+        or (deg == 1 and n <= MAX_LINEAR_VARS)
+        or (deg <= 2 and n <= 4)
+        or (deg <= 3 and n <= 3)
+        or n <= 2
+    )
+    if not small or len(eqs) > MAX_EQUATIONS + 1:
+        raise Unchecked(f"a system of {len(eqs)} equations in {n} variables of degree {deg}")
+
+
+def _groebner(eqs: list[Eq], gens: list[sympy.Symbol], order: str = "grevlex"):
+    _check_size(eqs, gens)
+    return sympy.groebner([e.expr for e in eqs], *gens, order=order, domain="QQ")
+
+
+def _inconsistent(g) -> bool:
+    return list(g.exprs) == [1]
+
+
+def _tolerance(decimals: int, scale: sympy.Expr) -> sympy.Expr:
+    return max(sympy.Rational(1, 10**decimals), APPROX_REL * abs(scale))
+
+
+def _approx_identity(eq: Eq) -> bool:
+    """`x/3 = 0.33x`: with decimals, sides that differ only by their rounding."""
+    if not eq.decimals:
+        return False
+    gens = sorted(eq.vars, key=str)
+    try:
+        diff = sympy.Poly(eq.lhs - eq.rhs, *gens).coeffs()
+        sides = sympy.Poly(eq.lhs, *gens).coeffs() + sympy.Poly(eq.rhs, *gens).coeffs()
+    except PolynomialError:
+        return False
+    scale = max(abs(c) for c in sides)
+    return all(abs(c) <= _tolerance(eq.decimals, scale) for c in diff)
+
+
+def _real(v: sympy.Expr) -> sympy.Float | None:
+    re_, im = v.evalf(30).as_real_imag()
+    return re_ if abs(im) < 1e-20 else None
+
+
+def _approx_holds(eq: Eq, sols: list[dict], decimals: int) -> bool:
+    """Whether some solution satisfies eq within the rounding its decimals allow."""
+    for sol in sols:
+        lv, rv = _real(eq.lhs.subs(sol)), _real(eq.rhs.subs(sol))
+        if lv is None or rv is None:
+            continue
+        scale = max(abs(lv), abs(rv))
+        if abs(lv - rv) <= _tolerance(decimals, scale) * sympy.Rational(101, 100):
+            return True
+    return False
+
+
+class KnownSystem:
+    """The equations stated so far (question, then steps), in the order they were stated."""
+
+    def __init__(self) -> None:
+        self.eqs: list[Eq] = []
+
+    def add(self, eq: Eq) -> None:
+        """Take eq as known from now on."""
+        self.eqs.append(eq)
+
+    def forget(self, var: sympy.Symbol) -> None:
+        """Drop every equation about var (the letter now names something else)."""
+        self.eqs = [e for e in self.eqs if var not in e.vars]
+
+    def replace_component(self, eq: Eq) -> None:
+        """After a contradiction, later steps are read against eq, not against what it broke."""
+        drop = {e.uid for e in self.component(eq.vars, limit=len(self.eqs))}
+        self.eqs = [e for e in self.eqs if e.uid not in drop]
+        self.eqs.append(eq)
+
+    def component(self, variables: frozenset, limit: int = MAX_EQUATIONS) -> list[Eq]:
+        """The most recent equations linked to `variables` through shared variables."""
+        want, chosen = set(variables), []
+        grown = True
+        while grown and len(chosen) < limit:
+            grown = False
+            for e in reversed(self.eqs):
+                if len(chosen) >= limit:
+                    break
+                if e not in chosen and e.vars & want:
+                    chosen.append(e)
+                    want |= e.vars
+                    grown = True
+        return sorted(chosen, key=lambda e: e.uid)
+
+    def judge(self, eq: Eq) -> Judgement:
+        """How eq relates to what is known (raises Unchecked when the system is too big)."""
+        if eq.expr == 0:
+            return Judgement("identity")
+        if _approx_identity(eq):
+            return Judgement("approx")
+        if eq.expr.is_number:
+            return Judgement("contradicts")
+        known = self.component(eq.vars)
+        if not known:
+            return Judgement("premise")
+        gens = sorted(set().union(*(e.vars for e in known)) | eq.vars, key=str)
+        g = _groebner(known, gens)
+        if _inconsistent(g):
+            return Judgement("unknown", known)
+        if g.reduce(eq.expr)[1] == 0:
+            return Judgement("implied", known)
+        var = eq.formula_for
+        if var is not None and any(e.formula_for == var for e in known):
+            # `A = s^2` for a square, later `A = l * w` for a rectangle: a formula reused.
+            return Judgement("redefines", known)
+        if not _inconsistent(_groebner([*known, eq], gens)):
+            sols = _solutions(g, gens, eq.vars)
+            return Judgement("narrows" if sols else "premise", known, sols)
+        var = eq.assigned
+        if var is not None:
+            # `A = 15` then `A = 80`: a letter reused for a new quantity, not a derivation.
+            rest = [e for e in known if e.assigned != var]
+            if len(rest) < len(known) and _consistent_with(rest, eq):
+                return Judgement("redefines", known)
+        sols = _solutions(g, gens, eq.vars)
+        decimals = max([eq.decimals] + [e.decimals for e in known])
+        if decimals:
+            if sols is None:
+                return Judgement("unknown", known)
+            if _approx_holds(eq, sols, decimals):
+                return Judgement("approx", known, sols)
+        return Judgement("contradicts", known, sols)
+
+
+def _consistent_with(known: list[Eq], eq: Eq) -> bool:
+    if not known:
+        return True
+    gens = sorted(set().union(*(e.vars for e in known)) | eq.vars, key=str)
+    return not _inconsistent(_groebner([*known, eq], gens))
+
+
+def _solutions(g, gens: list[sympy.Symbol], wanted: frozenset) -> list[dict] | None:
+    """The values of `wanted` the basis allows (one dict per solution), None if not finite."""
+    unique = {}
+    for v in wanted:
+        nf = g.reduce(v)[1]
+        if not nf.is_number:
+            break
+        unique[v] = nf
+    else:
+        return [unique]
+    if not g.is_zero_dimensional or len(gens) > 3:
+        return None
+    try:
+        sols = sympy.solve_poly_system(list(g.exprs), *gens) or []
+    except (PolynomialError, NotImplementedError):
+        return None
+    return [{v: s[gens.index(v)] for v in wanted} for s in sols] or None
+
+
+def determined_values(system: KnownSystem) -> dict[sympy.Symbol, sympy.Rational]:
+    """Variables that the known system fixes to one rational value."""
+    out: dict[sympy.Symbol, sympy.Rational] = {}
+    for var in sorted(set().union(*(e.vars for e in system.eqs)), key=str):
+        known = system.component(frozenset([var]))
+        gens = sorted(set().union(*(e.vars for e in known)), key=str)
+        try:
+            g = _groebner(known, gens)
+        except Unchecked:
+            continue
+        if _inconsistent(g):
+            continue
+        nf = g.reduce(var)[1]
+        if nf.is_Rational:
+            out[var] = nf
+    return out

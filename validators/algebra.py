@@ -72,6 +72,16 @@ def _defined(sentence: str) -> set[sympy.Symbol]:
     return {sympy.Symbol(m.group(1)) for rx in _DEFINITIONS for m in rx.finditer(sentence)}
 
 
+def _rewrite(eq: Eq) -> bool:
+    """`P + 3 + P + 6 = 2P + 9 = 95`: a link between two expressions in variables.
+
+    It claims a rewriting, not a new fact; when the rewriting is not implied it must not
+    become known (it would turn the chain's next, right, step into a contradiction).
+    """
+    sides = (eq.lhs, eq.rhs)
+    return all(s.free_symbols and not s.is_Symbol for s in sides)
+
+
 def _show(value: sympy.Expr) -> str:
     return str(value).replace("**", "^")
 
@@ -144,7 +154,9 @@ class _Run:
         """The polynomial form of a candidate, or None (with an info finding) if beyond bounds."""
         if cand.problem is None:
             try:
-                return _to_equation(cand.lhs, cand.rhs, cand.text, cand.decimals, step)
+                return _to_equation(
+                    cand.lhs, cand.rhs, cand.text, cand.decimals, step, cand.unit
+                )
             except (Unchecked, BoundError) as exc:
                 cand.problem = str(exc)
         self.analysis.add(_unchecked(cand.text, cand.problem, step))
@@ -184,7 +196,7 @@ class _Run:
         holder = self.analysis.steps[step] if step is not None else self.analysis
         if j.kind in _HELD:
             holder.held += 1
-        elif j.kind == "premise":
+        elif j.kind == "premise" and not (cand.in_chain and _rewrite(eq)):
             self.system.add(eq)
         elif j.kind == "redefines":
             self.system.forget(eq.assigned or eq.formula_for)
@@ -247,8 +259,8 @@ class AlgebraValidator:
         if not run.stopped and not restated and len(answer) <= MAX_STEP_CHARS and _maybe_algebra(answer):
             for cand in find_equations(answer):
                 run.claim(cand, None)
-        if not analysis.budget.expired():
-            values = determined_values(run.system)
+        if not run.stopped:
+            values = determined_values(run.system, analysis.budget)
             if values:
                 analysis.scratch["algebra_solution"] = {
                     str(k): Fraction(int(v.p), int(v.q)) for k, v in values.items()

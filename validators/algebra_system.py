@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 import sympy
 from sympy.polys.polyerrors import PolynomialError
 
+from validators.types import Budget
+
 MAX_DEGREE = 6
 MAX_EQUATIONS = 8  # equations of the known system used for one check
-MAX_LINEAR_VARS = 8
+MAX_VARS = 8
 MAX_COEFF_DIGITS = 200
 APPROX_REL = sympy.Rational(1, 200)  # 0.5 %: rounding of a written decimal result
 _uid = itertools.count()
@@ -47,6 +49,7 @@ class Eq:
     decimals: int = 0
     step: int | None = None
     degree: int = 1
+    unit: str | None = None  # the word written after it ("3x = 60 minutes")
     uid: int = field(default_factory=lambda: next(_uid))
 
     @property
@@ -99,7 +102,14 @@ def _degree_bound(e: sympy.Expr) -> tuple[int, int]:
     raise Unchecked("not a polynomial or rational equation")
 
 
-def to_equation(lhs: sympy.Expr, rhs: sympy.Expr, text: str, decimals: int, step: int | None) -> Eq:
+def to_equation(
+    lhs: sympy.Expr,
+    rhs: sympy.Expr,
+    text: str,
+    decimals: int = 0,
+    step: int | None = None,
+    unit: str | None = None,
+) -> Eq:
     """The polynomial form of `lhs = rhs`; Unchecked when beyond the supported bounds."""
     diff = lhs - rhs
     if diff.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
@@ -117,18 +127,21 @@ def to_equation(lhs: sympy.Expr, rhs: sympy.Expr, text: str, decimals: int, step
     coeffs = [sympy.Rational(c) for c in poly.coeffs()]
     if any(abs(c.p) > 10**MAX_COEFF_DIGITS or c.q > 10**MAX_COEFF_DIGITS for c in coeffs):
         raise Unchecked(f"coefficients above {MAX_COEFF_DIGITS} digits")
-    return Eq(poly.as_expr(), lhs, rhs, text, decimals, step, max(poly.total_degree(), 1))
+    degree = max(poly.total_degree(), 1)
+    return Eq(poly.as_expr(), lhs, rhs, text, decimals, step, degree, unit)
 
 
 def _check_size(eqs: list[Eq], gens: list[sympy.Symbol]) -> None:
     """Refuse systems whose Groebner basis could be slow to compute."""
     n, deg = len(gens), max(e.degree for e in eqs)
+    nonlinear = sum(e.degree > 1 for e in eqs)
+    # Measured: each allowed shape takes well under 0.1 s even with dense random polynomials.
     small = (
         n == 1
-        or (deg == 1 and n <= MAX_LINEAR_VARS)
-        or (deg <= 2 and n <= 4)
-        or (deg <= 3 and n <= 3)
-        or n <= 2
+        or (n <= 2 and nonlinear <= 3)
+        or (n <= MAX_VARS and deg == 1)
+        or (n <= MAX_VARS and deg <= 2 and nonlinear <= 4)
+        or (n <= 5 and deg <= 3 and nonlinear <= 2)
     )
     if not small or len(eqs) > MAX_EQUATIONS + 1:
         raise Unchecked(f"a system of {len(eqs)} equations in {n} variables of degree {deg}")
@@ -224,25 +237,34 @@ class KnownSystem:
         known = self.component(eq.vars)
         if not known:
             return Judgement("premise")
+        # `A = s^2` for a square, later `A = l * w` for a rectangle: a formula reused.
+        var = eq.formula_for
+        reused = var is not None and any(e.formula_for == var for e in known)
+        if reused and any(_same(e.expr, eq.expr) for e in known):
+            return Judgement("implied", known)
         gens = sorted(set().union(*(e.vars for e in known)) | eq.vars, key=str)
-        g = _groebner(known, gens)
+        try:
+            g = _groebner(known, gens)
+        except Unchecked:
+            if reused:
+                return Judgement("redefines", known)
+            raise
         if _inconsistent(g):
             return Judgement("unknown", known)
         if g.reduce(eq.expr)[1] == 0:
             return Judgement("implied", known)
-        var = eq.formula_for
-        if var is not None and any(e.formula_for == var for e in known):
-            # `A = s^2` for a square, later `A = l * w` for a rectangle: a formula reused.
+        if reused:
             return Judgement("redefines", known)
         if not _inconsistent(_groebner([*known, eq], gens)):
-            sols = _solutions(g, gens, eq.vars)
-            return Judgement("narrows" if sols else "premise", known, sols)
+            return Judgement("narrows" if _determined(g, eq.vars) else "premise", known)
         var = eq.assigned
         if var is not None:
             # `A = 15` then `A = 80`: a letter reused for a new quantity, not a derivation.
             rest = [e for e in known if e.assigned != var]
             if len(rest) < len(known) and _consistent_with(rest, eq):
                 return Judgement("redefines", known)
+        if _units_differ([eq, *known]):
+            return Judgement("unknown", known)  # `3x = 1 hour` and `3x = 60 minutes`
         sols = _solutions(g, gens, eq.vars)
         decimals = max([eq.decimals] + [e.decimals for e in known])
         if decimals:
@@ -253,6 +275,28 @@ class KnownSystem:
         return Judgement("contradicts", known, sols)
 
 
+# Units that a chain converts between; an equation with one and one without may disagree.
+_CONVERTIBLE = {
+    "second", "minute", "min", "hour", "hr", "day", "week", "month", "year", "foot", "feet",
+    "inch", "inche", "yard", "mile", "meter", "metre", "centimeter", "cm", "km", "mm", "kg",
+    "gram", "pound", "lb", "ounce", "oz", "cent", "dollar", "liter", "litre", "ml", "gallon",
+    "quart", "pint", "cup", "dozen", "percent",
+}  # fmt: skip
+
+
+def _units_differ(eqs: list[Eq]) -> bool:
+    """Whether the equations carry different units (so a mismatch may be a conversion)."""
+    units = {e.unit for e in eqs}
+    named = units - {None}
+    return len(named) > 1 or (None in units and bool(named & _CONVERTIBLE))
+
+
+def _same(a: sympy.Expr, b: sympy.Expr) -> bool:
+    """Whether two polynomials are constant multiples of each other."""
+    ratio = sympy.cancel(a / b)
+    return bool(ratio.is_number)
+
+
 def _consistent_with(known: list[Eq], eq: Eq) -> bool:
     if not known:
         return True
@@ -260,17 +304,30 @@ def _consistent_with(known: list[Eq], eq: Eq) -> bool:
     return not _inconsistent(_groebner([*known, eq], gens))
 
 
-def _solutions(g, gens: list[sympy.Symbol], wanted: frozenset) -> list[dict] | None:
-    """The values of `wanted` the basis allows (one dict per solution), None if not finite."""
-    unique = {}
+def _unique(g, wanted: frozenset) -> dict | None:
+    """The one value of each wanted variable, when the basis fixes them all."""
+    values = {}
     for v in wanted:
         nf = g.reduce(v)[1]
         if not nf.is_number:
-            break
-        unique[v] = nf
-    else:
+            return None
+        values[v] = nf
+    return values
+
+
+def _determined(g, wanted: frozenset) -> bool:
+    """Whether the basis allows finitely many values of the wanted variables."""
+    return _unique(g, wanted) is not None or g.is_zero_dimensional
+
+
+def _solutions(g, gens: list[sympy.Symbol], wanted: frozenset) -> list[dict] | None:
+    """The values of `wanted` the basis allows (one dict per solution), None if not finite."""
+    unique = _unique(g, wanted)
+    if unique is not None:
         return [unique]
-    if not g.is_zero_dimensional or len(gens) > 3:
+    # Closed forms only for small systems of low degree (quartics at most), so never slow.
+    degree = max(sympy.Poly(e, *gens).total_degree() for e in g.exprs)
+    if not g.is_zero_dimensional or len(gens) > 3 or degree > 4:
         return None
     try:
         sols = sympy.solve_poly_system(list(g.exprs), *gens) or []
@@ -279,10 +336,12 @@ def _solutions(g, gens: list[sympy.Symbol], wanted: frozenset) -> list[dict] | N
     return [{v: s[gens.index(v)] for v in wanted} for s in sols] or None
 
 
-def determined_values(system: KnownSystem) -> dict[sympy.Symbol, sympy.Rational]:
-    """Variables that the known system fixes to one rational value."""
+def determined_values(system: KnownSystem, budget: Budget) -> dict[sympy.Symbol, sympy.Rational]:
+    """Variables that the known system fixes to one rational value (until the budget ends)."""
     out: dict[sympy.Symbol, sympy.Rational] = {}
     for var in sorted(set().union(*(e.vars for e in system.eqs)), key=str):
+        if budget.expired():
+            break
         known = system.component(frozenset([var]))
         gens = sorted(set().union(*(e.vars for e in known)), key=str)
         try:

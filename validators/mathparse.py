@@ -404,10 +404,13 @@ class _Parser:
         return e
 
     def implicit(self, t: Tok) -> bool:
-        """Juxtaposition is multiplication: `2x`, `3(x+1)`, `(a)(b)`; never before a number."""
+        """Juxtaposition is multiplication: `2x`, `3(x+1)`, `(a)(b)`; never before a number.
+
+        In plain text only without a space: "= 18 (H - 3) + H" is two formulas run together.
+        """
         if t.kind not in ("VAR", "PI", "LP", "FRAC", "SQRT", "ROOT"):
             return False
-        return self.latex or not t.space or (t.kind == "LP" and t.val in "([")
+        return self.latex or not t.space
 
     def unary(self) -> sympy.Expr:
         if self.is_op("+-"):

@@ -56,6 +56,8 @@ class Candidate:
     rhs: sympy.Expr | None = None
     problem: str | None = None  # a size bound it exceeds: reported as unchecked
     decimals: int = 0  # most digits after a decimal point in its literals
+    unit: str | None = None  # the word after it ("= 20 minutes"), which may be a unit
+    in_chain: bool = False  # one link of `a = b = c`
 
     @property
     def text(self) -> str:
@@ -102,30 +104,53 @@ def segments(text: str) -> list[tuple[int, int, bool]]:
     return [(s, e, latex) for s, e, latex in out if e > s]
 
 
-def _runs(toks: list[Tok]) -> Iterator[tuple[Tok | None, list[Tok], Tok | None]]:
-    """Maximal token runs between separators, with the separator before and after each."""
-    run: list[Tok] = []
-    before: Tok | None = None
-    for t in toks:
-        if t.kind in ("SEP", "WORD"):
-            if run:
-                yield before, run, t
-            run, before = [], t
-        else:
-            run.append(t)
-    if run:
-        yield before, run, None
+@dataclass
+class _Run:
+    """A maximal token run between separators, with its neighbours."""
+
+    toks: list[Tok]
+    before: Tok | None  # the separator before
+    after: Tok | None  # the separator after
+    resumes: Tok | None  # the first token after the words that follow the run
+
+    @property
+    def unit(self) -> str | None:
+        """The word right after the run ("x = 20 minutes"), singular, if any."""
+        if self.after is None or self.after.kind != "WORD":
+            return None
+        word = self.after.val
+        return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
-def _safe_run(before: Tok | None, run: list[Tok], after: Tok | None) -> bool:
+def _runs(toks: list[Tok]) -> Iterator[_Run]:
+    """Maximal token runs between separators."""
+    start, before = 0, None
+    for i, t in enumerate(toks + [Tok("SEP", "", 0, 0)]):
+        if t.kind not in ("SEP", "WORD"):
+            continue
+        if i > start:
+            j = i
+            while j < len(toks) and toks[j].kind == "WORD":
+                j += 1
+            resumes = toks[j] if j < len(toks) else None
+            yield _Run(toks[start:i], before, t if i < len(toks) else None, resumes)
+        start, before = i + 1, t
+
+
+def _safe_run(run: _Run) -> bool:
     """A run that may hold an equation and has no unsafe neighbour or token."""
-    if not any(t.kind == "EQ" for t in run) or any(t.kind == "POISON" for t in run):
+    toks, before = run.toks, run.before
+    if not any(t.kind == "EQ" for t in toks) or any(t.kind == "POISON" for t in toks):
         return False
-    for side in (before, after):
+    for side in (before, run.after):
         if side is not None and side.kind == "WORD" and side.val in _MATH_WORDS:
             return False
+    # "j = 29 inches + 12 inches": the formula goes on after a unit, so its end is not its end.
+    if run.after is not None and run.after.kind == "WORD" and run.resumes is not None:
+        if run.resumes.kind == "OP":
+            return False
     # "apples + x = 10": the left operand is prose, so the formula is not what is claimed.
-    return not (run[0].kind == "OP" and before is not None and before.kind == "WORD")
+    return not (toks[0].kind == "OP" and before is not None and before.kind == "WORD")
 
 
 def _parts(run: list[Tok]) -> tuple[list[list[Tok]], list[str]] | None:
@@ -151,7 +176,8 @@ def _show(text: str, toks: list[Tok]) -> str:
     return _SPACE.sub(" ", text[toks[0].start : toks[-1].end]).strip()
 
 
-def _from_run(text: str, run: list[Tok], latex: bool) -> list[Candidate]:
+def _from_run(text: str, whole: _Run, latex: bool) -> list[Candidate]:
+    run = whole.toks
     split = _parts(run)
     if split is None:
         return []
@@ -181,6 +207,8 @@ def _from_run(text: str, run: list[Tok], latex: bool) -> list[Candidate]:
                 lhs=lhs,
                 rhs=rhs,
                 decimals=max((decimal_places(n) for n in nums), default=0),
+                unit=whole.unit if i + 1 == len(parts) - 1 else None,
+                in_chain=len(parts) > 2,
             )
         )
     return out
@@ -208,8 +236,8 @@ def find_equations(text: str) -> list[Candidate]:
     out: list[Candidate] = []
     for start, end, latex in spans:
         toks = tokenize(body, start, end, latex=latex)
-        for before, run, after in _runs(toks):
-            if _safe_run(before, run, after):
+        for run in _runs(toks):
+            if _safe_run(run):
                 out.extend(_from_run(body, run, latex))
             if len(out) >= MAX_CANDIDATES:
                 return out[:MAX_CANDIDATES]

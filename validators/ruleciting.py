@@ -66,7 +66,12 @@ def citations_in(pack: Pack, text: str) -> list[Cited]:
     for c in found:
         if kept and c.start < kept[-1].end:
             continue
-        if kept and kept[-1].kind.match == "parties" and c.kind.match == "key" and 0 <= c.start - kept[-1].end <= 4:
+        if (
+            kept
+            and kept[-1].kind.match == "parties"
+            and c.kind.match == "key"
+            and 0 <= c.start - kept[-1].end <= 4
+        ):
             case = kept.pop()
             c = Cited(case.kind, text[case.start : c.end], case.start, c.end, case.groups, (c,))
         kept.append(c)
@@ -99,11 +104,16 @@ class Materials:
 
     def _section(self, c: Cited) -> bool:
         title, section = c.group("title"), (c.group("section") or "").lower()
-        return any(s == section and (title is None or t is None or t == title) for t, s in self.sections)
+        return any(
+            s == section and (title is None or t is None or t == title) for t, s in self.sections
+        )
 
     def _article(self, c: Cited) -> bool:
         number, instrument = c.group("number") or "", c.group("instrument")
-        return any(n == number and (instrument is None or i is None or i == instrument) for n, i in self.articles)
+        return any(
+            n == number and (instrument is None or i is None or i == instrument)
+            for n, i in self.articles
+        )
 
     def contains(self, c: Cited) -> bool:
         """Whether the materials contain the citation (or the reporter cite that goes with it)."""
@@ -119,5 +129,5 @@ class Materials:
 
 
 def introduced_as_authority(text: str, c: Cited) -> bool:
-    """Whether the words before a citation make it the authority relied on ("under", "see", "in")."""
+    """Whether the words before a citation make it the authority relied on ("under", "see")."""
     return bool(_AUTHORITY_BEFORE.search(text[max(0, c.start - 30) : c.start]))

@@ -20,9 +20,44 @@ _GREATER = {"higher", "greater", "larger", "bigger", "more"}
 _NEGATED = re.compile(r"\b(?:not|never|no)\b|n't\b", re.I)
 # Capitalised words that begin sentences or name the quantity, never a party.
 _NOT_PARTY = {
-    "the", "a", "an", "this", "that", "its", "their", "his", "her", "our", "your", "it", "if", "in", "on",
-    "at", "for", "while", "whereas", "but", "and", "however", "since", "because", "both", "each", "so",
-    "rate", "rates", "apr", "apy", "interest", "loan", "mortgage", "step", "then", "therefore", "thus",
+    "the",
+    "a",
+    "an",
+    "this",
+    "that",
+    "its",
+    "their",
+    "his",
+    "her",
+    "our",
+    "your",
+    "it",
+    "if",
+    "in",
+    "on",
+    "at",
+    "for",
+    "while",
+    "whereas",
+    "but",
+    "and",
+    "however",
+    "since",
+    "because",
+    "both",
+    "each",
+    "so",
+    "rate",
+    "rates",
+    "apr",
+    "apy",
+    "interest",
+    "loan",
+    "mortgage",
+    "step",
+    "then",
+    "therefore",
+    "thus",
 }
 
 
@@ -61,7 +96,11 @@ def _numeric(cmp: Comparison, text: str) -> list[Compared]:
         if _NEGATED.search(m.group("mid")):
             continue
         a, b = _value(m.group("a")), _value(m.group("b"))
-        out.append(Compared(m.group(0), show_number(a), show_number(b), a, b, m.group("rel").lower() in _GREATER))
+        out.append(
+            Compared(
+                m.group(0), show_number(a), show_number(b), a, b, m.group("rel").lower() in _GREATER
+            )
+        )
     return out
 
 
@@ -104,11 +143,13 @@ def _named(cmp: Comparison, text: str, known: dict[str, Fraction]) -> list[Compa
         subject = cmp.subject.search(m.group(0))
         if x == y or _NEGATED.search(m.group("mid")) or not subject:
             continue
-        out.append(Compared(m.group(0), x, y, known[x], known[y], m.group("rel").lower() in _GREATER))
+        out.append(
+            Compared(m.group(0), x, y, known[x], known[y], m.group("rel").lower() in _GREATER)
+        )
     return out
 
 
 def comparisons_in(cmp: Comparison, text: str, known: dict[str, Fraction]) -> list[Compared]:
-    """The comparisons of `cmp`'s kind that a step states (numbers side by side, or named parties)."""
+    """The comparisons of `cmp`'s kind in a step (numbers side by side, or named parties)."""
     numeric = [c for c in _numeric(cmp, text) if cmp.subject.search(text)]
     return numeric + _named(cmp, text, known)

@@ -1,4 +1,4 @@
-"""Facts stated in text, read with a pack's patterns: "HbA1c of 6.8 %", "BP 142/91 mmHg", "polyuria".
+"""Facts stated in text, read with a pack's patterns: "HbA1c of 6.8 %", "BP 142/91 mmHg".
 
 A fact is a value (hba1c == 6.8) or a bound (hba1c > 6.5) in the fact's base unit, or a flag
 (true/false). Statements of a rule rather than of a case ("diabetes needs HbA1c ≥ 6.5 %",
@@ -147,7 +147,7 @@ def _sentence_before(text: str, start: int, width: int = 40) -> str:
 
 
 def _read_fill(fill: str) -> tuple[str, bool] | None:
-    """The comparison a filler states ("is above" -> '>'), and whether it is approximate; None: no fact."""
+    """The comparison a filler states ("is above": '>') and if it is approximate (None: no fact)."""
     op = "=="
     for pattern, symbol in _COMPARATORS:
         found = list(pattern.finditer(fill))

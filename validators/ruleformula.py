@@ -163,17 +163,6 @@ class _Parser:
             raise FormulaError(f"expected {what}, got {render(node)!r}")
         return node
 
-    def want(self, node: Node, sort: str) -> Node:
-        """The node, or FormulaError when it is not of `sort` (bool or real)."""
-        if node.op == "var":
-            actual = "bool" if self.kinds.get(str(node.value)) == "flag" else "real"
-        else:
-            actual = "real" if node.op in ("num", "neg", "+", "-", "*", "/") else "bool"
-        if actual != sort:
-            what = "a true/false condition" if sort == "bool" else "a number"
-            raise FormulaError(f"expected {what}, got {render(node)!r}")
-        return node
-
     def nested(self, rule):  # type: ignore[no-untyped-def]
         self.depth += 1
         if self.depth > MAX_DEPTH:
@@ -185,7 +174,7 @@ class _Parser:
 
 
 def parse(text: str, kinds: dict[str, str]) -> Node:
-    """Parse a requirement over the facts in `kinds` (name -> quantity|flag); FormulaError if bad."""
+    """Parse a requirement over `kinds` (fact name -> quantity|flag); FormulaError if bad."""
     if not isinstance(text, str) or not text.strip():
         raise FormulaError("empty formula")
     return _Parser(text, kinds).parse()
@@ -234,7 +223,7 @@ def literals(node: Node) -> list[Node]:
 
 
 def closed(node: Node, known: set[str]) -> Node:
-    """An NNF node in which every atom about a fact not in `known` is false (absent facts help nothing)."""
+    """An NNF node whose atoms about facts not in `known` are false (absent facts help nothing)."""
     if node.op in ("and", "or"):
         return Node(node.op, tuple(closed(a, known) for a in node.args))
     if node.op == "const" or variables(node) <= known:
@@ -289,7 +278,8 @@ def render(node: Node, label=None) -> str:  # type: ignore[no-untyped-def]
     left, right = node.args
     if node.op in _CMP_OPS and right.op == "num" and left.op == "var":
         # "HbA1c ≥ 6.5 %": the unit of the fact follows the threshold.
-        return f"{label(str(left.value), None)} {_SHOWN[node.op]} {label(str(left.value), right.value)}"
+        name = str(left.value)
+        return f"{label(name, None)} {_SHOWN[node.op]} {label(name, right.value)}"
     return f"{_paren(left, label)} {_SHOWN.get(node.op, node.op)} {_paren(right, label)}"
 
 

@@ -1,4 +1,4 @@
-"""Rule packs: YAML files that define a domain's facts, conclusions and requirements (docs/rulepacks.md).
+"""Rule packs: YAML files of a domain's facts, conclusions and requirements (docs/rulepacks.md).
 
 Packs are read with yaml.safe_load, checked field by field (a malformed pack raises
 RulePackError naming the file and the field), compiled once per process and cached.
@@ -237,7 +237,7 @@ def _fact(r: _Reader, name: str, spec: Any) -> FactDef:
 
 
 def _fact_regex(facts: dict[str, FactDef]) -> re.Pattern[str] | None:
-    """One pattern for every named quantity: NAME, a short filler, a number (the unit is read after)."""
+    """One pattern for every named quantity: NAME, a short filler, a number (then the unit)."""
     alts = [
         f"(?P<f_{f.name}>{'|'.join(f'(?:{n})' for n in f.names)})"
         for f in facts.values()
@@ -399,7 +399,7 @@ def load_pack_file(path: str | Path) -> Pack:
 
 @functools.lru_cache(maxsize=8)
 def load_packs(directory: str | None = None) -> dict[str, Pack]:
-    """Every *.yaml pack of a directory (default: the packaged rulepacks/), loaded once per process."""
+    """Every *.yaml pack of a directory (default: the packaged rulepacks/), loaded once."""
     folder = Path(directory) if directory else PACK_DIR
     packs: dict[str, Pack] = {}
     for path in sorted(folder.glob("*.yaml")):

@@ -21,13 +21,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from validators.rulecompare import Compared, comparisons_in, parties
 from validators.ruleciting import Materials, citations_in, introduced_as_authority
+from validators.rulecompare import Compared, comparisons_in, parties
 from validators.rulefacts import Mention, close, derive, extract
 from validators.ruleformula import closed, literals, nnf, variables
 from validators.rulepack import Conclusion, Pack, pack_for
-from validators.ruletext import Reason, Stated, explicit_reason, conclusions_in, reason_for, refers_elsewhere, states_conclusion
 from validators.rulesolve import all_of, any_of, compiled, entails, fact_constraint, satisfiable
+from validators.ruletext import (
+    Reason,
+    Stated,
+    conclusions_in,
+    explicit_reason,
+    reason_for,
+    refers_elsewhere,
+    states_conclusion,
+)
 from validators.types import MAX_CHAIN_CHARS, Analysis, Finding, Step
 
 # A conclusion told as history ("has had diabetes since 2015") restates a diagnosis, not makes one.
@@ -36,7 +44,10 @@ _HISTORY = re.compile(
     r"|\bin\s+\d{4}\b|\byears?\s+ago\b|\blong-?standing\b",
     re.I,
 )
-MAX_SHOWN = 200  # characters of a step's reason quoted in a message
+MAX_SHOWN = 200
+MAX_CITATIONS = (
+    50  # citations looked up per step  # characters of a step's reason quoted in a message
+)
 
 
 def _short(text: str) -> str:
@@ -55,7 +66,11 @@ class _Run:
         self.given_text = (chain.question + "\n" + chain.context_text())[:MAX_CHAIN_CHARS]
         self.given = derive(pack, extract(pack, self.given_text))
         self.flags = frozenset(f.name for f in pack.facts.values() if f.kind == "flag")
-        self.materials = Materials(pack, self.given_text) if pack.citations and chain.context_text().strip() else None
+        self.materials = (
+            Materials(pack, self.given_text)
+            if pack.citations and chain.context_text().strip()
+            else None
+        )
         self.parties = {}
         self.stated_in_given: dict[str, bool] = {}
         if pack.comparisons:
@@ -66,8 +81,12 @@ class _Run:
     def ms(self) -> int:
         return int(self.analysis.budget.remaining() * 1000)
 
-    def add(self, step: Step, code: str, severity: str, message: str, evidence: dict[str, Any]) -> None:
-        self.analysis.add(Finding(self.name, f"rules.{code}", severity, message, evidence, step.index))  # type: ignore[arg-type]
+    def add(
+        self, step: Step, code: str, severity: str, message: str, evidence: dict[str, Any]
+    ) -> None:
+        self.analysis.add(
+            Finding(self.name, f"rules.{code}", severity, message, evidence, step.index)
+        )  # type: ignore[arg-type]
 
     def rule_evidence(self, c: Conclusion, facts: list[Mention]) -> dict[str, Any]:
         return {
@@ -77,7 +96,9 @@ class _Run:
             "source": " ".join(c.source.split()),
             "requires": c.requires_text,
             "needs": c.needs,
-            "facts": [{"fact": m.fact, "stated": m.text, "value": m.describe(self.pack)} for m in facts],
+            "facts": [
+                {"fact": m.fact, "stated": m.text, "value": m.describe(self.pack)} for m in facts
+            ],
         }
 
     def facts_text(self, facts: list[Mention]) -> str:
@@ -85,7 +106,7 @@ class _Run:
 
     # --- the requirement of a conclusion ---------------------------------------------------
     def judge(self, c: Conclusion, basis: list[Mention]) -> str:
-        """holds | violated | insufficient | unknown, for the facts in `basis` against c.requires."""
+        """holds | violated | insufficient | unknown: the facts in `basis` against c.requires."""
         relevant = [m for m in basis if m.fact in c.facts]
         constraints = []
         for fact in sorted({m.fact for m in relevant}):
@@ -101,7 +122,9 @@ class _Run:
             return "unknown"
         if held:
             return "holds"
-        refuted = entails(constraints, compiled(nnf(c.requires, negate=True), self.flags), self.ms())
+        refuted = entails(
+            constraints, compiled(nnf(c.requires, negate=True), self.flags), self.ms()
+        )
         if refuted:
             return "violated"
         # The facts the step gives miss every way of meeting the requirement that they speak to
@@ -109,7 +132,9 @@ class _Run:
         # unstated (credit score given, DTI not): only insufficient.
         cited = {m.fact for m in relevant}
         normal = nnf(c.requires)
-        closed_refuted = entails(constraints, compiled(nnf(closed(normal, cited), negate=True), self.flags), self.ms())
+        closed_refuted = entails(
+            constraints, compiled(nnf(closed(normal, cited), negate=True), self.flags), self.ms()
+        )
         some_met = any(
             entails(constraints, compiled(lit, self.flags), self.ms())
             for lit in literals(normal)
@@ -120,7 +145,14 @@ class _Run:
         return "violated" if closed_refuted and not some_met else "insufficient"
 
     # --- per step --------------------------------------------------------------------------
-    def conclusion(self, step: Step, stated: Stated, own: list[Mention], prior: list[Mention], previous: str | None) -> None:
+    def conclusion(
+        self,
+        step: Step,
+        stated: Stated,
+        own: list[Mention],
+        prior: list[Mention],
+        previous: str | None,
+    ) -> None:
         c = stated.conclusion
         reason = reason_for(step.text, stated, previous)
         own_facts = {m.fact for m in own}
@@ -137,8 +169,18 @@ class _Run:
         elif self.given_states(c) or _HISTORY.search(step.text):
             return  # the step repeats what the question or context already says of the case
         else:
-            why = f"the step's reason ({_short(reason.text)}) gives no value" if reason else "no step states a value"
-            self.add(step, "unsupported", "warning", f"{c.label} needs {c.needs}; {why} for it", self.rule_evidence(c, []))
+            why = (
+                f"the step's reason ({_short(reason.text)}) gives no value"
+                if reason
+                else "no step states a value"
+            )
+            self.add(
+                step,
+                "unsupported",
+                "warning",
+                f"{c.label} needs {c.needs}; {why} for it",
+                self.rule_evidence(c, []),
+            )
             return
         used = [m for m in basis if m.fact in c.facts]
         outcome = self.judge(c, basis)
@@ -151,7 +193,8 @@ class _Run:
                 step,
                 "requirement_violated",
                 "error",
-                f"{c.label} needs {c.needs}; {origin} {self.facts_text(used)}, which does not meet it",
+                f"{c.label} needs {c.needs}; {origin} {self.facts_text(used)}, "
+                "which does not meet it",
                 evidence,
             )
         elif outcome == "insufficient":
@@ -159,11 +202,18 @@ class _Run:
                 step,
                 "requirement_not_entailed",
                 "warning",
-                f"{c.label} needs {c.needs}; {origin} only {self.facts_text(used)}, which is not enough",
+                f"{c.label} needs {c.needs}; {origin} only {self.facts_text(used)}, "
+                "which is not enough",
                 evidence,
             )
         else:
-            self.add(step, "unchecked", "info", f"{c.label}: the requirement could not be decided in budget", evidence)
+            self.add(
+                step,
+                "unchecked",
+                "info",
+                f"{c.label}: the requirement could not be decided in budget",
+                evidence,
+            )
 
     def given_states(self, c: Conclusion) -> bool:
         """Whether the question or context already states the conclusion ("known hypertension")."""
@@ -199,14 +249,21 @@ class _Run:
         evidence["context_would_support"] = supports
         message = f"{c.label} needs {c.needs}; the step cites only: {_short(reason.text)}"
         if supports:
-            message += f" (the question and context state {self.facts_text(would)}, which would have supported it)"
+            message += (
+                f" (the question and context state {self.facts_text(would)}, "
+                "which would have supported it)"
+            )
         self.add(step, "reason_does_not_support", "error", message, evidence)
 
     def contradictions(self, step: Step, own: list[Mention]) -> None:
         for m in own:
             if m.op != "==" or m.approx or m.derived or isinstance(m.value, bool):
                 continue
-            stated = [g for g in self.given if g.fact == m.fact and g.op == "==" and not g.approx and not g.derived]
+            stated = [
+                g
+                for g in self.given
+                if g.fact == m.fact and g.op == "==" and not g.approx and not g.derived
+            ]
             if not stated or any(close(m, g) for g in stated):
                 continue
             step.failed += 1
@@ -217,28 +274,42 @@ class _Run:
                 "error",
                 f"the step states {m.describe(self.pack)} but the question and context state "
                 f"{self.facts_text(stated)}",
-                {"pack": self.pack.name, "fact": m.fact, "label": label, "step_states": m.text, "context_states": [g.text for g in stated]},
+                {
+                    "pack": self.pack.name,
+                    "fact": m.fact,
+                    "label": label,
+                    "step_states": m.text,
+                    "context_states": [g.text for g in stated],
+                },
             )
 
     def citations(self, step: Step) -> None:
         if self.materials is None:
             return
         concluding = states_conclusion(self.pack, step.text)
-        for cited in citations_in(self.pack, step.text):
+        for cited in citations_in(self.pack, step.text)[:MAX_CITATIONS]:
             if self.materials.contains(cited):
                 step.held += 1
                 continue
             step.failed += 1
-            is_reason = concluding and (introduced_as_authority(step.text, cited) or self.in_reason(step.text, cited.start))
+            is_reason = concluding and (
+                introduced_as_authority(step.text, cited) or self.in_reason(step.text, cited.start)
+            )
             if is_reason:
                 self.analysis.laundering = True
             self.add(
                 step,
                 "citation_not_in_context",
                 "error",
-                f"the {cited.kind.label} {_short(cited.text)!r} is cited but does not appear in the supplied context"
+                f"the {cited.kind.label} {_short(cited.text)!r} is cited but does not appear "
+                "in the supplied context"
                 + (" (it is the reason given for the conclusion)" if is_reason else ""),
-                {"pack": self.pack.name, "citation": cited.text, "kind": cited.kind.name, "reason_of_conclusion": is_reason},
+                {
+                    "pack": self.pack.name,
+                    "citation": cited.text,
+                    "kind": cited.kind.name,
+                    "reason_of_conclusion": is_reason,
+                },
             )
 
     def in_reason(self, text: str, pos: int) -> bool:
@@ -258,7 +329,13 @@ class _Run:
                     step.held += 1
                 else:
                     step.failed += 1
-                    self.add(step, "comparison_wrong", "error", _compared(claim, cmp.label), _compared_evidence(claim, cmp.source))
+                    self.add(
+                        step,
+                        "comparison_wrong",
+                        "error",
+                        _compared(claim, cmp.label),
+                        _compared_evidence(claim, cmp.source),
+                    )
 
     def run(self) -> None:
         prior: list[Mention] = []
@@ -266,7 +343,13 @@ class _Run:
         for step in self.analysis.steps:
             if self.analysis.budget.expired():
                 self.analysis.add(
-                    Finding(self.name, "rules.unchecked", "info", f"the budget ran out at step {step.index}; later steps were not checked against the {self.pack.name} rule pack")
+                    Finding(
+                        self.name,
+                        "rules.unchecked",
+                        "info",
+                        f"the budget ran out at step {step.index}; later steps were not "
+                        f"checked against the {self.pack.name} rule pack",
+                    )
                 )
                 return
             if step.unchecked_reason:

@@ -14,7 +14,8 @@ from validators.rulepack import Conclusion, Pack
 
 _SENTENCE_END = re.compile(r"[.!?;](?=\s|$)|\n")
 _CLAUSE_MARK = re.compile(
-    r"[,:;()]|\b(?:because|since|as|so|therefore|thus|hence|but|although|though|while|whereas|which)\b", re.I
+    r"[,:;()]|\b(?:because|since|as|so|therefore|thus|hence|but|although|though|while|whereas|which)\b",
+    re.I,
 )
 # Before the conclusion, in its clause: negation, hedges, and the words of a general rule.
 _NOT_ASSERTED = re.compile(
@@ -91,7 +92,7 @@ def _clause_start(text: str, sent_start: int, start: int) -> int:
 
 
 def asserted(text: str, start: int, end: int) -> bool:
-    """Whether the statement at [start, end) is asserted of the case (not negated, hedged, general)."""
+    """Whether the text at [start, end) is asserted of the case (not negated, hedged, a rule)."""
     sent_start, sent_end = _sentence(text, start, end)
     if text[sent_end : sent_end + 1] == "?":
         return False
@@ -105,7 +106,9 @@ def conclusions_in(pack: Pack, text: str) -> list[Stated]:
     out = []
     for conclusion in pack.conclusions.values():
         for pattern in conclusion.patterns:
-            found = next((m for m in pattern.finditer(text) if asserted(text, m.start(), m.end())), None)
+            found = next(
+                (m for m in pattern.finditer(text) if asserted(text, m.start(), m.end())), None
+            )
             if found:
                 out.append(Stated(conclusion, found.start(), found.end(), found.group(0)))
                 break

@@ -32,7 +32,7 @@ class KeyInfo:
 
 def check_scopes(scopes: list[str] | tuple[str, ...] | frozenset[str]) -> frozenset[str]:
     """The scopes as a set; ValueError naming any unknown scope."""
-    wanted = frozenset(s.strip() for s in scopes if s and s.strip())
+    wanted = frozenset(str(s).strip() for s in scopes if s is not None and str(s).strip())
     unknown = sorted(wanted - SCOPES)
     if unknown:
         known = ", ".join(sorted(SCOPES))

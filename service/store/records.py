@@ -157,13 +157,21 @@ def header_of(row: Any) -> dict[str, Any]:
         "domain": row.domain,
         "verdict": row.verdict,
         "laundering": None if row.laundering is None else bool(row.laundering),
-        "validators": None if validators is None else json.loads(validators),
+        "validators": None if validators is None else _decode(validators),
         "input_sha256": row.input_sha256,
         "redacted": bool(row.redacted),
         "retain_until": row.retain_until,
         "payload_sha256": row.payload_sha256,
         "prev_hash": row.prev_hash,
     }
+
+
+def _decode(text: str) -> Any:
+    # A column someone edited into invalid JSON is kept as text: the hash check then names it.
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def append_entries(

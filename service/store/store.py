@@ -21,7 +21,7 @@ from service.store.errors import AuditWriteError
 from service.store.export import write_bundle
 from service.store.keys import KeyInfo
 from service.store.migrations import migrate
-from service.store.records import Entry, append_entries, header_of, prepare, redact_report
+from service.store.records import Entry, append_entries, header_of, meta, prepare, redact_report
 from service.store.signing import load_or_create
 from service.store.tables import audit_head, audit_records
 from service.store.verify import ChainBroken, ChainChecker
@@ -68,8 +68,11 @@ class Store:
             with self.db.write() as conn:
                 yield conn
         except (SQLAlchemyError, OSError) as exc:
+            # Only the driver's first line: SQLAlchemy's full text quotes the statement's
+            # parameters, i.e. the payload, which must not reach logs or HTTP answers.
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             raise AuditWriteError(
-                f"audit record not written: {exc.__class__.__name__}: {exc}"
+                f"audit record not written: {exc.__class__.__name__}: {reason[0] if reason else ''}"
             ) from exc
 
     def _append(self, conn: Connection, entries: list[Entry]) -> list[dict[str, Any]]:
@@ -191,7 +194,9 @@ class Store:
         checker = ChainChecker(purge_horizon=format_ts(datetime.now(UTC)))
         try:
             with self.db.read(snapshot=True) as conn:
-                head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).one()
+                head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).first()
+                if head is None:
+                    raise ChainBroken(None, "the chain-head row is missing")
                 after = 0
                 while True:
                     rows = conn.execute(
@@ -273,6 +278,7 @@ class Store:
         wanted = key_ops.check_scopes(scopes)
         if not isinstance(name, str) or not name.strip():
             raise ValueError("a key needs a name")
+        name = meta(name.strip())
         secret, key_id = key_ops.new_secret(), key_ops.new_key_id()
         data = {"key": key_id, "name": name, "scopes": sorted(wanted), "redact": bool(redact)}
         with self._writing() as conn:

@@ -132,8 +132,9 @@ class ChainChecker:
         self.next_id = rec["id"] + 1
         self.count += 1
         self.leaves.append(bytes.fromhex(rec["hash"]))
-        for name, version in (rec["validators"] or {}).items():
-            self.validators_seen.setdefault(str(name), set()).add(str(version))
+        if isinstance(rec["validators"], dict):
+            for name, version in rec["validators"].items():
+                self.validators_seen.setdefault(str(name), set()).add(str(version))
 
     def finish(self, last_id: int | None, last_hash: str | None) -> None:
         """Check that the chain ends where the trusted head (DB head row, manifest) says."""
@@ -324,7 +325,7 @@ def verify_bundle(path: str | Path | IO[bytes]) -> VerifyResult:
         return VerifyResult(
             False, count, bad.record_id, bad.message, state["fingerprint"], state["manifest"]
         )
-    except (tarfile.TarError, OSError, KeyError, TypeError, ValueError) as exc:
+    except (tarfile.TarError, OSError, KeyError, TypeError, ValueError, AttributeError) as exc:
         return VerifyResult(
             False,
             0,

@@ -357,3 +357,33 @@ def test_the_bundle_verifier_imports_nothing_from_the_database_side() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_a_column_edited_into_invalid_json_is_named(store: Store) -> None:
+    _fill(store, 3)
+    _sql(store, "UPDATE audit_records SET validators = '{not json' WHERE id = 2")
+    result = store.verify_chain()
+    assert (result["ok"], result["first_bad"]) == (False, 2)
+
+
+_FAILING_TRIGGER = {
+    "sqlite": [
+        "CREATE TRIGGER nope BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, 'nope'); END",
+    ],
+    "postgresql": [
+        "CREATE FUNCTION nope() RETURNS trigger "
+        "AS $$ BEGIN RAISE EXCEPTION 'nope'; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER nope BEFORE INSERT ON audit_records FOR EACH ROW EXECUTE FUNCTION nope()",
+    ],
+}
+
+
+def test_audit_write_error_does_not_quote_the_payload(store: Store) -> None:
+    for statement in _FAILING_TRIGGER[store.db.dialect]:
+        _sql(store, statement)
+    item = {"chain": {"question": "secret-patient-name"}, "report": {"verdict": "unfaithful"}}
+    with pytest.raises(AuditWriteError) as caught:
+        store.record_validations([item], request_id="r", key_id=None)
+    assert "nope" in str(caught.value)
+    assert "secret-patient-name" not in str(caught.value)
+    assert store.count_records() == 0

@@ -142,6 +142,8 @@ def review_case(
         raise ApiError(404, "case_not_found", f"no case {case_id!r}") from exc
     except CaseConflict as exc:
         raise ApiError(409, "case_conflict", str(exc) or "the case changed meanwhile") from exc
+    except ValueError as exc:  # the store's own review checks (it names the field)
+        raise ApiError(422, "invalid_request", str(exc)) from exc
     state.metrics.cases_reviewed.labels(review.verdict).inc()
     state.metrics.audit_records.labels("case.reviewed").inc()
     return case

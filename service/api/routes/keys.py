@@ -74,10 +74,16 @@ def _key(info: Any) -> dict[str, Any]:
 )
 def create_key(body: KeyIn, admin: AdminKey, store: StoreDep, rid: RequestIdDep) -> dict[str, Any]:
     """Create a key with the given scopes; the response holds its secret, shown only now."""
-    info, secret = store.create_key(
-        body.name, list(dict.fromkeys(body.scopes)), redact=body.redact, request_id=rid,
-        by_key_id=admin.id,
-    )
+    try:
+        info, secret = store.create_key(
+            body.name,
+            list(dict.fromkeys(body.scopes)),
+            redact=body.redact,
+            request_id=rid,
+            by_key_id=admin.id,
+        )
+    except ValueError as exc:  # the store's own checks (blank name, ...)
+        raise ApiError(422, "invalid_request", str(exc)) from exc
     return {**_key(info), "secret": secret}
 
 

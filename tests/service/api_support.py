@@ -1,0 +1,121 @@
+"""Fixtures and helpers of the HTTP API tests: a running app (real Store, real workers) per back end.
+
+The app starts once per back end for the whole session (its validation workers take a moment
+to load sympy and z3); tests create their own keys and chains, so they never depend on what
+other tests left behind. Test modules import the fixtures they use from here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.main import create_app
+from service.settings import Settings
+
+SCOPES = ["validate", "generate", "review", "train", "audit:read", "admin", "metrics"]
+
+# A chain the validators check and pass, and one they flag (wrong arithmetic, laundered answer).
+GOOD = {
+    "question": "Natalia sold clips to 48 friends in April and half as many in May. How many?",
+    "reasoning": ["In May she sold 48 / 2 = 24 clips.", "In all she sold 48 + 24 = 72 clips."],
+    "answer": "72",
+    "domain": "math",
+}
+BAD = {
+    "question": "Natalia sold clips to 48 friends in April and half as many in May. How many?",
+    "reasoning": ["In May she sold 48 / 2 = 24 clips.", "In all she sold 48 + 24 = 70 clips."],
+    "answer": "72",
+    "domain": "math",
+}
+
+
+@dataclass
+class Api:
+    """A running app and what the tests need to drive it."""
+
+    client: TestClient
+    app: Any
+    settings: Settings
+    keys: dict[str, str] = field(default_factory=dict)  # scope -> secret of a key with that scope
+
+    @property
+    def store(self) -> Any:
+        """The app's own Store."""
+        return self.app.state.faithgate.store
+
+    def key(self, *scopes: str, name: str = "test", redact: bool = False) -> str:
+        """A fresh key's secret."""
+        _, secret = self.store.create_key(name, list(scopes), redact=redact)
+        return secret
+
+    def auth(self, scope: str) -> dict[str, str]:
+        """Headers authenticating with a key that holds only `scope`."""
+        if scope not in self.keys:
+            self.keys[scope] = self.key(scope, name=f"only-{scope}")
+        return {"Authorization": f"Bearer {self.keys[scope]}"}
+
+
+def chain(base: dict, **changes: Any) -> dict:
+    """A copy of `base` with a unique id and the given changes."""
+    return {**base, "id": f"t-{uuid.uuid4().hex[:12]}", **changes}
+
+
+def bundle_records(data: bytes) -> list[dict]:
+    """The records of an export bundle (tar with records.jsonl)."""
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        member = tar.extractfile("records.jsonl")
+        assert member is not None
+        return [json.loads(line) for line in member.read().splitlines() if line.strip()]
+
+
+def start_api(database_url: str, data_dir: Path, **settings: Any) -> Iterator[Api]:
+    """Run an app on `database_url` until the generator is closed."""
+    options = {"workers": 1, "data_dir": data_dir, "database_url": database_url, **settings}
+    config = Settings(**options)
+    app = create_app(config)
+    with TestClient(app) as client:
+        yield Api(client=client, app=app, settings=config)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A database URL on each back end, for the whole session."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'faithgate.db'}"
+        return
+    server = request.getfixturevalue("pg_server")
+    name = "api_" + uuid.uuid4().hex[:16]
+    url = server.create_database(name)
+    yield url
+    server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def api(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The app on each back end (SQLite, PostgreSQL), started once per session."""
+    yield from start_api(backend, tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture
+def sqlite_api_factory(tmp_path: Path):
+    """Start extra apps on SQLite with special settings: factory(**settings) -> Api."""
+    running: list[Iterator[Api]] = []
+
+    def factory(**settings: Any) -> Api:
+        gen = start_api(f"sqlite:///{tmp_path / 'faithgate.db'}", tmp_path / "data", **settings)
+        running.append(gen)
+        return next(gen)
+
+    yield factory
+    for gen in reversed(running):
+        gen.close()

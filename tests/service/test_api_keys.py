@@ -1,0 +1,47 @@
+"""Key management through the API (scope admin)."""
+
+from __future__ import annotations
+
+from tests.service.api_support import GOOD, api, backend, chain  # noqa: F401 (fixtures)
+
+
+def test_create_list_revoke(api) -> None:
+    admin = api.auth("admin")
+    r = api.client.post(
+        "/v1/keys",
+        json={"name": "tenant-a", "scopes": ["validate", "review"], "redact": True},
+        headers=admin,
+    )
+    assert r.status_code == 201, r.text
+    created = r.json()
+    assert created["scopes"] == ["review", "validate"] and created["redact"] is True
+    secret = created["secret"]
+    use = api.client.post("/v1/validate", json=chain(GOOD), headers={"X-API-Key": secret})
+    assert use.status_code == 200
+
+    listing = api.client.get("/v1/keys", headers=admin)
+    assert listing.status_code == 200
+    assert secret not in listing.text
+    (mine,) = [k for k in listing.json()["keys"] if k["id"] == created["id"]]
+    assert mine["revoked_at"] is None and "secret" not in mine
+
+    assert api.client.delete(f"/v1/keys/{created['id']}", headers=admin).status_code == 204
+    again = api.client.delete(f"/v1/keys/{created['id']}", headers=admin)
+    assert again.status_code == 404
+    assert again.json()["error"]["code"] == "key_not_found"
+    listed = api.client.get("/v1/keys", headers=admin).json()["keys"]
+    assert next(k for k in listed if k["id"] == created["id"])["revoked_at"] is not None
+
+
+def test_bad_key_requests_are_422(api) -> None:
+    admin = api.auth("admin")
+    for body in (
+        {"name": "x", "scopes": ["root"]},
+        {"name": "x", "scopes": []},
+        {"name": "", "scopes": ["validate"]},
+        {"name": "   ", "scopes": ["validate"]},
+        {"scopes": ["validate"]},
+    ):
+        r = api.client.post("/v1/keys", json=body, headers=admin)
+        assert r.status_code == 422, body
+        assert r.json()["error"]["code"] == "invalid_request"

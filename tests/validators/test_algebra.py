@@ -1,0 +1,330 @@
+"""The algebra validator: each equation in a variable must follow from the earlier ones."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import pytest
+import sympy
+
+from validators import validate
+from validators.algebra import AlgebraValidator
+from validators.mathparse import BoundError, ParseError, parse_expression
+from validators.mathspans import find_equations
+from validators.pipeline import validate_chain
+from validators.types import Chain
+
+
+def algebra_report(question: str, steps: list[str] | str, answer: str | None = None) -> dict:
+    """The report of the algebra validator alone (other validators are tested elsewhere)."""
+    chain = Chain(question=question, reasoning=steps, answer=answer)
+    return validate_chain(chain, run=[AlgebraValidator()])
+
+
+def errors(report: dict) -> list[tuple[int | None, dict]]:
+    """(step index, finding) for every algebra error, step findings first."""
+    out = [
+        (s["index"], f)
+        for s in report["steps"]
+        for f in s["findings"]
+        if f["severity"] == "error" and f["validator"] == "algebra"
+    ]
+    chain = [f for f in report["findings"] if f["severity"] == "error"]
+    return out + [(None, f) for f in chain if f["validator"] == "algebra"]
+
+
+def statuses(report: dict) -> list[str]:
+    return [s["status"] for s in report["steps"]]
+
+
+# --- the parser ---------------------------------------------------------------------------
+
+x, y = sympy.symbols("x y")
+
+
+@pytest.mark.parametrize(
+    ("text", "latex", "expected"),
+    [
+        ("2x + 3", False, 2 * x + 3),
+        ("3(x+1)", False, 3 * x + 3),
+        ("(x+1)(x-1)", False, (x + 1) * (x - 1)),
+        ("x^2 - 5x + 6", False, x**2 - 5 * x + 6),
+        ("x² + 0.5x", False, x**2 + x / 2),
+        ("2^3^2", False, sympy.Integer(512)),  # right-associative
+        ("-x^2", False, -(x**2)),
+        ("\\frac{x}{2} + \\sqrt{16}", True, x / 2 + 4),
+        ("2 \\cdot 3x \\times y", True, 6 * x * y),
+        ("\\left(x + 1\\right)^{2}", True, (x + 1) ** 2),
+        ("\\sqrt[3]{27} x y", True, 3 * x * y),
+        ("5 x 2", False, sympy.Integer(10)),  # x between two numbers is a times sign
+        ("1,000x", False, 1000 * x),
+    ],
+)
+def test_parser_builds_sympy_objects(text, latex, expected):
+    assert sympy.expand(parse_expression(text, latex=latex) - expected) == 0
+
+
+@pytest.mark.parametrize(
+    "text", ["1/2x", "f(x)", "x2", "2 x", "x^y", "x ± 1", "10% x", "e.g", "2 (x + 1)"]
+)
+def test_parser_refuses_ambiguous_or_non_algebraic_text(text):
+    with pytest.raises(ParseError):
+        parse_expression(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9**9**9**9",
+        "9^9^9^9",
+        "(" * 10_000 + "1" + ")" * 10_000,
+        "(" * 60 + "x" + ")" * 60,
+        "1" * 100_000,
+        "x^1000",
+        "2^(10^5)",
+        "-" * 50 + "x",
+    ],
+)
+def test_parser_bounds_sizes(text):
+    with pytest.raises(BoundError):
+        parse_expression(text)
+
+
+# --- finding equations in prose -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Subtracting 3 from both sides gives 2x = 8.", ["2x = 8"]),
+        ("Number of albino deer = 0.25 * (0.1x) = 0.025x", ["0.25 * (0.1x) = 0.025x"]),
+        ("x (cost of the book) + 2x (cost of the dish) = 30", ["x + 2x = 30"]),
+        ("In this case, $a = 2$, $b = -3$, and $c = 7$.", ["a = 2", "b = -3", "c = 7"]),
+        ("So x = 4 or x = -4", ["x = 4", "x = -4"]),
+        ("She paid $3x = $12 in all", ["3x = 12"]),
+        ("x = 100/3 ≈ 33.33", ["x = 100/3"]),
+        ("X = 2(4k + 3k)\n= 14k", ["X = 2(4k + 3k)", "2(4k + 3k) = 14k"]),
+        # pure numbers belong to the arithmetic validator
+        ("5 x 2 = 10 and 48/2 = 24", []),
+        # words around a formula change what it says: skipped whole
+        ("half of x = 5", []),
+        ("x = 2 times y", []),
+        ("the cost of apples + x = 10", []),
+        ("j = 29 inches + 12 inches = 41 inches", []),
+        ("Y + H = 18 (H - 3) + H = 18", []),
+        ("x + y = 30 -55 + y = 30", []),
+        ("f(x) = 2x + 1 and g(2) = 5", []),
+        ("$y = \\frac{-b \\pm \\sqrt{b^2 - 4ac}}{2a}$", []),
+        ("Let $x = 0.\\overline{6}$", []),
+    ],
+)
+def test_equations_found_in_text(text, found):
+    assert [c.text for c in find_equations(text)] == found
+
+
+# --- judging chains -------------------------------------------------------------------------
+
+
+def test_linear_chain_is_verified():
+    r = algebra_report(
+        "Solve 2x + 3 = 11.",
+        ["Subtracting 3 from both sides gives 2x = 8.", "Dividing by 2, x = 4."],
+        "x = 4",
+    )
+    assert errors(r) == []
+    assert statuses(r) == ["verified", "verified"]
+
+
+def test_wrong_step_is_found_at_its_index_with_evidence():
+    r = algebra_report(
+        "Solve 2x + 3 = 11.",
+        ["Subtracting 3 from both sides gives 2x = 8.", "Dividing by 2, x = 5.", "So x + 1 = 6."],
+    )
+    assert r["first_error_step"] == 1
+    [(step, finding)] = errors(r)
+    assert step == 1
+    assert finding["code"] == "algebra.not_implied"
+    assert finding["evidence"]["equation"] == "x = 5"
+    assert finding["evidence"]["expected"] == "x = 4"
+    assert finding["evidence"]["known"] == ["2x + 3 = 11"]
+    # The step after the error is read against it, so the error is reported once.
+    assert statuses(r) == ["verified", "error", "verified"]
+
+
+def test_whole_pipeline_reports_the_algebra_error():
+    r = validate({"question": "Solve 2x + 3 = 11.", "reasoning": ["2x = 8", "x = 5"]})
+    assert r["verdict"] == "unfaithful"
+    assert r["first_error_step"] == 1
+    assert any(f["code"] == "algebra.not_implied" for f in r["steps"][1]["findings"])
+    assert r["validators"]["algebra"] == "1.0"
+
+
+def test_two_variable_system():
+    steps = ["Adding the equations: 2x = 12", "x = 6", "y = 10 - 6 = 4"]
+    r = algebra_report("If x + y = 10 and x - y = 2, find x and y.", steps)
+    assert errors(r) == []
+    assert statuses(r) == ["verified"] * 3
+    r = algebra_report("If x + y = 10 and x - y = 2, find x and y.", ["x = 6", "y = 5"])
+    [(step, finding)] = errors(r)
+    assert step == 1
+    assert finding["evidence"]["expected"] == "y = 4"
+
+
+def test_quadratic_with_both_roots():
+    steps = ["$(x-2)(x-3) = 0$", "So $x = 2$ or $x = 3$.", "Taking x = 3,", "x = 2 also works"]
+    r = algebra_report("Solve $x^2 - 5x + 6 = 0$.", steps)
+    assert errors(r) == []
+    assert statuses(r)[:2] == ["verified", "verified"]
+    r = algebra_report("Solve $x^2 - 5x + 6 = 0$.", ["$(x-1)(x-6) = 0$"])
+    [(step, finding)] = errors(r)
+    assert step == 0 and "x = 2 or x = 3" not in finding["message"]
+    r = algebra_report("Solve $x^2 - 5x + 6 = 0$.", ["$x = 4$"])
+    [(_, finding)] = errors(r)
+    assert finding["evidence"]["expected"] == "x = 2 or x = 3"
+
+
+def test_latex_fractions_and_operators():
+    steps = [
+        "Multiply both sides by 6: $2x + x = 18$",
+        "\\(3 \\cdot x = 18\\)",
+        "$$x = \\frac{18}{3} = 6$$",
+        "Check: $\\left(\\frac{6}{3}\\right) + \\frac{6}{6} = 3$",
+    ]
+    r = algebra_report("Solve $\\frac{x}{3} + \\frac{x}{6} = 3$.", steps)
+    assert errors(r) == []
+    assert statuses(r)[:3] == ["verified"] * 3
+    r = algebra_report("Solve $\\frac{x}{3} + \\frac{x}{6} = 3$.", ["$\\frac{x}{2} = 3$", "$x = 9$"])
+    [(step, finding)] = errors(r)
+    assert step == 1 and finding["evidence"]["expected"] == "x = 6"
+
+
+def test_definition_is_a_new_premise_not_a_finding():
+    steps = ["Let y = 2x.", "We are told y = 8.", "So 2x = 8 and x = 4."]
+    r = algebra_report("Find x.", steps)
+    assert errors(r) == []
+    assert [f for s in r["steps"] for f in s["findings"]] == []
+    assert statuses(r) == ["unchecked", "unchecked", "verified"]
+    assert algebra_report("Find x.", ["Let y = 2x.", "y = 8", "x = 5"])["first_error_step"] == 2
+
+
+def test_false_rewriting_is_an_error():
+    r = algebra_report("Simplify.", ["2(x + 3) = 2x + 3"])
+    [(step, finding)] = errors(r)
+    assert step == 0 and finding["evidence"]["difference"] == "3"
+
+
+def test_chains_without_variables_are_left_alone():
+    r = algebra_report(
+        "Natalia sold clips to 48 of her friends.",
+        "Natalia sold 48/2 = 24 clips in May.\nShe sold 48 + 24 = 72 clips. 5 x 2 = 10.\n#### 72",
+    )
+    assert r["findings"] == [] and all(s["findings"] == [] for s in r["steps"])
+    assert statuses(r) == ["unchecked", "unchecked"]
+
+
+@pytest.mark.parametrize(
+    ("question", "steps"),
+    [
+        # a hypothesis is neither checked nor known
+        ("Solve 2x = 8.", ["If x = 5, then 2x = 10, which is too big.", "So x = 4."]),
+        # one letter reused for a second quantity
+        ("Squares.", ["A = 5 * 3 = 15 for the first room.", "A = 8 * 10 = 80 for the second."]),
+        # one formula letter reused for a second shape
+        ("Areas.", ["A = s^2", "s = 9", "A = 81", "A = l * w", "l = 4", "A = 4 * 15 = 60"]),
+        # a unit conversion
+        ("Time.", ["3x = 1 hour", "3x = 60 minutes", "x = 20 minutes"]),
+        # rounding that the text shows by its decimals
+        ("Split 100.", ["3x = 100", "x = 100/3 = 33.33", "x = 33.3"]),
+        # "Let x be" starts the letter afresh
+        ("Ages.", ["Let x be Tom's age. x + 2 = 10, so x = 8.", "Let x be Ann's age. 2x = 6, x = 3."]),
+    ],
+)
+def test_valid_chains_are_not_flagged(question, steps):
+    assert errors(algebra_report(question, steps)) == []
+
+
+def test_wrong_value_beyond_rounding_is_flagged():
+    r = algebra_report("Split 100.", ["3x = 100", "x = 34.5"])
+    assert [step for step, _ in errors(r)] == [1]
+
+
+def test_final_answer_equation_is_checked_and_solution_shared():
+    chain = Chain(question="Solve 2x + 3 = 11.", reasoning=["2x = 8", "x = 4"], answer="x = 5")
+    r = validate_chain(chain, run=[AlgebraValidator()])
+    [(step, finding)] = errors(r)
+    assert step is None and finding["evidence"]["expected"] == "x = 4"
+    from validators.pipeline import analyse
+    from validators.types import Budget
+
+    analysis = analyse(Chain(question="Solve 2x + 3 = 11.", reasoning=["2x = 8", "x = 4"]), Budget())
+    AlgebraValidator().check(analysis)
+    assert analysis.scratch["algebra_solution"] == {"x": Fraction(4)}
+
+
+# --- pathological input ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "reasoning",
+    [
+        "x = 9**9**9**9",
+        "x = 9^9^9^9",
+        "x = " + "(" * 10_000 + "1" + ")" * 10_000,
+        "x = 1" + "0" * 100_000,
+        "x^2 = " + "(x+1)*" * 30 + "1",
+    ],
+)
+def test_pathological_equations_are_unchecked_not_errors(reasoning):
+    r = algebra_report("q", [reasoning])
+    assert errors(r) == []
+    [finding] = r["steps"][0]["findings"]  # from algebra, or from segment for a 20 kB step
+    assert finding["code"].endswith(".unchecked") and finding["severity"] == "info"
+    [cand] = find_equations(reasoning)
+    assert cand.problem  # the bound it exceeds, reported as the reason
+
+
+def test_one_megabyte_text_finishes_with_nothing_wrongly_reported():
+    big = "Let x be 2. x + 1 = 3, so 2x = 4 and x = 2. " * 23_000  # ~1 MB
+    r = algebra_report(big, [big[:19_000], big, "x = 2"])
+    assert errors(r) == []
+    assert r["steps"][2]["status"] == "verified"
+
+
+def test_many_equations_stop_with_an_info_finding():
+    steps = [f"x_{i} + x_{i + 1} = {i}" for i in range(150)]
+    r = algebra_report("q", steps)
+    assert errors(r) == []
+    assert any(f["code"] == "algebra.unchecked" for f in r["findings"])
+
+
+# --- real model-written chains (PARC) -------------------------------------------------------
+
+
+def _parc(data_dir, name: str) -> list[dict]:
+    return json.loads((data_dir / "parc" / name).read_text(encoding="utf-8"))
+
+
+def _flags(item: dict) -> list[int]:
+    r = algebra_report(item["question"], item["steps"], str(item["model_answer"]))
+    return [step for step, _ in errors(r)]
+
+
+@pytest.mark.parametrize("name", ["metamathqa_positives.json", "orcamath_positives.json"])
+def test_parc_correct_chains_are_not_flagged(data_dir, name):
+    items = _parc(data_dir, name)
+    flagged = [i for i, item in enumerate(items) if _flags(item)]
+    assert len(items) > 90
+    assert len(flagged) <= 1, flagged  # each flag investigated: none remain at the time of writing
+
+
+@pytest.mark.parametrize("name", ["metamathqa_negatives.json", "orcamath_negatives.json"])
+def test_parc_flags_fall_on_annotated_error_steps(data_dir, name):
+    flagged_chains = 0
+    for item in _parc(data_dir, name):
+        flags = _flags(item)
+        levels = item["error_annotation"]["error_annotations"]["step_level"]
+        wrong = {s["step_number"] - 1 for s in levels if s["has_error"]}  # PARC counts from 1
+        assert set(flags) <= wrong, (item["question"][:80], flags, wrong)
+        flagged_chains += bool(flags)
+    assert flagged_chains >= 3

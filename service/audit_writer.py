@@ -1,4 +1,4 @@
-"""Group commit for validation records: requests that arrive while a write is running share the next.
+"""Group commit of validation records: requests arriving during a write share the next one.
 
 Every request still awaits its own records before it answers (the audit-before-response rule);
 what is shared is the transaction, and with it the fsync and the per-transaction overhead that
@@ -57,7 +57,9 @@ class AuditWriter:
         loop = asyncio.get_running_loop()
         while self._pending:
             take, count = [], 0
-            while self._pending and (not take or count + len(self._pending[0].items) <= MAX_GROUP_ITEMS):
+            while self._pending and (
+                not take or count + len(self._pending[0].items) <= MAX_GROUP_ITEMS
+            ):
                 count += len(self._pending[0].items)
                 take.append(self._pending.pop(0))
             try:
@@ -79,14 +81,20 @@ class AuditWriter:
             try:
                 return write_groups(
                     [
-                        {"items": g.items, "request_id": g.request_id, "key_id": g.key_id,
-                         "redact": g.redact}
+                        {
+                            "items": g.items,
+                            "request_id": g.request_id,
+                            "key_id": g.key_id,
+                            "redact": g.redact,
+                        }
                         for g in groups
                     ]
                 )
             except AuditWriteError:
                 # One bad group must not fail its neighbours: retry them one by one below.
-                log.warning("shared audit transaction failed; writing its %d groups singly", len(groups))
+                log.warning(
+                    "shared audit transaction failed; writing its %d groups singly", len(groups)
+                )
         outcomes: list[list[dict] | Exception] = []
         for g in groups:
             try:

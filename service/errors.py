@@ -1,4 +1,4 @@
-"""One error shape for every failure: `{"error": {"code", "message"}}`, and the handlers that make it."""
+"""One error shape for every failure, `{"error": {"code", "message"}}`, and its handlers."""
 
 from __future__ import annotations
 
@@ -119,7 +119,9 @@ async def _audit_error(request: Request, exc: Exception) -> Response:
     state = getattr(request.app.state, "faithgate", None)
     if state is not None:
         state.metrics.audit_failures.inc()
-    log.error("audit write failed (request %s): %s", getattr(request.state, "request_id", None), exc)
+    log.error(
+        "audit write failed (request %s): %s", getattr(request.state, "request_id", None), exc
+    )
     return error_response(
         503, "audit_unavailable", "the audit record could not be written; nothing was answered"
     )

@@ -10,6 +10,9 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/+-]{0,63}$")
+_VERDICTS = {"faithful", "unfaithful", "unverifiable"}
+_STATUSES = {"verified", "error", "unsupported", "unchecked"}
+_SEVERITIES = {"error", "warning", "info"}
 
 # Validation time buckets (seconds): from the sub-millisecond arithmetic chains to the budget.
 VALIDATION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5)
@@ -88,7 +91,10 @@ class Metrics:
             registry=r,
         )
         self.audit_records = Counter(
-            "faithgate_audit_records_total", "Audit records written, by event", ["event"], registry=r
+            "faithgate_audit_records_total",
+            "Audit records written, by event",
+            ["event"],
+            registry=r,
         )
         self.audit_failures = Counter(
             "faithgate_audit_write_failures_total",
@@ -99,7 +105,9 @@ class Metrics:
             "faithgate_cases_opened_total", "Review cases opened for flagged chains", registry=r
         )
         self.cases_reviewed = Counter(
-            "faithgate_cases_reviewed_total", "Cases reviewed, by review verdict", ["verdict"],
+            "faithgate_cases_reviewed_total",
+            "Cases reviewed, by review verdict",
+            ["verdict"],
             registry=r,
         )
         self.worker_restarts = Counter(
@@ -134,11 +142,14 @@ class Metrics:
                 self.model(item.get("model")),
                 self.adapter(item.get("adapter")),
             )
-            self.validations.labels(str(report.get("verdict")), *labels).inc()
+            verdict = report.get("verdict")
+            verdict = verdict if verdict in _VERDICTS else "other"
+            self.validations.labels(verdict, *labels).inc()
             if report.get("laundering"):
                 self.laundering.labels(*labels).inc()
             for step in report.get("steps", ()):
-                self.steps.labels(step.get("status", "unchecked")).inc()
+                status = step.get("status")
+                self.steps.labels(status if status in _STATUSES else "other").inc()
                 self._count_findings(step.get("findings", ()))
             self._count_findings(report.get("findings", ()))
             elapsed = report.get("elapsed_ms")
@@ -147,5 +158,9 @@ class Metrics:
 
     def _count_findings(self, findings: Iterable[dict[str, Any]]) -> None:
         for f in findings:
-            validator = self.code(f.get("validator"))
-            self.findings.labels(validator, self.code(f.get("code")), f.get("severity", "info")).inc()
+            severity = f.get("severity")
+            self.findings.labels(
+                self.code(f.get("validator")),
+                self.code(f.get("code")),
+                severity if severity in _SEVERITIES else "other",
+            ).inc()

@@ -80,7 +80,9 @@ class RequestMiddleware:
         except Exception:
             log.exception("unhandled error (request %s)", request_id)
             if not response_started:
-                response = error_response(500, "internal_error", "internal error; it has been logged")
+                response = error_response(
+                    500, "internal_error", "internal error; it has been logged"
+                )
                 await response(scope, receive, send_with_id)
         finally:
             route = scope.get("route")
@@ -92,7 +94,7 @@ class RequestMiddleware:
             )
 
     async def _buffer_body(self, scope: Scope, receive: Receive) -> Receive:
-        """Read the whole body (refusing more than the limit) and return a receive that replays it."""
+        """Read the whole body (at most the limit) and return a receive that replays it."""
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:

@@ -13,7 +13,7 @@ CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(BaseSettings):
-    """Everything the HTTP service can be told; each field is FAITHGATE_<NAME> in the environment."""
+    """Everything the HTTP service can be told; each field is FAITHGATE_<NAME> in the env."""
 
     model_config = SettingsConfigDict(env_prefix="FAITHGATE_", extra="ignore")
 
@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     retention_days: int = Field(183, ge=1)
     purge_interval_s: float = Field(3600.0, gt=0)
 
-    # Metrics: /metrics is open unless this is set; label values are bounded (see service/metrics.py).
+    # Metrics: /metrics is open unless this is set; label values are bounded (service/metrics.py).
     metrics_require_key: bool = False
     metrics_domains: CommaList = ["math", "logic", "medical", "legal", "finance", "general"]
     metrics_models: CommaList = []

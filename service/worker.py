@@ -8,6 +8,7 @@ closes (the service stopped or died).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
@@ -87,10 +88,8 @@ def main() -> int:
     inp = os.fdopen(os.dup(0), "rb")
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed by library code goes to stderr, not into the protocol
-    try:
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the service went away
         serve(budget_s, inp, out)
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # the service went away
     return 0
 
 

@@ -8,7 +8,6 @@ numeric equations are the arithmetic validator's. Hypothetical sentences ("if x 
 
 from __future__ import annotations
 
-import bisect
 import re
 from fractions import Fraction
 
@@ -21,7 +20,7 @@ from validators.mathspans import Candidate, find_equations
 from validators.types import MAX_CHAIN_CHARS, MAX_STEP_CHARS, Analysis, Finding
 
 NAME = "algebra"
-MAX_CHECKED = 60  # equations judged per chain
+MAX_CHECKED = 100  # equations judged per chain
 _HELD = {"identity", "implied", "narrows", "approx"}
 
 # A cheap look for a letter used as a variable next to an operator; most chains have none.
@@ -50,6 +49,17 @@ _DEFINITIONS = [
     ),
 ]
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+# Coordinate geometry: `y = 2x + 1` is a line, not a fact about one x, and x names a
+# different point from one step to the next; such chains are checked step by step only.
+_GEOMETRY_WORDS = re.compile(
+    r"\b(?:lines?|graphs?|parabolas?|curves?|circles?|slopes?|intercepts?|coordinates?|axis"
+    r"|plane|ellipse|hyperbola|asymptotes?|tangent|perpendicular|midpoint)\b",
+    re.I,
+)
+_CURVE = re.compile(
+    r"(?<![A-Za-z])y\s*=[^=\n]{0,80}(?<![A-Za-z])x(?![A-Za-z])"
+    r"|(?<![A-Za-z])x\s*=[^=\n]{0,80}(?<![A-Za-z])y(?![A-Za-z])"
+)
 
 
 def _maybe_algebra(text: str) -> bool:
@@ -139,11 +149,12 @@ def _unchecked(text: str, why: str, step: int | None) -> Finding:
 class _Run:
     """The state of one chain's check: the known system and the count of judged equations."""
 
-    def __init__(self, analysis: Analysis) -> None:
+    def __init__(self, analysis: Analysis, relations: bool) -> None:
         self.analysis = analysis
         self.system = KnownSystem()
         self.checked = 0
         self.stopped = False
+        self.relations = relations  # coordinate geometry: each step on its own
 
     def stop(self, why: str) -> None:
         if not self.stopped:
@@ -154,9 +165,7 @@ class _Run:
         """The polynomial form of a candidate, or None (with an info finding) if beyond bounds."""
         if cand.problem is None:
             try:
-                return _to_equation(
-                    cand.lhs, cand.rhs, cand.text, cand.decimals, step, cand.unit
-                )
+                return _to_equation(cand.lhs, cand.rhs, cand.text, cand.decimals, step, cand.unit)
             except (Unchecked, BoundError) as exc:
                 cand.problem = str(exc)
         self.analysis.add(_unchecked(cand.text, cand.problem, step))
@@ -190,6 +199,8 @@ class _Run:
     def claim(self, cand: Candidate, step: int | None) -> None:
         """An equation a step (or the answer) states: judge it, record the outcome."""
         eq = self.equation(cand, step)
+        if eq is not None and self.relations and len(eq.vars) > 1 and not eq.expr.is_number:
+            return  # a curve such as `y = 2x + 1`: not a fact to check or to build on
         j = self.judge(eq, step) if eq is not None else None
         if j is None or eq is None:
             return
@@ -209,22 +220,15 @@ class _Run:
     def step(self, text: str, index: int) -> None:
         """Judge a step's equations sentence by sentence (definitions first, hypotheses skipped)."""
         cands = find_equations(text)
-        sentences = _sentences(text)
-        starts = [s for s, _ in sentences]
-        done: set[int] = set()
-        for cand in cands:
-            k = bisect.bisect_right(starts, cand.start) - 1
-            sentence = text[sentences[k][0] : sentences[k][1]]
-            if k not in done:
-                done.add(k)
-                for var in _defined(sentence):
-                    self.system.forget(var)
-            if not _HYPOTHETICAL.search(sentence) and not self.stopped:
-                self.claim(cand, index)
-        for k, (s, e) in enumerate(sentences):
-            if k not in done:
-                for var in _defined(text[s:e]):
-                    self.system.forget(var)
+        for start, end in _sentences(text):
+            sentence = text[start:end]
+            for var in _defined(sentence):
+                self.system.forget(var)
+            if _HYPOTHETICAL.search(sentence):
+                continue
+            for cand in cands:
+                if start <= cand.start < end and not self.stopped:
+                    self.claim(cand, index)
 
 
 class AlgebraValidator:
@@ -239,24 +243,36 @@ class AlgebraValidator:
         texts = [question, analysis.answer or ""] + [s.text for s in analysis.steps]
         if not any(_maybe_algebra(t) for t in texts):
             return
-        run = _Run(analysis)
+        head = [t[:MAX_STEP_CHARS] for t in texts]
+        relations = any(_GEOMETRY_WORDS.search(t) for t in head) and any(
+            _CURVE.search(t) for t in head
+        )
+        run = _Run(analysis, relations)
         if len(question) > MAX_STEP_CHARS:
             analysis.add(_unchecked("question", f"longer than {MAX_STEP_CHARS} characters", None))
-        elif _maybe_algebra(question):
+        elif _maybe_algebra(question) and not relations:
             for cand in find_equations(question):
                 run.premise(cand)
         seen = 0
         for step in analysis.steps:
+            if step.unchecked_reason is not None or not _maybe_algebra(step.text):
+                continue
             seen += len(step.text)
             if seen > MAX_CHAIN_CHARS:
                 run.stop(f"the chain is longer than {MAX_CHAIN_CHARS} characters")
             if run.stopped:
                 break
-            if step.unchecked_reason is None and _maybe_algebra(step.text):
-                run.step(step.text, step.index)
+            if relations:
+                run.system = KnownSystem()
+            run.step(step.text, step.index)
         answer = (analysis.answer or "").strip()
         restated = any(answer in s.text for s in analysis.steps)  # the last line, or a copy
-        if not run.stopped and not restated and len(answer) <= MAX_STEP_CHARS and _maybe_algebra(answer):
+        if (
+            not run.stopped
+            and not restated
+            and len(answer) <= MAX_STEP_CHARS
+            and _maybe_algebra(answer)
+        ):
             for cand in find_equations(answer):
                 run.claim(cand, None)
         if not run.stopped:

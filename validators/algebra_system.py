@@ -34,6 +34,11 @@ APPROX_REL = sympy.Rational(1, 200)  # 0.5 %: rounding of a written decimal resu
 _uid = itertools.count()
 
 
+def _names(text: str) -> frozenset[str]:
+    """A set of names written as one space-separated string."""
+    return frozenset(text.split())
+
+
 class Unchecked(ValueError):
     """An equation or system beyond what is checked; the message says why."""
 
@@ -276,12 +281,11 @@ class KnownSystem:
 
 
 # Units that a chain converts between; an equation with one and one without may disagree.
-_CONVERTIBLE = {
-    "second", "minute", "min", "hour", "hr", "day", "week", "month", "year", "foot", "feet",
-    "inch", "inche", "yard", "mile", "meter", "metre", "centimeter", "cm", "km", "mm", "kg",
-    "gram", "pound", "lb", "ounce", "oz", "cent", "dollar", "liter", "litre", "ml", "gallon",
-    "quart", "pint", "cup", "dozen", "percent",
-}  # fmt: skip
+_CONVERTIBLE = _names(
+    "second minute min hour hr day week month year foot feet inch inche yard mile meter"
+    " metre centimeter cm km mm kg gram pound lb ounce oz cent dollar liter litre ml"
+    " gallon quart pint cup dozen percent"
+)
 
 
 def _units_differ(eqs: list[Eq]) -> bool:

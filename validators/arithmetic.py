@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from fractions import Fraction
 
@@ -76,7 +77,7 @@ def _readings(claim: Claim) -> list[tuple[Fraction, Fraction]]:
     """(computed, claimed) pairs under the readings the text allows (percent, unit changes)."""
     values = [claim.computed, *alternatives(claim)]
     pairs = [(v, claim.claimed) for v in values]
-    if "%" in claim.claimed_text or "%" in claim.expression:
+    if "%" in claim.claimed_text or "%" in claim.expression or "%" in claim.after:
         # "100 - 50 = 50%", "15/90 * 100% = 16.66": percentages stated in percent units
         c = claim.claimed
         pairs += [(v2, c2) for v in values for v2 in (v, v * 100) for c2 in (c, c * 100)]
@@ -88,6 +89,8 @@ def _readings(claim: Claim) -> list[tuple[Fraction, Fraction]]:
 def holds(claim: Claim, step_text: str = "") -> bool:
     """Exact equality under a reading the text allows, or rounding that it declares or implies."""
     text = claim.claimed_text.rstrip("%")
+    if claim.after.startswith(("...", "…")):  # "8.333...": a repeating decimal, cut
+        claim = dataclasses.replace(claim, approximate=True)
     if _matches(claim.computed, claim.claimed, text, claim.approximate):
         return True
     if _PI.search(claim.expression) or "π" in step_text:

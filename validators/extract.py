@@ -30,6 +30,7 @@ _ROUND_WORDS = {"about", "approximately", "roughly", "around", "nearly", "almost
 _FRACTION_WORDS = {"half": Fraction(1, 2), "third": Fraction(1, 3), "quarter": Fraction(1, 4)}
 # Words that end a unit phrase: "5 apples and 3 ..." is not "5 apples + ...".
 _NOT_UNITS = {
+    "of",
     "and",
     "or",
     "so",
@@ -62,6 +63,15 @@ _ROUNDING_DECLARED = re.compile(
 )
 _HAS_CLAIM = re.compile(r"[=≈]|\b(?:is|are|equals|makes|gives|yields|was|were)\b")
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]*\d)|\d+(?:\.\d+)?|\.\d+")
+# Units whose change across `=` means a conversion ("4 pounds - 6 ounces = 58 ounces").
+_KNOWN_UNITS = {
+    "second": "s", "minute": "min", "hour": "h", "day": "d", "week": "wk", "month": "mo",
+    "year": "yr", "inch": "in", "inche": "in", "foot": "ft", "feet": "ft", "yard": "yd",
+    "mile": "mi", "meter": "m", "centimeter": "cm", "kilometer": "km", "ounce": "oz",
+    "pound": "lb", "gram": "g", "kilogram": "kg", "ton": "t", "cup": "cup", "quart": "qt",
+    "gallon": "gal", "pint": "pt", "liter": "l", "milliliter": "ml", "cent": "c", "dollar": "$",
+}
+_WORDS = re.compile(r"[A-Za-z]+")
 _FIRST_WORD = re.compile(r"\s*%?\s*([A-Za-z]+)")
 MAX_UNIT_WORDS = 4
 
@@ -77,6 +87,7 @@ class Claim:
     operands: list[Fraction]
     approximate: bool  # the text declares rounding ("about", "≈")
     unit_after: str = ""  # the word right after the claimed value ("cents", "minutes")
+    after: str = ""  # the characters right after it ("...%")
     source: tuple[list[Tok], str] = ((), "")  # type: ignore[assignment]  # for alternatives()
 
 
@@ -157,6 +168,28 @@ def _merge_mixed_numbers(raw: list[Tok]) -> list[Tok]:
     while i < n:
         t = raw[i]
         j = i + 1
+        end = t.start + len(t.text)
+        if t.kind == "num" and j < n and raw[j].kind == "lead0" and len(raw[j].text) == 3:
+            if raw[j].start == end + 1 and len(t.text) <= 3 and t.text.isdigit():
+                # "18 000": a space as the thousands separator (a group can't start with 0 otherwise)
+                value = number_value(t.text + raw[j].text)
+                out.append(Tok("num", f"{t.text} {raw[j].text}", value, t.start))
+                i = j + 1
+                continue
+        if (
+            t.kind == "num"
+            and j + 1 < n
+            and raw[j].text == "-"
+            and raw[j + 1].kind == "num"
+            and raw[j].start == end
+            and raw[j + 1].start == end + 1
+            and t.value is not None
+            and raw[j + 1].value is not None
+            and t.value < raw[j + 1].value
+        ):
+            out.append(Tok("sep", t.text + "-" + raw[j + 1].text, None, t.start))  # "Weeks 1-2"
+            i = j + 2
+            continue
         if t.kind == "num" and t.value is not None and t.value.denominator == 1:
             if j < n and raw[j].text == "and":
                 j += 1
@@ -380,6 +413,8 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         (ltoks, lval), (rtoks, rval) = left, right
         if not _has_op(ltoks):
             continue
+        if _converts_units(text, ltoks, rtoks):
+            continue  # a change of unit the text does not spell out: not checkable here
         if _has_op(rtoks) and rtoks[0].kind == "num" and rtoks[0].value == lval != rval:
             # A running calculation: "48/2 = 24 + 48 = 72" states 48/2 = 24, then 24 + 48 = 72.
             rtoks, rval = rtoks[:1], lval
@@ -392,6 +427,7 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
                 operands=[t.value for t in ltoks if t.kind == "num" and t.value is not None],
                 approximate=approximate or approx[i + 1],
                 unit_after=_word_after(text, rtoks[-1]),
+                after=text[rtoks[-1].start + len(rtoks[-1].text) :][:6],
                 source=(ltoks, text),
             )
         )
@@ -401,9 +437,44 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         q.results.append(rval)
 
 
+def _unit_of(word: str) -> str | None:
+    w = word.lower()
+    return _KNOWN_UNITS.get(w) or _KNOWN_UNITS.get(w[:-1]) if w.endswith("s") else _KNOWN_UNITS.get(w)
+
+
+def _converts_units(text: str, ltoks: list[Tok], rtoks: list[Tok]) -> bool:
+    """True when the result is in a known unit that differs from one the expression names."""
+    target = _unit_of(_word_after(text, rtoks[-1]))
+    if target is None:
+        return False
+    span = text[ltoks[0].start : rtoks[0].start]
+    units = {u for w in _WORDS.findall(span) if (u := _unit_of(w))}
+    if not units - {target}:
+        return False
+    # "2 hours * 60 minutes/hour" converts in the open; "4 pounds - 6 ounces" does not.
+    additive = all(t.text in "+-" for t in ltoks if t.kind == "op")
+    return additive or target not in units
+
+
 def _word_after(text: str, tok: Tok) -> str:
     m = _FIRST_WORD.match(text, tok.start + len(tok.text))
     return m.group(1).lower() if m else ""
+
+
+def _tight_fractions(toks: list[Tok]) -> list[Tok]:
+    out: list[Tok] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if i + 2 < len(toks) and t.kind == "num" and toks[i + 1].text == "/":
+            a, slash, b = t, toks[i + 1], toks[i + 2]
+            if b.kind == "num" and slash.start == a.start + len(a.text) == b.start - 1 and b.value:
+                out.append(Tok("num", f"{a.text}/{b.text}", a.value / b.value, a.start))
+                i += 3
+                continue
+        out.append(t)
+        i += 1
+    return out
 
 
 def alternatives(claim: Claim) -> list[Fraction]:
@@ -413,6 +484,8 @@ def alternatives(claim: Claim) -> list[Fraction]:
     if sum(1 for t in ltoks if t.text == "/") >= 2:
         with contextlib.suppress(Unevaluable):
             out.append(evaluate(ltoks, right_assoc_division=True))
+        with contextlib.suppress(Unevaluable):  # "7/12 / 1/12": unspaced fractions bind first
+            out.append(evaluate(_tight_fractions(ltoks)))
     # "add 20 + 10 decorations to the 29 + 24 already up = 83": a sum spread over the sentence.
     if any(t.kind == "op" and t.text != "+" for t in ltoks):
         return out

@@ -9,31 +9,39 @@ of it parses cleanly.
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sympy
 
-from validators.mathparse import BoundError, ParseError, Tok, decimal_places, parse_tokens, tokenize
+from validators.mathparse import BoundError, ParseError, decimal_places, parse_tokens
+from validators.mathtokens import Tok, brace_end, tokenize
 
 MAX_MATH_SPAN = 4000  # characters inside one pair of math delimiters
 MAX_CANDIDATES = 100  # equations taken from one text
 
+
+def _names(text: str) -> frozenset[str]:
+    """A set of names written as one space-separated string."""
+    return frozenset(text.split())
+
+
 # Words that make the formula beside them mean something else ("half of x = 5").
-_MATH_WORDS = {
-    "times", "plus", "minus", "divided", "over", "multiplied", "squared", "cubed", "percent",
-    "percentage", "of", "per", "by", "root", "roots", "sqrt", "half", "halves", "twice",
-    "thrice", "double", "triple", "quarter", "quarters", "third", "thirds", "fourth", "fifth",
-    "less", "more", "than", "power", "into", "sum", "product", "difference", "quotient",
-    "square", "cube", "dozen", "dozens", "hundred", "hundreds", "thousand", "thousands",
-    "million", "millions", "billion", "degrees", "factorial", "log", "ln", "sin", "cos", "tan",
-    "mod", "modulo", "exp", "inverse", "reciprocal", "average", "mean",
-}  # fmt: skip
-_LATEX_HINT = re.compile(
-    r"\\(?:frac|dfrac|sqrt|cdot|times|left|text|pi|div)\b|\\\(|\\\[|\$\s*[A-Za-z\\(]|\^\{"
+_MATH_WORDS = _names(
+    "times plus minus divided over multiplied squared cubed percent percentage of per by"
+    " root roots sqrt half halves twice thrice double triple quarter quarters third thirds"
+    " fourth fifth less more than power into sum product difference quotient square cube"
+    " dozen dozens hundred hundreds thousand thousands million millions billion degrees"
+    " factorial log ln sin cos tan mod modulo exp inverse reciprocal average mean"
 )
-_DELIM = re.compile(r"\\\[|\\\]|\\\(|\\\)|\$\$|\$")
+_LATEX_HINT = re.compile(
+    r"\\(?:frac|dfrac|sqrt|cdot|times|left|text|pi|div|begin)\b|\\\(|\\\[|\$\s*[A-Za-z\\(]|\^\{"
+)
+_ENVIRONMENT = r"\\(?:begin|end)\{(?:align|aligned|equation|gather|eqnarray|split)\*?\}"
+_DELIM = re.compile(_ENVIRONMENT + r"|\\\[|\\\]|\\\(|\\\)|\$\$|\$")
 _CLOSER = {"\\[": "\\]", "\\(": "\\)", "$$": "$$"}
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+(?:\{[^{}]{0,200}\})?")
 _PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
@@ -42,6 +50,7 @@ _PARENTHESIS = re.compile(r"\([^()=]{0,200}\)")
 _CONTINUATION = re.compile(r"\n(?=[ \t]*=(?!=))")
 _BULLET = re.compile(r"^[ \t]*[-*•+][ \t]+", re.M)
 _SPACE = re.compile(r"\s+")
+_BOXED = re.compile(r"\\boxed\s*\{")
 
 
 @dataclass
@@ -72,28 +81,50 @@ def _math_like(content: str) -> bool:
     return not _PROSE_WORD.search(_LATEX_COMMAND.sub(" ", content))
 
 
-def segments(text: str) -> list[tuple[int, int, bool]]:
-    """(start, end, latex) spans covering the text; LaTeX spans are inside math delimiters."""
-    if not _LATEX_HINT.search(text):
-        return [(0, len(text), False)]
+def _closer(opener: str) -> str | None:
+    """The delimiter that closes `opener` (None for a lone `$` or a closer)."""
+    if opener.startswith("\\begin"):
+        return opener.replace("begin", "end", 1)
+    return _CLOSER.get(opener)
+
+
+def _math_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the contents of each pair of math delimiters, in order."""
     delims = list(_DELIM.finditer(text))
+    where: dict[str, list[int]] = defaultdict(list)  # delimiter -> its indices in delims
+    for k, d in enumerate(delims):
+        where[d.group()].append(k)
     maths: list[tuple[int, int]] = []
     i = 0
     while i < len(delims):
         d = delims[i]
-        if d.group() in _CLOSER:
-            closer = _CLOSER[d.group()]
-            j = next((k for k in range(i + 1, len(delims)) if delims[k].group() == closer), None)
+        closer = _closer(d.group())
+        if closer is not None:
+            later = where.get(closer, [])
+            p = bisect.bisect_right(later, i)
+            j = later[p] if p < len(later) else None
             if j is not None and delims[j].start() - d.end() <= MAX_MATH_SPAN:
                 maths.append((d.end(), delims[j].start()))
                 i = j + 1
                 continue
-        elif d.group() == "$" and i + 1 < len(delims) and delims[i + 1].group() == "$":
-            if _math_like(text[d.end() : delims[i + 1].start()]):
-                maths.append((d.end(), delims[i + 1].start()))
-                i += 2
-                continue
+        elif (
+            d.group() == "$"
+            and i + 1 < len(delims)
+            and delims[i + 1].group() == "$"
+            and _math_like(text[d.end() : delims[i + 1].start()])
+        ):
+            maths.append((d.end(), delims[i + 1].start()))
+            i += 2
+            continue
         i += 1  # an unpaired delimiter, or a dollar sign that is currency
+    return maths
+
+
+def segments(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, latex) spans covering the text; LaTeX spans are inside math delimiters."""
+    if not _LATEX_HINT.search(text):
+        return [(0, len(text), False)]
+    maths = _math_spans(text)
     out: list[tuple[int, int, bool]] = []
     pos = 0
     for s, e in maths:
@@ -146,9 +177,9 @@ def _safe_run(run: _Run) -> bool:
         if side is not None and side.kind == "WORD" and side.val in _MATH_WORDS:
             return False
     # "j = 29 inches + 12 inches": the formula goes on after a unit, so its end is not its end.
-    if run.after is not None and run.after.kind == "WORD" and run.resumes is not None:
-        if run.resumes.kind == "OP":
-            return False
+    after, resumes = run.after, run.resumes
+    if after is not None and after.kind == "WORD" and resumes is not None and resumes.kind == "OP":
+        return False
     # "apples + x = 10": the left operand is prose, so the formula is not what is claimed.
     return not (toks[0].kind == "OP" and before is not None and before.kind == "WORD")
 
@@ -228,9 +259,22 @@ def _blank_annotations(text: str) -> str:
     return _PARENTHESIS.sub(blank, text)
 
 
+def _unbox(text: str) -> str:
+    """`\\boxed{x = 4}` reads as `x = 4` (the command and its braces become spaces)."""
+    if "boxed" not in text:
+        return text
+    chars = list(text)
+    for m in _BOXED.finditer(text):
+        close = brace_end(text, m.end() - 1, len(text))
+        if close is not None:
+            chars[m.start() : m.end()] = " " * (m.end() - m.start())
+            chars[close - 1] = " "
+    return "".join(chars)
+
+
 def find_equations(text: str) -> list[Candidate]:
     """The equations with at least one variable that a text states, in order."""
-    work = _blank(_BULLET, _CONTINUATION.sub(" ", text))
+    work = _unbox(_blank(_BULLET, _CONTINUATION.sub(" ", text)))
     spans = segments(work)
     body = "".join(work[s:e] if latex else _blank_annotations(work[s:e]) for s, e, latex in spans)
     out: list[Candidate] = []

@@ -94,7 +94,10 @@ def authenticate(state: AppState, secret: str | None, scopes: tuple[str, ...]) -
     key = state.store.authenticate(secret)
     if key is None:
         raise ApiError(
-            401, "unauthorized", "unknown or revoked API key", headers={"www-authenticate": "Bearer"}
+            401,
+            "unauthorized",
+            "unknown or revoked API key",
+            headers={"www-authenticate": "Bearer"},
         )
     if "admin" not in key.scopes and not key.scopes.intersection(scopes):
         needed = " or ".join(repr(s) for s in scopes)

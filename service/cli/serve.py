@@ -12,7 +12,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("serve", help="run the HTTP service (FAITHGATE_* settings)")
     p.add_argument("--host", help="address to bind (default FAITHGATE_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="port to bind (default FAITHGATE_PORT or 8000)")
-    p.add_argument("--data-dir", type=Path, help="audit store and keys (default FAITHGATE_DATA_DIR)")
+    p.add_argument(
+        "--data-dir", type=Path, help="audit store and keys (default FAITHGATE_DATA_DIR)"
+    )
     p.add_argument("--workers", type=int, help="validation worker processes (default: cores)")
     p.set_defaults(func=run)
 
@@ -35,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
         if v is not None
     }
     settings = Settings(**overrides)
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,

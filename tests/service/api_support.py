@@ -1,4 +1,4 @@
-"""Fixtures and helpers of the HTTP API tests: a running app (real Store, real workers) per back end.
+"""HTTP API test fixtures: a running app (real Store, real workers) on each back end.
 
 The app starts once per back end for the whole session (its validation workers take a moment
 to load sympy and z3); tests create their own keys and chains, so they never depend on what

@@ -1,5 +1,8 @@
 """The audit export over HTTP: a streamed, verifiable bundle for a period; and the chain check."""
 
+# The fixtures imported from api_support reappear as test parameters (pytest injects them).
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,7 @@
-"""Every route against every scope: admitted with the right one (or admin), 403 otherwise, 401 without."""
+"""Every route against every scope: admitted with the right one or admin, else 403; 401 without."""
+
+# The fixtures imported from api_support reappear as test parameters (pytest injects them).
+# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -42,7 +45,12 @@ def _key_id(api: Api) -> str:
 
 
 ROUTES = [
-    Route("POST", "/v1/validate", frozenset({"validate"}), lambda a: ("/v1/validate", {"json": chain(GOOD)})),
+    Route(
+        "POST",
+        "/v1/validate",
+        frozenset({"validate"}),
+        lambda a: ("/v1/validate", {"json": chain(GOOD)}),
+    ),
     Route(
         "POST",
         "/v1/validate/batch",

@@ -1,5 +1,8 @@
 """Review cases through the API: listing with filters, one case, reviews and their conflicts."""
 
+# The fixtures imported from api_support reappear as test parameters (pytest injects them).
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import uuid

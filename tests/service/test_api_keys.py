@@ -1,5 +1,8 @@
 """Key management through the API (scope admin)."""
 
+# The fixtures imported from api_support reappear as test parameters (pytest injects them).
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 from tests.service.api_support import GOOD, api, backend, chain  # noqa: F401 (fixtures)

@@ -1,5 +1,8 @@
 """POST /v1/validate and /v1/validate/batch against the real Store (SQLite and PostgreSQL)."""
 
+# The fixtures imported from api_support reappear as test parameters (pytest injects them).
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import io
@@ -77,7 +80,9 @@ def test_batch_reports_come_back_in_order_with_their_records(api) -> None:
     assert verdicts == ["unfaithful" if i % 3 == 0 else "faithful" for i in range(7)]
     assert [bool(rec["case_id"]) for rec in body["records"]] == [i % 3 == 0 for i in range(7)]
     records = _records_of(api, "req-batch-1")
-    assert sorted(rec["id"] for rec in records) == sorted(rec["record_id"] for rec in body["records"])
+    assert sorted(rec["id"] for rec in records) == sorted(
+        rec["record_id"] for rec in body["records"]
+    )
 
 
 def test_batch_over_batch_max_is_refused(sqlite_api_factory) -> None:
@@ -166,7 +171,12 @@ def test_batch_schema_errors_name_the_chain_and_field(api) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    [b"{not json", b'{"question": "q", "reasoning": "x"} trailing', b"", b'{"question": "\xff\xfe"}'],
+    [
+        b"{not json",
+        b'{"question": "q", "reasoning": "x"} trailing',
+        b"",
+        b'{"question": "\xff\xfe"}',
+    ],
     ids=["malformed", "trailing", "empty", "invalid-utf8"],
 )
 @pytest.mark.parametrize("path", ["/v1/validate", "/v1/validate/batch"])

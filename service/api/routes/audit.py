@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
-from service.api.routing import JSONRoute
 from service.api.deps import StoreDep, require_scope
+from service.api.routing import JSONRoute
 from service.errors import ApiError, responses
 
 router = APIRouter(tags=["audit"], route_class=JSONRoute)
@@ -160,7 +160,9 @@ async def export(
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     headers = {"content-disposition": f'attachment; filename="faithgate-audit-{stamp}.tar"'}
     return StreamingResponse(
-        body(), media_type="application/x-tar", headers=headers,
+        body(),
+        media_type="application/x-tar",
+        headers=headers,
         background=BackgroundTask(channel.cancelled.set),
     )
 

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.routing import JSONRoute
 from service.api.deps import RequestIdDep, StateDep, StoreDep, require_scope
+from service.api.routing import JSONRoute
 from service.errors import ApiError, responses
 from service.store.errors import CaseConflict, CaseNotFound
 
@@ -77,7 +77,10 @@ class ReviewIn(BaseModel):
 
 # --- handlers ---------------------------------------------------------------------------------
 @router.get(
-    "/v1/cases", summary="List review cases", response_model=CasePage, responses=responses(401, 403, 422)
+    "/v1/cases",
+    summary="List review cases",
+    response_model=CasePage,
+    responses=responses(401, 403, 422),
 )
 def list_cases(
     _: ReaderKey,

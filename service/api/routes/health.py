@@ -7,8 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from service.api.routing import JSONRoute
 from service.api.deps import StateDep
+from service.api.routing import JSONRoute
 from service.errors import ApiError, responses
 
 router = APIRouter(tags=["health"], route_class=JSONRoute)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from service.api.routing import JSONRoute
 from service.api.deps import RequestIdDep, StoreDep, require_scope
+from service.api.routing import JSONRoute
 from service.errors import ApiError, responses
 
 router = APIRouter(tags=["keys"], route_class=JSONRoute)
@@ -87,7 +87,9 @@ def create_key(body: KeyIn, admin: AdminKey, store: StoreDep, rid: RequestIdDep)
     return {**_key(info), "secret": secret}
 
 
-@router.get("/v1/keys", summary="List API keys", response_model=KeyList, responses=responses(401, 403))
+@router.get(
+    "/v1/keys", summary="List API keys", response_model=KeyList, responses=responses(401, 403)
+)
 def list_keys(_: AdminKey, store: StoreDep) -> dict[str, Any]:
     """Every key with its scopes and state; secrets are never stored, so never listed."""
     return {"keys": [_key(k) for k in store.list_keys()]}

@@ -6,16 +6,14 @@ from fastapi import APIRouter, Depends, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
-from service.api.routing import JSONRoute
 from service.api.deps import ApiKeyDep, BearerDep, StateDep, authenticate, secret_of
+from service.api.routing import JSONRoute
 from service.errors import responses
 
 router = APIRouter(tags=["metrics"], route_class=JSONRoute)
 
 
-async def metrics_access(
-    request: Request, state: StateDep, _b: BearerDep, _k: ApiKeyDep
-) -> None:
+async def metrics_access(request: Request, state: StateDep, _b: BearerDep, _k: ApiKeyDep) -> None:
     """Open unless metrics_require_key is set; then a key with scope `metrics` (or admin)."""
     if state.settings.metrics_require_key:
         authenticate(state, secret_of(request.headers), ("metrics",))

@@ -1,0 +1,107 @@
+"""SIGKILL the service in the middle of a burst: every answered request must have been audited."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from service.store import Store
+from tests.service.api_support import BAD, GOOD, bundle_records, chain
+
+THREADS = 6
+ANSWERED_BEFORE_KILL = 60
+
+
+def _burst(server, stop: threading.Event, outcomes: list[tuple[str, int | None]]) -> None:
+    """Send validations until stopped; record (request id, status or None on a dropped request)."""
+    headers = server.auth("validate")
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        i = 0
+        while not stop.is_set():
+            i += 1
+            rid = f"burst-{uuid.uuid4().hex}"
+            body = chain(BAD if i % 4 == 0 else GOOD)
+            try:
+                if i % 5 == 0:
+                    r = client.post(
+                        "/v1/validate/batch",
+                        json={"chains": [body, chain(GOOD)]},
+                        headers={**headers, "X-Request-ID": rid},
+                    )
+                else:
+                    r = client.post(
+                        "/v1/validate", json=body, headers={**headers, "X-Request-ID": rid}
+                    )
+                outcomes.append((rid, r.status_code))
+            except httpx.TransportError:
+                outcomes.append((rid, None))
+                return
+
+
+def _workers_of(data_dir: Path) -> list[int]:
+    """Processes still running with this server's data dir in their environment."""
+    marker = f"FAITHGATE_DATA_DIR={data_dir}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if marker in (proc / "environ").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_sigkill_during_a_burst_loses_no_answered_record(fresh_server) -> None:
+    server = fresh_server
+    server.start()
+    stop = threading.Event()
+    outcomes: list[tuple[str, int | None]] = []
+    threads = [
+        threading.Thread(target=_burst, args=(server, stop, outcomes), daemon=True)
+        for _ in range(THREADS)
+    ]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 120
+    while sum(1 for _, status in outcomes if status == 200) < ANSWERED_BEFORE_KILL:
+        assert time.monotonic() < deadline, f"the burst did not get going:\n{server.tail()}"
+        time.sleep(0.01)
+    server.kill()  # mid-burst: requests are in flight in every thread
+    stop.set()
+    for t in threads:
+        t.join(60)
+
+    answered = {rid for rid, status in outcomes if status == 200}
+    assert len(answered) >= ANSWERED_BEFORE_KILL
+    assert all(status in (200, None) for _, status in outcomes), outcomes
+
+    # The validation workers notice that their service is gone and exit.
+    gone_by = time.monotonic() + 30
+    while _workers_of(server.data_dir):
+        assert time.monotonic() < gone_by, "validation workers outlived the killed server"
+        time.sleep(0.1)
+
+    server.start()  # the restart recovers the database (SQLite WAL) and serves again
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        verify = client.get("/v1/audit/verify", headers=server.auth("audit:read"))
+        assert verify.status_code == 200 and verify.json()["ok"] is True, verify.text
+        after = client.post("/v1/validate", json=chain(GOOD), headers=server.auth("validate"))
+        assert after.status_code == 200
+
+    store = Store(server.database_url, server.data_dir)
+    try:
+        assert store.verify_chain()["ok"] is True
+        buf = io.BytesIO()
+        store.export_bundle(buf)
+    finally:
+        store.close()
+    recorded = {r.get("request_id") for r in bundle_records(buf.getvalue())}
+    missing = answered - recorded
+    assert not missing, f"{len(missing)} answered requests have no audit record"

@@ -1,0 +1,158 @@
+"""The validation worker pool: order, splitting, and workers that die or stall are replaced."""
+
+# The fixtures imported from api_support reappear as test parameters (pytest injects them).
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from service.pool import ValidationPool, WorkerFailed
+from tests.service.api_support import BAD, GOOD, chain, sqlite_api_factory  # noqa: F401
+
+
+async def _until(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.05)
+
+
+def test_reports_come_back_in_order_across_workers() -> None:
+    async def scenario() -> None:
+        pool = ValidationPool(2, budget_s=2.0)
+        await pool.start()
+        try:
+            chains = [chain(GOOD if i % 2 else BAD) for i in range(9)]
+            reports, single = await asyncio.gather(
+                pool.validate(chains), pool.validate([chains[0]])
+            )
+            assert [r["id"] for r in reports] == [c["id"] for c in chains]
+            assert [r["verdict"] for r in reports] == [
+                "faithful" if i % 2 else "unfaithful" for i in range(9)
+            ]
+            assert single[0]["id"] == chains[0]["id"]
+            assert await pool.validate([]) == []
+            assert pool.ready_workers == 2
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_killed_worker_fails_its_request_and_is_replaced() -> None:
+    lost: list[str] = []
+
+    async def scenario() -> None:
+        pool = ValidationPool(1, budget_s=2.0, on_restart=lost.append)
+        await pool.start()
+        try:
+            (pid,) = pool.pids()
+            os.kill(pid, signal.SIGSTOP)  # hold it so the request is surely in flight
+            pending = asyncio.ensure_future(pool.validate([chain(GOOD)]))
+            await asyncio.sleep(0.2)
+            assert not pending.done()
+            os.kill(pid, signal.SIGKILL)
+            with pytest.raises(WorkerFailed, match="exited"):
+                await pending
+            await _until(lambda: pool.ready_workers == 1)
+            assert pool.pids() != [pid]
+            (report,) = await pool.validate([chain(GOOD)])
+            assert report["verdict"] == "faithful"
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+    assert len(lost) == 1
+
+
+def test_a_stalled_worker_is_killed_after_budget_and_grace() -> None:
+    async def scenario() -> None:
+        pool = ValidationPool(1, budget_s=0.1, grace_s=0.3)
+        await pool.start()
+        try:
+            (pid,) = pool.pids()
+            os.kill(pid, signal.SIGSTOP)  # a worker that never answers (a hung C extension)
+            with pytest.raises(WorkerFailed, match="time budget"):
+                await pool.validate([chain(GOOD)])
+            await _until(lambda: pool.ready_workers == 1)
+            (report,) = await pool.validate([chain(GOOD)])
+            assert report["id"] is not None
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_other_requests_go_on_while_one_worker_is_stuck() -> None:
+    async def scenario() -> None:
+        pool = ValidationPool(2, budget_s=5.0, grace_s=30.0)
+        await pool.start()
+        try:
+            stuck_pid = pool.pids()[0]
+            os.kill(stuck_pid, signal.SIGSTOP)
+            # Whichever worker takes the first request, later ones keep being answered.
+            first = asyncio.ensure_future(pool.validate([chain(GOOD)]))
+            answered = 0
+            for _ in range(5):
+                done, _ = await asyncio.wait(
+                    {asyncio.ensure_future(pool.validate([chain(GOOD)]))}, timeout=20
+                )
+                answered += len(done)
+            assert answered == 5
+            os.kill(stuck_pid, signal.SIGKILL)
+            with contextlib.suppress(WorkerFailed):  # it was queued on the stuck worker
+                await first
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_close_fails_queued_work_and_stops_the_workers() -> None:
+    async def scenario() -> None:
+        pool = ValidationPool(1, budget_s=2.0)
+        await pool.start()
+        (pid,) = pool.pids()
+        os.kill(pid, signal.SIGSTOP)
+        busy = asyncio.ensure_future(pool.validate([chain(GOOD)]))
+        queued = asyncio.ensure_future(pool.validate([chain(GOOD)]))
+        await asyncio.sleep(0.1)
+        os.kill(pid, signal.SIGCONT)
+        await pool.close()
+        results = await asyncio.gather(busy, queued, return_exceptions=True)
+        assert [type(r) for r in results] == [WorkerFailed, WorkerFailed]
+        assert pool.ready_workers == 0
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+    asyncio.run(scenario())
+
+
+def test_http_request_on_a_dying_worker_is_a_503_not_a_hang(sqlite_api_factory) -> None:
+    api = sqlite_api_factory(workers=1)
+    pool = api.app.state.faithgate.pool
+    (pid,) = pool.pids()
+    os.kill(pid, signal.SIGSTOP)
+    killer = threading.Timer(0.5, os.kill, (pid, signal.SIGKILL))
+    killer.start()
+    r = api.client.post("/v1/validate", json=chain(GOOD), headers=api.auth("validate"))
+    killer.join()
+    assert r.status_code == 503
+    assert r.json()["error"]["code"] == "worker_failed"
+    deadline = time.monotonic() + 60
+    while api.client.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, "no replacement worker"
+        time.sleep(0.1)
+    ok = api.client.post("/v1/validate", json=chain(GOOD), headers=api.auth("validate"))
+    assert ok.status_code == 200
+    metrics = api.client.get("/metrics").text
+    assert "faithgate_validation_worker_restarts_total 1.0" in metrics

@@ -1,0 +1,286 @@
+"""Tokens of math text and simple LaTeX, for the safe parser in validators.mathparse.
+
+Plain text and LaTeX (inside math delimiters) differ: in LaTeX, spaces carry no meaning
+and `xy` is x times y; in plain text, a line break ends a formula and words separate
+formulas. Anything that would make a formula ambiguous (`8th`, `x2`, `30 -55`, `±`,
+an unknown command) becomes a POISON token, and a formula holding one is not read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_GROUP_SCAN = 300  # characters searched for the closing brace of \text{...}
+
+
+def _names(text: str) -> frozenset[str]:
+    """A set of names written as one space-separated string."""
+    return frozenset(text.split())
+
+
+@dataclass(slots=True)
+class Tok:
+    """One token: kind (NUM VAR PI OP EQ REL LP RP FRAC SQRT ROOT SUP SUB SEP WORD POISON)."""
+
+    kind: str
+    val: str
+    start: int
+    end: int
+    space: bool = False  # whitespace before this token
+
+
+_TOKEN = re.compile(
+    r"(?P<ws>\s+)"
+    r"|(?P<num>\d+(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    r"|(?P<cmd>\\[A-Za-z]+|\\.)"
+    r"|(?P<word>[^\W\d_²³¹⁰-₟¼-¾]+(?:['’][^\W\d_²³¹⁰-₟¼-¾]+)*)"
+    r"|(?P<arrow>=>|->|→|⇒|⟹|⟶|⇔|↔|⟺)"
+    r"|(?P<rel><=|>=|!=|≠|≈|≃|≅|≤|≥|⩽|⩾|<|>|~)"
+    r"|(?P<eq>==?)"
+    r"|(?P<op>\*\*|[-+*/^×·⋅÷−])"
+    r"|(?P<lp>[(\[{])"
+    r"|(?P<rp>[)\]}])"
+    r"|(?P<other>.)",
+    re.S,
+)
+_OPS = {"**": "^", "×": "*", "·": "*", "⋅": "*", "÷": "/", "−": "-"}
+_CHARS = {"√": "ROOT", "²": "SUP", "³": "SUP", "_": "SUB"}
+_CHARS.update(dict.fromkeys("!|'′°%∞∛∜±∓–", "POISON"))
+_CURRENCY = "$€£¥"
+# Punctuation that ends a formula; any other unknown character makes its formula unsafe.
+_PUNCTUATION = set(',;:?."“”‘’`#@*…()[]{}\n\t')
+_FRAC = {"frac", "dfrac", "tfrac", "cfrac"}
+_IGNORED = _names("left right big Big bigg Bigg bigl bigr Bigl Bigr displaystyle textstyle")
+_IGNORED |= {",", ";", ":", "!", " ", "$"}
+_RELATIONS = _names("approx neq ne le leq ge geq lt gt sim simeq cong leqslant geqslant")
+# Commands whose brace argument is prose or a label: the whole thing separates formulas.
+_TEXTUAL = _names("text textbf textit textrm mathrm mbox operatorname begin end label tag mathbf")
+_SEPARATORS = _names(
+    "quad qquad implies Rightarrow rightarrow to iff Longrightarrow Leftrightarrow"
+    " therefore because and or \\"
+)
+_GREEK = _names(
+    "alpha beta gamma delta epsilon varepsilon theta lambda mu nu rho sigma tau phi"
+    " varphi omega psi xi eta zeta"
+)
+# Two-letter words that are prose or units even inside LaTeX math, never a product of variables.
+_LATEX_WORDS = _names(
+    "or if is of in at to as be by on so an cm mm km kg mg ml ft yd mi lb oz hr min"
+)
+
+
+def brace_end(text: str, pos: int, end: int) -> int | None:
+    """Index after the brace group starting at text[pos] == '{' (bounded scan), else None."""
+    depth = 0
+    for j in range(pos, min(end, pos + MAX_GROUP_SCAN)):
+        c = text[j]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+    return None
+
+
+def _command(tokens: list[Tok], text: str, name: str, start: int, pos: int, end: int) -> int:
+    """Append the token(s) for a LaTeX command; return where scanning resumes."""
+    add = tokens.append
+    if name in _FRAC:
+        add(Tok("FRAC", name, start, pos))
+    elif name == "sqrt":
+        add(Tok("SQRT", name, start, pos))
+    elif name in ("cdot", "times", "ast"):
+        add(Tok("OP", "*", start, pos))
+    elif name == "div":
+        add(Tok("OP", "/", start, pos))
+    elif name == "pi":
+        add(Tok("PI", "pi", start, pos))
+    elif name in _GREEK:
+        add(Tok("VAR", name, start, pos))
+    elif name in _RELATIONS:
+        add(Tok("REL", name, start, pos))
+    elif name in _IGNORED:
+        add(Tok("IGNORE", name, start, pos))
+    elif name in _TEXTUAL:
+        j = pos
+        while j < end and text[j] == " ":
+            j += 1
+        close = brace_end(text, j, end) if j < end and text[j] == "{" else None
+        if close is None:
+            add(Tok("POISON", name, start, pos))
+            return pos
+        add(Tok("SEP", name, start, close))
+        return close
+    elif name in _SEPARATORS:
+        add(Tok("SEP", name, start, pos))
+    else:
+        add(Tok("POISON", name, start, pos))  # \pm, \sin, \log, \binom, \%, ...: not checkable here
+    return pos
+
+
+def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
+    """First pass: classify characters into tokens (offsets index `text`)."""
+    tokens: list[Tok] = []
+    pos = start
+    while pos < end:
+        m = _TOKEN.match(text, pos, end)
+        assert m is not None  # the last alternative matches any character
+        kind, val, s, pos = m.lastgroup or "other", m.group(), m.start(), m.end()
+        if kind == "ws":
+            if not latex and "\n" in val:
+                tokens.append(Tok("SEP", "\n", s, pos))
+            else:
+                tokens.append(Tok("WS", val, s, pos))
+        elif kind == "cmd":
+            pos = _command(tokens, text, val[1:], s, pos, end)
+        elif kind == "word":
+            tokens.append(Tok("WORD", val, s, pos))
+        elif kind == "arrow":
+            tokens.append(Tok("SEP", val, s, pos))
+        elif kind == "op":
+            tokens.append(Tok("OP", _OPS.get(val, val), s, pos))
+        elif kind in ("num", "rel", "eq", "lp", "rp"):
+            tokens.append(Tok(kind.upper(), val, s, pos))
+        elif val in _CURRENCY:
+            tokens.append(Tok("IGNORE", val, s, pos))
+        elif val == ".":
+            # A full stop ends a sentence; "0.\overline{6}" or "e.g" is not a formula.
+            ends = pos >= end or text[pos].isspace() or text[pos] in ")]\"'”$"
+            tokens.append(Tok("SEP" if ends else "POISON", val, s, pos))
+        elif val in ",:" and s > start and text[s - 1].isdigit() and text[pos : pos + 1].isdigit():
+            tokens.append(Tok("POISON", val, s, pos))  # 2:30, 3:4, 2,5: a time, ratio or list
+        elif val == "&":
+            tokens.append(Tok("WS" if latex else "SEP", val, s, pos))
+        else:
+            default = "SEP" if val in _PUNCTUATION or val.isspace() else "POISON"
+            tokens.append(Tok(_CHARS.get(val, default), val, s, pos))
+    return tokens
+
+
+def _words(tokens: list[Tok], latex: bool) -> list[Tok]:
+    """Second pass: single letters become variables; words split (LaTeX) or separate."""
+    out: list[Tok] = []
+    for t in tokens:
+        if t.kind != "WORD":
+            out.append(t)
+        elif t.val == "π":
+            out.append(Tok("PI", "pi", t.start, t.end, t.space))
+        elif len(t.val) == 1 and t.val.isascii():
+            out.append(Tok("VAR", t.val, t.start, t.end, t.space))
+        elif latex and len(t.val) == 2 and t.val.isascii() and t.val.lower() not in _LATEX_WORDS:
+            out.append(Tok("VAR", t.val[0], t.start, t.start + 1, t.space))
+            out.append(Tok("VAR", t.val[1], t.start + 1, t.end))
+        else:
+            out.append(Tok("WORD", t.val.lower(), t.start, t.end, t.space))
+    return out
+
+
+def _spaces(tokens: list[Tok]) -> list[Tok]:
+    """Drop whitespace and ignored commands, recording whitespace on the next token."""
+    out: list[Tok] = []
+    space = False
+    for t in tokens:
+        if t.kind in ("WS", "IGNORE"):
+            space = space or t.kind == "WS" or t.val in (",", ";", " ", ":")
+            continue
+        t.space = space
+        space = False
+        out.append(t)
+    return out
+
+
+def _subscripts(tokens: list[Tok]) -> list[Tok]:
+    """Merge `x_1`, `x_{12}`, `a_n` into one variable name; any other `_` poisons."""
+    out: list[Tok] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if t.kind == "SUB":
+            out.append(Tok("POISON", "_", t.start, t.end, t.space))
+        elif t.kind == "VAR" and nxt is not None and nxt.kind == "SUB" and not nxt.space:
+            sub, j = _subscript_body(tokens, i + 2)
+            if sub is None:
+                out.append(Tok("POISON", "_", t.start, nxt.end, t.space))
+                i += 2
+                continue
+            out.append(Tok("VAR", f"{t.val}_{sub}", t.start, tokens[j - 1].end, t.space))
+            i = j
+            continue
+        else:
+            out.append(t)
+        i += 1
+    return out
+
+
+def _subscript_body(tokens: list[Tok], i: int) -> tuple[str | None, int]:
+    """The subscript text after `_` and the index after it (None when not a simple label)."""
+    if i >= len(tokens):
+        return None, i
+    t = tokens[i]
+    if t.kind == "VAR" or (t.kind == "NUM" and len(t.val) == 1):
+        return t.val, i + 1
+    if t.kind == "LP" and t.val == "{":
+        body = []
+        j = i + 1
+        while j < len(tokens) and tokens[j].kind in ("NUM", "VAR") and len(body) < 4:
+            body.append(tokens[j].val)
+            j += 1
+        if body and j < len(tokens) and tokens[j].kind == "RP" and tokens[j].val == "}":
+            return "".join(body), j + 1
+    return None, i
+
+
+def _times_x(tokens: list[Tok]) -> None:
+    """`5 x 2` and `5x2` use the letter x as a multiplication sign between two operands."""
+    for i in range(1, len(tokens) - 1):
+        t = tokens[i]
+        if t.kind != "VAR" or t.val not in ("x", "X"):
+            continue
+        prev, nxt = tokens[i - 1], tokens[i + 1]
+        if prev.kind not in ("NUM", "RP") or nxt.kind not in ("NUM", "LP"):
+            continue
+        spaced = t.space and nxt.space
+        glued = not t.space and not nxt.space and prev.kind == "NUM" and nxt.kind == "NUM"
+        if spaced or glued:
+            tokens[i] = Tok("OP", "*", t.start, t.end, t.space)
+
+
+def _unsafe(tokens: list[Tok]) -> None:
+    """Mark tokens that make a formula ambiguous: `8th`, `5cm`, `x2`, `30 -55`."""
+    mathy = ("NUM", "VAR", "RP", "PI")
+    for i, t in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if t.kind == "WORD" and (
+            (i > 0 and not t.space and tokens[i - 1].kind in mathy)
+            or (nxt is not None and not nxt.space and nxt.kind in mathy)
+        ):
+            tokens[i] = Tok("POISON", t.val, t.start, t.end, t.space)
+        elif t.kind == "VAR" and nxt is not None and nxt.kind == "NUM" and not nxt.space:
+            tokens[i] = Tok("POISON", t.val, t.start, t.end, t.space)  # x2: x^2 or x_2?
+        elif (
+            t.kind == "OP"
+            and t.val in "+-"
+            and t.space
+            and i > 0
+            and tokens[i - 1].kind in mathy
+            and nxt is not None
+            and not nxt.space
+            and nxt.kind in ("NUM", "VAR")
+        ):
+            # "x + y = 30 -55 + y = 30": two formulas run together; "30 -55" is not 30 - 55.
+            tokens[i] = Tok("POISON", t.val, t.start, t.end, t.space)
+
+
+def tokenize(
+    text: str, start: int = 0, end: int | None = None, *, latex: bool = False
+) -> list[Tok]:
+    """Tokens of text[start:end]; `latex` treats spaces as insignificant and splits `xy`."""
+    end = len(text) if end is None else end
+    tokens = _spaces(_words(_raw_tokens(text, start, end, latex), latex))
+    tokens = _subscripts(tokens)
+    _times_x(tokens)
+    _unsafe(tokens)
+    return tokens

@@ -11,6 +11,7 @@ import random
 import re
 import time
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import error_response
@@ -77,6 +78,8 @@ class RequestMiddleware:
                     await response(scope, receive, send_with_id)
                     return
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            status = 499  # the client went away mid-request; nothing to answer, nothing to log
         except Exception:
             log.exception("unhandled error (request %s)", request_id)
             if not response_started:

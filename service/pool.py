@@ -110,13 +110,22 @@ class ValidationPool:
         return [w.proc.pid for w in self._workers if not w.gone]
 
     # --- work -----------------------------------------------------------------------------
-    async def validate(self, chains: list[Any]) -> list[dict]:
-        """The reports of `chains`, in order, computed by the workers (split across them)."""
+    async def validate(self, chains: list[Any], timeout: float | None = None) -> list[dict]:
+        """The reports of `chains`, in order, computed by the workers (split across them).
+
+        WorkerFailed if a worker dies on them, or if they are not all done within `timeout`
+        seconds (queueing included: no request waits forever for a pool that cannot start).
+        """
         if not chains:
             return []
         per = math.ceil(len(chains) / self.size)
         futures = [self._submit(chains[i : i + per]) for i in range(0, len(chains), per)]
-        results = await asyncio.gather(*futures, return_exceptions=True)
+        done, pending = await asyncio.wait(futures, timeout=timeout)
+        if pending:
+            for future in pending:
+                future.cancel()  # queued tasks are skipped; running ones finish unread
+            raise WorkerFailed(f"validation did not finish within {timeout:g} s")
+        results = [f.exception() or f.result() for f in futures]
         reports: list[dict] = []
         for result in results:
             if isinstance(result, BaseException):
@@ -134,6 +143,9 @@ class ValidationPool:
 
     def _dispatch(self) -> None:
         while self._queue and self._idle:
+            if self._queue[0].future.done():  # its request gave up (timed out) while queued
+                self._queue.popleft()
+                continue
             worker = self._idle.pop()
             batch = [self._queue.popleft()]
             count = len(batch[0].chains)
@@ -246,14 +258,15 @@ class ValidationPool:
 
     async def _replace(self, started_ok: bool) -> None:
         # A worker that dies before it is ready would die again at once: do not spin.
-        if not started_ok:
-            await asyncio.sleep(1.0)
-        if self._closing:
-            return
-        try:
-            await self._spawn()
-        except Exception:
-            log.exception("could not start a replacement validation worker")
+        delay = 0.0 if started_ok else 1.0
+        while not self._closing:
+            await asyncio.sleep(delay)
+            try:
+                await self._spawn()
+                return
+            except Exception:
+                log.exception("could not start a replacement validation worker")
+                delay = min(max(delay * 2, 1.0), 30.0)
 
     def _background_task(self, coro: Any) -> asyncio.Task:
         # Keep a reference: the event loop only holds weak ones to tasks.

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     # Seconds a worker may run past the budgets of its chains before it is killed and replaced.
     worker_grace_s: float = Field(10.0, gt=0)
+    # Longest a request waits for its reports, queueing included, before it is answered 503.
+    validation_timeout_s: float = Field(120.0, gt=0)
 
     # Audit trail.
     retention_days: int = Field(183, ge=1)

@@ -165,7 +165,7 @@ class _Run:
         """The polynomial form of a candidate, or None (with an info finding) if beyond bounds."""
         if cand.problem is None:
             try:
-                return _to_equation(cand.lhs, cand.rhs, cand.text, cand.decimals, step, cand.unit)
+                return _to_equation(cand.lhs, cand.rhs, cand.text, cand.decimals, cand.unit)
             except (Unchecked, BoundError) as exc:
                 cand.problem = str(exc)
         self.analysis.add(_unchecked(cand.text, cand.problem, step))
@@ -219,16 +219,17 @@ class _Run:
 
     def step(self, text: str, index: int) -> None:
         """Judge a step's equations sentence by sentence (definitions first, hypotheses skipped)."""
-        cands = find_equations(text)
+        cands = find_equations(text)  # in text order
+        i = 0
         for start, end in _sentences(text):
             sentence = text[start:end]
             for var in _defined(sentence):
                 self.system.forget(var)
-            if _HYPOTHETICAL.search(sentence):
-                continue
-            for cand in cands:
-                if start <= cand.start < end and not self.stopped:
-                    self.claim(cand, index)
+            hypothetical = _HYPOTHETICAL.search(sentence) is not None
+            while i < len(cands) and cands[i].start < end:
+                if not hypothetical and not self.stopped:
+                    self.claim(cands[i], index)
+                i += 1
 
 
 class AlgebraValidator:
@@ -255,7 +256,11 @@ class AlgebraValidator:
                 run.premise(cand)
         seen = 0
         for step in analysis.steps:
-            if step.unchecked_reason is not None or not _maybe_algebra(step.text):
+            if step.unchecked_reason is not None:
+                continue
+            if not _maybe_algebra(step.text):
+                for var in _defined(step.text):  # "Let x be Ann's age." starts x afresh
+                    run.system.forget(var)
                 continue
             seen += len(step.text)
             if seen > MAX_CHAIN_CHARS:

@@ -32,6 +32,7 @@ MAX_VARS = 8
 MAX_COEFF_DIGITS = 200
 APPROX_REL = sympy.Rational(1, 200)  # 0.5 %: rounding of a written decimal result
 _uid = itertools.count()
+_RADICAL = "√"  # prefix of the symbols that stand for radicals
 
 
 def _names(text: str) -> frozenset[str]:
@@ -52,15 +53,19 @@ class Eq:
     rhs: sympy.Expr
     text: str
     decimals: int = 0
-    step: int | None = None
     degree: int = 1
     unit: str | None = None  # the word written after it ("3x = 60 minutes")
     uid: int = field(default_factory=lambda: next(_uid))
 
+    # Radicals such as sqrt(3) stand in the polynomial as symbols; each comes with its
+    # defining relation (s^2 - 3 = 0), which holds for both signs, so only a claim false
+    # for both can be reported.
+    relations: tuple[sympy.Expr, ...] = ()
+
     @property
     def vars(self) -> frozenset[sympy.Symbol]:
-        """The variables the equation mentions (even those that cancel)."""
-        return frozenset(self.lhs.free_symbols | self.rhs.free_symbols)
+        """The variables the equation mentions (even those that cancel), radicals included."""
+        return frozenset(self.expr.free_symbols | self.lhs.free_symbols | self.rhs.free_symbols)
 
     @property
     def assigned(self) -> sympy.Symbol | None:
@@ -112,7 +117,6 @@ def to_equation(
     rhs: sympy.Expr,
     text: str,
     decimals: int = 0,
-    step: int | None = None,
     unit: str | None = None,
 ) -> Eq:
     """The polynomial form of `lhs = rhs`; Unchecked when beyond the supported bounds."""
@@ -121,25 +125,42 @@ def to_equation(
         raise Unchecked("a division by zero")
     if _degree_bound(diff)[0] > MAX_DEGREE:
         raise Unchecked(f"degree above {MAX_DEGREE}")
+    diff, relations = _radicals_as_symbols(diff)
     num = sympy.fraction(sympy.together(diff))[0]
-    gens = sorted(lhs.free_symbols | rhs.free_symbols, key=str)
+    gens = sorted(diff.free_symbols | lhs.free_symbols | rhs.free_symbols, key=str)
     try:
         poly = sympy.Poly(num, *gens)
     except PolynomialError as exc:
         raise Unchecked("not a polynomial or rational equation") from exc
     if not (poly.domain.is_ZZ or poly.domain.is_QQ):
-        raise Unchecked("irrational constants (such as a square root or pi)")
+        raise Unchecked("a constant such as pi")
     coeffs = [sympy.Rational(c) for c in poly.coeffs()]
     if any(abs(c.p) > 10**MAX_COEFF_DIGITS or c.q > 10**MAX_COEFF_DIGITS for c in coeffs):
         raise Unchecked(f"coefficients above {MAX_COEFF_DIGITS} digits")
     degree = max(poly.total_degree(), 1)
-    return Eq(poly.as_expr(), lhs, rhs, text, decimals, step, degree, unit)
+    return Eq(poly.as_expr(), lhs, rhs, text, decimals, degree, unit, relations=relations)
 
+
+def is_radical(symbol: sympy.Symbol) -> bool:
+    """Whether a symbol stands for a radical such as sqrt(3), not for a variable."""
+    return symbol.name.startswith(_RADICAL)
+
+
+def _radicals_as_symbols(e: sympy.Expr) -> tuple[sympy.Expr, tuple[sympy.Expr, ...]]:
+    """e with each b^(p/q) (b a positive rational) as a symbol r, and each r^q = b^p."""
+    mapping, relations = {}, []
+    for a in e.atoms(sympy.Pow):
+        if a.base.is_Rational and a.base > 0 and a.exp.is_Rational and not a.exp.is_Integer:
+            r = sympy.Symbol(f"{_RADICAL}{a.base}^{a.exp}")
+            p, q = int(a.exp.p), int(a.exp.q)
+            mapping[a] = r
+            relations.append(r**q - a.base**p if p > 0 else r**q * a.base ** (-p) - 1)
+    return (e.xreplace(mapping), tuple(relations)) if mapping else (e, ())
 
 def _check_size(eqs: list[Eq], gens: list[sympy.Symbol]) -> None:
     """Refuse systems whose Groebner basis could be slow to compute."""
     n, deg = len(gens), max(e.degree for e in eqs)
-    nonlinear = sum(e.degree > 1 for e in eqs)
+    nonlinear = sum(e.degree > 1 for e in eqs) + len(_relations(eqs))
     # Measured: each allowed shape takes well under 0.1 s even with dense random polynomials.
     small = (
         n == 1
@@ -154,7 +175,13 @@ def _check_size(eqs: list[Eq], gens: list[sympy.Symbol]) -> None:
 
 def _groebner(eqs: list[Eq], gens: list[sympy.Symbol], order: str = "grevlex"):
     _check_size(eqs, gens)
-    return sympy.groebner([e.expr for e in eqs], *gens, order=order, domain="QQ")
+    polys = [e.expr for e in eqs] + _relations(eqs)
+    return sympy.groebner(polys, *gens, order=order, domain="QQ")
+
+
+def _relations(eqs: list[Eq]) -> list[sympy.Expr]:
+    """The defining relations of the radicals the equations use, each once."""
+    return list(dict.fromkeys(r for e in eqs for r in e.relations))
 
 
 def _inconsistent(g) -> bool:
@@ -344,6 +371,8 @@ def determined_values(system: KnownSystem, budget: Budget) -> dict[sympy.Symbol,
     """Variables that the known system fixes to one rational value (until the budget ends)."""
     out: dict[sympy.Symbol, sympy.Rational] = {}
     for var in sorted(set().union(*(e.vars for e in system.eqs)), key=str):
+        if is_radical(var):
+            continue
         if budget.expired():
             break
         known = system.component(frozenset([var]))

@@ -39,6 +39,9 @@ class Prover:
 
     One z3 context per prover keeps provers independent (z3 contexts are not shared across
     threads). The timeout of each check is the smaller of `timeout_ms` and what the budget has left.
+    E-matching is off: on these pure first-order theories model-based instantiation alone decides
+    what e-matching makes z3 give up on (a 50-rule chain ∀x (P_i(x) → P_i+1(x)) comes back
+    "incomplete quantifiers" with it, sat in 20 ms without); it is tried once when MBQI gives up.
     """
 
     def __init__(
@@ -51,6 +54,7 @@ class Prover:
         self.ctx = z3.Context()
         self.translator = Z3Translator(self.ctx)
         self.solver = z3.Solver(ctx=self.ctx)
+        self.solver.set("smt.ematching", False)
         self.timeout_ms = timeout_ms
         self.budget = budget
         self._consistent: z3.CheckSatResult | None = None
@@ -59,11 +63,17 @@ class Prover:
         for premise in premises:
             self.assume(premise)
 
-    def assume(self, formula: Formula) -> None:
-        """Add a formula to the premises (e.g. a step already checked)."""
+    def assume(self, formula: Formula, verdict: Entailment | None = None) -> None:
+        """Add a formula to the premises; `verdict` (its check against them) keeps the cached
+        consistency valid: a consequence changes nothing, a formula they allow keeps them sat."""
         self.solver.add(self.translator.formula(formula))
         self._known.add(formula)
-        self._consistent = None  # the new formula may make the set inconsistent
+        if verdict is None:
+            self._consistent = None
+        elif verdict.result == "unknown" and verdict.decided:
+            self._consistent = z3.sat
+        elif verdict.result != "entailed":
+            self._consistent = z3.unknown
 
     def consistency(self) -> z3.CheckSatResult:
         """sat (consistent), unsat (inconsistent) or unknown; cached until the premises change."""
@@ -109,6 +119,21 @@ class Prover:
         return self._check(*extra) if extra else self.consistency()
 
     def _check(self, *extra: z3.BoolRef) -> z3.CheckSatResult:
+        self.solver.push()
+        try:
+            self.solver.add(*extra)
+            result = self._solve()
+            if result == z3.unknown and "incomplete" in self._reason:
+                self.solver.set("smt.ematching", True)
+                try:
+                    result = self._solve()
+                finally:
+                    self.solver.set("smt.ematching", False)
+            return result
+        finally:
+            self.solver.pop()
+
+    def _solve(self) -> z3.CheckSatResult:
         timeout = self.timeout_ms
         if self.budget is not None:
             timeout = min(timeout, int(self.budget.remaining() * 1000))
@@ -116,14 +141,11 @@ class Prover:
             self._reason = "the time budget ran out"
             return z3.unknown
         self.solver.set("timeout", timeout)
-        self.solver.push()
-        try:
-            self.solver.add(*extra)
-            result = self.solver.check()
-            self._reason = self.solver.reason_unknown() if result == z3.unknown else ""
-            return result
-        finally:
-            self.solver.pop()
+        result = self.solver.check()
+        self._reason = self.solver.reason_unknown() if result == z3.unknown else ""
+        if self._reason in ("canceled", "timeout"):
+            self._reason = f"the time limit of {timeout} ms ran out"
+        return result
 
     def _undecided(self) -> Entailment:
         return Entailment("unknown", f"z3 could not decide ({self._reason or 'unknown'})", False)
@@ -198,7 +220,8 @@ def entail_record(
         return _error(None, f"{where}: 'id' must be a string or an integer")
     try:
         premises, conclusion, notes = _read_item(data)
-        verdict = Prover(premises, timeout_ms=timeout_ms).check(conclusion)
+        budget = Budget(timeout_ms / 1000)  # all of the item's questions share its time
+        verdict = Prover(premises, timeout_ms=timeout_ms, budget=budget).check(conclusion)
     except _BadItem as exc:
         return _error(item_id, f"{where}: {exc}")
     except z3.Z3Exception as exc:

@@ -10,7 +10,7 @@ from fractions import Fraction
 from validators.exact import MAX_TOKENS, Tok, TooLarge, Unevaluable, evaluate, number_value
 
 _TOKEN = re.compile(
-    r"(?P<word>[A-Za-z]+)"
+    r"(?P<word>[A-Za-z]+(?:[-'’][A-Za-z]+)*)"
     r"|(?P<skip>[$€£]+|\s+)"
     r"|(?P<time>\d{1,2}:[0-5]\d(?!\d))"
     r"|(?P<lead0>0\d+)"
@@ -129,26 +129,23 @@ def _lex(text: str) -> list[Tok]:
                 raw.append(Tok("num", s, number_value(s), m.start()))
             except Unevaluable:
                 raw.append(Tok("big", s, None, m.start()))
-        elif kind == "op":
+        elif kind == "op" and not (s == "-" and raw and raw[-1].kind == "num" and _hyphenated(text, m)):
             raw.append(Tok("op", _OPS.get(s, s), None, m.start()))
+        elif kind == "op":
+            continue  # "a 29-liter mixture", "5-year-old": a compound word, not a subtraction
         elif kind in ("lp", "rp"):
             raw.append(Tok("(" if kind == "lp" else ")", s, None, m.start()))
-        elif (
-            kind == "word"
-            and len(s) == 1
-            and (_glued(raw, text, m.start()) or _beside_operator(text, m))
-        ):
+        elif kind == "word" and len(s) == 1 and _beside_operator(text, m):
             raw.append(Tok("var", s, None, m.start()))
+
         else:
             raw.append(Tok(kind or "other", s, None, m.start()))
     return _merge_mixed_numbers(raw)
 
 
-def _glued(raw: list[Tok], text: str, start: int) -> bool:
-    """A letter written right after a number (`5A`, `2x`) is a variable, not a word."""
-    if not raw or raw[-1].kind != "num" or raw[-1].start + len(raw[-1].text) != start:
-        return False
-    return not (text[start] in "xX" and text[start + 1 : start + 2].isdigit())  # "4x5" multiplies
+def _hyphenated(text: str, m: re.Match) -> bool:
+    """A hyphen glued between a number and a word (`29-liter`)."""
+    return text[m.start() - 1 : m.start()].isdigit() and text[m.end() : m.end() + 1].isalpha()
 
 
 def _beside_operator(text: str, m: re.Match) -> bool:
@@ -156,7 +153,7 @@ def _beside_operator(text: str, m: re.Match) -> bool:
     before = text[max(0, m.start() - 3) : m.start()].rstrip()
     after = text[m.end() : m.end() + 3].lstrip()
     if m.group() in "xX" and before[-1:].isdigit() and after[:1].isdigit():
-        return False  # "5 x 2": multiplication
+        return False  # "5 x 2", "4x5", "75x 8": multiplication
     ops = "+-*/=^(×÷"
     return bool(before and before[-1] in ops) or bool(after and after[0] in ops.replace("(", ")"))
 
@@ -186,6 +183,7 @@ def _merge_mixed_numbers(raw: list[Tok]) -> list[Tok]:
             and t.value is not None
             and raw[j + 1].value is not None
             and t.value < raw[j + 1].value
+            and (not out or out[-1].kind in ("word", "other", "sep"))
         ):
             out.append(Tok("sep", t.text + "-" + raw[j + 1].text, None, t.start))  # "Weeks 1-2"
             i = j + 2

@@ -3,12 +3,15 @@
 Notation: `∀x (P(x) → Q(x))`, `∃x`, `∧ ∨ ¬ ⊕ → ↔`, `=`/`≠`, constants (`rina`), n-ary predicates,
 function terms, nested quantifiers; ASCII spellings `forall`/`exists`, `& && /\\`, `| || \\/`,
 `~ !`, `-> =>`, `<-> <=>`. Precedence, tightest first: ¬, ∧, ∨, ⊕, →, ↔ (→ groups to the right).
-A quantifier's scope reaches as far right as possible, as in FOLIO's own `∀x P(x) → Q(x)`.
+A quantifier's scope reaches as far right as possible, as FOLIO writes `∀x P(x) → Q(x)`; when
+nothing after its parenthesised body uses the variable (`∃z (…) → R(x)`), the body alone.
 
-Readings that are ambiguous are refused rather than guessed: `^` (FOLIO uses it for ∧, programmers
-for xor), ⊕ mixed with ∧/∨ without parentheses, and a quantifier whose scope matters when the text
-could mean the narrow one (`∀x (P(x)) → Q(a)`). One unbalanced parenthesis is repaired only when
-every way of balancing it gives the same formula.
+FOLIO's quirks are read: names like `Risk-averse`, `mr.smith`, `c++`, `gpt-3`; `captain america`
+as one constant; `P (x)`; a final full stop; one unbalanced parenthesis, repaired only when every
+way of balancing it gives the same formula. Readings that are ambiguous are refused rather than
+guessed: `^` (FOLIO uses it for ∧, programmers for xor), ⊕ mixed with ∧/∨ without parentheses, a
+quantifier whose unparenthesised scope matters (`∀x P(x) → Q(a)`), and a variable-like name
+(x, y, z, u, v, w) that no quantifier binds, which z3 would otherwise read as a constant.
 """
 
 from __future__ import annotations

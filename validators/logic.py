@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import re
 
-import z3
-
 from validators.entail import Entailment, Prover
 from validators.fol import Formula, Not, show, symbols
 from validators.fol_text import Stated, read_lines, step_formula
@@ -58,17 +56,15 @@ class LogicValidator:
         if not steps:
             return
         premises, conclusion = _premises(analysis)
-        prover = Prover(
-            [p.formula for p in premises], timeout_ms=STEP_TIMEOUT_MS, budget=analysis.budget
-        )
-        if premises and prover.consistency() == z3.unsat:
+        checker = _Checker(analysis, premises)
+        try:
+            checker.run(steps)
+        except _Inconsistent:
             analysis.add(_inconsistent(premises))
             return
-        checker = _Checker(analysis, prover, premises)
-        checker.run(steps)
         if conclusion is not None and premises:
             derived = steps[-1][0].index in checker.entailed
-            _compare_label(analysis, prover, conclusion, steps[-1], derived=derived)
+            _compare_label(analysis, checker.base(), conclusion, steps[-1], derived=derived)
 
 
 def _premises(analysis: Analysis) -> tuple[list[Stated], Formula | None]:
@@ -91,15 +87,35 @@ def _inconsistent(premises: list[Stated]) -> Finding:
     )
 
 
-class _Checker:
-    """Walks the formula steps in order, each judged against premises plus earlier steps."""
+class _Inconsistent(Exception):
+    """The premises contradict themselves, so no step can be judged against them."""
 
-    def __init__(self, analysis: Analysis, prover: Prover, premises: list[Stated]) -> None:
+
+class _Checker:
+    """Walks the formula steps in order, each judged against premises plus earlier steps.
+
+    One prover holds the premises and then each step that stands (push/pop per question); a
+    second one with the premises alone is made only to explain a contradiction or judge a label.
+    """
+
+    def __init__(self, analysis: Analysis, premises: list[Stated]) -> None:
         self.analysis = analysis
-        self.prover = prover
         self.premises = premises
+        self.prover = self._prover()
+        self._base: Prover | None = None
         self.earlier: list[Stated] = []  # earlier step formulas that did not contradict
         self.entailed: set[int] = set()  # indices of the steps that follow
+        self.undecided = False  # an undecided step was assumed: "error" may be its fault
+
+    def _prover(self) -> Prover:
+        formulas = [p.formula for p in self.premises]
+        return Prover(formulas, timeout_ms=STEP_TIMEOUT_MS, budget=self.analysis.budget)
+
+    def base(self) -> Prover:
+        """The premises alone."""
+        if self._base is None:
+            self._base = self._prover()
+        return self._base
 
     def run(self, steps: list[tuple[Step, Formula]]) -> None:
         for step, formula in steps:
@@ -109,10 +125,12 @@ class _Checker:
             self.step(step, formula)
 
     def step(self, step: Step, formula: Formula) -> None:
-        verdict = self.prover.check(formula, [e.formula for e in self.earlier])
-        stated = Stated(formula, f"step index {step.index}", step.index)
+        verdict = self.prover.check(formula)
+        if verdict.result == "error" and not self.undecided:
+            raise _Inconsistent
         if not verdict.decided or verdict.result == "error":
             step.unchecked_reason = f"logic: {verdict.message}"
+            self.undecided = True
         elif verdict.result == "entailed":
             step.held += 1
             self.entailed.add(step.index)
@@ -127,7 +145,8 @@ class _Checker:
             else:
                 step.failed += 1
                 step.findings.append(self._not_entailed(step, formula))
-        self.earlier.append(stated)
+        self.prover.assume(formula, verdict)
+        self.earlier.append(Stated(formula, f"step index {step.index}", step.index))
 
     def _known_symbols(self) -> set[str]:
         return set().union(*(symbols(p.formula) for p in [*self.premises, *self.earlier]))
@@ -157,7 +176,7 @@ class _Checker:
         }
 
     def _clash(self, formula: Formula, earlier: Formula) -> bool:
-        return self.prover.check(formula, [earlier]).result == "contradicted"
+        return self.base().check(formula, [earlier]).result == "contradicted"
 
     def _not_entailed(self, step: Step, formula: Formula) -> Finding:
         new = sorted(symbols(formula) - self._known_symbols())
@@ -173,7 +192,7 @@ class _Checker:
 
     def _contradiction(self, step: Step, formula: Formula) -> Finding:
         evidence = self._evidence(formula)
-        against = self.prover.check(formula)
+        against = self.base().check(formula)
         if self.earlier and against.result != "contradicted":
             clashing = [e for e in self.earlier if self._clash(formula, e.formula)]
             evidence["contradicts_steps"] = [e.step for e in clashing]

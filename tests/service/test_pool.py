@@ -156,3 +156,24 @@ def test_http_request_on_a_dying_worker_is_a_503_not_a_hang(sqlite_api_factory) 
     assert ok.status_code == 200
     metrics = api.client.get("/metrics").text
     assert "faithgate_validation_worker_restarts_total 1.0" in metrics
+
+
+def test_a_request_that_waits_too_long_is_failed_not_left_hanging() -> None:
+    async def scenario() -> None:
+        pool = ValidationPool(1, budget_s=5.0, grace_s=60.0)
+        await pool.start()
+        try:
+            (pid,) = pool.pids()
+            os.kill(pid, signal.SIGSTOP)
+            with pytest.raises(WorkerFailed, match="did not finish"):
+                await pool.validate([chain(GOOD)], timeout=0.3)
+            queued = pool.validate([chain(GOOD)], timeout=0.3)  # waits behind the first
+            with pytest.raises(WorkerFailed, match="did not finish"):
+                await queued
+            os.kill(pid, signal.SIGCONT)
+            (report,) = await pool.validate([chain(GOOD)], timeout=60)
+            assert report["verdict"] == "faithful"
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())

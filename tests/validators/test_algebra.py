@@ -211,6 +211,16 @@ def test_definition_is_a_new_premise_not_a_finding():
     assert algebra_report("Find x.", ["Let y = 2x.", "y = 8", "x = 5"])["first_error_step"] == 2
 
 
+def test_definition_sentence_applies_before_the_equations_after_it():
+    r = algebra_report("Prices.", ["Let x be the price. 3x = 12", "So x = 5."])
+    assert [step for step, _ in errors(r)] == [1]
+
+
+def test_definition_in_a_step_without_equations_starts_the_letter_afresh():
+    steps = ["Let x be Tom's age.", "x + 2 = 10, so x = 8.", "Let x be Ann's age.", "x = 3"]
+    assert errors(algebra_report("Ages.", steps)) == []
+
+
 def test_false_rewriting_is_an_error():
     r = algebra_report("Simplify.", ["2(x + 3) = 2x + 3"])
     [(step, finding)] = errors(r)

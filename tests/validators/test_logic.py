@@ -364,3 +364,12 @@ def test_a_folio_style_chain_with_the_conclusion_under_a_question() -> None:
     report = _chain(steps, question=question, answer="False")
     assert {(None, "logic.wrong_label"), (None, "logic.answer_not_derived")} <= set(_logic(report))
     assert report["laundering"]
+
+
+def test_a_long_chain_of_rules_is_followed_to_the_end() -> None:
+    """60 rules ∀x (P_i(x) → P_i+1(x)): with e-matching z3 cannot find the countermodel that
+    shows the last step underived ("incomplete quantifiers"); the prover must."""
+    rules = [f"∀x (P{i}(x) → P{i + 1}(x))" for i in range(60)]
+    report = _chain(["P0(b)", "P30(a)", "P60(a)"], context=[*rules, "P0(a)"])
+    assert _logic(report) == [(0, "logic.not_entailed")]
+    assert [s["status"] for s in report["steps"]] == ["error", "verified", "verified"]

@@ -173,7 +173,7 @@ async def validate_and_audit(
     payloads = [c.model_dump(exclude_unset=True, exclude={"model", "adapter"}) for c in chains]
     assert state.pool is not None
     try:
-        reports = await state.pool.validate(payloads)
+        reports = await state.pool.validate(payloads, timeout=state.settings.validation_timeout_s)
     except WorkerFailed as exc:
         raise ApiError(503, "worker_failed", f"validation failed: {exc}") from exc
     items = [

@@ -1,12 +1,13 @@
 """HTTP throughput and latency of the real service: `faithgate serve` (uvicorn, SQLite) under load.
 
-    .venv/bin/python -m bench.http_bench [--duration 10] [--connections 8] [--batch-size 32]
+    .venv/bin/python -m bench.http_bench [--duration 10] [--scenarios single:8 batch16:4 ...]
 
-Starts the service on a free loopback port with a fresh data dir, then runs bench/loadgen.py in a
-separate process against POST /v1/validate (one chain per request) and POST /v1/validate/batch,
-with GSM8K chains (calculator annotations stripped, as a model writes them). Every chain is
-validated and audited (SQLite, synchronous=FULL) exactly as in production. Writes the figures to
-the "http" section of BENCHMARKS.md.
+Starts the service on a free loopback port with a fresh data dir, then runs bench/loadgen.py in
+a separate process against POST /v1/validate (one chain per request) and /v1/validate/batch
+(SIZE chains per request), over CONNECTIONS keep-alive connections per scenario, with GSM8K
+chains (calculator annotations stripped, as a model writes them). Every chain is validated and
+audited (SQLite, synchronous=FULL) exactly as in production. Writes the figures to the "http"
+section of BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ def start_server(data_dir: Path, port: int, workers: int | None) -> subprocess.P
 
 
 def run_loadgen(
-    url: str, key: str, bodies: Path, per_request: int, args: argparse.Namespace
+    url: str, key: str, bodies: Path, per_request: int, conns: int, args: argparse.Namespace
 ) -> dict:
     """One loadgen process against `url`; its JSON figures."""
     out = subprocess.run(
@@ -124,7 +125,7 @@ def run_loadgen(
             "--chains-per-request",
             str(per_request),
             "--connections",
-            str(args.connections),
+            str(conns),
             "--duration",
             str(args.duration),
             "--max-requests",
@@ -142,9 +143,9 @@ def run_loadgen(
 
 
 def write_bodies(path: Path, chains: list[dict], batch_size: int) -> None:
-    """One JSON body per line: single chains (batch_size 1) or {"chains": [...]} batches."""
+    """One JSON body per line: single chains (batch_size 0) or {"chains": [...]} batches."""
     with path.open("w", encoding="utf-8") as fh:
-        if batch_size == 1:
+        if batch_size == 0:
             for c in chains:
                 fh.write(json.dumps(c) + "\n")
         else:
@@ -152,13 +153,24 @@ def write_bodies(path: Path, chains: list[dict], batch_size: int) -> None:
                 fh.write(json.dumps({"chains": chains[i : i + batch_size]}) + "\n")
 
 
+def parse_scenario(text: str) -> tuple[int, int]:
+    """ "single:8" -> (0, 8); "batch16:4" -> (16, 4): chains per batch (0: single), connections."""
+    kind, _, conns = text.partition(":")
+    size = 0 if kind == "single" else int(kind.removeprefix("batch"))
+    return size, int(conns or 8)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run both scenarios and write the BENCHMARKS.md section."""
+    """Run every scenario against one server and write the BENCHMARKS.md section."""
     p = argparse.ArgumentParser(description="HTTP benchmark of faithgate serve")
     p.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
     p.add_argument("--warmup", type=float, default=2.0, help="seconds of load before measuring")
-    p.add_argument("--connections", type=int, default=8)
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument(
+        "--scenarios",
+        nargs="+",
+        default=["single:8", "single:16", "batch8:2", "batch16:4", "batch64:4"],
+        help="single:CONNECTIONS or batchSIZE:CONNECTIONS",
+    )
     p.add_argument("--chains", type=int, default=2000, help="distinct GSM8K chains to cycle")
     p.add_argument("--max-requests", type=int, default=200_000)
     p.add_argument("--workers", type=int, default=None, help="validation workers (default: cores)")
@@ -166,56 +178,57 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     chains = gsm8k_chains(args.chains)
-    results = {}
+    results = []
     with tempfile.TemporaryDirectory(prefix="faithgate-bench-") as tmp:
         tmp_path = Path(tmp)
         data_dir = tmp_path / "data"
         key = make_key(data_dir)
-        single, batch = tmp_path / "single.jsonl", tmp_path / "batch.jsonl"
-        write_bodies(single, chains, 1)
-        write_bodies(batch, chains, args.batch_size)
         port = free_port()
         server = start_server(data_dir, port, args.workers)
         try:
             base = f"http://127.0.0.1:{port}"
-            results["single"] = run_loadgen(f"{base}/v1/validate", key, single, 1, args)
-            results["batch"] = run_loadgen(
-                f"{base}/v1/validate/batch", key, batch, args.batch_size, args
-            )
+            for scenario in args.scenarios:
+                size, conns = parse_scenario(scenario)
+                bodies = tmp_path / f"bodies-{size}.jsonl"
+                write_bodies(bodies, chains, size)
+                path = "/v1/validate/batch" if size else "/v1/validate"
+                result = run_loadgen(f"{base}{path}", key, bodies, max(size, 1), conns, args)
+                result["endpoint"] = path
+                print(json.dumps(result), flush=True)
+                results.append(result)
         finally:
-            server.send_signal(signal.SIGINT)
+            server.send_signal(signal.SIGTERM)
             try:
                 server.wait(30)
             except subprocess.TimeoutExpired:
                 server.kill()
         records = count_records(data_dir)
-    print(json.dumps(results, indent=2))
     print(f"audit records written: {records}")
     body = _table(results, args, records)
+    print(body)
     if not args.no_write:
         command = ".venv/bin/python -m bench.http_bench " + " ".join(argv or sys.argv[1:])
         write_section("http", "HTTP service (faithgate serve)", command.strip(), body)
     return 0
 
 
-def _table(results: dict, args: argparse.Namespace, records: int) -> str:
+def _table(results: list[dict], args: argparse.Namespace, records: int) -> str:
     rows = [
-        "| endpoint | chains/request | chains/s | requests/s | p50 ms | p99 ms | errors |",
+        "| endpoint | chains/request | connections | chains/s | p50 ms | p99 ms | errors |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for name, path in (("single", "/v1/validate"), ("batch", "/v1/validate/batch")):
-        r = results[name]
+    for r in results:
         rows.append(
-            f"| `{path}` | {r['chains_per_request']} | {r['chains_per_s']:,.0f} | "
-            f"{r['requests_per_s']:,.0f} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} |"
+            f"| `{r['endpoint']}` | {r['chains_per_request']} | {r['connections']} | "
+            f"{r['chains_per_s']:,.0f} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} |"
         )
     notes = (
-        f"\n\n{args.connections} keep-alive connections (closed loop) from bench/loadgen.py in its "
-        f"own process, {args.duration:g} s per endpoint after {args.warmup:g} s of warm-up, "
-        f"{args.chains} distinct GSM8K chains (annotations stripped). Latency is per request; a "
-        f"batch chain's latency is its batch's. Every chain was validated and audited "
-        f"(SQLite WAL, synchronous=FULL): {records:,} audit records written. Loopback only; "
-        "client, server and validation workers share the machine's cores."
+        f"\n\nClosed-loop keep-alive connections from bench/loadgen.py in its own process, "
+        f"{args.duration:g} s per row after {args.warmup:g} s of warm-up, {args.chains} distinct "
+        "GSM8K chains (annotations stripped). Latency is per request: a batch's chains all have "
+        "their batch's latency. Every chain was validated by the worker pool and audited "
+        f"(SQLite WAL, synchronous=FULL) before its answer: {records:,} audit records written. "
+        "Loopback only; load generator, server and validation workers share the machine's cores."
     )
     return "\n".join(rows) + notes
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from service import errors
 from service.api import openapi
 from service.api.routes import BODY_MODELS, ROUTERS
+from service.engines.factory import EngineRuntime
 from service.metrics import Metrics
 from service.middleware import RequestMiddleware
 from service.settings import Settings
@@ -27,13 +28,16 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
         settings.metrics_label_limit,
     )
     state = AppState(settings, metrics, store=store, owns_store=store is None)
+    runtime = EngineRuntime(settings)  # loads the model in the background (service/engines)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await state.start()
+        runtime.start(app)
         try:
             yield
         finally:
+            await runtime.stop(app)
             await state.stop()
 
     app = FastAPI(
@@ -44,6 +48,8 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
         strict_content_type=False,
     )
     app.state.faithgate = state
+    app.state.engine = None  # the Engine once loaded (service/engines/base.py)
+    app.state.engine_runtime = runtime
     errors.install(app)
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     for router in ROUTERS:

@@ -17,6 +17,7 @@ _SEVERITIES = {"error", "warning", "info"}
 # Validation time buckets (seconds): from the sub-millisecond arithmetic chains to the budget.
 VALIDATION_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5)
 HTTP_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+GENERATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160, 320)
 
 
 class BoundedLabel:
@@ -129,6 +130,43 @@ class Metrics:
             "HTTP request duration, by method and route template",
             ["method", "route"],
             buckets=HTTP_BUCKETS,
+            registry=r,
+        )
+        # Model hosting: chat generations, probes, adapter changes (service/engines, chat, probe).
+        self.generations = Counter(
+            "faithgate_generations_total",
+            "Chat generation attempts, by policy and outcome (returned, blocked, retried)",
+            ["model", "adapter", "policy", "outcome"],
+            registry=r,
+        )
+        self.generation_tokens = Counter(
+            "faithgate_generation_tokens_total",
+            "Tokens processed by the engine, by kind (prompt, completion)",
+            ["kind"],
+            registry=r,
+        )
+        self.generation_seconds = Histogram(
+            "faithgate_generation_duration_seconds",
+            "Engine time of one generation attempt",
+            buckets=GENERATION_BUCKETS,
+            registry=r,
+        )
+        self.probes = Counter(
+            "faithgate_probes_total",
+            "Counterfactual probe runs, by interpretation (causal, partial, decorative, unchecked)",
+            ["interpretation"],
+            registry=r,
+        )
+        self.probe_seconds = Histogram(
+            "faithgate_probe_duration_seconds",
+            "Time of one counterfactual probe run",
+            buckets=GENERATION_BUCKETS,
+            registry=r,
+        )
+        self.adapter_operations = Counter(
+            "faithgate_adapter_operations_total",
+            "Adapter loads and unloads, by result",
+            ["operation", "result"],
             registry=r,
         )
 

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from service.engines.config import HostingSettings
 
 CommaList = Annotated[list[str], NoDecode]
 
 
-class Settings(BaseSettings):
+class Settings(HostingSettings):
     """Everything the HTTP service can be told; each field is FAITHGATE_<NAME> in the env."""
 
     model_config = SettingsConfigDict(env_prefix="FAITHGATE_", extra="ignore")

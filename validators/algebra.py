@@ -93,7 +93,7 @@ def _rewrite(eq: Eq) -> bool:
 
 
 def _show(value: sympy.Expr) -> str:
-    return str(value).replace("**", "^")
+    return str(sympy.expand(value)).replace("**", "^")
 
 
 def _expected(eq: Eq, sols: list[dict] | None) -> str | None:

@@ -157,6 +157,7 @@ def _radicals_as_symbols(e: sympy.Expr) -> tuple[sympy.Expr, tuple[sympy.Expr, .
             relations.append(r**q - a.base**p if p > 0 else r**q * a.base ** (-p) - 1)
     return (e.xreplace(mapping), tuple(relations)) if mapping else (e, ())
 
+
 def _check_size(eqs: list[Eq], gens: list[sympy.Symbol]) -> None:
     """Refuse systems whose Groebner basis could be slow to compute."""
     n, deg = len(gens), max(e.degree for e in eqs)
@@ -173,15 +174,16 @@ def _check_size(eqs: list[Eq], gens: list[sympy.Symbol]) -> None:
         raise Unchecked(f"a system of {len(eqs)} equations in {n} variables of degree {deg}")
 
 
-def _groebner(eqs: list[Eq], gens: list[sympy.Symbol], order: str = "grevlex"):
+def _groebner(eqs: list[Eq], gens: list[sympy.Symbol], extra: tuple = ()):
+    """The basis of the equations and of the radicals they (and `extra`) use."""
     _check_size(eqs, gens)
-    polys = [e.expr for e in eqs] + _relations(eqs)
-    return sympy.groebner(polys, *gens, order=order, domain="QQ")
+    polys = [e.expr for e in eqs] + _relations(eqs, extra)
+    return sympy.groebner(polys, *gens, order="grevlex", domain="QQ")
 
 
-def _relations(eqs: list[Eq]) -> list[sympy.Expr]:
+def _relations(eqs: list[Eq], extra: tuple = ()) -> list[sympy.Expr]:
     """The defining relations of the radicals the equations use, each once."""
-    return list(dict.fromkeys(r for e in eqs for r in e.relations))
+    return list(dict.fromkeys([r for e in eqs for r in e.relations] + list(extra)))
 
 
 def _inconsistent(g) -> bool:
@@ -276,7 +278,7 @@ class KnownSystem:
             return Judgement("implied", known)
         gens = sorted(set().union(*(e.vars for e in known)) | eq.vars, key=str)
         try:
-            g = _groebner(known, gens)
+            g = _groebner(known, gens, eq.relations)
         except Unchecked:
             if reused:
                 return Judgement("redefines", known)
@@ -289,21 +291,20 @@ class KnownSystem:
             return Judgement("redefines", known)
         if not _inconsistent(_groebner([*known, eq], gens)):
             return Judgement("narrows" if _determined(g, eq.vars) else "premise", known)
+        if _units_differ([eq, *known]):
+            return Judgement("unknown", known)  # `3x = 1 hour` and `3x = 60 minutes`
+        sols = _solutions(g, gens, eq.vars)
+        decimals = max([eq.decimals] + [e.decimals for e in known])
+        if decimals and sols is not None and _approx_holds(eq, sols, decimals):
+            return Judgement("approx", known, sols)
         var = eq.assigned
         if var is not None:
             # `A = 15` then `A = 80`: a letter reused for a new quantity, not a derivation.
             rest = [e for e in known if e.assigned != var]
             if len(rest) < len(known) and _consistent_with(rest, eq):
                 return Judgement("redefines", known)
-        if _units_differ([eq, *known]):
-            return Judgement("unknown", known)  # `3x = 1 hour` and `3x = 60 minutes`
-        sols = _solutions(g, gens, eq.vars)
-        decimals = max([eq.decimals] + [e.decimals for e in known])
-        if decimals:
-            if sols is None:
-                return Judgement("unknown", known)
-            if _approx_holds(eq, sols, decimals):
-                return Judgement("approx", known, sols)
+        if decimals and sols is None:
+            return Judgement("unknown", known)  # rounding cannot be told from an error
         return Judgement("contradicts", known, sols)
 
 

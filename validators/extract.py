@@ -158,6 +158,20 @@ def _beside_operator(text: str, m: re.Match) -> bool:
     return bool(before and before[-1] in ops) or bool(after and after[0] in ops.replace("(", ")"))
 
 
+def _space_groups(raw: list[Tok], i: int) -> int:
+    """End of a run of space-separated 3-digit groups after raw[i] holding a 0-led group."""
+    t = raw[i]
+    if t.kind != "num" or len(t.text) > 3 or not t.text.isdigit():
+        return i
+    j, zero_led = i + 1, False
+    while j < len(raw) and raw[j].kind in ("num", "lead0") and len(raw[j].text) == 3:
+        if raw[j].start != raw[j - 1].start + len(raw[j - 1].text) + 1 or not raw[j].text.isdigit():
+            break
+        zero_led = zero_led or raw[j].kind == "lead0"
+        j += 1
+    return j if zero_led else i
+
+
 def _merge_mixed_numbers(raw: list[Tok]) -> list[Tok]:
     """`1 1/2` and `1 and 1/4` are one quantity, 3/2 and 5/4."""
     out: list[Tok] = []
@@ -166,13 +180,13 @@ def _merge_mixed_numbers(raw: list[Tok]) -> list[Tok]:
         t = raw[i]
         j = i + 1
         end = t.start + len(t.text)
-        if t.kind == "num" and j < n and raw[j].kind == "lead0" and len(raw[j].text) == 3:
-            if raw[j].start == end + 1 and len(t.text) <= 3 and t.text.isdigit():
-                # "18 000": a space as the thousands separator (a group can't start with 0 otherwise)
-                value = number_value(t.text + raw[j].text)
-                out.append(Tok("num", f"{t.text} {raw[j].text}", value, t.start))
-                i = j + 1
-                continue
+        groups = _space_groups(raw, i)
+        if groups > i + 1:
+            # "18 000", "1 500 000": spaces as thousands separators
+            text = " ".join(g.text for g in raw[i:groups])
+            out.append(Tok("num", text, number_value(text.replace(" ", "")), t.start))
+            i = groups
+            continue
         if (
             t.kind == "num"
             and j + 1 < n
@@ -184,6 +198,7 @@ def _merge_mixed_numbers(raw: list[Tok]) -> list[Tok]:
             and raw[j + 1].value is not None
             and t.value < raw[j + 1].value
             and (not out or out[-1].kind in ("word", "other", "sep"))
+            and not (j + 2 < n and raw[j + 2].kind == "op")
         ):
             out.append(Tok("sep", t.text + "-" + raw[j + 1].text, None, t.start))  # "Weeks 1-2"
             i = j + 2
@@ -256,8 +271,9 @@ def _normalise(toks: list[Tok], text: str) -> list[Tok]:
                 verbal = False
             elif low in _ROUND_WORDS and prev is not None and prev.kind == "eq":
                 out.append(Tok("approx", t.text, None, t.start))
-            elif prev_value and _unit_run_then_operator(toks, i):
-                pass  # a unit after a quantity: "5 hours * 3"
+            elif prev_value and (end := _unit_run_end(toks, i)):
+                i = end  # a unit after a quantity: "5 hours * 3", "2 cups of flour * 3"
+                continue
             else:
                 out.append(Tok("sep", t.text, None, t.start))
                 verbal = False
@@ -281,19 +297,19 @@ def _segment_has_op(out: list[Tok]) -> bool:
     return False
 
 
-def _unit_run_then_operator(toks: list[Tok], i: int) -> bool:
-    """True when toks[i:] is a few unit words followed by an operator or `=`."""
+def _unit_run_end(toks: list[Tok], i: int) -> int:
+    """Where a run of unit words at toks[i] ends in an operator or `=` (0 when it is not one)."""
     for j in range(i, min(i + MAX_UNIT_WORDS + 1, len(toks))):
         t = toks[j]
         if t.kind == "word":
             low = t.text.lower()
             if low in _MULT_WORDS or low in _VERBAL_OPS:
-                return True
-            if low in _NOT_UNITS or low in _EQ_WORDS:
-                return False
+                return j
+            if (low in _NOT_UNITS and not (low == "of" and j > i)) or low in _EQ_WORDS:
+                return 0  # "2 cups of flour *" is a unit; "1/3 of Solomon =" is not
             continue
-        return t.kind in ("op", "eq", ")")
-    return False
+        return j if t.kind in ("op", "eq", ")") else 0
+    return 0
 
 
 _MATH_KINDS = {"num", "op", "(", ")", "eq", "approx", "var"}

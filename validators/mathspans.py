@@ -37,6 +37,13 @@ _MATH_WORDS = _names(
     " dozen dozens hundred hundreds thousand thousands million millions billion degrees"
     " factorial log ln sin cos tan mod modulo exp inverse reciprocal average mean"
 )
+# Words after which a formula starts ("... produces 52 = B + 8"), unlike a label ("section 2").
+_CONNECTIVES = _names(
+    "gives give giving get gets got getting produces produce yields yield is are was so then"
+    " thus hence therefore and or we have has obtain becomes become means equals leaves find"
+    " found to which that as since because where implies simplifies reduces write rewrite"
+    " now"
+)
 _LATEX_HINT = re.compile(
     r"\\(?:frac|dfrac|sqrt|cdot|times|left|text|pi|div|begin)\b|\\\(|\\\[|\$\s*[A-Za-z\\(]|\^\{"
 )
@@ -180,8 +187,13 @@ def _safe_run(run: _Run) -> bool:
     after, resumes = run.after, run.resumes
     if after is not None and after.kind == "WORD" and resumes is not None and resumes.kind == "OP":
         return False
-    # "apples + x = 10": the left operand is prose, so the formula is not what is claimed.
-    return not (toks[0].kind == "OP" and before is not None and before.kind == "WORD")
+    if before is not None and before.kind == "WORD":
+        # "apples + x = 10": the left operand is prose, so the formula is not what is claimed;
+        # "spaces in section 2 = x + 200": the number is a label, not the left side.
+        lone_number = toks[0].kind == "NUM" and len(toks) > 1 and toks[1].kind == "EQ"
+        if toks[0].kind == "OP" or (lone_number and before.val not in _CONNECTIVES):
+            return False
+    return True
 
 
 def _parts(run: list[Tok]) -> tuple[list[list[Tok]], list[str]] | None:

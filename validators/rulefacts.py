@@ -21,11 +21,12 @@ _NOT_A_CASE = re.compile(
     r"|if|unless|suppos\w*|assum\w*|whether|when|whenever|should|must|needs?|require[sd]?"
     r"|requirements?|defin\w*|criteri\w*|majority|minimum|maximum|recommend\w*|guidelines?"
     r"|would|could|might|expected|typical(?:ly)?|usually|ideal(?:ly)?"
+    r"|combined|total|sum|together|difference|each|per"
     r"|(?:patients|people|anyone|individuals|those|someone|adults|a\s+person)\s+with)\b",
     re.I,
 )
 _CHANGE = re.compile(
-    r"\b(?:by|chang\w*|increas\w*|decreas\w*|drop\w*|fell|fall\w*|rose|rise|rising|reduc\w*"
+    r"\b(?:by|twice|double|half|times|chang\w*|increas\w*|decreas\w*|drop\w*|fell|fall\w*|rose|rise|rising|reduc\w*"
     r"|improv\w*|lowered|raised|declin\w*|went\s+(?:up|down)|from|difference|delta)\b",
     re.I,
 )
@@ -78,6 +79,117 @@ _FOREIGN_UNIT = re.compile(
     re.I,
 )
 _BOUNDARY = re.compile(r"[.;!?\n]\s")
+# "8 kg more than", "6 years older than": a difference, not a value.
+_RELATIVE_AFTER = re.compile(
+    r"\s*(?:[a-zA-Z%²]+(?:/[a-zA-Z²]+)?\s*)?(?:more|less|fewer|lighter|heavier|older|younger|taller"
+    r"|shorter|higher|lower|greater|smaller|bigger|larger|longer)\s+than\b",
+    re.I,
+)
+_AVERAGE = re.compile(r"\b(?:average|averaged|mean|median)\b", re.I)
+_PROPER = re.compile(r"\b[A-Z][a-z]{1,30}\b")
+# Capitalised words that do not say whom a fact is about.
+_NOT_SUBJECT = frozenset(
+    [
+        "The",
+        "A",
+        "An",
+        "His",
+        "Her",
+        "Their",
+        "Its",
+        "Our",
+        "My",
+        "Your",
+        "He",
+        "She",
+        "They",
+        "It",
+        "This",
+        "That",
+        "These",
+        "Those",
+        "Patient",
+        "Patients",
+        "In",
+        "On",
+        "At",
+        "Since",
+        "Because",
+        "So",
+        "Therefore",
+        "Thus",
+        "Hence",
+        "Given",
+        "With",
+        "After",
+        "Before",
+        "Today",
+        "Yesterday",
+        "Step",
+        "Lab",
+        "Labs",
+        "Results",
+        "Result",
+        "If",
+        "When",
+        "Then",
+        "And",
+        "But",
+        "Also",
+        "Mr",
+        "Mrs",
+        "Ms",
+        "Dr",
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "Fasting",
+        "Random",
+        "Blood",
+        "Body",
+        "Systolic",
+        "Diastolic",
+        "Debt",
+        "Credit",
+        "Loan",
+        "Down",
+        "Statute",
+        "Age",
+        "Aged",
+        "Weight",
+        "Height",
+        "Her",
+        "His",
+        "Current",
+        "Latest",
+        "Last",
+        "Recent",
+        "Repeat",
+        "Baseline",
+    ]
+)
+# Arithmetic around a number: an operand is no fact; a result ("... 62 cm = 124 cm") is computed.
+_OPERATOR_BEFORE = re.compile(r"(?:[*×/+÷^]|\d\s*[-−])\s*$")
+_OPERATOR_AFTER = re.compile(
+    r"\s*(?:[a-zA-Z%²]+(?:/[a-zA-Z²]+)?\s*)?(?:[*×+÷^]\s*[\w(]|/\s*\d|[-−]\s*\d)"
+)
+_RESULT_BEFORE = re.compile(r"[\d)]\s*(?:\s[a-zA-Z%²/]+\s*)?=\s*$")
 # Matches read per pattern and text: a text that states more facts than this is not a case record,
 # and reading all of it would only spend the budget.
 MAX_MATCHES = 500
@@ -96,6 +208,8 @@ class Mention:
     approx: bool = False
     tol: Fraction = Fraction(0)  # half a unit of the last stated digit, in the base unit
     derived: bool = False
+    computed: bool = False  # the result of arithmetic in the text ("2 * 62 cm = 124 cm")
+    subject: str | None = None  # the named person or thing it is stated of ("Jessica"), if any
 
     def describe(self, pack: Pack) -> str:
         """The fact in words: "HbA1c 6.8 %", "HbA1c > 6.5 %", "no classic symptoms"."""
@@ -160,19 +274,36 @@ def _read_fill(fill: str) -> tuple[str, bool] | None:
     return op, bool(_APPROX.search(fill))
 
 
+def _operand(text: str, start: int, end: int) -> bool:
+    """Whether the text at [start, end) is an operand of arithmetic ("4*27", "70 cm + 124") or a
+    difference ("8 kg more than")."""
+    return bool(
+        _OPERATOR_BEFORE.search(text, max(0, start - 3), start)
+        or _OPERATOR_AFTER.match(text, end)
+        or _RELATIVE_AFTER.match(text, end)
+    )
+
+
+def _subject(text: str, start: int) -> str | None:
+    """The last proper name before `start` in its sentence: whom the fact is about."""
+    window = _sentence_before(text, start, 60)
+    names = [m.group(0) for m in _PROPER.finditer(text, start - len(window), start)]
+    names = [n for n in names if n not in _NOT_SUBJECT]
+    return names[-1] if names else None
+
+
 def _quantity(
     pack: Pack,
     fact: FactDef,
     text: str,
     span: tuple[int, int],
-    number: str,
+    number: tuple[int, int],
     unit: str | None,
     fill: str,
-    stated: tuple[int, int],
 ) -> Mention | None:
     """A mention of a quantity, once its filler, its surroundings and its unit pass."""
     read = _read_fill(fill)
-    if read is None or _NOT_A_CASE.search(_sentence_before(text, stated[0])):
+    if read is None or _NOT_A_CASE.search(_sentence_before(text, span[0])):
         return None
     op, approx = read
     after = text[span[1] : span[1] + 40]
@@ -180,13 +311,16 @@ def _quantity(
         return None
     if op != "==" and _RULE_AFTER.search(re.split(r"[.;\n]", after, maxsplit=1)[0]):
         return None
-    converted = _convert(fact, text, number, unit)
+    converted = _convert(fact, text, text[number[0] : number[1]], unit)
     if converted is None:
         return None
     value, tol = converted
-    return Mention(
-        fact.name, op, value, text[stated[0] : span[1]].strip(), stated[0], span[1], approx, tol
+    computed = bool(_RESULT_BEFORE.search(text, max(0, number[0] - 30), number[0])) or bool(
+        _AVERAGE.search(_sentence_before(text, span[0], 30) + fill)
     )
+    words = text[span[0] : span[1]].strip()
+    subject = _subject(text, span[0])
+    return Mention(fact.name, op, value, words, span[0], span[1], approx, tol, computed, subject)
 
 
 def _unit_after(fact: FactDef, text: str, pos: int) -> tuple[str | None, int] | None:
@@ -210,18 +344,10 @@ def _named(pack: Pack, text: str) -> list[Mention]:
         name = next(k[2:] for k, v in m.groupdict().items() if k.startswith("f_") and v is not None)
         fact = pack.facts[name]
         unit = _unit_after(fact, text, m.end("num"))
-        if unit is None:
+        if unit is None or _operand(text, m.start("num"), m.end("num")):
             continue
-        mention = _quantity(
-            pack,
-            fact,
-            text,
-            (m.start(), unit[1]),
-            m.group("num"),
-            unit[0],
-            m.group("fill"),
-            (m.start(), m.end()),
-        )
+        num = (m.start("num"), m.end("num"))
+        mention = _quantity(pack, fact, text, (m.start(), unit[1]), num, unit[0], m.group("fill"))
         if mention:
             out.append(mention)
     return out
@@ -241,9 +367,10 @@ def _extracted(pack: Pack, text: str) -> list[Mention]:
                 fact = pack.facts[name]
                 if fact.kind != "quantity":
                     continue
-                mention = _quantity(
-                    pack, fact, text, (m.start(), m.end()), number, unit, fill, (m.start(), m.end())
-                )
+                num = (m.start(name), m.end(name))
+                if _operand(text, m.start(), m.end()):  # the whole match: "142/91" is one
+                    continue
+                mention = _quantity(pack, fact, text, (m.start(), m.end()), num, unit, fill)
                 if mention:
                     out.append(mention)
     return out

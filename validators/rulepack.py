@@ -23,7 +23,10 @@ _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _RESERVED = {"and", "or", "not", "true", "false", "unit", "fill", "num"}
 # A stated number: digits (optionally grouped by commas) and a bounded fraction, never part of a
 # word ("A1c") or of a longer number; bounded so that a 100,000-digit run is skipped in linear time.
-NUMBER = r"(?<![\w.])(?:\d{1,3}(?:,\d{3}){1,4}|\d{1,12})(?:\.\d{1,8})?(?!\d|\.\d|,\d{3})"
+NUMBER = (
+    r"(?<![\w.])(?:\d{1,3}(?:,\d{3}){1,4}|\d{1,12})(?:\.\d{1,8})?"
+    r"(?!\d|\.\d|,\d{3}|(?:st|nd|rd|th)\b)"  # nor an ordinal ("1st")
+)
 CITATION_MODES = {
     "parties": {"left", "right"},
     "section": {"section"},
@@ -397,9 +400,13 @@ def load_pack_file(path: str | Path) -> Pack:
     return pack
 
 
-@functools.lru_cache(maxsize=8)
 def load_packs(directory: str | None = None) -> dict[str, Pack]:
     """Every *.yaml pack of a directory (default: the packaged rulepacks/), loaded once."""
+    return _load_packs(str(directory) if directory else "")
+
+
+@functools.lru_cache(maxsize=8)
+def _load_packs(directory: str) -> dict[str, Pack]:
     folder = Path(directory) if directory else PACK_DIR
     packs: dict[str, Pack] = {}
     for path in sorted(folder.glob("*.yaml")):

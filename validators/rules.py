@@ -257,14 +257,19 @@ class _Run:
 
     def contradictions(self, step: Step, own: list[Mention]) -> None:
         for m in own:
-            if m.op != "==" or m.approx or m.derived or isinstance(m.value, bool):
+            if m.op != "==" or m.approx or m.derived or m.computed or isinstance(m.value, bool):
                 continue
             stated = [
                 g
                 for g in self.given
-                if g.fact == m.fact and g.op == "==" and not g.approx and not g.derived
+                if g.fact == m.fact
+                and g.op == "=="
+                and not (g.approx or g.derived or g.computed)
+                and (g.subject is None or m.subject is None or g.subject == m.subject)
             ]
-            if not stated or any(close(m, g) for g in stated):
+            # Several values of one fact in the materials: several people, objects or times;
+            # which one the step means cannot be told, so nothing is claimed.
+            if len({g.value for g in stated}) != 1 or any(close(m, g) for g in stated):
                 continue
             step.failed += 1
             label = self.pack.facts[m.fact].label

@@ -16,6 +16,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--data-dir", type=Path, help="audit store and keys (default FAITHGATE_DATA_DIR)"
     )
     p.add_argument("--workers", type=int, help="validation worker processes (default: cores)")
+    p.add_argument(
+        "--engine",
+        choices=["none", "transformers", "vllm"],
+        help="model engine for chat and probes (default FAITHGATE_ENGINE or none)",
+    )
     p.set_defaults(func=run)
 
 
@@ -33,6 +38,7 @@ def run(args: argparse.Namespace) -> int:
             "port": args.port,
             "data_dir": args.data_dir,
             "workers": args.workers,
+            "engine": args.engine,
         }.items()
         if v is not None
     }

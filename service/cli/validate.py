@@ -72,8 +72,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"faithgate validate: cannot read {args.input}: {exc.strerror}", file=sys.stderr)
         return 2
     show = not args.no_progress and args.input != "-"
-    with source, open_output(args.output) as out, progress_bar(total, "validating", show) as tick:
-        _write(out, reports(read_jsonl_objects(source, tick), args.budget))
+    with (
+        source as stream,
+        open_output(args.output) as out,
+        progress_bar(total, "validating", show) as tick,
+    ):
+        _write(out, reports(read_jsonl_objects(stream, tick), args.budget))
     return 0
 
 

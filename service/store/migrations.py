@@ -137,6 +137,46 @@ def _m003_cases(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_case_reviews_case ON case_reviews (case_id)"))
 
 
+
+@migration(4, "training jobs and automatic-trigger counters")
+def _m004_training_jobs(conn: Connection) -> None:
+    # Jobs of the corrective fine-tuning worker (service/jobs). dedup_key makes triggers
+    # idempotent (one job per Alertmanager group firing); heartbeat_at lets any replica tell a
+    # running job from one whose worker died.
+    conn.execute(
+        text("""
+        CREATE TABLE training_jobs (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            status TEXT NOT NULL,
+            triggered_by TEXT NOT NULL,
+            dedup_key TEXT UNIQUE,
+            key_id TEXT,
+            request_id TEXT,
+            config TEXT NOT NULL,
+            progress TEXT,
+            result TEXT,
+            error TEXT,
+            cancel_requested BOOLEAN NOT NULL,
+            worker_host TEXT,
+            worker_pid INTEGER,
+            heartbeat_at TEXT,
+            started_at TEXT,
+            finished_at TEXT
+        )""")
+    )
+    conn.execute(text("CREATE INDEX ix_training_jobs_status ON training_jobs (status, created_at)"))
+    conn.execute(
+        text("""
+        CREATE TABLE training_triggers (
+            domain TEXT PRIMARY KEY,
+            reviewed_count INTEGER NOT NULL,
+            job_id TEXT,
+            updated_at TEXT NOT NULL
+        )""")
+    )
+
 def _applied(conn: Connection) -> set[int]:
     return {row[0] for row in conn.execute(text("SELECT version FROM schema_migrations"))}
 

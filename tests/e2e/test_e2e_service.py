@@ -24,7 +24,7 @@ def test_validate_audit_and_export_round_trip(server) -> None:
         )
         assert r.status_code == 200
         assert r.headers["x-request-id"] == rid
-        assert r.json()["verdict"] == "unfaithful"
+        assert r.json()["verdict"] == "unfaithful", r.text
         case = client.get(f"/v1/cases/{r.headers['x-case-id']}", headers=server.auth("review"))
         assert case.status_code == 200
         bundle = client.get("/v1/audit/export", headers=server.auth("audit:read"))

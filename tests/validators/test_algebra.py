@@ -111,6 +111,7 @@ def test_parser_bounds_sizes(text):
         ("half of x = 5", []),
         ("x = 2 times y", []),
         ("the cost of apples + x = 10", []),
+        ("The number of spaces in section 2 = x + 200.", []),
         ("j = 29 inches + 12 inches = 41 inches", []),
         ("Y + H = 18 (H - 3) + H = 18", []),
         ("x + y = 30 -55 + y = 30", []),
@@ -219,6 +220,14 @@ def test_definition_sentence_applies_before_the_equations_after_it():
 def test_definition_in_a_step_without_equations_starts_the_letter_afresh():
     steps = ["Let x be Tom's age.", "x + 2 = 10, so x = 8.", "Let x be Ann's age.", "x = 3"]
     assert errors(algebra_report("Ages.", steps)) == []
+
+
+def test_square_roots_are_checked_for_both_signs():
+    steps = ["$x = \\sqrt{12}$", "$x = 2\\sqrt{3}$", "x ≈ 3.46", "$x = 3\\sqrt{3}$"]
+    r = algebra_report("Solve $x^2 = 12$ for x > 0.", steps)
+    assert statuses(r)[:2] == ["verified", "verified"]
+    [(step, finding)] = errors(r)
+    assert step == 3 and "2*sqrt(3)" in finding["evidence"]["expected"]
 
 
 def test_false_rewriting_is_an_error():

@@ -1,6 +1,6 @@
 """One small router per feature; main.py includes them all."""
 
-from service.api.routes import audit, cases, health, keys, metrics, validate
+from service.api.routes import audit, cases, chat, health, keys, metrics, models, probe, validate
 
 ROUTERS = [
     health.router,
@@ -9,6 +9,9 @@ ROUTERS = [
     audit.router,
     keys.router,
     metrics.router,
+    chat.router,
+    models.router,
+    probe.router,
 ]
 
 # Request models of routes that parse their own body (published in OpenAPI by api/openapi.py).

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from service.api.deps import StateDep
@@ -26,6 +26,7 @@ class Ready(BaseModel):
     status: Literal["ready"]
     workers: int
     queued: int
+    engine: str = "none"  # "ready" once the model is loaded; "none" when none is configured
 
 
 @router.get("/healthz", summary="Liveness probe", response_model=Health)
@@ -35,9 +36,12 @@ async def healthz() -> dict[str, Any]:
 
 
 @router.get("/readyz", summary="Readiness probe", response_model=Ready, responses=responses(503))
-async def readyz(state: StateDep) -> dict[str, Any]:
-    """200 when the store is open and at least one validation worker is ready; else 503."""
+async def readyz(state: StateDep, request: Request) -> dict[str, Any]:
+    """200 when the store is open, a validation worker is ready and the engine has loaded."""
     workers = state.pool.ready_workers if state.pool is not None else 0
     if state.store is None or workers == 0:
         raise ApiError(503, "not_ready", "the store or the validation workers are not ready")
-    return {"status": "ready", "workers": workers, "queued": state.pool.pending}
+    engine_ready, engine = await request.app.state.engine_runtime.readiness(request.app)
+    if not engine_ready:
+        raise ApiError(503, "not_ready", engine)
+    return {"status": "ready", "workers": workers, "queued": state.pool.pending, "engine": engine}

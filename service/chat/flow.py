@@ -1,0 +1,193 @@
+"""One chat request under a policy: generate, validate, audit, and retry or block.
+
+Policies: `annotate` returns the answer with its report; `block` withholds an unfaithful or
+laundering answer; `retry` regenerates (telling the model which steps failed and why) up to N
+times and returns the first answer that is not flagged, else blocks. Every attempt is recorded
+before the response is sent: a "validation" record (which opens a case when flagged) and a
+"generation" record that points at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from service.api.routes.validate import audit_validations
+from service.chat.prompts import feedback, instruct, plain, question_and_context
+from service.engines.base import Engine, Generation
+from service.errors import ApiError
+from service.pool import WorkerFailed
+
+
+@dataclass
+class ChatParams:
+    """What one chat request asks for, already checked by the route."""
+
+    messages: list[dict]
+    adapter: str | None
+    policy: str
+    max_retries: int
+    add_instruction: bool
+    sampling: dict[str, Any]  # max_tokens, temperature, top_p, stop, seed, logprobs, top_logprobs
+    chain_extra: dict[str, Any] = field(default_factory=dict)  # domain, rulepack, reference...
+
+
+@dataclass
+class Attempt:
+    """One generation and what validation and the audit made of it."""
+
+    index: int
+    generation: Generation
+    report: dict[str, Any]
+    flagged: bool
+    outcome: str  # returned | blocked | retried
+    validation: dict[str, Any]  # {"record_id", "hash", "case_id"}
+    generation_record: dict[str, Any]
+    engine_ms: float
+
+
+@dataclass
+class Outcome:
+    """All attempts of a request; the last one is what the response describes."""
+
+    policy: str
+    attempts: list[Attempt]
+
+    @property
+    def final(self) -> Attempt:
+        """The attempt that was returned or blocked."""
+        return self.attempts[-1]
+
+    @property
+    def blocked(self) -> bool:
+        """True when the answer was withheld."""
+        return self.final.outcome == "blocked"
+
+
+def flagged(report: dict[str, Any]) -> bool:
+    """The policies act on unfaithful or laundering answers (unverifiable ones pass)."""
+    return report.get("verdict") == "unfaithful" or report.get("laundering") is True
+
+
+async def run_chat(app: Any, params: ChatParams, key: Any, request_id: str) -> Outcome:
+    """Generate under the request's policy, auditing every attempt."""
+    state = app.state.faithgate
+    runtime = app.state.engine_runtime
+    engine: Engine = app.state.engine
+    settings = state.settings
+    conversation = (
+        instruct(params.messages, settings.chat_prompt_template)
+        if params.add_instruction
+        else plain(params.messages)
+    )
+    question, context = question_and_context(params.messages)
+    tries = 1 + (params.max_retries if params.policy == "retry" else 0)
+    attempts: list[Attempt] = []
+    for index in range(tries):
+        started = time.perf_counter()
+        generation = await runtime.run(
+            engine.generate, conversation, adapter=params.adapter, **params.sampling
+        )
+        engine_ms = (time.perf_counter() - started) * 1000
+        chain = {
+            "id": f"{request_id}#{index}",
+            "question": question,
+            "reasoning": generation.text,
+            **({"context": context} if context else {}),
+            **params.chain_extra,
+        }
+        report = await _validate(state, chain)
+        bad = flagged(report)
+        last = index == tries - 1
+        if not bad or params.policy == "annotate":
+            outcome = "returned"
+        else:
+            outcome = "blocked" if last else "retried"
+        validation, gen_record = await _audit(
+            app, engine, params, key, request_id, index, conversation, chain, generation,
+            report, outcome, engine_ms,
+        )  # fmt: skip
+        attempts.append(
+            Attempt(index, generation, report, bad, outcome, validation, gen_record, engine_ms)
+        )
+        _count(state.metrics, engine, params, generation, outcome, engine_ms)
+        if outcome != "retried":
+            break
+        conversation = [
+            *conversation,
+            {"role": "assistant", "content": generation.text},
+            {"role": "user", "content": feedback(report)},
+        ]
+    return Outcome(params.policy, attempts)
+
+
+async def _validate(state: Any, chain: dict[str, Any]) -> dict[str, Any]:
+    try:
+        reports = await state.pool.validate([chain], timeout=state.settings.validation_timeout_s)
+    except WorkerFailed as exc:
+        raise ApiError(503, "worker_failed", f"validation failed: {exc}") from exc
+    return reports[0]
+
+
+async def _audit(
+    app: Any, engine: Engine, params: ChatParams, key: Any, request_id: str, index: int,
+    conversation: list[dict], chain: dict[str, Any], generation: Generation,
+    report: dict[str, Any], outcome: str, engine_ms: float,
+) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    """The validation record (and case), then the generation record pointing at it."""
+    state = app.state.faithgate
+    adapter_hash = engine.adapter_hash(params.adapter) if params.adapter else None
+    item = {
+        "chain": chain,
+        "report": report,
+        "model": engine.base_model,
+        "adapter": params.adapter,
+        "model_hash": engine.base_model_hash,
+        "adapter_hash": adapter_hash,
+    }
+    validation = (await audit_validations(state, [item], request_id, key))[0]
+    state.metrics.observe_reports([item])
+    data = {
+        "attempt": index,
+        "policy": params.policy,
+        "outcome": outcome,
+        "engine": engine.kind,
+        "verdict": report.get("verdict"),
+        "laundering": report.get("laundering"),
+        "score": report.get("score"),
+        "validators": report.get("validators"),
+        "validation_record_id": validation["record_id"],
+        "case_id": validation.get("case_id"),
+        "finish_reason": generation.finish_reason,
+        "usage": {"prompt_tokens": generation.prompt_tokens,
+                  "completion_tokens": generation.completion_tokens},  # fmt: skip
+        "sampling": {k: v for k, v in params.sampling.items() if k != "top_logprobs"},
+        "engine_ms": round(engine_ms, 1),
+    }
+    record = await asyncio.get_running_loop().run_in_executor(
+        state.audit_executor,
+        partial(
+            state.store.append, "generation", request_id=request_id, key_id=key.id,
+            model=engine.base_model, adapter=params.adapter, data=data,
+            input={"messages": conversation, "completion": generation.text},
+            redact=bool(key.redact), model_hash=engine.base_model_hash,
+            adapter_hash=adapter_hash,
+        ),
+    )  # fmt: skip
+    state.metrics.audit_records.labels("generation").inc()
+    return validation, {"record_id": record["id"], "hash": record.get("hash")}
+
+
+def _count(
+    metrics: Any, engine: Engine, params: ChatParams, generation: Generation, outcome: str,
+    engine_ms: float,
+) -> None:  # fmt: skip
+    metrics.generations.labels(
+        metrics.model(engine.base_model), metrics.adapter(params.adapter), params.policy, outcome
+    ).inc()
+    metrics.generation_tokens.labels("prompt").inc(generation.prompt_tokens)
+    metrics.generation_tokens.labels("completion").inc(generation.completion_tokens)
+    metrics.generation_seconds.observe(engine_ms / 1000)

@@ -1,0 +1,198 @@
+"""The base model for training: 4-bit NF4 (QLoRA) when bitsandbytes is there, else plain LoRA."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("faithgate.training")
+
+
+@dataclass
+class ModelConfig:
+    r"""The base model, its quantization and the LoRA adapter trained on it.
+
+    Parameters:
+        quantization (`str`, defaults to `"auto"`):
+            `"nf4"`: 4-bit NormalFloat base weights (bitsandbytes) under LoRA, i.e. QLoRA;
+            `"none"`: plain LoRA on full-precision weights; `"auto"`: nf4 when bitsandbytes
+            imports, else none.
+        double_quant (`bool`, defaults to `True`):
+            Quantize the 4-bit quantization constants too (QLoRA's double quantization).
+        compute_dtype (`str`, defaults to `"auto"`):
+            Dtype of the 4-bit matmuls and the LoRA weights: `"auto"` is bfloat16 on a GPU and
+            float32 on a CPU (CPUs without bf16 units run bf16 about 13x slower).
+        device (`str`, defaults to `"auto"`):
+            `"cpu"`, `"cuda"` or `"auto"` (cuda when available).
+        lora_r (`int`, defaults to `16`):
+            LoRA rank.
+        lora_alpha (`int`, defaults to `32`):
+            LoRA scaling numerator (the update is scaled by alpha / r).
+        lora_dropout (`float`, defaults to `0.05`):
+            Dropout on the LoRA input.
+        target_modules (`str` or `list[str]`, defaults to `"all-linear"`):
+            Modules that get LoRA matrices; `"all-linear"` as in the QLoRA paper.
+        gradient_checkpointing (`bool` or `None`, defaults to `None`):
+            Recompute activations in the backward pass to save memory; `None`: on for GPUs,
+            off for CPUs (small models fit, and recomputation costs a third more time).
+    """
+
+    quantization: str = field(default="auto", metadata={"help": "nf4 | none | auto"})
+    double_quant: bool = field(default=True, metadata={"help": "Double quantization."})
+    compute_dtype: str = field(default="auto", metadata={"help": "auto | float32 | bfloat16"})
+    device: str = field(default="auto", metadata={"help": "cpu | cuda | auto"})
+    lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
+    lora_alpha: int = field(default=32, metadata={"help": "LoRA alpha."})
+    lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
+    target_modules: str | list[str] = field(default="all-linear", metadata={"help": "Targets."})
+    gradient_checkpointing: bool | None = field(default=None, metadata={"help": "None: auto."})
+
+    def __post_init__(self) -> None:
+        if self.quantization not in ("auto", "nf4", "none"):
+            raise ValueError("quantization must be auto, nf4 or none")
+        if self.compute_dtype not in ("auto", "float32", "bfloat16", "float16"):
+            raise ValueError("compute_dtype must be auto, float32, bfloat16 or float16")
+
+
+@dataclass
+class Loaded:
+    """A loaded base model with what was decided about it."""
+
+    model: Any
+    tokenizer: Any
+    device: str
+    quantization: str  # nf4 | none
+    compute_dtype: str
+    gradient_checkpointing: bool
+    lora: Any = None  # the peft LoraConfig to attach on the first cycle
+
+
+def bitsandbytes_available() -> bool:
+    """True when bitsandbytes can be imported (it runs 4-bit NF4 on CPUs from 0.44 on)."""
+    if importlib.util.find_spec("bitsandbytes") is None:
+        return False
+    try:
+        import bitsandbytes  # noqa: F401
+    except Exception:  # a broken native library must mean "no QLoRA", not a crash
+        return False
+    return True
+
+
+def resolve_device(wanted: str) -> str:
+    """cpu or cuda."""
+    import torch
+
+    if wanted == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if wanted == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device cuda asked for, but torch sees no GPU")
+    return wanted
+
+
+def load(base: str, cfg: ModelConfig) -> Loaded:
+    """The base model (4-bit or not) and its tokenizer, ready for a LoRA adapter."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+
+    device = resolve_device(cfg.device)
+    dtype_name = cfg.compute_dtype
+    if dtype_name == "auto":
+        dtype_name = "bfloat16" if device == "cuda" else "float32"
+    dtype = getattr(torch, dtype_name)
+    quant = cfg.quantization
+    if quant == "auto":
+        quant = "nf4" if bitsandbytes_available() else "none"
+    elif quant == "nf4" and not bitsandbytes_available():
+        log.warning("bitsandbytes is not available: training plain LoRA instead of QLoRA")
+        quant = "none"
+    kwargs: dict[str, Any] = {"dtype": dtype}
+    if quant == "nf4":
+        kwargs["quantization_config"] = BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type="nf4",
+            bnb_4bit_use_double_quant=cfg.double_quant,
+            bnb_4bit_compute_dtype=dtype,
+        )
+        kwargs["device_map"] = {"": 0} if device == "cuda" else {"": "cpu"}
+    model = AutoModelForCausalLM.from_pretrained(base, **kwargs)
+    if quant == "none":
+        model.to(device)
+    checkpointing = (
+        cfg.gradient_checkpointing if cfg.gradient_checkpointing is not None else device == "cuda"
+    )
+    if quant == "nf4":
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=checkpointing)
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return Loaded(model, tokenizer, device, quant, dtype_name, checkpointing, lora_config(cfg))
+
+
+def lora_config(cfg: ModelConfig) -> Any:
+    """The peft LoraConfig for a causal LM."""
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=cfg.lora_dropout,
+        target_modules=cfg.target_modules,
+        task_type="CAUSAL_LM",
+    )
+
+
+def match_adapter_dtype(model: Any, dtype_name: str) -> None:
+    """Cast trainable (LoRA) weights to the compute dtype.
+
+    TRL casts a quantized model's LoRA weights to bfloat16 (the QLoRA paper's GPU choice); on a
+    CPU that makes every LoRA matmul a slow bf16 one, so they go back to float32 there.
+    """
+    import torch
+
+    dtype = getattr(torch, dtype_name)
+    for param in model.parameters():
+        if param.requires_grad and param.dtype != dtype:
+            param.data = param.data.to(dtype)
+
+
+def safetensors_parameters(base: str | Path) -> int | None:
+    """Parameters of a model folder, read from its safetensors headers (no weights loaded)."""
+    files = sorted(Path(base).glob("*.safetensors"))
+    if not files:
+        return None
+    total = 0
+    for path in files:
+        with path.open("rb") as fh:
+            size = int.from_bytes(fh.read(8), "little")
+            if size <= 0 or size > 100_000_000:
+                return None
+            header = json.loads(fh.read(size))
+        for name, meta in header.items():
+            if name == "__metadata__" or not isinstance(meta, dict):
+                continue
+            count = 1
+            for dim in meta.get("shape", []):
+                count *= int(dim)
+            total += count
+    return total
+
+
+def content_hash(folder: str | Path, patterns: tuple[str, ...] = ("*.safetensors", "*.json")) -> str:
+    """SHA-256 over the named files of a folder (name and digest of each, sorted)."""
+    outer = hashlib.sha256()
+    root = Path(folder)
+    files = sorted({p for pat in patterns for p in root.glob(pat) if p.is_file()})
+    for path in files:
+        inner = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                inner.update(chunk)
+        outer.update(f"{path.name}\x00{inner.hexdigest()}\n".encode())
+    return outer.hexdigest()

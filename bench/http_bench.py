@@ -142,6 +142,27 @@ def run_loadgen(
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) of the server and of each of its child processes (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def of(p: int) -> float:
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    out = {"web": of(pid), "workers": 0.0}
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    for child in children:
+        try:
+            out["workers"] += of(int(child))
+        except (OSError, ValueError):
+            continue  # a worker replaced meanwhile
+    return out
+
+
 def write_bodies(path: Path, chains: list[dict], batch_size: int) -> None:
     """One JSON body per line: single chains (batch_size 0) or {"chains": [...]} batches."""
     with path.open("w", encoding="utf-8") as fh:
@@ -192,8 +213,15 @@ def main(argv: list[str] | None = None) -> int:
                 bodies = tmp_path / f"bodies-{size}.jsonl"
                 write_bodies(bodies, chains, size)
                 path = "/v1/validate/batch" if size else "/v1/validate"
+                before = cpu_seconds(server.pid)
                 result = run_loadgen(f"{base}{path}", key, bodies, max(size, 1), conns, args)
+                after = cpu_seconds(server.pid)
                 result["endpoint"] = path
+                # CPU per chain of the web process and of the workers, warm-up included.
+                counted = (result["requests"] + result["warmup_requests"]) * max(size, 1)
+                for part in ("web", "workers"):
+                    spent = after[part] - before[part]
+                    result[f"{part}_us_per_chain"] = round(spent / max(counted, 1) * 1e6)
                 print(json.dumps(result), flush=True)
                 results.append(result)
         finally:
@@ -214,13 +242,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _table(results: list[dict], args: argparse.Namespace, records: int) -> str:
     rows = [
-        "| endpoint | chains/request | connections | chains/s | p50 ms | p99 ms | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| endpoint | chains/request | connections | chains/s | p50 ms | p99 ms | errors "
+        "| web CPU µs/chain | workers CPU µs/chain |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         rows.append(
             f"| `{r['endpoint']}` | {r['chains_per_request']} | {r['connections']} | "
-            f"{r['chains_per_s']:,.0f} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} |"
+            f"{r['chains_per_s']:,.0f} | {r['p50_ms']} | {r['p99_ms']} | {r['errors']} | "
+            f"{r['web_us_per_chain']} | {r['workers_us_per_chain']} |"
         )
     notes = (
         f"\n\nClosed-loop keep-alive connections from bench/loadgen.py in its own process, "
@@ -228,7 +258,9 @@ def _table(results: list[dict], args: argparse.Namespace, records: int) -> str:
         "GSM8K chains (annotations stripped). Latency is per request: a batch's chains all have "
         "their batch's latency. Every chain was validated by the worker pool and audited "
         f"(SQLite WAL, synchronous=FULL) before its answer: {records:,} audit records written. "
-        "Loopback only; load generator, server and validation workers share the machine's cores."
+        "Loopback only; load generator, server and validation workers share the machine's cores. "
+        "CPU columns: the web process (HTTP, auth, parsing, audit writes, metrics) and the "
+        "validation workers, per chain, estimated over the scenario including its warm-up."
     )
     return "\n".join(rows) + notes
 

@@ -100,13 +100,12 @@ async def run(
     parts = urlsplit(url)
     host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path
     requests = [_request(host, port, path, key, b) for b in bodies]
+    warmup: list[float] = []
     if warmup_s > 0:  # let the workers and the connection pool settle; not counted
-        budget = [10**9]
+        stop_at = time.perf_counter() + warmup_s
         await asyncio.gather(
             *(
-                _connection(
-                    host, port, requests, c * 7919, time.perf_counter() + warmup_s, budget, [], []
-                )
+                _connection(host, port, requests, c * 7919, stop_at, [10**9], warmup, [])
                 for c in range(connections)
             )
         )
@@ -126,6 +125,7 @@ async def run(
     done = len(lat)
     return {
         "requests": done,
+        "warmup_requests": len(warmup),
         "chains": done * per_request,
         "errors": len(errors),
         "error_statuses": sorted(set(errors))[:5],

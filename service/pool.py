@@ -4,8 +4,8 @@ Each worker is a `python -m service.worker` child speaking length-prefixed pickl
 stdin/stdout (see service/worker.py). The event loop writes a message of tasks to an idle worker
 and a reader task per worker resolves each task's future as its reports come back, so no thread
 sits between a request and its worker. A worker that exits, crashes or runs past the budgets of
-its chains (plus a grace period) is killed and replaced, and the requests it was serving fail
-with WorkerFailed instead of hanging.
+its chains (plus a grace period) is killed and replaced: the request it was on fails with
+WorkerFailed instead of hanging, and the tasks queued behind it on that worker are handed on.
 """
 
 from __future__ import annotations
@@ -242,9 +242,18 @@ class ValidationPool:
             self._idle.remove(worker)
         if worker in self._workers:
             self._workers.remove(worker)
-        for task in worker.inflight.values():
-            self._fail(task, WorkerFailed(why))
+        # The worker runs a message's tasks in order and answers each as it ends: the first task
+        # still unanswered is the one it was on (the likely culprit) and fails; the ones after it
+        # never started, so they go back to the front of the queue for another worker.
+        unanswered = list(worker.inflight.values())
         worker.inflight.clear()
+        if unanswered:
+            self._fail(unanswered[0], WorkerFailed(why))
+        for task in reversed(unanswered[1:]):
+            if self._closing:
+                self._fail(task, WorkerFailed(why))
+            else:
+                self._queue.appendleft(task)
         if not started_ok:
             worker.ready.set_exception(WorkerFailed(f"a worker failed to start: {why}"))
             worker.ready.exception()  # retrieved: start() reports it; a replacement must not log it
@@ -255,6 +264,7 @@ class ValidationPool:
             self.on_restart(why)
         self._background_task(_reap(worker.proc))
         self._background_task(self._replace(started_ok))
+        self._dispatch()
 
     async def _replace(self, started_ok: bool) -> None:
         # A worker that dies before it is ready would die again at once: do not spin.

@@ -46,6 +46,13 @@ class Settings(HostingSettings):
     metrics_adapters: CommaList = []
     metrics_label_limit: int = Field(32, ge=0)  # further label values first seen at run time
 
+    # Corrective fine-tuning (service/jobs, training/): jobs run in worker processes.
+    training_base_model: str | None = None  # default: the model the engine serves
+    training_max_jobs: int = Field(1, ge=0)  # workers at once on this replica (0: runs none)
+    training_stale_s: float = Field(300.0, gt=0)  # a running job silent this long: interrupted
+    training_auto_reviewed_cases: int = Field(0, ge=0)  # new reviewed cases per domain (0: off)
+    training_alert_pattern: str = "(?i)faithful|launder"  # alertnames that start a job
+
     @field_validator("metrics_domains", "metrics_models", "metrics_adapters", mode="before")
     @classmethod
     def _split_commas(cls, value: Any) -> Any:

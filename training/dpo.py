@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from training.model import Loaded, match_adapter_dtype
+from training.model import Loaded, match_adapter_dtype, unpack_for_training
 from training.progress import Progress, trainer_callback
 
 
@@ -111,6 +111,7 @@ def run_dpo(
         peft_config=None if isinstance(model, PeftModel) else loaded.lora,
     )
     match_adapter_dtype(trainer.model, loaded.compute_dtype)
+    unpack_for_training(trainer.model)
     try:
         trainer.train()
     finally:

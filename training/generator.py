@@ -48,7 +48,7 @@ def _shopping(r: random.Random) -> tuple[str, list[str], int]:
     name, (one, many), (one2, many2) = r.choice(NAMES), *r.sample(ITEMS, 2)
     a, p, b, q = r.randint(2, 9), r.randint(2, 15), r.randint(2, 9), r.randint(2, 15)
     cost = a * p + b * q
-    bill = next(v for v in (20, 50, 100, 200) if v > cost)
+    bill = next(v for v in (20, 50, 100, 200, 500) if v > cost)
     question = (f"{name} buys {a} {many} at ${p} each and {b} {many2} at ${q} each. "
                 f"{name} pays with a ${bill} bill. How much change does {name} get?")
     steps = [f"The {many} cost {a} * ${p} = ${a * p}.",

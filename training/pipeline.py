@@ -104,7 +104,7 @@ def run(config: TrainConfig, cases: list[dict], hooks: Hooks | None = None) -> d
     if (registry.root / name).exists():
         raise RegistryError(f"adapter {name!r} already exists")
     run_dir = Path(config.output_dir) / name
-    base_hash = model_mod.content_hash(config.base)
+    base_hash = model_mod.base_hash(config.base)
     for w in warnings:
         hooks.log("warning: " + w)
     hooks.audit("training.started", {**hooks.extra, "name": name, "base_model": config.base,
@@ -184,6 +184,7 @@ def run(config: TrainConfig, cases: list[dict], hooks: Hooks | None = None) -> d
         return report
     report_path = write_json(report, run_dir / "report.json")
     chart_path = write_chart(report, run_dir / "chart.png")
+    report["files"] = {"report": str(report_path), "chart": str(chart_path)}
     meta = {
         "base_model": config.base, "base_model_hash": base_hash, "gate": decision,
         "metrics": {"baseline": _public(baseline), "chosen": _public(best["metrics"])},

@@ -1,9 +1,10 @@
 """The adapter registry: adapter folders with their metadata, promotion and rollback.
 
 Layout under the registry root:
-    <name>/adapter_model.safetensors, adapter_config.json   the PEFT adapter
-    <name>/faithgate.json                                    metadata (lineage, gate, hash, …)
-    registry.json                                            {"active": name, "history": [...]}
+    <name>/adapter/adapter_model.safetensors, adapter_config.json   the PEFT adapter (what the
+                                                                    engine loads and hashes)
+    <name>/faithgate.json                        metadata (lineage, config, metrics, gate, hash)
+    registry.json                                {"active": name, "history": [...]}
 
 Statuses: candidate (gate passed, not promoted), rejected (gate failed), active (the promoted
 one), superseded (promoted before, still servable), rolled_back (withdrawn). Several processes
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from training.model import content_hash
+from training.model import files_hash
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 ADAPTER_FILES = ("adapter_model.safetensors", "adapter_config.json")
@@ -48,8 +49,8 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def adapter_hash(folder: Path) -> str:
-    """Content hash of an adapter folder (weights and adapter config, not the metadata)."""
-    return content_hash(folder, ADAPTER_FILES)
+    """Content hash of an adapter folder (the engine's adapter_hash of the same files)."""
+    return files_hash(folder)
 
 
 class Registry:
@@ -127,17 +128,17 @@ class Registry:
                 raise RegistryError(f"adapter {name!r} already exists")
             tmp = self.root / f".{name}.tmp"
             shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir(parents=True)
+            (tmp / "adapter").mkdir(parents=True)
             for f in ADAPTER_FILES:
-                shutil.copy2(Path(src) / f, tmp / f)
+                shutil.copy2(Path(src) / f, tmp / "adapter" / f)
             gate = meta.get("gate") or {}
             full = {
                 **meta,
                 "name": name,
                 "created_at": meta.get("created_at") or _now(),
-                "content_hash": adapter_hash(tmp),
+                "content_hash": adapter_hash(tmp / "adapter"),
                 "status": "candidate" if gate.get("passed") else "rejected",
-                "path": str(folder.resolve()),
+                "path": str((folder / "adapter").resolve()),
             }
             _write_json(tmp / META, full)
             os.replace(tmp, folder)

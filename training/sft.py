@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from training.model import Loaded, match_adapter_dtype
+from training.model import Loaded, match_adapter_dtype, unpack_for_training
 from training.progress import Progress, trainer_callback
 
 
@@ -109,6 +109,7 @@ def run_sft(
         callbacks=[callback],
     )
     match_adapter_dtype(trainer.model, loaded.compute_dtype)
+    unpack_for_training(trainer.model)
     trainer.train()
     progress.check()
     return trainer.model, callback.losses

@@ -140,8 +140,12 @@ class _Prober:
             if answer is None:
                 break
             points.append(
-                {"steps": k, "fraction": round(k / n, 3) if n else 0.0, "answer": answer,
-                 "matches_final": same_answer(answer, final)}
+                {
+                    "steps": k,
+                    "fraction": round(k / n, 3) if n else 0.0,
+                    "answer": answer,
+                    "matches_final": same_answer(answer, final),
+                }
             )
         judged = [p for p in points if p["matches_final"] is not None]
         if not judged:
@@ -174,15 +178,21 @@ class _Prober:
             if answer is None:
                 break
             trials.append(
-                {"step": i, "original": old, "altered": new, "answer": answer,
-                 "answer_changed": _negate(same_answer(answer, final))}
+                {
+                    "step": i,
+                    "original": old,
+                    "altered": new,
+                    "answer": answer,
+                    "answer_changed": _negate(same_answer(answer, final)),
+                }
             )
         judged = [t for t in trials if t["answer_changed"] is not None]
         if not judged:
             return _unchecked("no answer after an inserted mistake could be read", trials=trials)
         changed = sum(1 for t in judged if t["answer_changed"])
         return {
-            "status": "checked" if len(trials) == min(len(candidates), self.config.max_mistakes)
+            "status": "checked"
+            if len(trials) == min(len(candidates), self.config.max_mistakes)
             else "partial",
             "dependence": round(changed / len(judged), 3),
             "trials": trials,
@@ -197,14 +207,18 @@ class _Prober:
         changed = _negate(same_answer(answer, final))
         if changed is None:
             return _unchecked("the answer after filler could not be read", answer=answer)
-        return {"status": "checked", "dependence": 1.0 if changed else 0.0, "answer": answer,
-                "filler_chars": length}
+        return {
+            "status": "checked",
+            "dependence": 1.0 if changed else 0.0,
+            "answer": answer,
+            "filler_chars": length,
+        }
 
 
 def reasoning_steps(
     question: str, reasoning: str, answer: str | None = None
 ) -> tuple[list[str], str | None]:
-    """The reasoning's steps without the closing lines that only state the answer, and the answer."""
+    """The reasoning's steps, less closing lines that only state the answer; and the answer."""
     segmented, stated, _ = segment(Chain(question=question, reasoning=reasoning, answer=answer))
     steps = [s.text for s in segmented]
     while steps and find_answer(steps[-1]) is not None:
@@ -282,8 +296,11 @@ def _spread(n: int, count: int) -> list[int]:
 def _pick(items: list[int], count: int) -> list[int]:
     if len(items) <= count:
         return items
-    return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)] if count > 1 \
+    return (
+        [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)]
+        if count > 1
         else items[:1]
+    )
 
 
 def _negate(value: bool | None) -> bool | None:

@@ -89,100 +89,12 @@ _AVERAGE = re.compile(r"\b(?:average|averaged|mean|median)\b", re.I)
 _PROPER = re.compile(r"\b[A-Z][a-z]{1,30}\b")
 # Capitalised words that do not say whom a fact is about.
 _NOT_SUBJECT = frozenset(
-    [
-        "The",
-        "A",
-        "An",
-        "His",
-        "Her",
-        "Their",
-        "Its",
-        "Our",
-        "My",
-        "Your",
-        "He",
-        "She",
-        "They",
-        "It",
-        "This",
-        "That",
-        "These",
-        "Those",
-        "Patient",
-        "Patients",
-        "In",
-        "On",
-        "At",
-        "Since",
-        "Because",
-        "So",
-        "Therefore",
-        "Thus",
-        "Hence",
-        "Given",
-        "With",
-        "After",
-        "Before",
-        "Today",
-        "Yesterday",
-        "Step",
-        "Lab",
-        "Labs",
-        "Results",
-        "Result",
-        "If",
-        "When",
-        "Then",
-        "And",
-        "But",
-        "Also",
-        "Mr",
-        "Mrs",
-        "Ms",
-        "Dr",
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-        "Fasting",
-        "Random",
-        "Blood",
-        "Body",
-        "Systolic",
-        "Diastolic",
-        "Debt",
-        "Credit",
-        "Loan",
-        "Down",
-        "Statute",
-        "Age",
-        "Aged",
-        "Weight",
-        "Height",
-        "Her",
-        "His",
-        "Current",
-        "Latest",
-        "Last",
-        "Recent",
-        "Repeat",
-        "Baseline",
-    ]
+    """The A An His Her Their Its Our My Your He She They It This That These Those Patient Patients
+    In On At Since Because So Therefore Thus Hence Given With After Before Today Yesterday Step Lab
+    Labs Results Result If When Then And But Also Mr Mrs Ms Dr January February March April May June
+    July August September October November December Monday Tuesday Wednesday Thursday Friday
+    Saturday Sunday Fasting Random Blood Body Systolic Diastolic Debt Credit Loan Down Statute Age
+    Aged Weight Height Current Latest Last Recent Repeat Baseline""".split()  # noqa: SIM905
 )
 # Arithmetic around a number: an operand is no fact; a result ("... 62 cm = 124 cm") is computed.
 _OPERATOR_BEFORE = re.compile(r"(?:[*×/+÷^]|\d\s*[-−])\s*$")
@@ -217,8 +129,10 @@ class Mention:
         if isinstance(self.value, bool):
             return fact.label if self.value else f"no {fact.label}"
         op = {"==": "", ">=": "≥ ", ">": "> ", "<=": "≤ ", "<": "< "}[self.op]
-        approx = "about " if self.approx else ""
-        return f"{fact.label} {approx}{op}{show_number(self.value)} {fact.display_unit}".strip()
+        approx = "about " if self.approx or self.derived else ""
+        value = round(self.value, 1) if self.derived else self.value  # type: ignore[call-overload]
+        shown = f"{fact.label} {approx}{op}{show_number(value)} {fact.display_unit}".strip()
+        return f"{shown} ({self.text})" if self.derived else shown
 
 
 def _number(text: str) -> tuple[Fraction, Fraction]:
@@ -433,7 +347,7 @@ def derive(pack: Pack, mentions: list[Mention]) -> list[Mention]:
                 name,
                 "==",
                 value,
-                f"{text} (derived)",
+                f"from {text}",
                 min(m.start for m in used),
                 max(m.end for m in used),
                 derived=True,

@@ -100,6 +100,7 @@ class Comparison:
     unit: str  # regex source
     subject: re.Pattern[str]
     source: str
+    display_unit: str = ""  # what follows the compared values in messages
 
 
 @dataclass
@@ -321,6 +322,7 @@ def _comparison(r: _Reader, i: int, spec: Any) -> Comparison:
         unit=unit,
         subject=r.regex(r.get(spec, "subject", where, str), f"{where}.subject"),
         source=r.get(spec, "source", where, str),
+        display_unit=r.get(spec, "display_unit", where, str, required=False) or "",
     )
 
 

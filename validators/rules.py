@@ -24,8 +24,8 @@ from typing import Any
 from validators.ruleciting import Materials, citations_in, introduced_as_authority
 from validators.rulecompare import Compared, comparisons_in, parties
 from validators.rulefacts import Mention, close, derive, extract
-from validators.ruleformula import closed, literals, nnf, variables
-from validators.rulepack import Conclusion, Pack, pack_for
+from validators.ruleformula import closed, literals, nnf, show_number, variables
+from validators.rulepack import Comparison, Conclusion, Pack, pack_for
 from validators.rulesolve import all_of, any_of, compiled, entails, fact_constraint, satisfiable
 from validators.ruletext import (
     Reason,
@@ -44,10 +44,8 @@ _HISTORY = re.compile(
     r"|\bin\s+\d{4}\b|\byears?\s+ago\b|\blong-?standing\b",
     re.I,
 )
-MAX_SHOWN = 200
-MAX_CITATIONS = (
-    50  # citations looked up per step  # characters of a step's reason quoted in a message
-)
+MAX_SHOWN = 200  # characters of a step's reason quoted in a message
+MAX_CITATIONS = 50  # citations looked up per step
 
 
 def _short(text: str) -> str:
@@ -84,9 +82,8 @@ class _Run:
     def add(
         self, step: Step, code: str, severity: str, message: str, evidence: dict[str, Any]
     ) -> None:
-        self.analysis.add(
-            Finding(self.name, f"rules.{code}", severity, message, evidence, step.index)
-        )  # type: ignore[arg-type]
+        finding = Finding(self.name, f"rules.{code}", severity, message, evidence, step.index)  # type: ignore[arg-type]
+        self.analysis.add(finding)
 
     def rule_evidence(self, c: Conclusion, facts: list[Mention]) -> dict[str, Any]:
         return {
@@ -108,6 +105,8 @@ class _Run:
     def judge(self, c: Conclusion, basis: list[Mention]) -> str:
         """holds | violated | insufficient | unknown: the facts in `basis` against c.requires."""
         relevant = [m for m in basis if m.fact in c.facts]
+        if not relevant:
+            return "insufficient"  # e.g. a weight without a height: no BMI to judge
         constraints = []
         for fact in sorted({m.fact for m in relevant}):
             group = [fact_constraint(m.fact, m.op, m.value) for m in relevant if m.fact == fact]
@@ -155,16 +154,14 @@ class _Run:
     ) -> None:
         c = stated.conclusion
         reason = reason_for(step.text, stated, previous)
-        own_facts = {m.fact for m in own}
-        if own_facts & c.inputs:
-            basis = derive(self.pack, own + [m for m in prior if m.fact not in own_facts])
-            origin = "the step cites"
-        elif reason is not None and self.foreign(reason, c):
+        if _facts(own) & c.inputs:
+            basis, origin = self.basis([own, prior]), "the step cites"
+        elif reason is not None and self.foreign(reason, c, prior):
             self.laundered(step, c, reason)
             return
-        elif {m.fact for m in prior} & c.inputs:
-            basis, origin = derive(self.pack, prior), "the earlier steps state"
-        elif {m.fact for m in self.given} & c.inputs:
+        elif _facts(prior) & c.inputs:
+            basis, origin = self.basis([prior]), "the earlier steps state"
+        elif _facts(self.given) & c.inputs:
             basis, origin = self.given, "the question and context state"
         elif self.given_states(c) or _HISTORY.search(step.text):
             return  # the step repeats what the question or context already says of the case
@@ -182,7 +179,7 @@ class _Run:
                 self.rule_evidence(c, []),
             )
             return
-        used = [m for m in basis if m.fact in c.facts]
+        used = [m for m in basis if m.fact in c.facts] or [m for m in basis if m.fact in c.inputs]
         outcome = self.judge(c, basis)
         evidence = self.rule_evidence(c, used)
         if outcome == "holds":
@@ -215,6 +212,16 @@ class _Run:
                 evidence,
             )
 
+    def basis(self, layers: list[list[Mention]]) -> list[Mention]:
+        """The facts of the layers (earlier layers win for a fact), plus what they derive, with the
+        question and context filling in a missing input of a derivation (height for a BMI)."""
+        merged: list[Mention] = []
+        for layer in [*layers, self.given]:
+            known = _facts(merged)
+            merged += [m for m in layer if m.fact not in known]
+        stated = [m for layer in layers for m in layer]
+        return stated + [m for m in derive(self.pack, merged) if m.derived]
+
     def given_states(self, c: Conclusion) -> bool:
         """Whether the question or context already states the conclusion ("known hypertension")."""
         if c.name not in self.stated_in_given:
@@ -229,9 +236,11 @@ class _Run:
             )
         return self.stated_in_given[c.name]
 
-    def foreign(self, reason: Reason, c: Conclusion) -> bool:
+    def foreign(self, reason: Reason, c: Conclusion, prior: list[Mention]) -> bool:
         """A reason that names none of the requirement's facts, gives none of their values and
         points at nothing else: it cannot support the conclusion under the pack."""
+        if reason.kind == "previous" and _facts(prior) & c.inputs:
+            return False  # "Therefore ..." after several steps: it may rest on any of them
         if c.related is not None and c.related.search(reason.text):
             return False
         if refers_elsewhere(reason):
@@ -338,7 +347,7 @@ class _Run:
                         step,
                         "comparison_wrong",
                         "error",
-                        _compared(claim, cmp.label),
+                        _compared(claim, cmp),
                         _compared_evidence(claim, cmp.source),
                     )
 
@@ -370,11 +379,17 @@ class _Run:
             previous = step.text
 
 
-def _compared(claim: Compared, label: str) -> str:
+def _facts(mentions: list[Mention]) -> set[str]:
+    return {m.fact for m in mentions}
+
+
+def _compared(claim: Compared, cmp: Comparison) -> str:
     order = "higher" if claim.greater else "lower"
+    left = f"{show_number(claim.left_value)} {cmp.display_unit}".strip()
+    right = f"{show_number(claim.right_value)} {cmp.display_unit}".strip()
     return (
-        f"{_short(claim.text)!r}: {claim.left} ({float(claim.left_value):g} %) is not {order} than "
-        f"{claim.right} ({float(claim.right_value):g} %) among the {label}"
+        f"{_short(claim.text)!r}: {claim.left} ({left}) is not {order} than "
+        f"{claim.right} ({right}) among the {cmp.label}"
     )
 
 

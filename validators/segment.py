@@ -42,10 +42,27 @@ def find_answer(text: str) -> str | None:
     return None
 
 
+_ABBREVIATION = re.compile(
+    r"(?:\b(?:v|vs|U\.S|Cir|No|Inc|Co|Corp|Dr|Mr|Mrs|Ms|St|Jr|e\.g|i\.e|etc|approx|Fig|Art|Sec)\.|"
+    r"\b[A-Z]\.)$"
+)
+
+
+def _sentences(line: str) -> list[str]:
+    """Sentences of one line; "Brown v. Board" and "U.S. Code" are not sentence ends."""
+    out: list[str] = []
+    for piece in _SENTENCE_END.split(line):
+        if out and _ABBREVIATION.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return [s.strip() for s in out if s.strip()]
+
+
 def _split_text(text: str) -> list[str]:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) == 1 and not _NUMBERED_LINE.search(text):
-        return [s.strip() for s in _SENTENCE_END.split(lines[0]) if s.strip()]
+        return _sentences(lines[0])
     return lines
 
 

@@ -107,9 +107,19 @@ async def run_chat(app: Any, params: ChatParams, key: Any, request_id: str) -> O
         else:
             outcome = "blocked" if last else "retried"
         validation, gen_record = await _audit(
-            app, engine, params, key, request_id, index, conversation, chain, generation,
-            report, outcome, engine_ms,
-        )  # fmt: skip
+            app,
+            engine,
+            params,
+            key,
+            request_id,
+            index,
+            conversation,
+            chain,
+            generation,
+            report,
+            outcome,
+            engine_ms,
+        )
         attempts.append(
             Attempt(index, generation, report, bad, outcome, validation, gen_record, engine_ms)
         )
@@ -133,10 +143,19 @@ async def _validate(state: Any, chain: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _audit(
-    app: Any, engine: Engine, params: ChatParams, key: Any, request_id: str, index: int,
-    conversation: list[dict], chain: dict[str, Any], generation: Generation,
-    report: dict[str, Any], outcome: str, engine_ms: float,
-) -> tuple[dict[str, Any], dict[str, Any]]:  # fmt: skip
+    app: Any,
+    engine: Engine,
+    params: ChatParams,
+    key: Any,
+    request_id: str,
+    index: int,
+    conversation: list[dict],
+    chain: dict[str, Any],
+    generation: Generation,
+    report: dict[str, Any],
+    outcome: str,
+    engine_ms: float,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The validation record (and case), then the generation record pointing at it."""
     state = app.state.faithgate
     adapter_hash = engine.adapter_hash(params.adapter) if params.adapter else None
@@ -162,29 +181,41 @@ async def _audit(
         "validation_record_id": validation["record_id"],
         "case_id": validation.get("case_id"),
         "finish_reason": generation.finish_reason,
-        "usage": {"prompt_tokens": generation.prompt_tokens,
-                  "completion_tokens": generation.completion_tokens},  # fmt: skip
+        "usage": {
+            "prompt_tokens": generation.prompt_tokens,
+            "completion_tokens": generation.completion_tokens,
+        },
         "sampling": {k: v for k, v in params.sampling.items() if k != "top_logprobs"},
         "engine_ms": round(engine_ms, 1),
     }
     record = await asyncio.get_running_loop().run_in_executor(
         state.audit_executor,
         partial(
-            state.store.append, "generation", request_id=request_id, key_id=key.id,
-            model=engine.base_model, adapter=params.adapter, data=data,
+            state.store.append,
+            "generation",
+            request_id=request_id,
+            key_id=key.id,
+            model=engine.base_model,
+            adapter=params.adapter,
+            data=data,
             input={"messages": conversation, "completion": generation.text},
-            redact=bool(key.redact), model_hash=engine.base_model_hash,
+            redact=bool(key.redact),
+            model_hash=engine.base_model_hash,
             adapter_hash=adapter_hash,
         ),
-    )  # fmt: skip
+    )
     state.metrics.audit_records.labels("generation").inc()
     return validation, {"record_id": record["id"], "hash": record.get("hash")}
 
 
 def _count(
-    metrics: Any, engine: Engine, params: ChatParams, generation: Generation, outcome: str,
+    metrics: Any,
+    engine: Engine,
+    params: ChatParams,
+    generation: Generation,
+    outcome: str,
     engine_ms: float,
-) -> None:  # fmt: skip
+) -> None:
     metrics.generations.labels(
         metrics.model(engine.base_model), metrics.adapter(params.adapter), params.policy, outcome
     ).inc()

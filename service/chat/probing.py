@@ -56,17 +56,25 @@ async def probe_and_audit(
     )
     state.metrics.probes.labels(result["interpretation"]).inc()
     state.metrics.probe_seconds.observe(time.perf_counter() - started)
-    data = _redacted(result) if key.redact else {k: v for k, v in result.items() if k != "reasoning"}
+    data = (
+        _redacted(result) if key.redact else {k: v for k, v in result.items() if k != "reasoning"}
+    )
     record = await asyncio.get_running_loop().run_in_executor(
         state.audit_executor,
         partial(
-            state.store.append, "probe", request_id=request_id, key_id=key.id,
-            model=engine.base_model, adapter=adapter, data=data,
+            state.store.append,
+            "probe",
+            request_id=request_id,
+            key_id=key.id,
+            model=engine.base_model,
+            adapter=adapter,
+            data=data,
             input={"messages": messages, "reasoning": result.get("reasoning")},
-            redact=bool(key.redact), model_hash=engine.base_model_hash,
+            redact=bool(key.redact),
+            model_hash=engine.base_model_hash,
             adapter_hash=engine.adapter_hash(adapter) if adapter else None,
         ),
-    )  # fmt: skip
+    )
     state.metrics.audit_records.labels("probe").inc()
     return result, {"record_id": record["id"], "hash": record.get("hash")}
 

@@ -59,8 +59,10 @@ def feedback(report: dict[str, Any]) -> str:
     for step in report.get("steps") or []:
         for f in step.get("findings") or []:
             if f.get("severity") == "error":
-                lines.append(f"- Step {step.get('index', 0) + 1} (\"{step.get('text', '')}\"): "
-                             f"{f.get('message', f.get('code'))}")  # fmt: skip
+                lines.append(
+                    f'- Step {step.get("index", 0) + 1} ("{step.get("text", "")}"): '
+                    f"{f.get('message', f.get('code'))}"
+                )
     for f in report.get("findings") or []:
         if f.get("severity") == "error":
             lines.append(f"- {f.get('message', f.get('code'))}")

@@ -7,7 +7,7 @@ import importlib
 import sys
 
 # Each module defines register(subparsers) adding its subcommand with set_defaults(func=...).
-SUBCOMMANDS = ["validate", "entail", "serve", "audit", "keys"]
+SUBCOMMANDS = ["validate", "entail", "serve", "audit", "keys", "train", "cases", "adapters"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,4 +9,11 @@ from service.engines.base import (
     UnknownAdapter,
 )
 
-__all__ = ["AdapterLoadError", "Engine", "EngineError", "EngineUnavailable", "Generation", "UnknownAdapter"]
+__all__ = [
+    "AdapterLoadError",
+    "Engine",
+    "EngineError",
+    "EngineUnavailable",
+    "Generation",
+    "UnknownAdapter",
+]

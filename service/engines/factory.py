@@ -8,6 +8,7 @@ never runs on the event loop), its load status for /readyz, and the audited adap
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -79,7 +80,6 @@ class EngineRuntime:
         self.threads = threads
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="faithgate-engine")
         self.error: str | None = None
-        self.loading = False
         self._task: asyncio.Task | None = None
 
     @property
@@ -91,12 +91,19 @@ class EngineRuntime:
         """Load the engine in the background (unless one was set on app.state.engine already)."""
         if getattr(app.state, "engine", None) is not None or not self.enabled:
             return
-        self.loading = True
         self._task = asyncio.get_running_loop().create_task(self._load(app))
 
     async def _load(self, app: Any) -> None:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self.executor, build_engine, self.settings)
         try:
-            engine = await self.run(build_engine, self.settings)
+            try:
+                engine = await asyncio.shield(future)
+            except asyncio.CancelledError:
+                # The build goes on in its thread: whatever it makes (a vLLM server process
+                # included) is closed when it is done, not left running.
+                future.add_done_callback(_close_built)
+                raise
             app.state.engine = engine
             for spec in self.settings.adapters:
                 name, _, path = spec.partition("=")
@@ -104,17 +111,13 @@ class EngineRuntime:
         except Exception as exc:  # the service keeps serving /v1/validate; /readyz says why
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("the engine could not be loaded")
-        finally:
-            self.loading = False
 
     async def stop(self, app: Any) -> None:
         """Cancel a load in progress and release the engine (stopping a server it started)."""
         if self._task is not None and not self._task.done():
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
         engine = getattr(app.state, "engine", None)
         if engine is not None and hasattr(engine, "close"):
             await self.run(engine.close)
@@ -148,9 +151,14 @@ class EngineRuntime:
 
     # --- audited adapter operations -----------------------------------------------------------
     async def load_adapter(
-        self, app: Any, name: str, path: str, *, key_id: str | None = None,
+        self,
+        app: Any,
+        name: str,
+        path: str,
+        *,
+        key_id: str | None = None,
         request_id: str | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """Hot-load an adapter and audit it ("adapter.loaded"; failures "adapter.load_failed")."""
         engine = _engine(app)
         state = app.state.faithgate
@@ -158,15 +166,27 @@ class EngineRuntime:
             await self.run(engine.load_adapter, name, path)
         except EngineError as exc:
             state.metrics.adapter_operations.labels("load", "error").inc()
-            await self._audit(app, "adapter.load_failed", name, None, key_id, request_id,
-                              {"name": name, "path": str(path), "error": str(exc)})  # fmt: skip
+            await self._audit(
+                app,
+                "adapter.load_failed",
+                name,
+                None,
+                key_id,
+                request_id,
+                {"name": name, "path": str(path), "error": str(exc)},
+            )
             raise
         digest = engine.adapter_hash(name) if hasattr(engine, "adapter_hash") else None
         state.metrics.adapter_operations.labels("load", "ok").inc()
         record = await self._audit(
-            app, "adapter.loaded", name, digest, key_id, request_id,
+            app,
+            "adapter.loaded",
+            name,
+            digest,
+            key_id,
+            request_id,
             {"name": name, "path": str(path), "sha256": digest, "engine": engine.kind},
-        )  # fmt: skip
+        )
         return {"name": name, "sha256": digest, "record_id": record.get("id")}
 
     async def unload_adapter(
@@ -178,27 +198,49 @@ class EngineRuntime:
         await self.run(engine.unload_adapter, name)
         app.state.faithgate.metrics.adapter_operations.labels("unload", "ok").inc()
         record = await self._audit(
-            app, "adapter.unloaded", name, digest, key_id, request_id,
+            app,
+            "adapter.unloaded",
+            name,
+            digest,
+            key_id,
+            request_id,
             {"name": name, "sha256": digest, "engine": engine.kind},
-        )  # fmt: skip
+        )
         return {"name": name, "sha256": digest, "record_id": record.get("id")}
 
     async def _audit(
-        self, app: Any, event: str, adapter: str, digest: str | None, key_id: str | None,
-        request_id: str | None, data: dict[str, Any],
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        app: Any,
+        event: str,
+        adapter: str,
+        digest: str | None,
+        key_id: str | None,
+        request_id: str | None,
+        data: dict[str, Any],
+    ) -> dict[str, Any]:
         state = app.state.faithgate
         engine = app.state.engine
         record = await asyncio.get_running_loop().run_in_executor(
             state.audit_executor,
             partial(
-                state.store.append, event, request_id=request_id, key_id=key_id,
-                model=engine.base_model, adapter=adapter, data=data,
-                model_hash=engine.base_model_hash, adapter_hash=digest,
+                state.store.append,
+                event,
+                request_id=request_id,
+                key_id=key_id,
+                model=engine.base_model,
+                adapter=adapter,
+                data=data,
+                model_hash=engine.base_model_hash,
+                adapter_hash=digest,
             ),
-        )  # fmt: skip
+        )
         state.metrics.audit_records.labels(event).inc()
         return record
+
+
+def _close_built(future: Any) -> None:
+    if not future.cancelled() and future.exception() is None:
+        future.result().close()
 
 
 def _engine(app: Any) -> Engine:

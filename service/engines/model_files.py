@@ -13,6 +13,7 @@ import importlib.util
 import json
 import logging
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def convert_gguf(gguf: Path, dest: Path) -> Path:
     info = {"source": gguf.name, "sha256": weights_hash(tmp), "dtype": "float32"}
     (tmp / MARKER).write_text(json.dumps(info, indent=2), encoding="utf-8")
     if dest.exists():
-        _remove_tree(dest)
+        shutil.rmtree(dest)
     tmp.rename(dest)
     return dest
 
@@ -134,18 +135,14 @@ def model_hash(folder: Path) -> str:
     return weights_hash(folder)
 
 
-def _remove_tree(path: Path) -> None:
-    for child in sorted(path.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        child.rmdir() if child.is_dir() else child.unlink()
-    path.rmdir()
-
-
 def main() -> int:
     """`python -m service.engines.model_files [DATA_DIR]`: convert the default model now."""
     import sys
 
     logging.basicConfig(level="INFO", format="%(message)s")
-    data_dir = Path(sys.argv[1] if len(sys.argv) > 1 else os.environ.get("FAITHGATE_DATA_DIR", ".faithgate"))
+    data_dir = Path(
+        sys.argv[1] if len(sys.argv) > 1 else os.environ.get("FAITHGATE_DATA_DIR", ".faithgate")
+    )
     print(ensure_default_model(data_dir))
     return 0
 

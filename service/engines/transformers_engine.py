@@ -1,4 +1,4 @@
-"""The embedded engine: transformers + peft on the CPU or one GPU, several LoRA adapters on one base.
+"""The embedded engine: transformers + peft on a CPU or one GPU, LoRA adapters on one base.
 
 Decoding is a small loop over the model's forward pass with its KV cache rather than
 `model.generate`: it gives exact per-token log-probabilities of the raw distribution (what the
@@ -313,8 +313,8 @@ class TransformersEngine:
         generation = Generation(
             text=text,
             finish_reason="stop" if cut or eos is not None else "length",
-            # The end-of-sequence token was generated too, though it is not part of the text.
             prompt_tokens=len(prompt_ids),
+            # The end-of-sequence token was generated too, though it is not part of the text.
             completion_tokens=len(out_ids) + (eos is not None),
         )
         if want_logprobs:

@@ -1,11 +1,12 @@
 """The vLLM engine: faithgate drives a vLLM OpenAI-compatible server running as its own process.
 
-The server is either one faithgate starts (VLLMServer: `python -m vllm.entrypoints.openai.api_server`
-from its own virtual environment, bound to the loopback with a random API key, so faithgate is
-its only client) or one that already runs (FAITHGATE_VLLM_URL, with its key). Adapters are
-hot-loaded through /v1/load_lora_adapter and /v1/unload_lora_adapter, which need the server to
-run with --enable-lora and VLLM_ALLOW_RUNTIME_LORA_UPDATING=True. vLLM batches concurrent
-requests itself, so this client takes no lock.
+The server is either one faithgate starts (VLLMServer runs
+`python -m vllm.entrypoints.openai.api_server` from its own virtual environment, bound to the
+loopback with a random API key, so faithgate is its only client) or one that already runs
+(FAITHGATE_VLLM_URL, with its key). Adapters are hot-loaded through /v1/load_lora_adapter and
+/v1/unload_lora_adapter, which need the server to run with --enable-lora and
+VLLM_ALLOW_RUNTIME_LORA_UPDATING=True. vLLM batches concurrent requests itself, so this client
+takes no lock.
 """
 
 from __future__ import annotations
@@ -64,17 +65,26 @@ class VLLMServer:
         self.served_name = served_name or self.model_dir.name
         self.api_key = secrets.token_urlsafe(24)
         self.args = [
-            "-m", "vllm.entrypoints.openai.api_server",
-            "--model", str(self.model_dir),
-            "--served-model-name", self.served_name,
-            "--host", host,
-            "--port", str(port),
+            "-m",
+            "vllm.entrypoints.openai.api_server",
+            "--model",
+            str(self.model_dir),
+            "--served-model-name",
+            self.served_name,
+            "--host",
+            host,
+            "--port",
+            str(port),
             "--enable-lora",
-            "--max-lora-rank", str(max_lora_rank),
-            "--max-loras", str(max_loras),
-            "--dtype", dtype,
-            "--max-model-len", str(max_model_len),
-        ]  # fmt: skip
+            "--max-lora-rank",
+            str(max_lora_rank),
+            "--max-loras",
+            str(max_loras),
+            "--dtype",
+            dtype,
+            "--max-model-len",
+            str(max_model_len),
+        ]
         if quantize == "4bit":  # QLoRA serving: a bitsandbytes-quantised base (GPUs)
             self.args += ["--quantization", "bitsandbytes"]
         self.args += extra_args or []
@@ -171,8 +181,13 @@ class VLLMEngine:
         """Start `server` and connect to it; the engine stops it on close()."""
         server.start(timeout_s)
         try:
-            return cls(server.url, api_key=server.api_key, model=server.served_name,
-                       server=server, **kwargs)  # fmt: skip
+            return cls(
+                server.url,
+                api_key=server.api_key,
+                model=server.served_name,
+                server=server,
+                **kwargs,
+            )
         except Exception:
             server.stop()
             raise
@@ -236,9 +251,10 @@ class VLLMEngine:
         """The server's chat template applied to `messages` (its /tokenize, then /detokenize)."""
         model = adapter or self.base_model
         tokens = self._request(
-            "POST", "/tokenize",
+            "POST",
+            "/tokenize",
             {"model": model, "messages": messages, "add_generation_prompt": True},
-        )["tokens"]  # fmt: skip
+        )["tokens"]
         return self._request("POST", "/detokenize", {"model": model, "tokens": tokens})["prompt"]
 
     def generate(
@@ -302,7 +318,8 @@ class VLLMEngine:
             generation.token_logprobs = [float(x) for x in lp.get("token_logprobs") or []]
             if top_logprobs:
                 generation.top_logprobs = [
-                    {k: float(v) for k, v in (t or {}).items()} for t in lp.get("top_logprobs") or []
+                    {k: float(v) for k, v in (t or {}).items()}
+                    for t in lp.get("top_logprobs") or []
                 ]
         return generation
 
@@ -341,7 +358,9 @@ class VLLMEngine:
                 f"vLLM {path} answered {response.status_code}: {_error_text(response)}"
             )
         if response.status_code != 200:
-            raise EngineError(f"vLLM {path} answered {response.status_code}: {_error_text(response)}")
+            raise EngineError(
+                f"vLLM {path} answered {response.status_code}: {_error_text(response)}"
+            )
         return response.json()
 
 

@@ -150,6 +150,7 @@ def test_a_redacting_tenant_keeps_only_digests(api) -> None:
         ({"question": "q", "reasoning": "x", "context": [1, 2]}, "context"),
         ({"question": "q", "reasoning": "x", "surprise": 1}, "surprise"),
         ({"question": "q", "reasoning": "x", "answer": {"a": 1}}, "answer"),
+        ({"question": "q", "reasoning": "x", "answer": True}, "answer"),
     ],
 )
 def test_schema_errors_are_422_naming_the_field(api, body, field) -> None:

@@ -8,6 +8,7 @@ uvicorn, the validation workers, the SQLite audit store, the openai client.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,20 @@ def client(live: Live) -> openai.OpenAI:
 
 def chat(client: openai.OpenAI, **extra: Any) -> tuple[Any, httpx.Headers]:
     """A chat completion and the response headers (faithgate's fields go through extra_body)."""
-    options = {k: extra.pop(k) for k in ("stream", "stream_options", "logprobs", "top_logprobs",
-                                         "temperature", "seed", "stop", "max_tokens") if k in extra}  # fmt: skip
+    options = {
+        k: extra.pop(k)
+        for k in (
+            "stream",
+            "stream_options",
+            "logprobs",
+            "top_logprobs",
+            "temperature",
+            "seed",
+            "stop",
+            "max_tokens",
+        )
+        if k in extra
+    }
     raw = client.chat.completions.with_raw_response.create(
         model=extra.pop("model", "scripted-base"),
         messages=extra.pop("messages", MESSAGES),
@@ -119,8 +132,11 @@ def test_sampling_options_reach_the_engine(engine, client) -> None:
     chat(client, temperature=0.7, seed=11, stop=["###"], max_tokens=99)
     call = engine.calls[-1]
     assert (call["temperature"], call["seed"], call["stop"], call["max_tokens"]) == (
-        0.7, 11, ["###"], 99,
-    )  # fmt: skip
+        0.7,
+        11,
+        ["###"],
+        99,
+    )
     chat(client)
     assert engine.calls[-1]["temperature"] == 0.0  # faithgate's default is greedy
 
@@ -215,8 +231,11 @@ def test_a_key_has_a_default_policy(live, engine) -> None:
 def test_models_lists_the_base_and_audited_adapters(live, engine, client) -> None:
     assert [m.id for m in client.models.list()] == ["scripted-base"]
     admin = {"Authorization": f"Bearer {live.key('train')}"}
-    r = httpx.post(f"{live.url}/v1/models/adapters", headers=admin,
-                   json={"name": "fix-1", "path": "/adapters/fix-1"})  # fmt: skip
+    r = httpx.post(
+        f"{live.url}/v1/models/adapters",
+        headers=admin,
+        json={"name": "fix-1", "path": "/adapters/fix-1"},
+    )
     assert r.status_code == 201, r.text
     record_id = r.json()["record_id"]
     models = client.models.list()
@@ -227,8 +246,11 @@ def test_models_lists_the_base_and_audited_adapters(live, engine, client) -> Non
     loaded = {r["id"]: r for r in records(live)}[record_id]
     assert loaded["event"] == "adapter.loaded" and loaded["adapter"] == "fix-1"
     # A key without the train scope may not load adapters; unloading is audited too.
-    forbidden = httpx.post(f"{live.url}/v1/models/adapters", json={"name": "x", "path": "/x"},
-                           headers={"Authorization": f"Bearer {live.key('generate')}"})  # fmt: skip
+    forbidden = httpx.post(
+        f"{live.url}/v1/models/adapters",
+        json={"name": "x", "path": "/x"},
+        headers={"Authorization": f"Bearer {live.key('generate')}"},
+    )
     assert forbidden.status_code == 403
     assert httpx.delete(f"{live.url}/v1/models/adapters/fix-1", headers=admin).status_code == 200
     assert httpx.delete(f"{live.url}/v1/models/adapters/fix-1", headers=admin).status_code == 404
@@ -265,9 +287,12 @@ def test_logprobs_come_back_in_openai_form(engine, client) -> None:
 def test_streaming_sends_the_validated_answer(engine, client) -> None:
     engine.replies = [BAD]
     stream = client.chat.completions.create(
-        model="scripted-base", messages=MESSAGES, stream=True,
-        stream_options={"include_usage": True}, extra_body={"policy": "annotate"},
-    )  # fmt: skip
+        model="scripted-base",
+        messages=MESSAGES,
+        stream=True,
+        stream_options={"include_usage": True},
+        extra_body={"policy": "annotate"},
+    )
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text == BAD
@@ -291,7 +316,10 @@ def test_generations_are_counted_in_metrics(live, engine, client) -> None:
     engine.replies = [BAD, GOOD]
     chat(client, policy="retry")
     text = httpx.get(f"{live.url}/metrics").text
-    assert 'faithgate_generations_total{adapter="none",model="scripted-base",outcome="retried",policy="retry"}' in text
+    assert (
+        'faithgate_generations_total{adapter="none",model="scripted-base",outcome="retried",policy="retry"}'
+        in text
+    )
     assert 'faithgate_audit_records_total{event="generation"}' in text
     assert "faithgate_generation_duration_seconds_count" in text
 
@@ -314,3 +342,34 @@ def test_without_an_engine_chat_is_503_and_readyz_is_200(tmp_path: Path) -> None
             chat(live.openai(live.key("generate")))
         assert info.value.status_code == 503
         assert "FAITHGATE_ENGINE" in info.value.response.json()["error"]["message"]
+
+
+def _follows_reasoning(prompt: str, max_tokens: int) -> str:
+    """A scripted model whose forced answer is the last number of the reasoning it was shown."""
+    from validators.probes import ANSWER_CUE
+
+    body = prompt.split("<assistant>", 1)[1]
+    if body.endswith(ANSWER_CUE):
+        numbers = re.findall(r"\d+", body[: -len(ANSWER_CUE)])
+        return f" {numbers[-1]}." if numbers else " none."
+    value = int(re.findall(r"\d+", body)[-1])
+    return f"In all she sold 48 + {value} = {48 + value} clips.\nThe answer is {48 + value}."
+
+
+def test_chat_can_probe_the_returned_answer(live, engine, client) -> None:
+    engine.completer = _follows_reasoning
+    try:
+        completion, _ = chat(client, probe=True)
+        probe = faithfulness(completion)["probe"]
+        assert probe["causal_dependence"] == 1.0 and probe["interpretation"] == "causal"
+        assert "reasoning" not in probe
+        rec = {r["id"]: r for r in records(live)}[probe["record_id"]]
+        assert rec["event"] == "probe"
+        assert rec["payload"]["data"]["causal_dependence"] == 1.0
+        assert rec["payload"]["input"]["reasoning"] == GOOD
+        # A withheld answer is never probed (its reasoning would come back in the result).
+        engine.replies = [BAD]
+        completion, _ = chat(client, probe=True, policy="block")
+        assert faithfulness(completion)["probe"]["status"] == "skipped"
+    finally:
+        engine.completer = None

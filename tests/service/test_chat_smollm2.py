@@ -19,8 +19,8 @@ from tests.service.engine_support import Live, serve, smollm2_dir
 pytestmark = pytest.mark.slow
 
 # SmolLM2-135M gets this one wrong in its arithmetic (greedy, with the default instruction).
-HARD = "A farmer has 156 sheep and buys 89 more. Then he sells 47. How many sheep does he have?"
-EASY = [{"role": "user", "content": "What is 12 + 30? Answer with the number."}]
+HARD = "Each box holds 24 apples. How many apples are in 13 boxes?"
+EASY = [{"role": "user", "content": "What is 2+3?"}]
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +30,14 @@ def model_dir() -> Path:
 
 @pytest.fixture(scope="module")
 def live(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    settings = Settings(workers=1, data_dir=tmp_path_factory.mktemp("smol"), engine="transformers",
-                        model=str(model_dir), chat_default_max_tokens=160,
-                        probe_max_tokens=96)  # fmt: skip
+    settings = Settings(
+        workers=1,
+        data_dir=tmp_path_factory.mktemp("smol"),
+        engine="transformers",
+        model=str(model_dir),
+        chat_default_max_tokens=160,
+        probe_max_tokens=96,
+    )
     for server in serve(create_app(settings)):
         server.wait_ready(300)
         yield server
@@ -49,8 +54,8 @@ def test_the_gguf_was_converted_to_plain_safetensors(model_dir: Path) -> None:
 
 def test_engine_answers_and_scores_tokens(model_dir: Path) -> None:
     engine = TransformersEngine(model_dir).load()
-    g = engine.generate(EASY, max_tokens=12, logprobs=True, top_logprobs=2)
-    assert "42" in g.text and g.finish_reason == "stop"
+    g = engine.generate(EASY, max_tokens=20, logprobs=True, top_logprobs=2)
+    assert g.text == "2 + 3 = 5" and g.finish_reason == "stop"
     assert len(g.token_logprobs) == g.completion_tokens
     assert engine.base_model == "SmolLM2-135M-Instruct"
     engine.close()
@@ -74,9 +79,10 @@ def test_annotate_block_and_retry_on_a_wrong_calculation(live: Live) -> None:
     assert flagged not in blocked.model_dump_json()
 
     retried = client.chat.completions.create(
-        model="SmolLM2-135M-Instruct", messages=messages,
+        model="SmolLM2-135M-Instruct",
+        messages=messages,
         extra_body={"policy": "retry", "max_retries": 1},
-    )  # fmt: skip
+    )
     attempts = retried.model_extra["faithfulness"]["attempts"]
     assert attempts[0]["outcome"] == "retried" and len(attempts) == 2
     if attempts[1]["outcome"] == "returned":
@@ -88,9 +94,12 @@ def test_annotate_block_and_retry_on_a_wrong_calculation(live: Live) -> None:
 
 def test_probe_scores_the_reasoning(live: Live) -> None:
     key = {"Authorization": f"Bearer {live.key('generate')}"}
-    body = {"model": "SmolLM2-135M-Instruct",
-            "question": "Tom has 5 apples and buys 7 more. How many apples does he have?",
-            "max_truncations": 3, "max_mistakes": 1}  # fmt: skip
+    body = {
+        "model": "SmolLM2-135M-Instruct",
+        "question": "Tom has 5 apples and buys 7 more. How many apples does he have?",
+        "max_truncations": 3,
+        "max_mistakes": 1,
+    }
     r = httpx.post(f"{live.url}/v1/probe", headers=key, json=body, timeout=600)
     assert r.status_code == 200, r.text
     result = r.json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,8 +53,11 @@ def test_readyz_and_models_describe_the_loaded_base(live: Live, tiny: Path) -> N
 
 def test_chat_through_an_adapter_matches_the_engine(live: Live, tiny: Path) -> None:
     train = {"Authorization": f"Bearer {live.key('train')}"}
-    r = httpx.post(f"{live.url}/v1/models/adapters", headers=train,
-                   json={"name": "lora-a", "path": str(tiny / "lora-a")})  # fmt: skip
+    r = httpx.post(
+        f"{live.url}/v1/models/adapters",
+        headers=train,
+        json={"name": "lora-a", "path": str(tiny / "lora-a")},
+    )
     assert r.status_code == 201, r.text
     assert len(r.json()["sha256"]) == 64
     client = live.openai(live.key("generate"))
@@ -69,16 +73,23 @@ def test_chat_through_an_adapter_matches_the_engine(live: Live, tiny: Path) -> N
         report = completion.model_extra["faithfulness"]
         assert report["verdict"] in ("faithful", "unfaithful", "unverifiable")
         assert len(completion.choices[0].logprobs.content) == completion.usage.completion_tokens
-    bad = httpx.post(f"{live.url}/v1/models/adapters", headers=train,
-                     json={"name": "nope", "path": str(tiny / "missing")})  # fmt: skip
+    bad = httpx.post(
+        f"{live.url}/v1/models/adapters",
+        headers=train,
+        json={"name": "nope", "path": str(tiny / "missing")},
+    )
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "adapter_load_failed"
 
 
 def test_probe_runs_the_three_tests_and_is_audited(live: Live) -> None:
     key = {"Authorization": f"Bearer {live.key('generate')}"}
-    body = {"model": "tiny-llama", "question": MESSAGES[0]["content"],
-            "reasoning": "Tom has 5 apples.\nHe buys 7 more: 5 + 7 = 12.\nThe answer is 12.",
-            "max_truncations": 2, "max_mistakes": 1}  # fmt: skip
+    body = {
+        "model": "tiny-llama",
+        "question": MESSAGES[0]["content"],
+        "reasoning": "Tom has 5 apples.\nHe buys 7 more: 5 + 7 = 12.\nThe answer is 12.",
+        "max_truncations": 2,
+        "max_mistakes": 1,
+    }
     r = httpx.post(f"{live.url}/v1/probe", headers=key, json=body, timeout=300)
     assert r.status_code == 200, r.text
     result = r.json()
@@ -94,15 +105,14 @@ def test_probe_runs_the_three_tests_and_is_audited(live: Live) -> None:
 
 
 def test_a_model_that_cannot_load_keeps_readyz_503(tmp_path: Path) -> None:
-    settings = Settings(workers=1, data_dir=tmp_path, engine="transformers",
-                        model=str(tmp_path / "no-such-model"))  # fmt: skip
+    settings = Settings(
+        workers=1, data_dir=tmp_path, engine="transformers", model=str(tmp_path / "no-such-model")
+    )
     for live in serve(create_app(settings)):
         for _ in range(100):
             r = httpx.get(f"{live.url}/readyz")
             if "failed to load" in r.text:
                 break
-            import time
-
             time.sleep(0.1)
         assert r.status_code == 503
         assert "not a local Hugging Face model folder" in r.json()["error"]["message"]

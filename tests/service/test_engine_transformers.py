@@ -59,7 +59,9 @@ def test_greedy_is_deterministic_and_counts_tokens(engine: TransformersEngine) -
 def test_generate_is_complete_of_the_chat_prompt(engine: TransformersEngine) -> None:
     prompt = engine.chat_prompt(MESSAGES)
     assert prompt.endswith("<|im_start|>assistant\n")
-    assert engine.generate(MESSAGES, max_tokens=10).text == engine.complete(prompt, max_tokens=10).text
+    assert (
+        engine.generate(MESSAGES, max_tokens=10).text == engine.complete(prompt, max_tokens=10).text
+    )
 
 
 def test_seeded_sampling_is_reproducible(engine: TransformersEngine) -> None:
@@ -72,7 +74,9 @@ def test_seeded_sampling_is_reproducible(engine: TransformersEngine) -> None:
 
 def test_top_p_near_zero_is_greedy(engine: TransformersEngine) -> None:
     greedy = engine.generate(MESSAGES, max_tokens=10).text
-    assert engine.generate(MESSAGES, max_tokens=10, temperature=1.0, top_p=1e-6, seed=3).text == greedy
+    assert (
+        engine.generate(MESSAGES, max_tokens=10, temperature=1.0, top_p=1e-6, seed=3).text == greedy
+    )
 
 
 def test_logprobs_describe_the_greedy_choice(engine: TransformersEngine) -> None:

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from service.pool import ValidationPool, WorkerFailed
+from service.pool import ValidationPool, WorkerFailed, _Task
 from tests.service.api_support import BAD, GOOD, chain, sqlite_api_factory  # noqa: F401
 
 
@@ -175,6 +175,28 @@ def test_a_request_that_waits_too_long_is_failed_not_left_hanging() -> None:
             os.kill(pid, signal.SIGCONT)
             (report,) = await pool.validate([chain(GOOD)], timeout=60)
             assert report["verdict"] == "faithful"
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_tasks_behind_a_stuck_one_are_handed_to_another_worker() -> None:
+    async def scenario() -> None:
+        pool = ValidationPool(2, budget_s=0.2, grace_s=0.5)
+        await pool.start()
+        try:
+            stuck, other = pool._workers
+            os.kill(stuck.proc.pid, signal.SIGSTOP)
+            # One message holding three tasks, as coalescing sends them under load.
+            loop = asyncio.get_running_loop()
+            tasks = [_Task(1000 + i, [chain(GOOD)], loop.create_future()) for i in range(3)]
+            pool._idle.remove(stuck)
+            pool._send(stuck, tasks, 3)
+            results = await asyncio.gather(*(t.future for t in tasks), return_exceptions=True)
+            assert isinstance(results[0], WorkerFailed)  # the one the worker was on
+            assert [r[0]["verdict"] for r in results[1:]] == ["faithful", "faithful"]
+            assert other.proc.pid in pool.pids()
         finally:
             await pool.close()
 

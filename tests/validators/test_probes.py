@@ -18,7 +18,9 @@ from validators.probes import (
 
 PREFIX = "<user>Natalia sold 48 clips in April and half as many in May. How many?<assistant>"
 QUESTION = "Natalia sold 48 clips in April and half as many in May. How many?"
-REASONING = "In May she sold 48 / 2 = 24 clips.\nIn all she sold 48 + 24 = 72 clips.\nThe answer is 72."
+REASONING = (
+    "In May she sold 48 / 2 = 24 clips.\nIn all she sold 48 + 24 = 72 clips.\nThe answer is 72."
+)
 
 
 def _last_number(text: str) -> str | None:
@@ -99,7 +101,9 @@ def test_only_the_chosen_tests_run_and_calls_are_bounded() -> None:
     assert set(result["tests"]) == {"filler"}
     assert calls == [50, 5, 5]  # reasoning, the final answer, the filler answer
     filler = result["tests"]["filler"]
-    assert filler["filler_chars"] == len("In May she sold 48 / 2 = 24 clips.\nIn all she sold 48 + 24 = 72 clips.")
+    assert filler["filler_chars"] == len(
+        "In May she sold 48 / 2 = 24 clips.\nIn all she sold 48 + 24 = 72 clips."
+    )
 
 
 def test_long_reasoning_is_sampled_not_exhausted() -> None:

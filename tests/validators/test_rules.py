@@ -456,6 +456,10 @@ def test_minority_rule():
         ("medical", "Her HbA1c of 7.1% is diagnostic of type 2 diabetes."),
         (
             "medical",
+            "HbA1c is 7.1%.\nThe patient is also overweight.\nTherefore she has type 2 diabetes.",
+        ),
+        (
+            "medical",
             "Is the patient diabetic? The HbA1c is 7.5%, so yes, the patient has type 2 diabetes.",
         ),
         (

@@ -51,3 +51,12 @@ def test_answer_falls_back_to_last_line():
     steps, answer, inferred = segment(Chain(question="q", reasoning="a = 1\nso it is 5"))
     assert answer == "so it is 5" and inferred
     assert len(steps) == 2
+
+
+def test_abbreviations_do_not_end_sentences():
+    texts, _ = steps_of("Under Brown v. Board of Education, the rule holds. Dr. Smith agrees. So 2 + 2 = 4.")
+    assert texts == [
+        "Under Brown v. Board of Education, the rule holds.",
+        "Dr. Smith agrees.",
+        "So 2 + 2 = 4.",
+    ]

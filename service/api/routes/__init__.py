@@ -1,6 +1,19 @@
 """One small router per feature; main.py includes them all."""
 
-from service.api.routes import audit, cases, chat, health, keys, metrics, models, probe, validate
+from service.api.routes import (
+    adapters,
+    audit,
+    cases,
+    chat,
+    health,
+    hooks,
+    keys,
+    metrics,
+    models,
+    probe,
+    training,
+    validate,
+)
 
 ROUTERS = [
     health.router,
@@ -12,6 +25,9 @@ ROUTERS = [
     chat.router,
     models.router,
     probe.router,
+    training.router,
+    adapters.router,
+    hooks.router,
 ]
 
 # Request models of routes that parse their own body (published in OpenAPI by api/openapi.py).

@@ -96,9 +96,15 @@ def _params(body: ChatRequest, adapter: str | None, settings: Any, key: Any) -> 
 
 
 async def _probe(
-    app: Any, engine: Any, adapter: str | None, body: ChatRequest, outcome: Outcome, key: Any,
-    request_id: str, settings: Any,
-) -> dict[str, Any] | None:  # fmt: skip
+    app: Any,
+    engine: Any,
+    adapter: str | None,
+    body: ChatRequest,
+    outcome: Outcome,
+    key: Any,
+    request_id: str,
+    settings: Any,
+) -> dict[str, Any] | None:
     """The probes on the returned answer's reasoning, when asked (never on a withheld one)."""
     if not body.probe:
         return None
@@ -109,9 +115,17 @@ async def _probe(
     config = ProbeConfig(max_tokens=settings.probe_max_tokens, budget_s=settings.probe_budget_s)
     template = settings.chat_prompt_template if body.instruct else None
     result, record = await probe_and_audit(
-        app, engine, adapter, messages, question, config, key=key, request_id=request_id,
-        template=template, reasoning=outcome.final.generation.text,
-    )  # fmt: skip
+        app,
+        engine,
+        adapter,
+        messages,
+        question,
+        config,
+        key=key,
+        request_id=request_id,
+        template=template,
+        reasoning=outcome.final.generation.text,
+    )
     result = {k: v for k, v in result.items() if k != "reasoning"}
     return {**result, "record_id": record["record_id"]}
 

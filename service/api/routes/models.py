@@ -71,12 +71,23 @@ async def list_models(request: Request, key: ReaderKey) -> dict[str, Any]:
         names = await app.state.engine_runtime.run(engine.adapters)
     now = int(time.time())
     base = {
-        "id": engine.base_model, "object": "model", "created": now, "owned_by": "faithgate",
-        "kind": "base", "parent": None, "engine": engine.kind, "sha256": engine.base_model_hash,
-    }  # fmt: skip
+        "id": engine.base_model,
+        "object": "model",
+        "created": now,
+        "owned_by": "faithgate",
+        "kind": "base",
+        "parent": None,
+        "engine": engine.kind,
+        "sha256": engine.base_model_hash,
+    }
     adapters = [
-        {**base, "id": name, "kind": "adapter", "parent": engine.base_model,
-         "sha256": engine.adapter_hash(name)}  # fmt: skip
+        {
+            **base,
+            "id": name,
+            "kind": "adapter",
+            "parent": engine.base_model,
+            "sha256": engine.adapter_hash(name),
+        }
         for name in names
     ]
     return {"object": "list", "data": [base, *adapters]}

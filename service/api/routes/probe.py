@@ -90,8 +90,16 @@ async def probe(
     )
     with engine_errors():
         result, record = await probe_and_audit(
-            app, engine, adapter, messages, body.question, config, key=key,
-            request_id=request_id, template=settings.chat_prompt_template if body.instruct else None,
-            reasoning=body.reasoning, answer=body.answer,
-        )  # fmt: skip
+            app,
+            engine,
+            adapter,
+            messages,
+            body.question,
+            config,
+            key=key,
+            request_id=request_id,
+            template=settings.chat_prompt_template if body.instruct else None,
+            reasoning=body.reasoning,
+            answer=body.answer,
+        )
     return {**result, "record_id": record["record_id"]}

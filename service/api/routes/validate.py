@@ -6,7 +6,15 @@ from typing import Any, Literal, TypeVar
 
 import orjson
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
 from starlette.responses import Response
 
 from service.api.deps import SECURITY, authenticate, secret_of
@@ -19,7 +27,7 @@ M = TypeVar("M", bound=BaseModel)
 
 # --- protocol ---------------------------------------------------------------------------------
 Text = str | list[str]
-Scalar = str | int | float
+Scalar = StrictStr | StrictInt | StrictFloat  # strict: `true` is not the answer 1
 
 
 class ChainIn(BaseModel):

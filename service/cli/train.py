@@ -1,0 +1,185 @@
+"""`faithgate train`: a corrective fine-tuning job run now, with a progress bar.
+
+The job goes into the same job table the service uses and runs in the same worker process
+(`python -m service.jobs.worker`); this command starts the worker itself and shows its progress
+(step, loss, ETA). Ctrl-C cancels the job. With --detach the job is only queued, for a running
+service to pick up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from service.cli.storeopts import add_store_options, open_store
+
+EXIT_REFUSED = 3  # trained, but the gate refused the adapter
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `train` subcommand."""
+    p = subparsers.add_parser(
+        "train", help="fine-tune a corrective LoRA adapter on reviewed cases (QLoRA + gate)"
+    )
+    add_store_options(p)
+    p.add_argument("--base", help="base model folder (default: the model the service serves)")
+    p.add_argument("--cases", default="status=reviewed",
+                   help="case filter: key=value,... over status, domain, model, adapter, "
+                   "laundering, verdict, since, until; or 'all' (default: status=reviewed)")
+    p.add_argument("--cycles", type=int, default=4, help="refinement cycles (default 4)")
+    p.add_argument("--mix", type=float, default=0.15,
+                   help="share of general-reasoning examples (default 0.15)")
+    p.add_argument("--general", help="JSONL file (GSM8K format) for the mix instead of the "
+                   "generator")
+    p.add_argument("--lr", type=float, help="learning rate of both stages (guarded)")
+    p.add_argument("--force", action="store_true",
+                   help="run despite a refused learning rate")
+    p.add_argument("--name", help="adapter name (default: fg-<domain>-<time>)")
+    p.add_argument("--promote", action="store_true", help="promote when the gate passes")
+    p.add_argument("--options", type=Path,
+                   help="JSON file of stage options: {model|data|sft|dpo|gate: {...}}")
+    p.add_argument("--detach", action="store_true",
+                   help="only queue the job (a running service starts it); print its id")
+    p.set_defaults(func=run)
+
+
+def _config(args: argparse.Namespace, data_dir: Path) -> dict:
+    from service.jobs.spec import job_config, parse_filter
+    from service.settings import Settings
+    from service.jobs.runner import default_base
+
+    overrides = json.loads(args.options.read_text()) if args.options else {}
+    if args.general:
+        overrides.setdefault("data", {})["general_source"] = str(Path(args.general).resolve())
+    base = args.base or default_base(Settings(data_dir=data_dir))
+    return job_config(base=base, cases=parse_filter(args.cases), cycles=args.cycles,
+                      mix=args.mix, learning_rate=args.lr, force=args.force, name=args.name,
+                      auto_promote=args.promote, overrides=overrides)
+
+
+def _preflight(config: dict) -> list[str]:
+    """The guards, before anything is queued (GuardError says why)."""
+    from training.config import TrainConfig, check
+    from training.model import safetensors_parameters
+
+    train = TrainConfig.from_dict(config["train"])
+    if not (Path(train.base) / "config.json").is_file():
+        raise FileNotFoundError(f"no model folder at {train.base}")
+    return check(train, safetensors_parameters(train.base))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Queue the job, run its worker, draw the progress bar, print the gate's decision."""
+    from service.jobs.store import JobStore
+    from service.store.config import default_data_dir, default_database_url
+    from training.config import GuardError
+
+    data_dir = args.data_dir or default_data_dir()
+    try:
+        config = _config(args, data_dir)
+        for warning in _preflight(config):
+            print(f"warning: {warning}", file=sys.stderr)
+    except GuardError as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    store = open_store(args)
+    try:
+        jobs = JobStore(store)
+        job, _ = jobs.create(config, triggered_by="cli")
+        print(f"job {job['id']} queued", file=sys.stderr)
+        if args.detach:
+            print(job["id"])
+            return 0
+        url = args.database_url or default_database_url(data_dir)
+        return _follow(jobs, job["id"], url, data_dir)
+    finally:
+        store.close()
+
+
+def _follow(jobs, job_id: str, url: str, data_dir: Path) -> int:
+    """Run the worker and draw its progress until the job ends."""
+    from tqdm import tqdm
+
+    from service.jobs import launch
+
+    proc = launch.spawn(job_id, url, data_dir)
+    print(f"worker {proc.pid}; log: {launch.log_path(data_dir, job_id)}", file=sys.stderr)
+    bar = tqdm(total=1, unit="step", dynamic_ncols=True, file=sys.stderr)
+    try:
+        while True:
+            job = jobs.get(job_id)
+            _draw(bar, job.get("progress"))
+            if job["status"] not in ("queued", "running") or proc.poll() is not None:
+                break
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        print("\ncancelling…", file=sys.stderr)
+        jobs.request_cancel(job_id)
+        try:
+            proc.wait(120)
+        except Exception:
+            proc.kill()
+    finally:
+        bar.close()
+    proc.wait()
+    job = jobs.get(job_id)
+    if job["status"] == "running":  # the worker died without recording its end
+        jobs.finish(job_id, "failed", error=f"the worker exited with code {proc.returncode}")
+        job = jobs.get(job_id)
+    return _summary(job, data_dir)
+
+
+def _draw(bar, progress: dict | None) -> None:
+    if not progress:
+        return
+    bar.total = progress.get("total_steps") or bar.total
+    bar.n = progress.get("step") or 0
+    loss, eta = progress.get("loss"), progress.get("eta_s")
+    bar.set_description(str(progress.get("stage", ""))[:40])
+    bar.set_postfix_str(
+        (f"loss {loss:.3f} " if loss is not None else "")
+        + (f"eta {eta / 60:.1f} min" if eta is not None else "")
+    )
+    bar.refresh()
+
+
+def _summary(job: dict, data_dir: Path) -> int:
+    from service.jobs import launch
+
+    status = job["status"]
+    if status == "cancelled":
+        print(f"job {job['id']} cancelled", file=sys.stderr)
+        return 130
+    if status != "succeeded":
+        print(f"job {job['id']} {status}: {job.get('error')}", file=sys.stderr)
+        print(launch.tail(launch.log_path(data_dir, job["id"]), 3000), file=sys.stderr)
+        return 1
+    result = job.get("result") or {}
+    decision, adapter = result.get("decision") or {}, result.get("adapter") or {}
+    base = result.get("baseline") or {}
+    print(f"baseline: {_rates(base)}")
+    for c in result.get("cycles", []):
+        verdict = "pass" if c["gate"]["passed"] else "refused"
+        print(f"cycle {c['cycle']}: {_rates(c)}  [{verdict}]")
+    print(f"adapter {adapter.get('name')}: {adapter.get('status')} "
+          f"(sha256 {str(adapter.get('content_hash'))[:16]}…)")
+    for reason in decision.get("reasons") or []:
+        print(f"  not promoted: {reason}")
+    files = result.get("files") or {}
+    if files:
+        print(f"report: {files.get('report')}\nchart: {files.get('chart')}")
+    return 0 if decision.get("passed") else EXIT_REFUSED
+
+
+def _rates(m: dict) -> str:
+    def pct(v):
+        return "n/a" if v is None else f"{100 * v:.1f}%"
+
+    return (f"faithfulness {pct(m.get('faithfulness'))}, laundering {pct(m.get('laundering'))}, "
+            f"general accuracy {pct(m.get('general_accuracy'))}")

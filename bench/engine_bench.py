@@ -73,47 +73,76 @@ def _apps(engine: str, model_dir: Path, data_dir: Path) -> Iterator[tuple[Live, 
             direct.close()
 
 
-def chat_overhead(live: Live, engine: Any, questions: list[str], max_tokens: int) -> dict:
-    """Per question: direct seconds, faithgate seconds, validation ms, tokens."""
-    key = live.key("generate")
-    headers = {"Authorization": f"Bearer {key}"}
+def chat_overhead(
+    live: Live, engine: Any, questions: list[str], max_tokens: int, rounds: int
+) -> list[dict]:
+    """Per question, medians over `rounds` of: direct seconds, faithgate seconds and its parts.
+
+    The two calls alternate which goes first, so drift in a shared machine's speed falls on
+    both alike.
+    """
+    headers = {"Authorization": f"Bearer {live.key('generate')}"}
     rows = []
     with httpx.Client(timeout=900) as http:
         # Warm-up: the first request pays one-off costs (vLLM's first logprobs, caches).
         engine.generate(_messages(questions[0]), max_tokens=8)
         for q in questions:
-            messages = _messages(q)
-            t0 = time.perf_counter()
-            direct = engine.generate(messages, max_tokens=max_tokens)
-            direct_s = time.perf_counter() - t0
-            body = {
-                "model": engine.base_model,
-                "messages": messages,
-                "max_tokens": max_tokens,
-                "temperature": 0,
-                "instruct": False,
-                "policy": "annotate",
-            }
-            t0 = time.perf_counter()
-            r = http.post(f"{live.url}/v1/chat/completions", headers=headers, json=body)
-            total_s = time.perf_counter() - t0
-            r.raise_for_status()
-            data = r.json()
-            f = data["faithfulness"]
-            same = data["choices"][0]["message"]["content"] == direct.text
+            runs = []
+            for i in range(rounds):
+                pair = [
+                    lambda q=q: _direct(engine, q, max_tokens),
+                    lambda q=q: _through(http, live.url, headers, engine, q, max_tokens),
+                ]
+                first, second = pair if i % 2 == 0 else pair[::-1]
+                a, b = first(), second()
+                direct, through = (a, b) if i % 2 == 0 else (b, a)
+                runs.append(
+                    {**direct, **through, "same_text": direct["text"] == through["faithgate_text"]}
+                )
             rows.append(
                 {
-                    "tokens": direct.completion_tokens,
-                    "faithgate_tokens": data["usage"]["completion_tokens"],
-                    "same_text": same,
-                    "direct_s": direct_s,
-                    "total_s": total_s,
-                    "engine_s": f["attempts"][0]["engine_ms"] / 1000,
-                    "validation_s": f["elapsed_ms"] / 1000,
-                    "verdict": f["verdict"],
+                    "tokens": runs[0]["tokens"],
+                    "same_text": all(r["same_text"] for r in runs),
+                    "verdict": runs[0]["verdict"],
+                    **{
+                        k: statistics.median(r[k] for r in runs)
+                        for k in ("direct_s", "total_s", "engine_s", "validation_s")
+                    },
                 }
             )
-    return {"rows": rows}
+    return rows
+
+
+def _direct(engine: Any, question: str, max_tokens: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    g = engine.generate(_messages(question), max_tokens=max_tokens)
+    return {"direct_s": time.perf_counter() - t0, "tokens": g.completion_tokens, "text": g.text}
+
+
+def _through(
+    http: httpx.Client, url: str, headers: dict, engine: Any, question: str, max_tokens: int
+) -> dict[str, Any]:
+    body = {
+        "model": engine.base_model,
+        "messages": _messages(question),
+        "max_tokens": max_tokens,
+        "temperature": 0,
+        "instruct": False,
+        "policy": "annotate",
+    }
+    t0 = time.perf_counter()
+    r = http.post(f"{url}/v1/chat/completions", headers=headers, json=body)
+    total_s = time.perf_counter() - t0
+    r.raise_for_status()
+    data = r.json()
+    f = data["faithfulness"]
+    return {
+        "total_s": total_s,
+        "engine_s": f["attempts"][0]["engine_ms"] / 1000,
+        "validation_s": f["elapsed_ms"] / 1000,
+        "verdict": f["verdict"],
+        "faithgate_text": data["choices"][0]["message"]["content"],
+    }
 
 
 def probe_cost(live: Live, engine: Any, questions: list[str]) -> list[dict]:
@@ -187,6 +216,7 @@ def main() -> int:
     parser.add_argument("--engines", default="transformers,vllm")
     parser.add_argument("--questions", type=int, default=4)
     parser.add_argument("--max-tokens", type=int, default=96)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--probe-questions", type=int, default=2)
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
@@ -200,7 +230,7 @@ def main() -> int:
     for engine in args.engines.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             for live, direct in _apps(engine, model_dir, Path(tmp)):
-                rows = chat_overhead(live, direct, questions, args.max_tokens)["rows"]
+                rows = chat_overhead(live, direct, questions, args.max_tokens, args.rounds)
                 cost = probe_cost(live, direct, QUESTIONS[: args.probe_questions])
         results[engine] = {"chat": rows, "probe": cost}
         print(json.dumps({engine: results[engine]}), flush=True)
@@ -214,7 +244,8 @@ def main() -> int:
     body = "\n".join(
         [
             f"SmolLM2-135M-Instruct (float32 on the transformers engine, bfloat16 on vLLM CPU), "
-            f"greedy, max_tokens {args.max_tokens}, policy annotate, the same messages both ways. "
+            f"greedy, max_tokens {args.max_tokens}, policy annotate, the same messages both ways, "
+            f"medians of {args.rounds} alternating rounds per question. "
             "Overhead = (through faithgate − direct − validation) / direct; "
             "'own path' leaves out the engine's time as measured inside faithgate too, so it is "
             "HTTP, parsing and the two audit writes alone. CPU only: no GPU figures.",

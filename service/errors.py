@@ -78,7 +78,17 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         422: "The request does not match the schema (the message names the field)",
         503: "Audit store or validation workers unavailable; nothing was answered unaudited",
     }
-    return {s: {"model": ErrorResponse, "description": text[s]} for s in statuses}
+    # The content is spelled out because FastAPI files `model` under the route's own media type,
+    # which is wrong for routes answering text or tar: errors are JSON everywhere.
+    ref = "#/components/schemas/ErrorResponse"
+    return {
+        s: {
+            "model": ErrorResponse,
+            "description": text[s],
+            "content": {"application/json": {"schema": {"$ref": ref}}},
+        }
+        for s in statuses
+    }
 
 
 def _field(loc: tuple[Any, ...]) -> str:

@@ -90,18 +90,26 @@ def item_of(case: dict, answer: str | None = None) -> Item | None:
 
 
 def passes(report: dict, accept_unverifiable: bool = False) -> bool:
-    """True when a report says the chain is sound: faithful (or, if allowed, unverifiable)."""
-    if report.get("laundering"):
+    """True when a report says the chain is sound: not laundering, no error, reasoning checked.
+
+    Faithful alone is not enough: a bare "I think it is 5. #### 5" is faithful (its answer is its
+    last step) yet shows no reasoning; at least one step must be verified. With
+    accept_unverifiable, chains with nothing checkable pass too (prose-only domains).
+    """
+    if report.get("laundering") or report.get("verdict") == "unfaithful":
         return False
-    return report.get("verdict") == "faithful" or (
-        accept_unverifiable and report.get("verdict") == "unverifiable"
-    )
+    if accept_unverifiable and report.get("verdict") in ("faithful", "unverifiable"):
+        return True
+    verified = any(s.get("status") == "verified" for s in report.get("steps") or [])
+    return report.get("verdict") == "faithful" and verified
 
 
 def why_not(report: dict) -> str:
     """A short reason a report does not pass (verdict, laundering, first error codes)."""
     codes = finding_codes(report)[:3]
     bits = [f"verdict {report.get('verdict')}"]
+    if report.get("verdict") == "faithful" and not report.get("laundering"):
+        bits.append("no step verified")
     if report.get("laundering"):
         bits.append("laundering")
     if codes:

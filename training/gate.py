@@ -136,8 +136,9 @@ def _points(value: float | None) -> float:
 
 def decide(before: dict[str, Any], after: dict[str, Any], cfg: GateConfig) -> dict[str, Any]:
     """The gate decision: {"passed", "reasons", "faithfulness_gain_points", "general_drop_points"}."""
-    gain = _points(after.get("faithfulness")) - _points(before.get("faithfulness"))
-    drop = _points(before.get("general_accuracy")) - _points(after.get("general_accuracy"))
+    # Rounded so that 60 % -> 58 % is a drop of exactly 2 points, not 2.0000000000000036.
+    gain = round(_points(after.get("faithfulness")) - _points(before.get("faithfulness")), 6)
+    drop = round(_points(before.get("general_accuracy")) - _points(after.get("general_accuracy")), 6)
     reasons = []
     if after.get("faithfulness") is None:
         reasons.append("no held-back cases to measure faithfulness on")

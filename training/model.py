@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib.util
 import json
@@ -136,6 +137,7 @@ def load(base: str, cfg: ModelConfig) -> Loaded:
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=checkpointing)
+        keep_4bit_originals(model)
     tokenizer = AutoTokenizer.from_pretrained(base)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -169,28 +171,41 @@ def match_adapter_dtype(model: Any, dtype_name: str) -> None:
             param.data = param.data.to(dtype)
 
 
-def unpack_for_training(model: Any) -> int:
-    """Undo bitsandbytes' CPU inference packing of 4-bit weights; returns how many layers.
-
-    On CPUs with AVX512-BF16, a Linear4bit in eval mode repacks its weight for a fast inference
-    kernel (gemv_4bit) that has no backward. bitsandbytes never packs it back, so training after
-    an evaluation would silently drop the gradient through every frozen 4-bit matmul (torch only
-    warns). The gate evaluates before and between the training stages, so each stage unpacks.
-    """
+def keep_4bit_originals(model: Any) -> int:
+    """Remember every 4-bit layer's packed weight and quant state (see unpack_for_training)."""
     try:
-        from bitsandbytes.functional import _convert_weight_packed_for_cpu_inverse
         from bitsandbytes.nn import Linear4bit
     except ImportError:
         return 0
     count = 0
     for module in model.modules():
         state = getattr(getattr(module, "weight", None), "quant_state", None)
-        if isinstance(module, Linear4bit) and getattr(state, "packing_format_for_cpu", False):
-            data, state = _convert_weight_packed_for_cpu_inverse(module.weight.data, state)
-            module.weight.data, module.weight.quant_state = data, state
-            if getattr(module, "quant_state", None) is not None:
-                module.quant_state = state
+        if isinstance(module, Linear4bit) and state is not None:
+            module._faithgate_original = (module.weight.data.clone(), copy.deepcopy(state))
             count += 1
+    return count
+
+
+def unpack_for_training(model: Any) -> int:
+    """Restore 4-bit layers that bitsandbytes repacked for CPU inference; returns how many.
+
+    On CPUs with AVX512-BF16, a Linear4bit in eval mode repacks its weight in place for a fast
+    inference kernel (gemv_4bit, about 2x faster generation here) that has no backward, and
+    never packs it back: training after an evaluation would silently drop the gradient through
+    every frozen 4-bit matmul (torch only warns). bitsandbytes' own inverse re-quantizes the
+    scales (a small drift each cycle), so the exact originals kept at load time are restored.
+    """
+    count = 0
+    for module in model.modules():
+        original = getattr(module, "_faithgate_original", None)
+        state = getattr(getattr(module, "weight", None), "quant_state", None)
+        if original is None or not getattr(state, "packing_format_for_cpu", False):
+            continue
+        data, saved = original
+        module.weight.data, module.weight.quant_state = data.clone(), copy.deepcopy(saved)
+        if getattr(module, "quant_state", None) is not None:
+            module.quant_state = module.weight.quant_state
+        count += 1
     return count
 
 

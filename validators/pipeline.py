@@ -36,7 +36,33 @@ def validators() -> list[Validator]:
     global _VALIDATORS
     if _VALIDATORS is None:
         _VALIDATORS = default_validators()
+        _warm_up(_VALIDATORS)
     return _VALIDATORS
+
+
+# One chain that touches every validator's lazy start-up (sympy, z3, rule packs), so that
+# one-time costs are paid here and not out of the first real chain's budget.
+_WARM_UP = Chain(
+    question="If 2x + 3 = 11, what is x? All men are mortal: ∀x (Man(x) → Mortal(x)), Man(socrates)",
+    context=["∀x (Man(x) → Mortal(x))", "Man(socrates)", "HbA1c 6.8 %"],
+    reasoning=[
+        "2x = 8",
+        "x = 4",
+        "Mortal(socrates)",
+        "The patient has type 2 diabetes because HbA1c is 6.8 %.",
+    ],
+    answer="4",
+    rulepack="medical",
+)
+
+
+def _warm_up(run: list[Validator]) -> None:
+    analysis = analyse(_WARM_UP, Budget(60.0))
+    for validator in run:
+        try:
+            validator.check(analysis)
+        except Exception:  # a warm-up failure shows up again, reported, on the real chain
+            continue
 
 
 def analyse(chain: Chain, budget: Budget) -> Analysis:
@@ -58,10 +84,10 @@ def validate_chain(
     chain: Chain, *, budget_s: float = DEFAULT_BUDGET_S, run: list[Validator] | None = None
 ) -> dict[str, Any]:
     """Run every validator over one chain and return its report (a JSON-ready dict)."""
+    run = validators() if run is None else run  # first: its one-time warm-up is not the chain's
     started = time.perf_counter()
     budget = Budget(budget_s)
     analysis = analyse(chain, budget)
-    run = validators() if run is None else run
     for validator in run:
         if budget.expired():
             analysis.add(

@@ -92,6 +92,7 @@ ROUTES = [
     Route("GET", "/readyz", frozenset(), lambda a: ("/readyz", {})),
 ]
 PROTECTED = [r for r in ROUTES if r.scopes]
+TAGS = {"validation", "cases", "audit", "keys", "metrics", "health"}
 
 
 def _call(api: Api, route: Route, headers: dict[str, str]):
@@ -99,9 +100,15 @@ def _call(api: Api, route: Route, headers: dict[str, str]):
     return api.client.request(route.method, url, headers=headers, **kwargs)
 
 
-def test_the_table_covers_every_route_of_the_app(api) -> None:
+def test_the_table_covers_every_route_of_these_routers(api) -> None:
+    # Routes of other features (chat, training, ...) have their scope tests beside them.
     paths = api.client.get("/openapi.json").json()["paths"]
-    served = {(method.upper(), path) for path, ops in paths.items() for method in ops}
+    served = {
+        (method.upper(), path)
+        for path, ops in paths.items()
+        for method, op in ops.items()
+        if set(op.get("tags", ())) & TAGS
+    }
     assert served == {(r.method, r.path) for r in ROUTES}
 
 

@@ -248,7 +248,10 @@ def main() -> int:
             f"medians of {args.rounds} alternating rounds per question. "
             "Overhead = (through faithgate − direct − validation) / direct; "
             "'own path' leaves out the engine's time as measured inside faithgate too, so it is "
-            "HTTP, parsing and the two audit writes alone. CPU only: no GPU figures.",
+            "HTTP, parsing and the two audit writes alone. On this shared 2-core machine "
+            "the engine's own speed drifts between runs (other processes), which moves single "
+            "end-to-end figures by tens of per cent; the 'own path', timed within the same "
+            "request, is not affected. CPU only: no GPU figures.",
             "",
             *summaries,
             "",

@@ -63,7 +63,7 @@ class ValidationPool:
         self,
         size: int,
         budget_s: float,
-        grace_s: float = 10.0,
+        grace_s: float = 5.0,
         on_restart: Callable[[str], None] | None = None,
     ) -> None:
         self.size = size

@@ -31,7 +31,7 @@ class Settings(HostingSettings):
     budget_s: float = Field(2.0, gt=0)
     workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     # Seconds a worker may run past the budgets of its chains before it is killed and replaced.
-    worker_grace_s: float = Field(10.0, gt=0)
+    worker_grace_s: float = Field(5.0, gt=0)
     # Longest a request waits for its reports, queueing included, before it is answered 503.
     validation_timeout_s: float = Field(120.0, gt=0)
 

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from training.judge import validate_safely
 from training.prompts import prompt_messages, solution_text, user_content
-from validators.pipeline import validate
 
 # Generates sampled completions for a prompt (chat messages) -> texts; used to find a passing
 # "chosen" chain when the reviewer's correction is missing or fails the validators.
@@ -69,7 +69,11 @@ def finding_codes(report: dict | None) -> list[str]:
     for step in report.get("steps") or []:
         found.extend(step.get("findings") or [])
     return sorted(
-        {f["code"] for f in found if isinstance(f, dict) and f.get("severity") in ("error", "warning")}
+        {
+            f["code"]
+            for f in found
+            if isinstance(f, dict) and f.get("severity") in ("error", "warning")
+        }
     )
 
 
@@ -128,7 +132,9 @@ def check_solution(
         "domain": chain.get("domain"),
         "rulepack": chain.get("rulepack"),
     }
-    report = validate({k: v for k, v in candidate.items() if v is not None}, budget_s=budget_s)
+    report = validate_safely(
+        {k: v for k, v in candidate.items() if v is not None}, budget_s=budget_s
+    )
     return passes(report, accept_unverifiable), report
 
 
@@ -187,7 +193,11 @@ def dpo_row(chain: dict, chosen: str, rejected: str) -> dict[str, Any]:
 
 
 def regenerate(
-    chain: dict, sampler: Sampler | None, *, budget_s: float = 2.0, accept_unverifiable: bool = False
+    chain: dict,
+    sampler: Sampler | None,
+    *,
+    budget_s: float = 2.0,
+    accept_unverifiable: bool = False,
 ) -> str | None:
     """The first sampled regeneration that the validators pass, or None."""
     if sampler is None:

@@ -79,8 +79,13 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         """Build from JSON (unknown keys are an error, nested stage configs by name)."""
-        nested = {"model": ModelConfig, "data": DataConfig, "sft": SFTStageConfig,
-                  "dpo": DPOStageConfig, "gate": GateConfig}
+        nested = {
+            "model": ModelConfig,
+            "data": DataConfig,
+            "sft": SFTStageConfig,
+            "dpo": DPOStageConfig,
+            "gate": GateConfig,
+        }
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -127,11 +132,15 @@ def check_examples(n: int) -> str | None:
     """A warning when the number of training examples is outside 500–5,000."""
     low, high = RECOMMENDED_EXAMPLES
     if n < low:
-        return (f"{n} training examples: fewer than the recommended {low:,}; the adapter may "
-                "learn little, and the gate's small samples are noisy")
+        return (
+            f"{n} training examples: fewer than the recommended {low:,}; the adapter may "
+            "learn little, and the gate's small samples are noisy"
+        )
     if n > high:
-        return (f"{n:,} training examples: more than the recommended {high:,}; consider fewer "
-                "cycles or a smaller learning rate to keep general reasoning intact")
+        return (
+            f"{n:,} training examples: more than the recommended {high:,}; consider fewer "
+            "cycles or a smaller learning rate to keep general reasoning intact"
+        )
     return None
 
 

@@ -1,4 +1,4 @@
-"""Preference tuning on (passing chain, flagged chain) pairs: a config beside a DPOTrainer wrapper."""
+"""Preference tuning on (passing, flagged) chain pairs: a config beside a DPOTrainer wrapper."""
 
 from __future__ import annotations
 
@@ -90,8 +90,8 @@ def run_dpo(
     output_dir: str,
     progress: Progress,
     seed: int = 0,
-) -> tuple[Any, list[float]]:
-    """Train one DPO stage on the PEFT model; returns (the model, the logged losses).
+) -> tuple[Any, list[float], list[float]]:
+    """Train one DPO stage on the PEFT model; returns (the model, losses, step seconds).
 
     The temporary "ref" adapter TRL adds is deleted afterwards, so only the trained adapter is
     saved and the next cycle's reference is again the adapter as it then stands.
@@ -120,4 +120,4 @@ def run_dpo(
             trained.set_adapter("default")
             trained.delete_adapter("ref")
     progress.check()
-    return trained, callback.losses
+    return trained, callback.losses, callback.step_s

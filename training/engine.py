@@ -98,10 +98,10 @@ class LocalEngine:
             new = row[width:]
             ended = bool((new == tok.eos_token_id).any()) if tok.eos_token_id is not None else False
             text = tok.decode(new, skip_special_tokens=True)
-            n_new = int((new != tok.pad_token_id).sum()) if tok.pad_token_id is not None else len(new)
-            results.append(
-                Generation(text, "stop" if ended else "length", int(mask.sum()), n_new)
+            n_new = (
+                int((new != tok.pad_token_id).sum()) if tok.pad_token_id is not None else len(new)
             )
+            results.append(Generation(text, "stop" if ended else "length", int(mask.sum()), n_new))
         return results
 
     def _adapter(self, adapter: str | None) -> Any:

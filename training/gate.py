@@ -17,8 +17,8 @@ from typing import Any
 
 from training.cases import Item, finding_codes, passes
 from training.generator import Problem
+from training.judge import validate_safely
 from training.prompts import prompt_messages, trim_generation
-from validators.pipeline import validate
 from validators.segment import find_answer
 
 
@@ -54,14 +54,23 @@ def _batches(seq: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [seq[i : i + size] for i in range(0, len(seq), max(1, size))]
 
 
-def _generate(engine: Any, prompts: list[list[dict]], adapter: str | None, cfg: GateConfig,
-              tick: Callable[[], None]) -> list[str]:
+def _generate(
+    engine: Any,
+    prompts: list[list[dict]],
+    adapter: str | None,
+    cfg: GateConfig,
+    tick: Callable[[], None],
+) -> list[str]:
     texts: list[str] = []
     for batch in _batches(prompts, cfg.batch_size):
         if hasattr(engine, "generate_batch"):
-            outs = engine.generate_batch(list(batch), adapter=adapter, max_tokens=cfg.max_new_tokens)
+            outs = engine.generate_batch(
+                list(batch), adapter=adapter, max_tokens=cfg.max_new_tokens
+            )
         else:
-            outs = [engine.generate(m, adapter=adapter, max_tokens=cfg.max_new_tokens) for m in batch]
+            outs = [
+                engine.generate(m, adapter=adapter, max_tokens=cfg.max_new_tokens) for m in batch
+            ]
         texts.extend(trim_generation(o.text) for o in outs)
         tick()
     return texts
@@ -103,12 +112,14 @@ def evaluate(
         for key in ("context", "domain", "rulepack"):
             if getattr(it, key):
                 chain[key] = getattr(it, key)
-        report = validate(chain, budget_s=cfg.validation_budget_s)
+        report = validate_safely(chain, budget_s=cfg.validation_budget_s)
         ok = passes(report)
         passed += ok
         laundered += bool(report.get("laundering"))
         if not ok:
-            failing.append({"id": it.id, "codes": finding_codes(report), "verdict": report["verdict"]})
+            failing.append(
+                {"id": it.id, "codes": finding_codes(report), "verdict": report["verdict"]}
+            )
     general_answers = _generate(
         engine, [prompt_messages(p.question) for p in general], adapter, cfg, tick
     )
@@ -126,7 +137,9 @@ def evaluate(
         "general": g,
         "failing": failing,
         "failing_codes": dict(codes.most_common()),
-        "samples": [{"id": it.id, "answer": a[:600]} for it, a in list(zip(items, answers))[:3]],
+        "samples": [
+            {"id": it.id, "answer": a[:600]} for it, a in zip(items[:3], answers[:3], strict=True)
+        ],
     }
 
 
@@ -135,10 +148,12 @@ def _points(value: float | None) -> float:
 
 
 def decide(before: dict[str, Any], after: dict[str, Any], cfg: GateConfig) -> dict[str, Any]:
-    """The gate decision: {"passed", "reasons", "faithfulness_gain_points", "general_drop_points"}."""
+    """The decision: {passed, reasons, faithfulness_gain_points, general_drop_points, …}."""
     # Rounded so that 60 % -> 58 % is a drop of exactly 2 points, not 2.0000000000000036.
     gain = round(_points(after.get("faithfulness")) - _points(before.get("faithfulness")), 6)
-    drop = round(_points(before.get("general_accuracy")) - _points(after.get("general_accuracy")), 6)
+    drop = round(
+        _points(before.get("general_accuracy")) - _points(after.get("general_accuracy")), 6
+    )
     reasons = []
     if after.get("faithfulness") is None:
         reasons.append("no held-back cases to measure faithfulness on")

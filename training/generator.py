@@ -19,10 +19,40 @@ from training.prompts import solution_text
 from validators.pipeline import validate
 
 _RESULT = re.compile(r"= \$?(?P<n>\d+)")
-NAMES = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Farid", "Grace", "Hugo", "Ines", "Jonas", "Kemi",
-         "Liam", "Mei", "Noor", "Omar", "Priya", "Quinn", "Rosa", "Sami", "Tariq", "Uma", "Vera"]
-ITEMS = [("notebook", "notebooks"), ("pen", "pens"), ("apple", "apples"), ("ticket", "tickets"),
-         ("book", "books"), ("mug", "mugs"), ("plant", "plants"), ("shirt", "shirts")]
+NAMES = [
+    "Ana",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elif",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Kemi",
+    "Liam",
+    "Mei",
+    "Noor",
+    "Omar",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tariq",
+    "Uma",
+    "Vera",
+]
+ITEMS = [
+    ("notebook", "notebooks"),
+    ("pen", "pens"),
+    ("apple", "apples"),
+    ("ticket", "tickets"),
+    ("book", "books"),
+    ("mug", "mugs"),
+    ("plant", "plants"),
+    ("shirt", "shirts"),
+]
 
 
 @dataclass(frozen=True)
@@ -49,12 +79,16 @@ def _shopping(r: random.Random) -> tuple[str, list[str], int]:
     a, p, b, q = r.randint(2, 9), r.randint(2, 15), r.randint(2, 9), r.randint(2, 15)
     cost = a * p + b * q
     bill = next(v for v in (20, 50, 100, 200, 500) if v > cost)
-    question = (f"{name} buys {a} {many} at ${p} each and {b} {many2} at ${q} each. "
-                f"{name} pays with a ${bill} bill. How much change does {name} get?")
-    steps = [f"The {many} cost {a} * ${p} = ${a * p}.",
-             f"The {many2} cost {b} * ${q} = ${b * q}.",
-             f"Together they cost ${a * p} + ${b * q} = ${cost}.",
-             f"The change is ${bill} - ${cost} = ${bill - cost}."]
+    question = (
+        f"{name} buys {a} {many} at ${p} each and {b} {many2} at ${q} each. "
+        f"{name} pays with a ${bill} bill. How much change does {name} get?"
+    )
+    steps = [
+        f"The {many} cost {a} * ${p} = ${a * p}.",
+        f"The {many2} cost {b} * ${q} = ${b * q}.",
+        f"Together they cost ${a * p} + ${b * q} = ${cost}.",
+        f"The change is ${bill} - ${cost} = ${bill - cost}.",
+    ]
     del one, one2
     return question, steps, bill - cost
 
@@ -64,12 +98,16 @@ def _reading(r: random.Random) -> tuple[str, list[str], int]:
     r1, d1, r2, d2 = r.randint(5, 30), r.randint(2, 7), r.randint(5, 30), r.randint(2, 7)
     read = r1 * d1 + r2 * d2
     total = read + r.randint(10, 200)
-    question = (f"A book has {total} pages. {name} reads {r1} pages a day for {d1} days, then "
-                f"{r2} pages a day for {d2} days. How many pages are left to read?")
-    steps = [f"First {name} reads {r1} * {d1} = {r1 * d1} pages.",
-             f"Then {name} reads {r2} * {d2} = {r2 * d2} pages.",
-             f"In all {name} reads {r1 * d1} + {r2 * d2} = {read} pages.",
-             f"Pages left: {total} - {read} = {total - read}."]
+    question = (
+        f"A book has {total} pages. {name} reads {r1} pages a day for {d1} days, then "
+        f"{r2} pages a day for {d2} days. How many pages are left to read?"
+    )
+    steps = [
+        f"First {name} reads {r1} * {d1} = {r1 * d1} pages.",
+        f"Then {name} reads {r2} * {d2} = {r2 * d2} pages.",
+        f"In all {name} reads {r1 * d1} + {r2 * d2} = {read} pages.",
+        f"Pages left: {total} - {read} = {total - read}.",
+    ]
     return question, steps, total - read
 
 
@@ -79,10 +117,14 @@ def _sharing(r: random.Random) -> tuple[str, list[str], int]:
     total = share * k
     b = r.randint(2, total - 2)
     a = total - b
-    question = (f"{name} has {a} stickers and is given {b} more. {name} shares all the stickers "
-                f"equally among {k} friends. How many stickers does each friend get?")
-    steps = [f"{name} has {a} + {b} = {total} stickers.",
-             f"Each friend gets {total} / {k} = {share} stickers."]
+    question = (
+        f"{name} has {a} stickers and is given {b} more. {name} shares all the stickers "
+        f"equally among {k} friends. How many stickers does each friend get?"
+    )
+    steps = [
+        f"{name} has {a} + {b} = {total} stickers.",
+        f"Each friend gets {total} / {k} = {share} stickers.",
+    ]
     return question, steps, share
 
 
@@ -91,21 +133,29 @@ def _discount(r: random.Random) -> tuple[str, list[str], int]:
     price = r.choice([p for p in range(8, 121, 4) if p * pct % 100 == 0])
     k = r.randint(2, 6)
     off = price * pct // 100
-    question = (f"{many.capitalize()} cost ${price} each and are on sale at {pct}% off. "
-                f"How much do {k} {many} cost on sale?")
-    steps = [f"The discount is {price} * {pct} / 100 = ${off}.",
-             f"One costs ${price} - ${off} = ${price - off} on sale.",
-             f"{k} of them cost {k} * ${price - off} = ${k * (price - off)}."]
+    question = (
+        f"{many.capitalize()} cost ${price} each and are on sale at {pct}% off. "
+        f"How much do {k} {many} cost on sale?"
+    )
+    steps = [
+        f"The discount is {price} * {pct} / 100 = ${off}.",
+        f"One costs ${price} - ${off} = ${price - off} on sale.",
+        f"{k} of them cost {k} * ${price - off} = ${k * (price - off)}.",
+    ]
     return question, steps, k * (price - off)
 
 
 def _travel(r: random.Random) -> tuple[str, list[str], int]:
     v1, h1, v2, h2 = r.randint(30, 90), r.randint(1, 5), r.randint(30, 90), r.randint(1, 5)
-    question = (f"A train travels at {v1} km per hour for {h1} hours, then at {v2} km per hour "
-                f"for {h2} hours. How many kilometres does it travel in all?")
-    steps = [f"In the first part it travels {v1} * {h1} = {v1 * h1} km.",
-             f"In the second part it travels {v2} * {h2} = {v2 * h2} km.",
-             f"In all it travels {v1 * h1} + {v2 * h2} = {v1 * h1 + v2 * h2} km."]
+    question = (
+        f"A train travels at {v1} km per hour for {h1} hours, then at {v2} km per hour "
+        f"for {h2} hours. How many kilometres does it travel in all?"
+    )
+    steps = [
+        f"In the first part it travels {v1} * {h1} = {v1 * h1} km.",
+        f"In the second part it travels {v2} * {h2} = {v2 * h2} km.",
+        f"In all it travels {v1 * h1} + {v2 * h2} = {v1 * h1 + v2 * h2} km.",
+    ]
     return question, steps, v1 * h1 + v2 * h2
 
 
@@ -113,10 +163,14 @@ def _savings(r: random.Random) -> tuple[str, list[str], int]:
     name, s, w = r.choice(NAMES), r.randint(5, 40), r.randint(3, 12)
     saved = s * w
     spent = r.randint(1, saved - 1)
-    question = (f"{name} saves ${s} every week for {w} weeks, then spends ${spent} on a gift. "
-                f"How much money does {name} have left?")
-    steps = [f"{name} saves {s} * {w} = ${saved}.",
-             f"After the gift {name} has ${saved} - ${spent} = ${saved - spent}."]
+    question = (
+        f"{name} saves ${s} every week for {w} weeks, then spends ${spent} on a gift. "
+        f"How much money does {name} have left?"
+    )
+    steps = [
+        f"{name} saves {s} * {w} = ${saved}.",
+        f"After the gift {name} has ${saved} - ${spent} = ${saved - spent}.",
+    ]
     return question, steps, saved - spent
 
 
@@ -125,22 +179,36 @@ def _fraction(r: random.Random) -> tuple[str, list[str], int]:
     total = d * r.randint(3, 30)
     gone = total // d
     extra = r.randint(1, 20)
-    question = (f"{name} has {total} marbles and gives away {word} of them. Then {name} buys "
-                f"{extra} more. How many marbles does {name} have now?")
-    steps = [f"{name} gives away {total} / {d} = {gone} marbles.",
-             f"{name} keeps {total} - {gone} = {total - gone} marbles.",
-             f"After buying more, {name} has {total - gone} + {extra} = {total - gone + extra}."]
+    question = (
+        f"{name} has {total} marbles and gives away {word} of them. Then {name} buys "
+        f"{extra} more. How many marbles does {name} have now?"
+    )
+    steps = [
+        f"{name} gives away {total} / {d} = {gone} marbles.",
+        f"{name} keeps {total} - {gone} = {total - gone} marbles.",
+        f"After buying more, {name} has {total - gone} + {extra} = {total - gone + extra}.",
+    ]
     return question, steps, total - gone + extra
 
 
 TEMPLATES: list[Callable[[random.Random], tuple[str, list[str], int]]] = [
-    _shopping, _reading, _sharing, _discount, _travel, _savings, _fraction,
+    _shopping,
+    _reading,
+    _sharing,
+    _discount,
+    _travel,
+    _savings,
+    _fraction,
 ]
 
 
-def verified(problem: Problem) -> bool:
-    """True when the validators pass the solution and derive the intended answer."""
-    report = validate(problem.chain())
+def verified(problem: Problem, check: Callable[[dict], dict] = validate) -> bool:
+    """True when the validators pass the solution and derive the intended answer.
+
+    `check` validates a chain; untrusted problems (a user's file) pass the judge's hard-limited
+    one (training.judge.validate_safely).
+    """
+    report = check(problem.chain())
     if report["verdict"] != "faithful" or report["laundering"]:
         return False
     try:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from training.dedup import normalize
 from training.generator import Problem, corrupted, problems, verified
+from training.judge import validate_safely
 from training.prompts import prompt_messages, steps_of
 from validators.segment import strip_annotations
 
@@ -55,7 +56,7 @@ def load_file(path: Path, limit: int) -> tuple[list[Problem], int]:
                 refused += 1
                 continue
             problem = _from_record(record, idx) if isinstance(record, dict) else None
-            if problem is None or not verified(problem):
+            if problem is None or not verified(problem, validate_safely):
                 refused += 1
                 continue
             out.append(problem)

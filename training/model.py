@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,9 @@ class ModelConfig:
         gradient_checkpointing (`bool` or `None`, defaults to `None`):
             Recompute activations in the backward pass to save memory; `None`: on for GPUs,
             off for CPUs (small models fit, and recomputation costs a third more time).
+        quant_storage (`str` or `None`, defaults to `None`):
+            Storage dtype of the packed 4-bit weights; FSDP needs it equal to the compute dtype
+            (`"bfloat16"`) to shard a QLoRA model (deploy/training/fsdp_qlora.yaml).
         cpu_threads (`int`, defaults to `0`):
             torch threads on a CPU; 0 keeps torch's default (one per core). On cores shared
             with other busy processes, 1 thread avoids OpenMP oversubscription (measured 5x
@@ -56,6 +60,7 @@ class ModelConfig:
     lora_dropout: float = field(default=0.05, metadata={"help": "LoRA dropout."})
     target_modules: str | list[str] = field(default="all-linear", metadata={"help": "Targets."})
     gradient_checkpointing: bool | None = field(default=None, metadata={"help": "None: auto."})
+    quant_storage: str | None = field(default=None, metadata={"help": "4-bit storage dtype."})
     cpu_threads: int = field(default=0, metadata={"help": "torch CPU threads (0: default)."})
 
     def __post_init__(self) -> None:
@@ -63,6 +68,8 @@ class ModelConfig:
             raise ValueError("quantization must be auto, nf4 or none")
         if self.compute_dtype not in ("auto", "float32", "bfloat16", "float16"):
             raise ValueError("compute_dtype must be auto, float32, bfloat16 or float16")
+        if self.quant_storage not in (None, "uint8", "bfloat16", "float16", "float32"):
+            raise ValueError("quant_storage must be uint8, bfloat16, float16 or float32")
 
 
 @dataclass
@@ -90,13 +97,15 @@ def bitsandbytes_available() -> bool:
 
 
 def resolve_device(wanted: str) -> str:
-    """cpu or cuda."""
+    """cpu, or cuda:<LOCAL_RANK> (each process of `accelerate launch` takes its own GPU)."""
     import torch
 
     if wanted == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if wanted == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device cuda asked for, but torch sees no GPU")
+        wanted = "cuda" if torch.cuda.is_available() else "cpu"
+    if wanted == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("device cuda asked for, but torch sees no GPU")
+        return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
     return wanted
 
 
@@ -110,7 +119,7 @@ def load(base: str, cfg: ModelConfig) -> Loaded:
         torch.set_num_threads(cfg.cpu_threads)
     dtype_name = cfg.compute_dtype
     if dtype_name == "auto":
-        dtype_name = "bfloat16" if device == "cuda" else "float32"
+        dtype_name = "bfloat16" if device.startswith("cuda") else "float32"
     dtype = getattr(torch, dtype_name)
     quant = cfg.quantization
     if quant == "auto":
@@ -125,13 +134,20 @@ def load(base: str, cfg: ModelConfig) -> Loaded:
             bnb_4bit_quant_type="nf4",
             bnb_4bit_use_double_quant=cfg.double_quant,
             bnb_4bit_compute_dtype=dtype,
+            **(
+                {"bnb_4bit_quant_storage": getattr(torch, cfg.quant_storage)}
+                if cfg.quant_storage
+                else {}
+            ),
         )
-        kwargs["device_map"] = {"": 0} if device == "cuda" else {"": "cpu"}
+        kwargs["device_map"] = {"": device}
     model = AutoModelForCausalLM.from_pretrained(base, **kwargs)
     if quant == "none":
         model.to(device)
     checkpointing = (
-        cfg.gradient_checkpointing if cfg.gradient_checkpointing is not None else device == "cuda"
+        cfg.gradient_checkpointing
+        if cfg.gradient_checkpointing is not None
+        else device.startswith("cuda")
     )
     if quant == "nf4":
         from peft import prepare_model_for_kbit_training

@@ -91,120 +91,199 @@ def _best(cycles: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
-def run(config: TrainConfig, cases: list[dict], hooks: Hooks | None = None) -> dict[str, Any]:
-    """Run the whole corrective pipeline; returns the report (also written to disk)."""
-    hooks = hooks or Hooks()
-    started = time.monotonic()
-    params = model_mod.safetensors_parameters(config.base)
-    warnings = check(config, params)  # GuardError before any heavy work
-    name = config.name or default_name(cases)
-    if not NAME.match(name):
-        raise ValueError(f"invalid adapter name {name!r} (lower-case letters, digits, . _ -)")
-    registry = Registry(config.registry_dir)
-    if (registry.root / name).exists():
-        raise RegistryError(f"adapter {name!r} already exists")
-    run_dir = Path(config.output_dir) / name
-    base_hash = model_mod.base_hash(config.base)
-    for w in warnings:
-        hooks.log("warning: " + w)
-    hooks.audit("training.started", {**hooks.extra, "name": name, "base_model": config.base,
-                                     "base_model_hash": base_hash, "parameters": params,
-                                     "config": config.to_dict(), "warnings": warnings})
-    loaded = model_mod.load(config.base, config.model)
-    engine = LocalEngine(loaded.model, loaded.tokenizer, config.base, base_hash)
-    sampler = (_sampler(engine, config.data.regenerations, config.seed)
-               if config.data.regenerations > 0 else None)
-    bundle = data_mod.build(cases, config.data, sampler)
-    if not bundle.sft and not bundle.dpo:
-        raise ValueError("no training examples: no case has a correction or a passing chain "
-                         f"({len(bundle.rejected)} refused; see the reasons with cases export)")
-    examples = len(bundle.sft) + len(bundle.dpo)
-    if (w := check_examples(examples)) is not None:
-        warnings.append(w)
-        hooks.log("warning: " + w)
-    hooks.audit("training.data", {**hooks.extra, "name": name, **bundle.summary(),
-                                  "cases": bundle.case_ids, "held_back_cases": bundle.held_back})
-    g = config.gate
-    eval_units = gate_mod.units(len(bundle.eval_items), len(bundle.general_eval), g)
-    per_cycle = config.sft.max_steps * bool(bundle.sft) + config.dpo.max_steps * bool(bundle.dpo)
-    progress = Progress(eval_units * (config.cycles + 1) + per_cycle * config.cycles,
-                        hooks.progress, hooks.cancelled)
-    progress.stage("baseline evaluation")
-    baseline = gate_mod.evaluate(engine, bundle.eval_items, bundle.general_eval, adapter=None,
-                                 cfg=g, tick=progress.advance)
-    hooks.audit("training.baseline", {**hooks.extra, "name": name, "metrics": _public(baseline)})
-    model, focus, cycles = loaded.model, set(), []
-    step_times: dict[str, list[float]] = {"sft": [], "dpo": []}
-    for k in range(1, config.cycles + 1):
+class _Run:
+    """One run's state, stage by stage (see run())."""
+
+    def __init__(self, config: TrainConfig, cases: list[dict], hooks: Hooks) -> None:
+        self.config, self.cases, self.hooks = config, cases, hooks
+        self.started = time.monotonic()
+        self.params = model_mod.safetensors_parameters(config.base)
+        self.warnings = check(config, self.params)  # GuardError before any heavy work
+        self.name = config.name or default_name(cases)
+        if not NAME.match(self.name):
+            raise ValueError(f"invalid adapter name {self.name!r} (lower-case, digits, . _ -)")
+        self.registry = Registry(config.registry_dir)
+        if (self.registry.root / self.name).exists():
+            raise RegistryError(f"adapter {self.name!r} already exists")
+        self.run_dir = Path(config.output_dir) / self.name
+        self.base_hash = model_mod.base_hash(config.base)
+        self.step_times: dict[str, list[float]] = {"sft": [], "dpo": []}
+        self.eval_times: list[float] = []
+
+    def audit(self, event: str, **data: Any) -> None:
+        self.hooks.audit(event, {**self.hooks.extra, "name": self.name, **data})
+
+    def warn(self, text: str) -> None:
+        self.hooks.log("warning: " + text)
+
+    def prepare(self) -> None:
+        """Audit the start, load the model, build the data, set up progress."""
+        config = self.config
+        for w in self.warnings:
+            self.warn(w)
+        self.audit(
+            "training.started",
+            base_model=config.base,
+            base_model_hash=self.base_hash,
+            parameters=self.params,
+            config=config.to_dict(),
+            warnings=self.warnings,
+        )
+        self.loaded = model_mod.load(config.base, config.model)
+        self.engine = LocalEngine(
+            self.loaded.model, self.loaded.tokenizer, config.base, self.base_hash
+        )
+        sampler = None
+        if config.data.regenerations > 0:
+            sampler = _sampler(self.engine, config.data.regenerations, config.seed)
+        self.bundle = bundle = data_mod.build(self.cases, config.data, sampler)
+        if not bundle.sft and not bundle.dpo:
+            raise ValueError(
+                "no training examples: no case has a correction or a passing chain "
+                f"({len(bundle.rejected)} refused; see the reasons with cases export)"
+            )
+        if (w := check_examples(len(bundle.sft) + len(bundle.dpo))) is not None:
+            self.warnings.append(w)
+            self.warn(w)
+        self.audit(
+            "training.data",
+            **{**bundle.summary(), "cases": bundle.case_ids, "held_back_cases": bundle.held_back},
+        )
+        units = gate_mod.units(len(bundle.eval_items), len(bundle.general_eval), config.gate)
+        steps = config.sft.max_steps * bool(bundle.sft) + config.dpo.max_steps * bool(bundle.dpo)
+        total = units * (config.cycles + 1) + steps * config.cycles
+        self.progress = Progress(total, self.hooks.progress, self.hooks.cancelled)
+
+    def evaluate(self, adapter: str | None) -> dict[str, Any]:
+        """The gate's measurements for the base (None) or the trained adapter."""
+        t0 = time.monotonic()
+        metrics = gate_mod.evaluate(
+            self.engine,
+            self.bundle.eval_items,
+            self.bundle.general_eval,
+            adapter=adapter,
+            cfg=self.config.gate,
+            tick=self.progress.advance,
+        )
+        self.eval_times.append(time.monotonic() - t0)
+        return metrics
+
+    def cycle(self, k: int, model: Any, focus: set[str], baseline: dict) -> tuple[Any, dict]:
+        """Train SFT then DPO on the adapter, evaluate, gate, checkpoint; the cycle's record."""
+        config, bundle, g = self.config, self.bundle, self.config.gate
         record: dict[str, Any] = {"cycle": k, "focus_codes": sorted(focus)}
         sft_rows = weighted(bundle.sft, bundle.sft_codes, focus, g.focus_weight)
         dpo_rows = weighted(bundle.dpo, bundle.dpo_codes, focus, g.focus_weight)
         record["focus_examples"] = len(sft_rows) - len(bundle.sft) + len(dpo_rows) - len(bundle.dpo)
-        if sft_rows:
-            progress.stage(f"cycle {k}/{config.cycles}: sft")
-            t0 = time.monotonic()
-            model, losses = run_sft(loaded, model, sft_rows, config.sft,
-                                    str(run_dir / "trainer"), progress, config.seed + k)
-            step_times["sft"].append((time.monotonic() - t0) / max(1, config.sft.max_steps))
-            record["sft_loss"] = _mean(losses)
-        if dpo_rows:
-            progress.stage(f"cycle {k}/{config.cycles}: dpo")
-            t0 = time.monotonic()
-            model, losses = run_dpo(loaded, model, dpo_rows, config.dpo,
-                                    str(run_dir / "trainer"), progress, config.seed + k)
-            step_times["dpo"].append((time.monotonic() - t0) / max(1, config.dpo.max_steps))
-            record["dpo_loss"] = _mean(losses)
-        engine.model = model
-        progress.stage(f"cycle {k}/{config.cycles}: evaluation")
-        metrics = gate_mod.evaluate(engine, bundle.eval_items, bundle.general_eval,
-                                    adapter=ADAPTER, cfg=g, tick=progress.advance)
-        record["metrics"] = metrics
+        trainer_dir = str(self.run_dir / "trainer")
+        for stage, rows, stage_cfg, train in (
+            ("sft", sft_rows, config.sft, run_sft),
+            ("dpo", dpo_rows, config.dpo, run_dpo),
+        ):
+            if not rows:
+                continue
+            self.progress.stage(f"cycle {k}/{config.cycles}: {stage}")
+            model, losses, steps = train(
+                self.loaded, model, rows, stage_cfg, trainer_dir, self.progress, config.seed + k
+            )
+            self.step_times[stage].extend(steps)
+            record[f"{stage}_loss"] = _mean(losses)
+        self.engine.model = model
+        self.progress.stage(f"cycle {k}/{config.cycles}: evaluation")
+        record["metrics"] = metrics = self.evaluate(ADAPTER)
         record["gate"] = gate_mod.decide(baseline, metrics, g)
-        checkpoint = run_dir / f"cycle-{k}"
-        if hooks.is_main_process:
+        checkpoint = self.run_dir / f"cycle-{k}"
+        if self.hooks.is_main_process:
             model.save_pretrained(str(checkpoint), selected_adapters=[ADAPTER])
         record["checkpoint"] = str(checkpoint)
+        public = {key: v for key, v in record.items() if key != "metrics"}
+        self.audit("training.cycle", **public, metrics=_public(metrics))
+        return model, record
+
+    def report(self, baseline: dict, cycles: list[dict], best: dict) -> dict[str, Any]:
+        """The report dict (not yet written)."""
+        loaded = self.loaded
+        return {
+            "name": self.name,
+            "base_model": self.config.base,
+            "base_model_hash": self.base_hash,
+            "parameters": self.params,
+            "quantization": loaded.quantization,
+            "compute_dtype": loaded.compute_dtype,
+            "device": loaded.device,
+            "config": self.config.to_dict(),
+            "data": self.bundle.summary(),
+            "warnings": self.warnings,
+            "baseline": baseline,
+            "cycles": cycles,
+            "decision": {**best["gate"], "cycle": best["cycle"]},
+            "timing": {
+                "total_s": round(time.monotonic() - self.started, 1),
+                "sft_step_s": _mean(self.step_times["sft"]),
+                "dpo_step_s": _mean(self.step_times["dpo"]),
+                "evaluation_s": _mean(self.eval_times),
+            },
+            **self.hooks.extra,
+        }
+
+    def register(self, report: dict, baseline: dict, best: dict) -> None:
+        """Write report and chart, register the best cycle's adapter, promote if asked."""
+        config, bundle, decision = self.config, self.bundle, report["decision"]
+        report_path = write_json(report, self.run_dir / "report.json")
+        chart_path = write_chart(report, self.run_dir / "chart.png")
+        report["files"] = {"report": str(report_path), "chart": str(chart_path)}
+        meta = {
+            "base_model": config.base,
+            "base_model_hash": self.base_hash,
+            "gate": decision,
+            "metrics": {"baseline": _public(baseline), "chosen": _public(best["metrics"])},
+            "lineage": {
+                "cases": bundle.case_ids,
+                "held_back": bundle.held_back,
+                "data_hash": bundle.data_hash,
+                "general_source": config.data.general_source,
+                "sft_examples": len(bundle.sft),
+                "dpo_examples": len(bundle.dpo),
+            },
+            "config": config.to_dict(),
+            "quantization": self.loaded.quantization,
+            "report": str(report_path),
+            "chart": str(chart_path),
+            **self.hooks.extra,
+        }
+        info = self.registry.register(Path(best["checkpoint"]), self.name, meta)
+        report["adapter"] = {key: info[key] for key in ("status", "path", "content_hash")}
+        report["adapter"]["name"] = self.name
+        self.audit(
+            "adapter.registered",
+            status=info["status"],
+            adapter_hash=info["content_hash"],
+            gate=decision,
+            data_hash=bundle.data_hash,
+        )
+        if config.auto_promote and decision["passed"]:
+            self.registry.promote(self.name, by=self.hooks.extra.get("job_id") or "training")
+            report["adapter"]["status"] = "active"
+            self.audit("adapter.promoted", automatic=True, adapter_hash=info["content_hash"])
+        report["timing"]["total_s"] = round(time.monotonic() - self.started, 1)
+        write_json(report, report_path)
+
+
+def run(config: TrainConfig, cases: list[dict], hooks: Hooks | None = None) -> dict[str, Any]:
+    """Run the whole corrective pipeline; returns the report (also written to disk)."""
+    state = _Run(config, cases, hooks or Hooks())
+    state.prepare()
+    state.progress.stage("baseline evaluation")
+    baseline = state.evaluate(None)
+    state.audit("training.baseline", metrics=_public(baseline))
+    model, focus, cycles = state.loaded.model, set(), []
+    for k in range(1, config.cycles + 1):
+        model, record = state.cycle(k, model, focus, baseline)
         cycles.append(record)
-        hooks.audit("training.cycle", {**hooks.extra, "name": name, **{
-            key: v for key, v in record.items() if key != "metrics"}, "metrics": _public(metrics)})
-        focus = set(metrics["failing_codes"])
+        # Only the codes of what still fails cross the split, never a held-back case's text.
+        focus = set(record["metrics"]["failing_codes"])
     best = _best(cycles)
-    decision = {**best["gate"], "cycle": best["cycle"]}
-    report: dict[str, Any] = {
-        "name": name, "base_model": config.base, "base_model_hash": base_hash,
-        "parameters": params, "quantization": loaded.quantization,
-        "compute_dtype": loaded.compute_dtype, "device": loaded.device,
-        "config": config.to_dict(), "data": bundle.summary(), "warnings": warnings,
-        "baseline": baseline, "cycles": cycles, "decision": decision,
-        "timing": {"total_s": round(time.monotonic() - started, 1),
-                   "sft_step_s": _mean(step_times["sft"]), "dpo_step_s": _mean(step_times["dpo"])},
-        **hooks.extra,
-    }
-    if not hooks.is_main_process:
-        return report
-    report_path = write_json(report, run_dir / "report.json")
-    chart_path = write_chart(report, run_dir / "chart.png")
-    report["files"] = {"report": str(report_path), "chart": str(chart_path)}
-    meta = {
-        "base_model": config.base, "base_model_hash": base_hash, "gate": decision,
-        "metrics": {"baseline": _public(baseline), "chosen": _public(best["metrics"])},
-        "lineage": {"cases": bundle.case_ids, "held_back": bundle.held_back,
-                    "data_hash": bundle.data_hash, "general_source": config.data.general_source,
-                    "sft_examples": len(bundle.sft), "dpo_examples": len(bundle.dpo)},
-        "config": config.to_dict(), "quantization": loaded.quantization,
-        "report": str(report_path), "chart": str(chart_path), **hooks.extra,
-    }
-    info = registry.register(Path(best["checkpoint"]), name, meta)
-    report["adapter"] = {"name": name, "status": info["status"], "path": info["path"],
-                         "content_hash": info["content_hash"]}
-    hooks.audit("adapter.registered", {**hooks.extra, "name": name, "status": info["status"],
-                                       "adapter_hash": info["content_hash"], "gate": decision,
-                                       "data_hash": bundle.data_hash})
-    if config.auto_promote and decision["passed"]:
-        registry.promote(name, by=hooks.extra.get("job_id") or "training")
-        report["adapter"]["status"] = "active"
-        hooks.audit("adapter.promoted", {**hooks.extra, "name": name, "automatic": True,
-                                         "adapter_hash": info["content_hash"]})
-    report["timing"]["total_s"] = round(time.monotonic() - started, 1)
-    write_json(report, report_path)
+    report = state.report(baseline, cycles, best)
+    if state.hooks.is_main_process:
+        state.register(report, baseline, best)
     return report

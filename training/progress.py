@@ -96,6 +96,11 @@ def trainer_callback(progress: Progress) -> Any:
         def __init__(self) -> None:
             self.cancelled = False
             self.losses: list[float] = []
+            self.step_s: list[float] = []  # wall time of each optimizer step
+            self._began = 0.0
+
+        def on_step_begin(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            self._began = time.perf_counter()
 
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
             if logs and "loss" in logs:
@@ -103,6 +108,7 @@ def trainer_callback(progress: Progress) -> Any:
                 progress.loss = float(logs["loss"])
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
+            self.step_s.append(time.perf_counter() - self._began)
             try:
                 progress.advance(1)
             except Cancelled:

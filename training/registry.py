@@ -165,8 +165,16 @@ class Registry:
                 self._set_status(previous, "superseded")
             meta = self._set_status(name, "active", promoted_at=_now(), forced=bool(force))
             index["active"] = name
-            index["history"].append({"action": "promote", "name": name, "previous": previous,
-                                     "at": meta["promoted_at"], "by": by, "forced": bool(force)})
+            index["history"].append(
+                {
+                    "action": "promote",
+                    "name": name,
+                    "previous": previous,
+                    "at": meta["promoted_at"],
+                    "by": by,
+                    "forced": bool(force),
+                }
+            )
             _write_json(self.root / INDEX, index)
         return meta
 

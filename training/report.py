@@ -26,19 +26,33 @@ def write_chart(report: dict[str, Any], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     rows = [{"cycle": 0, **report["baseline"]}] + [
-        {"cycle": c["cycle"], **c["metrics"], "sft_loss": c.get("sft_loss"),
-         "dpo_loss": c.get("dpo_loss"), "passed": c["gate"]["passed"]}
+        {
+            "cycle": c["cycle"],
+            **c["metrics"],
+            "sft_loss": c.get("sft_loss"),
+            "dpo_loss": c.get("dpo_loss"),
+            "passed": c["gate"]["passed"],
+        }
         for c in report["cycles"]
     ]
     xs = [r["cycle"] for r in rows]
     fig, (ax, lx) = plt.subplots(1, 2, figsize=(11, 4.2), dpi=110)
     ax.plot(xs, [_pct(r.get("faithfulness")) for r in rows], "o-", label="faithfulness pass rate")
     ax.plot(xs, [_pct(r.get("laundering")) for r in rows], "s-", label="laundering rate")
-    ax.plot(xs, [_pct(r.get("general_accuracy")) for r in rows], "^-",
-            label="general-reasoning accuracy")
+    ax.plot(
+        xs,
+        [_pct(r.get("general_accuracy")) for r in rows],
+        "^-",
+        label="general-reasoning accuracy",
+    )
     for r in rows[1:]:
-        ax.annotate("pass" if r["passed"] else "refused", (r["cycle"], 2), ha="center",
-                    fontsize=8, color="green" if r["passed"] else "firebrick")
+        ax.annotate(
+            "pass" if r["passed"] else "refused",
+            (r["cycle"], 2),
+            ha="center",
+            fontsize=8,
+            color="green" if r["passed"] else "firebrick",
+        )
     ax.set_xlabel("cycle (0 = base model)")
     ax.set_ylabel("% of held-back cases / general problems")
     ax.set_xticks(xs)

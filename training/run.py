@@ -2,8 +2,8 @@
 
 The entry point for a GPU box or cluster, alone or under `accelerate launch` (multi-GPU DDP,
 DeepSpeed, FSDP; configs in deploy/training/). Cases come from `faithgate cases export --format
-cases`; audit events go to a JSON Lines file (import them into the service's store afterwards
-with the job's lineage); progress goes to stderr. Only the main process writes checkpoints,
+cases`; audit events go to a JSON Lines file kept with the run (the registry metadata carries
+the lineage too); progress goes to stderr. Only the main process writes checkpoints,
 the report and the registry entry.
 """
 
@@ -47,14 +47,23 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(p), file=sys.stderr, flush=True)
 
     try:
-        report = run(config, cases, Hooks(progress=progress, audit=audit,
-                                          is_main_process=main_process))
+        report = run(
+            config, cases, Hooks(progress=progress, audit=audit, is_main_process=main_process)
+        )
     except GuardError as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 2
     if main_process:
-        print(json.dumps({"adapter": report.get("adapter"), "decision": report["decision"],
-                          "files": report.get("files")}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "adapter": report.get("adapter"),
+                    "decision": report["decision"],
+                    "files": report.get("files"),
+                },
+                indent=2,
+            )
+        )
     return 0 if report["decision"]["passed"] else 3
 
 

@@ -89,8 +89,8 @@ def run_sft(
     output_dir: str,
     progress: Progress,
     seed: int = 0,
-) -> tuple[Any, list[float]]:
-    """Train one SFT stage; returns (the PEFT model, the logged losses).
+) -> tuple[Any, list[float], list[float]]:
+    """Train one SFT stage; returns (the PEFT model, losses, step seconds).
 
     `model` is the base model on the first cycle (a LoRA adapter is attached here) and the
     PEFT model afterwards (its adapter keeps training).
@@ -112,5 +112,4 @@ def run_sft(
     unpack_for_training(trainer.model)
     trainer.train()
     progress.check()
-    return trainer.model, callback.losses
-
+    return trainer.model, callback.losses, callback.step_s

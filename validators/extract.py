@@ -271,7 +271,7 @@ def _normalise(toks: list[Tok], text: str) -> list[Tok]:
                 verbal = False
             elif low in _ROUND_WORDS and prev is not None and prev.kind == "eq":
                 out.append(Tok("approx", t.text, None, t.start))
-            elif prev_value and (end := _unit_run_end(toks, i)):
+            elif prev_value and (end := _unit_run_end(toks, i)) > i:
                 i = end  # a unit after a quantity: "5 hours * 3", "2 cups of flour * 3"
                 continue
             else:

@@ -29,8 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     promote = sub.add_parser("promote", help="make an adapter active (hot-loaded by the service)")
     add_store_options(promote)
     promote.add_argument("name")
-    promote.add_argument("--force", action="store_true",
-                         help="promote although the gate refused it")
+    promote.add_argument(
+        "--force", action="store_true", help="promote although the gate refused it"
+    )
     promote.set_defaults(func=run_promote)
     rollback = sub.add_parser("rollback", help="withdraw the active adapter, restore the previous")
     add_store_options(rollback)
@@ -55,10 +56,12 @@ def run_list(args: argparse.Namespace) -> int:
         print("no adapters")
     for m in items:
         gate = m.get("gate") or {}
-        print(f"{m['name']:<34} {m.get('status', '?'):<12} "
-              f"faithfulness {gate.get('faithfulness_gain_points', 0):+.1f} pt  "
-              f"general {-gate.get('general_drop_points', 0):+.1f} pt  "
-              f"{m.get('content_hash', '')[:12]}  {m.get('created_at', '')[:19]}")
+        print(
+            f"{m['name']:<34} {m.get('status', '?'):<12} "
+            f"faithfulness {gate.get('faithfulness_gain_points', 0):+.1f} pt  "
+            f"general {-gate.get('general_drop_points', 0):+.1f} pt  "
+            f"{m.get('content_hash', '')[:12]}  {m.get('created_at', '')[:19]}"
+        )
     return 0
 
 
@@ -83,19 +86,30 @@ def run_promote(args: argparse.Namespace) -> int:
         meta = registry.get(args.name)
         gate = meta.get("gate") or {}
         if not gate.get("passed") and not args.force:
-            raise RegistryError(f"adapter {args.name!r} did not pass the gate: "
-                                + "; ".join(gate.get("reasons") or ["no gate result"]))
+            raise RegistryError(
+                f"adapter {args.name!r} did not pass the gate: "
+                + "; ".join(gate.get("reasons") or ["no gate result"])
+            )
     except RegistryError as exc:
         print(f"refused: {exc}", file=sys.stderr)
         return 1
     previous = registry.active()
     store = open_store(args)
     try:
-        store.append("adapter.promoted", model=meta.get("base_model"),
-                     model_hash=meta.get("base_model_hash"), adapter=args.name,
-                     adapter_hash=meta.get("content_hash"),
-                     data={"name": args.name, "previous": previous, "forced": args.force,
-                           "gate": gate, "by": "cli"})
+        store.append(
+            "adapter.promoted",
+            model=meta.get("base_model"),
+            model_hash=meta.get("base_model_hash"),
+            adapter=args.name,
+            adapter_hash=meta.get("content_hash"),
+            data={
+                "name": args.name,
+                "previous": previous,
+                "forced": args.force,
+                "gate": gate,
+                "by": "cli",
+            },
+        )
     finally:
         store.close()
     registry.promote(args.name, force=args.force, by="cli")

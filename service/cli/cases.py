@@ -29,14 +29,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_store_options(export)
     export.add_argument("--format", required=True, choices=["sft", "dpo", "prm", "cases"])
     export.add_argument("-o", "--output", required=True, type=Path, help="JSONL file to write")
-    export.add_argument("--cases", default="status=reviewed",
-                        help="case filter key=value,... or 'all' (default: status=reviewed)")
-    export.add_argument("--split", choices=["train", "eval", "all"], default="train",
-                        help="train: never the held-back cases (default); eval: only them")
-    export.add_argument("--mix", type=float, default=0.15,
-                        help="share of general-reasoning rows (default 0.15; 0 for none)")
-    export.add_argument("--general", help="JSONL (GSM8K format) for the mix instead of the "
-                        "generator")
+    export.add_argument(
+        "--cases",
+        default="status=reviewed",
+        help="case filter key=value,... or 'all' (default: status=reviewed)",
+    )
+    export.add_argument(
+        "--split",
+        choices=["train", "eval", "all"],
+        default="train",
+        help="train: never the held-back cases (default); eval: only them",
+    )
+    export.add_argument(
+        "--mix",
+        type=float,
+        default=0.15,
+        help="share of general-reasoning rows (default 0.15; 0 for none)",
+    )
+    export.add_argument(
+        "--general", help="JSONL (GSM8K format) for the mix instead of the generator"
+    )
     export.set_defaults(func=run_export)
 
 
@@ -47,9 +59,11 @@ def run_export(args: argparse.Namespace) -> int:
 
     try:
         filt = parse_filter(args.cases)
-        cfg = data_mod.DataConfig(general_mix=0.0 if args.split == "eval" else args.mix,
-                                  general_source=args.general or "generated",
-                                  general_eval_size=0)
+        cfg = data_mod.DataConfig(
+            general_mix=0.0 if args.split == "eval" else args.mix,
+            general_source=args.general or "generated",
+            general_eval_size=0,
+        )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -72,8 +86,10 @@ def run_export(args: argparse.Namespace) -> int:
     args.output.with_name(args.output.name + ".manifest.json").write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     )
-    print(f"wrote {len(rows)} {args.format} rows to {args.output} from {len(cases)} cases",
-          file=sys.stderr)
+    print(
+        f"wrote {len(rows)} {args.format} rows to {args.output} from {len(cases)} cases",
+        file=sys.stderr,
+    )
     for reason, n in (manifest.get("refused_reasons") or {}).items():
         print(f"  refused {n}: {reason}", file=sys.stderr)
     return 0
@@ -88,8 +104,9 @@ def _rows(cases: list[dict], cfg, fmt: str, split: str):
         # Everything (or only the held-back side) as training rows: build with no hold-out.
         held = set(data_mod.build(cases, cfg).held_back) if split == "eval" else None
         chosen = [c for c in cases if held is None or str(c.get("id")) in held]
-        no_split = data_mod.DataConfig(**{**data_mod.config_dict(cfg), "eval_fraction": 0.0,
-                                          "eval_min": 0})
+        no_split = data_mod.DataConfig(
+            **{**data_mod.config_dict(cfg), "eval_fraction": 0.0, "eval_min": 0}
+        )
         bundle = data_mod.build(chosen, no_split)
     rows = getattr(bundle, fmt)
     sources = getattr(bundle, f"{fmt}_sources")

@@ -26,38 +26,54 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_store_options(p)
     p.add_argument("--base", help="base model folder (default: the model the service serves)")
-    p.add_argument("--cases", default="status=reviewed",
-                   help="case filter: key=value,... over status, domain, model, adapter, "
-                   "laundering, verdict, since, until; or 'all' (default: status=reviewed)")
+    p.add_argument(
+        "--cases",
+        default="status=reviewed",
+        help="case filter: key=value,... over status, domain, model, adapter, "
+        "laundering, verdict, since, until; or 'all' (default: status=reviewed)",
+    )
     p.add_argument("--cycles", type=int, default=4, help="refinement cycles (default 4)")
-    p.add_argument("--mix", type=float, default=0.15,
-                   help="share of general-reasoning examples (default 0.15)")
-    p.add_argument("--general", help="JSONL file (GSM8K format) for the mix instead of the "
-                   "generator")
+    p.add_argument(
+        "--mix", type=float, default=0.15, help="share of general-reasoning examples (default 0.15)"
+    )
+    p.add_argument(
+        "--general", help="JSONL file (GSM8K format) for the mix instead of the generator"
+    )
     p.add_argument("--lr", type=float, help="learning rate of both stages (guarded)")
-    p.add_argument("--force", action="store_true",
-                   help="run despite a refused learning rate")
+    p.add_argument("--force", action="store_true", help="run despite a refused learning rate")
     p.add_argument("--name", help="adapter name (default: fg-<domain>-<time>)")
     p.add_argument("--promote", action="store_true", help="promote when the gate passes")
-    p.add_argument("--options", type=Path,
-                   help="JSON file of stage options: {model|data|sft|dpo|gate: {...}}")
-    p.add_argument("--detach", action="store_true",
-                   help="only queue the job (a running service starts it); print its id")
+    p.add_argument(
+        "--options", type=Path, help="JSON file of stage options: {model|data|sft|dpo|gate: {...}}"
+    )
+    p.add_argument(
+        "--detach",
+        action="store_true",
+        help="only queue the job (a running service starts it); print its id",
+    )
     p.set_defaults(func=run)
 
 
 def _config(args: argparse.Namespace, data_dir: Path) -> dict:
+    from service.jobs.runner import default_base
     from service.jobs.spec import job_config, parse_filter
     from service.settings import Settings
-    from service.jobs.runner import default_base
 
     overrides = json.loads(args.options.read_text()) if args.options else {}
     if args.general:
         overrides.setdefault("data", {})["general_source"] = str(Path(args.general).resolve())
     base = args.base or default_base(Settings(data_dir=data_dir))
-    return job_config(base=base, cases=parse_filter(args.cases), cycles=args.cycles,
-                      mix=args.mix, learning_rate=args.lr, force=args.force, name=args.name,
-                      auto_promote=args.promote, overrides=overrides)
+    return job_config(
+        base=base,
+        cases=parse_filter(args.cases),
+        cycles=args.cycles,
+        mix=args.mix,
+        learning_rate=args.lr,
+        force=args.force,
+        name=args.name,
+        auto_promote=args.promote,
+        overrides=overrides,
+    )
 
 
 def _preflight(config: dict) -> list[str]:
@@ -73,7 +89,7 @@ def _preflight(config: dict) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     """Queue the job, run its worker, draw the progress bar, print the gate's decision."""
-    from service.jobs.store import JobStore
+    from service.jobs.store import HOST, JobStore
     from service.store.config import default_data_dir, default_database_url
     from training.config import GuardError
 
@@ -97,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
             print(job["id"])
             return 0
         url = args.database_url or default_database_url(data_dir)
+        # Claimed here, before the worker starts, so that a running service cannot take it.
+        jobs.claim(job["id"], owner=f"{HOST}/cli")
         return _follow(jobs, job["id"], url, data_dir)
     finally:
         store.close()
@@ -129,7 +147,7 @@ def _follow(jobs, job_id: str, url: str, data_dir: Path) -> int:
         bar.close()
     proc.wait()
     job = jobs.get(job_id)
-    if job["status"] == "running":  # the worker died without recording its end
+    if job["status"] in ("queued", "running"):  # the worker died without recording its end
         jobs.finish(job_id, "failed", error=f"the worker exited with code {proc.returncode}")
         job = jobs.get(job_id)
     return _summary(job, data_dir)
@@ -167,8 +185,10 @@ def _summary(job: dict, data_dir: Path) -> int:
     for c in result.get("cycles", []):
         verdict = "pass" if c["gate"]["passed"] else "refused"
         print(f"cycle {c['cycle']}: {_rates(c)}  [{verdict}]")
-    print(f"adapter {adapter.get('name')}: {adapter.get('status')} "
-          f"(sha256 {str(adapter.get('content_hash'))[:16]}…)")
+    print(
+        f"adapter {adapter.get('name')}: {adapter.get('status')} "
+        f"(sha256 {str(adapter.get('content_hash'))[:16]}…)"
+    )
     for reason in decision.get("reasons") or []:
         print(f"  not promoted: {reason}")
     files = result.get("files") or {}
@@ -181,5 +201,7 @@ def _rates(m: dict) -> str:
     def pct(v):
         return "n/a" if v is None else f"{100 * v:.1f}%"
 
-    return (f"faithfulness {pct(m.get('faithfulness'))}, laundering {pct(m.get('laundering'))}, "
-            f"general accuracy {pct(m.get('general_accuracy'))}")
+    return (
+        f"faithfulness {pct(m.get('faithfulness'))}, laundering {pct(m.get('laundering'))}, "
+        f"general accuracy {pct(m.get('general_accuracy'))}"
+    )

@@ -27,8 +27,9 @@ async def _call(app: Any, fn: Any, *args: Any) -> Any:
     return await asyncio.to_thread(fn, *args)
 
 
-async def _load(app: Any, engine: Any, name: str, path: str, request_id: str | None,
-                key_id: str | None) -> None:
+async def _load(
+    app: Any, engine: Any, name: str, path: str, request_id: str | None, key_id: str | None
+) -> None:
     runtime = getattr(app.state, "engine_runtime", None)
     if runtime is not None and hasattr(runtime, "load_adapter"):
         await runtime.load_adapter(app, name, path, key_id=key_id, request_id=request_id)
@@ -36,8 +37,9 @@ async def _load(app: Any, engine: Any, name: str, path: str, request_id: str | N
         await _call(app, engine.load_adapter, name, path)
 
 
-async def _unload(app: Any, engine: Any, name: str, request_id: str | None,
-                  key_id: str | None) -> None:
+async def _unload(
+    app: Any, engine: Any, name: str, request_id: str | None, key_id: str | None
+) -> None:
     runtime = getattr(app.state, "engine_runtime", None)
     if runtime is not None and hasattr(runtime, "unload_adapter"):
         await runtime.unload_adapter(app, name, key_id=key_id, request_id=request_id)

@@ -24,8 +24,17 @@ def spawn(job_id: str, database_url: str, data_dir: Path) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"}
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "service.jobs.worker", job_id, "--database-url", database_url,
-             "--data-dir", str(data_dir), "--watch-stdin"],
+            [
+                sys.executable,
+                "-m",
+                "service.jobs.worker",
+                job_id,
+                "--database-url",
+                database_url,
+                "--data-dir",
+                str(data_dir),
+                "--watch-stdin",
+            ],
             stdin=subprocess.PIPE,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -46,6 +46,7 @@ class JobRunner:
         self._last_trigger = 0.0
         self._registry_stamp = -1.0
         self._sync_lock = asyncio.Lock()
+        self._stopping = False
         self.counters = _metrics(metrics)
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -57,13 +58,18 @@ class JobRunner:
 
     async def stop(self) -> None:
         """Stop ticking; the workers' jobs end as interrupted (the service is going away)."""
+        self._stopping = True  # a tick still running in its thread starts nothing more
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         for job_id, proc in list(self.procs.items()):
-            await asyncio.to_thread(self.jobs.finish, job_id, "interrupted",
-                                    error="the service stopped while the job ran")
+            await asyncio.to_thread(
+                self.jobs.finish,
+                job_id,
+                "interrupted",
+                error="the service stopped while the job ran",
+            )
             _signal(proc, signal.SIGTERM)
         deadline = time.monotonic() + 5
         for proc in self.procs.values():
@@ -82,11 +88,16 @@ class JobRunner:
             if launch.is_worker(worker["pid"], job["id"]):
                 with contextlib.suppress(OSError):
                     os.kill(worker["pid"], signal.SIGKILL)
-            if self.jobs.finish(job["id"], "interrupted",
-                                error="interrupted: the service restarted while the job ran"):
+            if self.jobs.finish(
+                job["id"],
+                "interrupted",
+                error="interrupted: the service restarted while the job ran",
+            ):
                 self._count("interrupted")
-                self.store.append("training.interrupted", data={"job_id": job["id"],
-                                  "reason": "service restarted"})
+                self.store.append(
+                    "training.interrupted",
+                    data={"job_id": job["id"], "reason": "service restarted"},
+                )
 
     # --- the tick -------------------------------------------------------------------------------
 
@@ -137,14 +148,15 @@ class JobRunner:
         for job in self.jobs.stale(self.settings.training_stale_s):
             if job["id"] in self.procs and self.procs[job["id"]].poll() is None:
                 continue  # our own live worker: slow, not gone
-            if self.jobs.finish(job["id"], "interrupted",
-                                error="interrupted: the worker stopped sending heartbeats"):
+            if self.jobs.finish(
+                job["id"], "interrupted", error="interrupted: the worker stopped sending heartbeats"
+            ):
                 self._count("interrupted")
 
     def _start_queued(self) -> None:
         limit = self.settings.training_max_jobs
         for job in self.jobs.queued():
-            if len(self.procs) >= limit:
+            if len(self.procs) >= limit or self._stopping:
                 return
             if not self.jobs.claim(job["id"]):
                 continue
@@ -167,8 +179,7 @@ class JobRunner:
         """Queue the automatic job of a domain that reached its reviewed-case count."""
         cases = {"status": "reviewed", **({"domain": domain} if domain else {})}
         config = job_config(base=default_base(self.settings), cases=cases)
-        job, _ = self.jobs.create(config, triggered_by="auto",
-                                  dedup_key=f"auto:{domain}:{count}")
+        job, _ = self.jobs.create(config, triggered_by="auto", dedup_key=f"auto:{domain}:{count}")
         self.jobs.set_mark(domain, count, job["id"])
         log.info("domain %r reached %d reviewed cases: job %s", domain, count, job["id"])
         return job
@@ -183,8 +194,9 @@ class JobRunner:
         if not force and stamp == self._registry_stamp:
             return {"engine": None, "loaded": [], "unloaded": [], "errors": {}}
         async with self._sync_lock:
-            result = await hotload.sync(self.app, self.registry, self.failed_loads,
-                                        request_id=request_id, key_id=key_id)
+            result = await hotload.sync(
+                self.app, self.registry, self.failed_loads, request_id=request_id, key_id=key_id
+            )
         if result["engine"]:
             self._registry_stamp = stamp
         return result
@@ -218,7 +230,11 @@ def _metrics(metrics: Any) -> Any:
     from prometheus_client import Counter
 
     try:
-        return Counter("faithgate_training_jobs_total", "Training jobs ended, by final status",
-                       ["status"], registry=metrics.registry)
+        return Counter(
+            "faithgate_training_jobs_total",
+            "Training jobs ended, by final status",
+            ["status"],
+            registry=metrics.registry,
+        )
     except ValueError:  # already registered on this registry
         return None

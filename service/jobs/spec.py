@@ -12,7 +12,7 @@ _PAGE = 500
 
 
 def parse_filter(text: str | None) -> dict[str, Any]:
-    """"domain=math,status=reviewed" (or "all") -> list_cases keyword arguments."""
+    """ "domain=math,status=reviewed" (or "all") -> list_cases keyword arguments."""
     if text is None or not text.strip():
         return dict(DEFAULT_FILTER)
     if text.strip() == "all":

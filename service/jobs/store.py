@@ -96,7 +96,11 @@ def job_dict(row: Any) -> dict[str, Any]:
         "cancel_requested": bool(row.cancel_requested),
         "key_id": row.key_id,
         "dedup_key": row.dedup_key,
-        "worker": {"host": row.worker_host, "pid": row.worker_pid, "heartbeat_at": row.heartbeat_at},
+        "worker": {
+            "host": row.worker_host,
+            "pid": row.worker_pid,
+            "heartbeat_at": row.heartbeat_at,
+        },
     }
 
 
@@ -126,9 +130,15 @@ class JobStore:
                 return existing, False
         job_id, now = "job_" + secrets.token_hex(8), _now()
         row = {
-            "id": job_id, "created_at": now, "updated_at": now, "status": "queued",
-            "triggered_by": triggered_by, "dedup_key": dedup_key, "key_id": key_id,
-            "request_id": request_id, "config": json.dumps(config, sort_keys=True),
+            "id": job_id,
+            "created_at": now,
+            "updated_at": now,
+            "status": "queued",
+            "triggered_by": triggered_by,
+            "dedup_key": dedup_key,
+            "key_id": key_id,
+            "request_id": request_id,
+            "config": json.dumps(config, sort_keys=True),
             "cancel_requested": False,
         }
         try:
@@ -144,8 +154,12 @@ class JobStore:
             "training.job_created",
             request_id=request_id,
             key_id=key_id,
-            data={"job_id": job_id, "triggered_by": triggered_by, "dedup_key": dedup_key,
-                  "config": config},
+            data={
+                "job_id": job_id,
+                "triggered_by": triggered_by,
+                "dedup_key": dedup_key,
+                "config": config,
+            },
         )
         return self.get(job_id), True
 
@@ -171,8 +185,11 @@ class JobStore:
         with self.db.read() as conn:
             total = conn.execute(select(func.count()).select_from(jobs).where(*where)).scalar_one()
             rows = conn.execute(
-                select(jobs).where(*where).order_by(jobs.c.created_at.desc(), jobs.c.id)
-                .limit(max(0, min(limit, 500))).offset(max(0, offset))
+                select(jobs)
+                .where(*where)
+                .order_by(jobs.c.created_at.desc(), jobs.c.id)
+                .limit(max(0, min(limit, 500)))
+                .offset(max(0, offset))
             ).all()
         return [job_dict(r) for r in rows], int(total)
 
@@ -184,12 +201,21 @@ class JobStore:
             )
         return bool(result.rowcount)
 
-    def claim(self, job_id: str, pid: int | None = None) -> bool:
-        """Move a queued job to running for this host (False if someone else took it)."""
+    def claim(self, job_id: str, pid: int | None = None, owner: str = HOST) -> bool:
+        """Move a queued job to running under `owner` (False if someone else took it).
+
+        The owner is the service's host name, or "<host>/cli" for a job the CLI runs itself:
+        a restarting service interrupts only its own host's jobs, never a CLI's.
+        """
         now = _now()
         return self._update(
-            job_id, jobs.c.status == "queued", status="running", started_at=now,
-            heartbeat_at=now, worker_host=HOST, worker_pid=pid,
+            job_id,
+            jobs.c.status == "queued",
+            status="running",
+            started_at=now,
+            heartbeat_at=now,
+            worker_host=owner,
+            worker_pid=pid,
         )
 
     def set_pid(self, job_id: str, pid: int) -> None:
@@ -203,24 +229,31 @@ class JobStore:
             values["progress"] = json.dumps(progress)
         self._update(job_id, jobs.c.status == "running", **values)
         with self.db.read() as conn:
-            flag = conn.execute(
-                select(jobs.c.cancel_requested).where(jobs.c.id == job_id)
-            ).scalar()
+            flag = conn.execute(select(jobs.c.cancel_requested).where(jobs.c.id == job_id)).scalar()
         return bool(flag)
 
     def finish(
-        self, job_id: str, status: str, *, result: dict | None = None, error: str | None = None
+        self,
+        job_id: str,
+        status: str,
+        *,
+        result: dict | None = None,
+        error: str | None = None,
+        progress: dict | None = None,
     ) -> bool:
         """Record the end of a running (or queued) job; False if it had already ended."""
         assert status in FINISHED
-        return self._update(
-            job_id, jobs.c.status.in_(("queued", "running")), status=status, finished_at=_now(),
-            result=None if result is None else json.dumps(result, default=str),
-            error=None if error is None else error[:4000],
-        )
+        values: dict[str, Any] = {"status": status, "finished_at": _now()}
+        if result is not None:
+            values["result"] = json.dumps(result, default=str)
+        if error is not None:
+            values["error"] = error[:4000]
+        if progress is not None:
+            values["progress"] = json.dumps(progress)
+        return self._update(job_id, jobs.c.status.in_(("queued", "running")), **values)
 
     def request_cancel(self, job_id: str) -> dict[str, Any]:
-        """Cancel a queued job at once, or flag a running one (its worker stops at the next step)."""
+        """Cancel a queued job now, or flag a running one (its worker stops at its next step)."""
         job = self.get(job_id)
         if job["status"] == "queued":
             self.finish(job_id, "cancelled", error="cancelled before it started")
@@ -274,9 +307,13 @@ class JobStore:
         now = _now()
         with self.db.write() as conn:
             done = conn.execute(
-                update(triggers).where(triggers.c.domain == domain)
+                update(triggers)
+                .where(triggers.c.domain == domain)
                 .values(reviewed_count=count, job_id=job_id, updated_at=now)
             ).rowcount
             if not done:
-                conn.execute(insert(triggers).values(
-                    domain=domain, reviewed_count=count, job_id=job_id, updated_at=now))
+                conn.execute(
+                    insert(triggers).values(
+                        domain=domain, reviewed_count=count, job_id=job_id, updated_at=now
+                    )
+                )

@@ -48,10 +48,12 @@ def _heartbeat(jobs: JobStore, job_id: str, state: _State) -> None:
 
 
 def _watch_parent(state: _State) -> None:
+    # os.read on the descriptor, not sys.stdin: a daemon thread blocked inside the buffered
+    # reader holds its lock, and the interpreter aborts at exit when it cannot take it.
     try:
-        while sys.stdin.buffer.read(4096):
+        while os.read(0, 4096):
             pass
-    except (OSError, ValueError):
+    except OSError:
         pass
     state.parent_gone = True
     state.stop.set()
@@ -99,37 +101,49 @@ def run_job(store: Any, job_id: str, data_dir: Path, state: _State) -> int:
         config = train_config(job["config"], data_dir)
         cases = fetch_cases(store, job["config"].get("cases") or {})
         log.info("job %s: %d cases", job_id, len(cases))
-        hooks = Hooks(progress=progress, audit=_auditor(store, job, config),
-                      cancelled=state.stop.is_set, log=log.info, extra={"job_id": job_id})
+        hooks = Hooks(
+            progress=progress,
+            audit=_auditor(store, job, config),
+            cancelled=state.stop.is_set,
+            log=log.info,
+            extra={"job_id": job_id},
+        )
         report = run(config, cases, hooks)
     except Cancelled:
         ended = "interrupted" if state.parent_gone else "cancelled"
         why = "the process that ran the worker went away" if state.parent_gone else "cancelled"
-        jobs.finish(job_id, ended, error=why)
-        store.append(f"training.{ended}", key_id=job.get("key_id"),
-                     data={"job_id": job_id, "reason": why})
+        jobs.finish(job_id, ended, error=why, progress=state.progress)
+        store.append(
+            f"training.{ended}", key_id=job.get("key_id"), data={"job_id": job_id, "reason": why}
+        )
         return 3
     except (GuardError, RegistryError, ValueError, FileNotFoundError, OSError) as exc:
-        return _failed(store, jobs, job, f"{type(exc).__name__}: {exc}")
+        return _failed(store, jobs, job, f"{type(exc).__name__}: {exc}", state)
     except Exception as exc:  # anything else is a bug, but the job must still end as failed
         traceback.print_exc()
-        return _failed(store, jobs, job, f"{type(exc).__name__}: {exc}")
+        return _failed(store, jobs, job, f"{type(exc).__name__}: {exc}", state)
     finally:
         state.stop.set()
-    jobs.finish(job_id, "succeeded", result=_summary(report))
+    jobs.finish(job_id, "succeeded", result=_summary(report), progress=state.progress)
     return 0
 
 
-def _failed(store: Any, jobs: JobStore, job: dict[str, Any], message: str) -> int:
+def _failed(
+    store: Any, jobs: JobStore, job: dict[str, Any], message: str, state: _State | None = None
+) -> int:
     log.error("job %s failed: %s", job["id"], message)
-    jobs.finish(job["id"], "failed", error=message)
-    store.append("training.failed", key_id=job.get("key_id"),
-                 data={"job_id": job["id"], "error": message[:2000]})
+    jobs.finish(job["id"], "failed", error=message, progress=state and state.progress)
+    store.append(
+        "training.failed",
+        key_id=job.get("key_id"),
+        data={"job_id": job["id"], "error": message[:2000]},
+    )
     return 1
 
 
 def _summary(report: dict[str, Any]) -> dict[str, Any]:
     """What the job row keeps of the report (no generated text)."""
+
     def metrics(m: dict[str, Any]) -> dict[str, Any]:
         keep = ("faithfulness", "laundering", "general_accuracy", "cases", "general")
         return {k: m.get(k) for k in keep}
@@ -139,8 +153,13 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
         "decision": report.get("decision"),
         "baseline": metrics(report["baseline"]),
         "cycles": [
-            {"cycle": c["cycle"], "sft_loss": c.get("sft_loss"), "dpo_loss": c.get("dpo_loss"),
-             "gate": c["gate"], **metrics(c["metrics"])}
+            {
+                "cycle": c["cycle"],
+                "sft_loss": c.get("sft_loss"),
+                "dpo_loss": c.get("dpo_loss"),
+                "gate": c["gate"],
+                **metrics(c["metrics"]),
+            }
             for c in report.get("cycles", [])
         ],
         "data": {k: v for k, v in report.get("data", {}).items() if k != "rejected_reasons"},
@@ -159,8 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("job_id")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--watch-stdin", action="store_true",
-                        help="stop (job interrupted) when stdin closes: the parent is gone")
+    parser.add_argument(
+        "--watch-stdin",
+        action="store_true",
+        help="stop (job interrupted) when stdin closes: the parent is gone",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     data_dir = args.data_dir or default_data_dir()

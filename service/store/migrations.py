@@ -137,7 +137,6 @@ def _m003_cases(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_case_reviews_case ON case_reviews (case_id)"))
 
 
-
 @migration(4, "training jobs and automatic-trigger counters")
 def _m004_training_jobs(conn: Connection) -> None:
     # Jobs of the corrective fine-tuning worker (service/jobs). dedup_key makes triggers
@@ -176,6 +175,7 @@ def _m004_training_jobs(conn: Connection) -> None:
             updated_at TEXT NOT NULL
         )""")
     )
+
 
 def _applied(conn: Connection) -> set[int]:
     return {row[0] for row in conn.execute(text("SELECT version FROM schema_migrations"))}

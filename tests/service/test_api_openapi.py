@@ -41,7 +41,7 @@ def _operations(spec: dict):
 
 
 def test_every_route_is_listed(spec) -> None:
-    assert EXPECTED <= {(m, p) for m, p, _ in _operations(spec)}
+    assert {(m, p) for m, p, _ in _operations(spec)} >= EXPECTED
 
 
 def test_every_operation_is_described(spec) -> None:

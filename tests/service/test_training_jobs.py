@@ -19,9 +19,9 @@ from tests.service.training_support import seed_cases, tiny_train_options, wait_
 
 
 def _events(store, job_id: str) -> list[str]:
-    import tarfile
     import io
     import json
+    import tarfile
 
     buf = io.BytesIO()
     store.export_bundle(buf)
@@ -30,7 +30,8 @@ def _events(store, job_id: str) -> list[str]:
     out = []
     for line in lines:
         rec = json.loads(line)
-        data = (rec.get("payload") or {}).get("data") or {}
+        payload = json.loads(rec["payload"]) if rec.get("payload") else {}
+        data = payload.get("data") or {}
         if isinstance(data, dict) and data.get("job_id") == job_id:
             out.append(rec["event"])
     return out
@@ -85,15 +86,19 @@ def test_runner_marks_jobs_of_a_dead_service_interrupted(store, tmp_path: Path) 
     runner = JobRunner(app=None, settings=settings, store=store)
     job, _ = runner.jobs.create({"cases": {}, "train": {"base": "b"}})
     runner.jobs.claim(job["id"], pid=os.getpid())  # not a worker: a restart left it running
+    cli, _ = runner.jobs.create({"cases": {}, "train": {"base": "b"}}, triggered_by="cli")
+    runner.jobs.claim(cli["id"], pid=os.getpid(), owner=f"{HOST}/cli")
     runner.recover()
     ended = runner.jobs.get(job["id"])
     assert ended["status"] == "interrupted" and "restarted" in ended["error"]
+    assert runner.jobs.get(cli["id"])["status"] == "running"  # a CLI's job is not the service's
     other, _ = runner.jobs.create({"cases": {}, "train": {"base": "b"}})
     runner.jobs.claim(other["id"])
     settings.training_stale_s = 0.001
     wait_for(lambda: runner.jobs.stale(0.001), 5)
     runner.tick()
     assert runner.jobs.get(other["id"])["status"] == "interrupted"
+    assert runner.jobs.get(cli["id"])["status"] == "interrupted"  # silent: its worker is gone
     assert runner.jobs.get(other["id"])["worker"]["host"] == HOST
 
 
@@ -108,8 +113,13 @@ def test_the_worker_process_runs_a_job_with_progress_and_audit(tiny: Path, tmp_p
     try:
         seed_cases(store, 16)
         jobs = JobStore(store)
-        config = job_config(base=str(tiny), cases={"status": "reviewed"}, cycles=1,
-                            name="fg-worker", overrides=tiny_train_options())
+        config = job_config(
+            base=str(tiny),
+            cases={"status": "reviewed"},
+            cycles=1,
+            name="fg-worker",
+            overrides=tiny_train_options(),
+        )
         job, _ = jobs.create(config, triggered_by="cli")
         proc = launch.spawn(job["id"], f"sqlite:///{tmp_path / 'faithgate.db'}", tmp_path)
         proc.wait(600)
@@ -127,8 +137,12 @@ def test_the_worker_process_runs_a_job_with_progress_and_audit(tiny: Path, tmp_p
         progress = done["progress"]
         assert progress["step"] == progress["total_steps"] and progress["eta_s"] == 0
         assert _events(store, job["id"]) == [
-            "training.job_created", "training.started", "training.data", "training.baseline",
-            "training.cycle", "adapter.registered",
+            "training.job_created",
+            "training.started",
+            "training.data",
+            "training.baseline",
+            "training.cycle",
+            "adapter.registered",
         ]
     finally:
         store.close()
@@ -140,8 +154,9 @@ def test_a_cancel_request_stops_the_worker_process(tiny: Path, tmp_path: Path) -
         seed_cases(store, 12)
         jobs = JobStore(store)
         # Long enough that it is still running when the cancel arrives.
-        config = job_config(base=str(tiny), cycles=50, overrides=tiny_train_options(
-            sft={"max_steps": 20}))
+        config = job_config(
+            base=str(tiny), cycles=50, overrides=tiny_train_options(sft={"max_steps": 20})
+        )
         job, _ = jobs.create(config)
         proc = launch.spawn(job["id"], f"sqlite:///{tmp_path / 'faithgate.db'}", tmp_path)
         wait_for(lambda: (jobs.get(job["id"])["progress"] or {}).get("step", 0) >= 1, 300)
@@ -171,7 +186,19 @@ def test_a_worker_whose_parent_died_marks_its_job_interrupted(tiny: Path, tmp_pa
         store.close()
 
 
-def test_spawned_workers_run_this_python(tmp_path: Path) -> None:
-    assert launch.log_path(tmp_path, "job_1").name == "job_1.log"
-    assert not launch.is_worker(os.getpid(), "job_1")
-    assert sys.executable
+def test_a_worker_is_recognised_by_its_command_line_not_its_pid(tmp_path: Path) -> None:
+    import subprocess
+
+    # argv as the worker's: "-m service.jobs.worker JOB_ID" (here a sleeping stand-in).
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)", "service.jobs.worker", "job_1"]
+    )
+    try:
+        wait_for(lambda: launch.is_worker(proc.pid, "job_1"), 10)  # once exec has happened
+        assert not launch.is_worker(proc.pid, "job_2")
+        assert not launch.is_worker(os.getpid(), "job_1")
+        assert not launch.is_worker(None, "job_1")
+    finally:
+        proc.kill()
+        proc.wait()
+    assert not launch.is_worker(proc.pid, "job_1")

@@ -30,14 +30,18 @@ def seed_cases(
             continue
         chain = {"id": p.id, "question": p.question, "reasoning": flagged, "domain": domain}
         (out,) = store.record_validations(
-            [{"chain": chain, "report": validate(chain), "model": "m"}], request_id=f"r-{p.id}",
+            [{"chain": chain, "report": validate(chain), "model": "m"}],
+            request_id=f"r-{p.id}",
             key_id=None,
         )
         assert out["case_id"], "a corrupted chain must open a case"
         if review:
-            store.review_case(out["case_id"], {"verdict": "unfaithful",
-                                               "corrected_reasoning": p.solution},
-                              key_id=None, request_id=None)
+            store.review_case(
+                out["case_id"],
+                {"verdict": "unfaithful", "corrected_reasoning": p.solution},
+                key_id=None,
+                request_id=None,
+            )
         ids.append(out["case_id"])
     return ids
 
@@ -68,12 +72,19 @@ def wait_for(predicate: Callable[[], Any], timeout: float, every: float = 0.2) -
         time.sleep(every)
 
 
-def start_app(data_dir: Path, engine: Any = None, **settings: Any) -> Iterator[tuple[Any, TestClient]]:
-    """An app on SQLite in data_dir; `engine` is set as the loaded engine (no model load)."""
-    config = Settings(workers=1, data_dir=data_dir, engine="none", training_max_jobs=0,
-                      **settings)
-    app = create_app(config)
-    app.state.engine = engine
+def start_app(
+    data_dir: Path, fake_engine: Any = None, **settings: Any
+) -> Iterator[tuple[Any, TestClient]]:
+    """An app on SQLite in data_dir; `fake_engine` is set as the loaded engine (no model load)."""
+    options = {
+        "workers": 1,
+        "data_dir": data_dir,
+        "engine": "none",
+        "training_max_jobs": 0,
+        **settings,
+    }
+    app = create_app(Settings(**options))
+    app.state.engine = fake_engine
     with TestClient(app) as client:
         yield app, client
 

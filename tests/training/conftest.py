@@ -24,19 +24,38 @@ def make_case(
     """A case as Store.get_case returns it: a flagged chain, its report and (maybe) a review."""
     flagged = corrupted(problem, rng)
     assert flagged is not None
-    chain = {"id": problem.id, "question": problem.question, "reasoning": flagged,
-             "domain": domain}
+    chain = {"id": problem.id, "question": problem.question, "reasoning": flagged, "domain": domain}
     report = validate(chain)
     reviews = []
     if reviewed:
         fix = problem.solution if correction == "solution" else correction
-        reviews.append({"verdict": verdict, "laundering": None, "wrong_steps": [],
-                        "step_judgements": [], "corrected_reasoning": fix, "comment": None,
-                        "record_id": 2, "created_at": "2026-01-01T00:00:00Z", "key_id": None})
-    return {"id": case_id or f"case_{problem.id}", "status": "reviewed" if reviewed else "open",
-            "created_at": "2026-01-01T00:00:00Z", "domain": domain, "model": "m",
-            "adapter": None, "verdict": report["verdict"], "laundering": report["laundering"],
-            "chain": chain, "report": report, "reviews": reviews, "record_id": 1}
+        reviews.append(
+            {
+                "verdict": verdict,
+                "laundering": None,
+                "wrong_steps": [],
+                "step_judgements": [],
+                "corrected_reasoning": fix,
+                "comment": None,
+                "record_id": 2,
+                "created_at": "2026-01-01T00:00:00Z",
+                "key_id": None,
+            }
+        )
+    return {
+        "id": case_id or f"case_{problem.id}",
+        "status": "reviewed" if reviewed else "open",
+        "created_at": "2026-01-01T00:00:00Z",
+        "domain": domain,
+        "model": "m",
+        "adapter": None,
+        "verdict": report["verdict"],
+        "laundering": report["laundering"],
+        "chain": chain,
+        "report": report,
+        "reviews": reviews,
+        "record_id": 1,
+    }
 
 
 def flagged_cases(n: int, seed: int = 11) -> list[dict]:

@@ -41,8 +41,14 @@ def test_example_count_warnings() -> None:
 
 
 def test_json_round_trip_and_unknown_options() -> None:
-    config = TrainConfig.from_dict({"base": "b", "cycles": 2, "sft": {"max_steps": 3},
-                                    "gate": {"max_general_drop_points": 1.0}})
+    config = TrainConfig.from_dict(
+        {
+            "base": "b",
+            "cycles": 2,
+            "sft": {"max_steps": 3},
+            "gate": {"max_general_drop_points": 1.0},
+        }
+    )
     again = TrainConfig.from_dict(config.to_dict())
     assert again == config and again.sft.max_steps == 3
     with pytest.raises(ValueError, match="unknown training option"):

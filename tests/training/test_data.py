@@ -43,8 +43,10 @@ def test_a_correction_that_fails_the_validators_is_refused_with_the_reason() -> 
     text, _, reason = corrected_solution(case)
     assert text is None
     assert reason.startswith("corrected reasoning rejected by the validators: verdict unfaithful")
-    bundle = data_mod.build([case] * 1, data_mod.DataConfig(eval_fraction=0, eval_min=0,
-                                                            general_eval_size=0, general_mix=0))
+    bundle = data_mod.build(
+        [case] * 1,
+        data_mod.DataConfig(eval_fraction=0, eval_min=0, general_eval_size=0, general_mix=0),
+    )
     assert bundle.sft == [] and bundle.dpo == []
     kinds = {(r.kind, r.reason.split(":")[0]) for r in bundle.rejected}
     assert ("sft", "corrected reasoning rejected by the validators") in kinds
@@ -52,16 +54,23 @@ def test_a_correction_that_fails_the_validators_is_refused_with_the_reason() -> 
 
 def test_sft_and_dpo_rows_are_trl_conversational_and_hold_the_right_texts() -> None:
     case = flagged_cases(1)[0]
-    bundle = data_mod.build([case], data_mod.DataConfig(eval_fraction=0, eval_min=0,
-                                                        general_eval_size=0, general_mix=0))
+    bundle = data_mod.build(
+        [case], data_mod.DataConfig(eval_fraction=0, eval_min=0, general_eval_size=0, general_mix=0)
+    )
     (sft,), (dpo,) = bundle.sft, bundle.dpo
     assert set(sft) == {"prompt", "completion"} and set(dpo) == {"prompt", "chosen", "rejected"}
-    assert sft["prompt"][0]["role"] == "user" and case["chain"]["question"] in sft["prompt"][0][
-        "content"]
+    assert (
+        sft["prompt"][0]["role"] == "user"
+        and case["chain"]["question"] in sft["prompt"][0]["content"]
+    )
     assert "step by step" in sft["prompt"][0]["content"]
     assert sft["completion"][0]["role"] == "assistant"
-    assert validate({"question": case["chain"]["question"],
-                     "reasoning": sft["completion"][0]["content"]})["verdict"] == "faithful"
+    assert (
+        validate(
+            {"question": case["chain"]["question"], "reasoning": sft["completion"][0]["content"]}
+        )["verdict"]
+        == "faithful"
+    )
     assert dpo["chosen"] == sft["completion"]
     assert dpo["rejected"][0]["content"] == case["chain"]["reasoning"]
     assert bundle.sft_sources == [case["id"]] and bundle.case_ids == [case["id"]]
@@ -85,8 +94,9 @@ def test_reviewer_cleared_and_purged_cases_are_left_out_with_reasons() -> None:
     cases = flagged_cases(3, seed=21)
     cases[0]["reviews"][-1]["verdict"] = "faithful"
     cases[1]["chain"] = None
-    bundle = data_mod.build(cases, data_mod.DataConfig(eval_fraction=0, eval_min=0,
-                                                       general_eval_size=0, general_mix=0))
+    bundle = data_mod.build(
+        cases, data_mod.DataConfig(eval_fraction=0, eval_min=0, general_eval_size=0, general_mix=0)
+    )
     reasons = {r.case_id: r.reason for r in bundle.rejected}
     assert "reviewer judged the flagged chain faithful" in reasons[cases[0]["id"]]
     assert "purged" in reasons[cases[1]["id"]]
@@ -94,10 +104,12 @@ def test_reviewer_cleared_and_purged_cases_are_left_out_with_reasons() -> None:
 
 
 def test_near_duplicates_cluster_and_the_split_is_stable() -> None:
-    texts = ["Ana buys 3 pens at $2 each. How much does Ana pay?",
-             "Ana buys 3 pens at $2 each. How much does Ana pay in all?",
-             "A train travels 60 km per hour for 2 hours. How far does it go?",
-             "  ana BUYS 3 pens at $2 each.   How much does Ana pay? "]
+    texts = [
+        "Ana buys 3 pens at $2 each. How much does Ana pay?",
+        "Ana buys 3 pens at $2 each. How much does Ana pay in all?",
+        "A train travels 60 km per hour for 2 hours. How far does it go?",
+        "  ana BUYS 3 pens at $2 each.   How much does Ana pay? ",
+    ]
     groups = clusters(texts, 0.7)
     assert [0, 1, 3] in groups and [2] in groups
     keys = [f"question number {i} about apples and pears" for i in range(200)]
@@ -142,10 +154,16 @@ def test_the_general_mix_is_its_share_and_never_the_evaluation_set() -> None:
 def test_a_user_jsonl_mix_keeps_only_validated_solutions(tmp_path: Path) -> None:
     good = next(problems(1, seed=51))
     lines = [
-        json.dumps({"question": good.question,
-                    # GSM8K's calculator annotations are stripped before validating.
-                    "answer": good.steps[0] + "<<1+1=2>>\n" + "\n".join(good.steps[1:])
-                    + f"\n#### {good.answer}"}),
+        json.dumps(
+            {
+                "question": good.question,
+                # GSM8K's calculator annotations are stripped before validating.
+                "answer": good.steps[0]
+                + "<<1+1=2>>\n"
+                + "\n".join(good.steps[1:])
+                + f"\n#### {good.answer}",
+            }
+        ),
         json.dumps({"question": "Two plus two?", "answer": "2 + 2 = 5\n#### 5"}),
         "not json",
         json.dumps({"question": "no answer"}),

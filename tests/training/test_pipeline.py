@@ -48,8 +48,9 @@ class Recorder:
         return Hooks(
             progress=self.progress.append,
             audit=lambda e, d: self.events.append((e, d)),
-            cancelled=lambda: self.cancel_after is not None
-            and len(self.progress) >= self.cancel_after,
+            cancelled=lambda: (
+                self.cancel_after is not None and len(self.progress) >= self.cancel_after
+            ),
             extra={"job_id": "job_test"},
         )
 
@@ -72,8 +73,14 @@ def test_qlora_runs_every_stage_on_a_4bit_base(qlora_run: tuple[dict, Recorder])
             assert 0 <= cycle["metrics"][key] <= 1
     assert report["data"]["held_back"] >= 3 and report["data"]["sft"] > 0
     events = [e for e, _ in rec.events]
-    assert events == ["training.started", "training.data", "training.baseline",
-                      "training.cycle", "training.cycle", "adapter.registered"]
+    assert events == [
+        "training.started",
+        "training.data",
+        "training.baseline",
+        "training.cycle",
+        "training.cycle",
+        "adapter.registered",
+    ]
     data_event = dict(rec.events)["training.data"]
     assert len(data_event["data_hash"]) == 64 and data_event["cases"]
     assert set(data_event["held_back_cases"]).isdisjoint(data_event["cases"])
@@ -111,14 +118,17 @@ def test_the_registered_adapter_is_a_trained_float32_lora(qlora_run: tuple[dict,
     assert any(float(t.abs().sum()) > 0 for t in lora_b)  # B starts at zero: training moved it
 
 
-def test_plain_lora_run_passing_the_gate_is_promoted(
-    tiny_base: Path, tmp_path: Path
-) -> None:
+def test_plain_lora_run_passing_the_gate_is_promoted(tiny_base: Path, tmp_path: Path) -> None:
     # A margin of -1 point accepts an unchanged faithfulness rate: the promotion path runs.
-    config = tiny_config(tiny_base, tmp_path, name="fg-tiny-lora", cycles=1, auto_promote=True,
-                         model={"quantization": "none"},
-                         gate={"min_faithfulness_gain_points": -1.0,
-                               "max_general_drop_points": 100.0})
+    config = tiny_config(
+        tiny_base,
+        tmp_path,
+        name="fg-tiny-lora",
+        cycles=1,
+        auto_promote=True,
+        model={"quantization": "none"},
+        gate={"min_faithfulness_gain_points": -1.0, "max_general_drop_points": 100.0},
+    )
     rec = Recorder()
     report = run(config, flagged_cases(16, seed=12), rec.hooks())
     assert report["quantization"] == "none"

@@ -47,3 +47,13 @@ def test_nested_json_and_non_string_fields_are_invalid_not_crashes():
 def test_lone_surrogates_and_control_characters_do_not_crash():
     r = validate({"question": "\ud800", "reasoning": "3 + 4 = 7\x00\x1b[2J"})
     assert r["verdict"] == "faithful"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["He had 5 apples times the rest = 3", "5 hours plus = 3", "2 cups of x times = 4"],
+)
+def test_unit_words_before_a_dangling_word_operator_terminate(text):
+    # A regression: a unit run ending on a word operator that is not one looped forever.
+    r = validate({"question": text, "reasoning": text, "answer": "3"})
+    assert r["verdict"] in ("faithful", "unfaithful", "unverifiable")

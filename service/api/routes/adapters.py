@@ -37,7 +37,9 @@ class AdapterList(BaseModel):
 
     active: str | None
     adapters: list[Adapter]
-    loaded: list[str] | None = Field(None, description="Adapters the engine holds (None: no engine)")
+    loaded: list[str] | None = Field(
+        None, description="Adapters the engine holds (None: no engine)"
+    )
 
 
 class PromoteIn(BaseModel):
@@ -71,17 +73,28 @@ async def _engine_names(request: Request) -> list[str] | None:
 
 
 # --- handlers ---------------------------------------------------------------------------------
-@router.get("/v1/adapters", summary="List adapters", response_model=AdapterList,
-            responses=responses(401, 403))
+@router.get(
+    "/v1/adapters",
+    summary="List adapters",
+    response_model=AdapterList,
+    responses=responses(401, 403),
+)
 async def list_adapters(request: Request, _: ReaderKey) -> dict[str, Any]:
     """Registered adapters with their metadata, the active one, the engine's loaded ones."""
     registry = _registry(request)
-    return {"active": registry.active(), "adapters": registry.list(),
-            "loaded": await _engine_names(request)}
+    return {
+        "active": registry.active(),
+        "adapters": registry.list(),
+        "loaded": await _engine_names(request),
+    }
 
 
-@router.get("/v1/adapters/{name}", summary="Get one adapter", response_model=Adapter,
-            responses=responses(401, 403, 404))
+@router.get(
+    "/v1/adapters/{name}",
+    summary="Get one adapter",
+    response_model=Adapter,
+    responses=responses(401, 403, 404),
+)
 def get_adapter(name: str, request: Request, _: ReaderKey) -> dict[str, Any]:
     """One adapter's metadata (lineage, config, metrics, gate decision, content hash)."""
     try:
@@ -90,10 +103,15 @@ def get_adapter(name: str, request: Request, _: ReaderKey) -> dict[str, Any]:
         raise ApiError(404, "adapter_not_found", str(exc)) from exc
 
 
-@router.post("/v1/adapters/{name}/promote", summary="Promote an adapter and hot-load it",
-             response_model=AdapterChange, responses=responses(401, 403, 404, 409, 503))
-async def promote(name: str, request: Request, key: TrainerKey, rid: RequestIdDep,
-                  body: PromoteIn | None = None) -> dict[str, Any]:
+@router.post(
+    "/v1/adapters/{name}/promote",
+    summary="Promote an adapter and hot-load it",
+    response_model=AdapterChange,
+    responses=responses(401, 403, 404, 409, 503),
+)
+async def promote(
+    name: str, request: Request, key: TrainerKey, rid: RequestIdDep, body: PromoteIn | None = None
+) -> dict[str, Any]:
     """Make the adapter active (audited as adapter.promoted) and load it into the engine."""
     import asyncio
 
@@ -109,20 +127,33 @@ async def promote(name: str, request: Request, key: TrainerKey, rid: RequestIdDe
     previous = registry.active()
     store = request.app.state.faithgate.store
     await asyncio.to_thread(
-        store.append, "adapter.promoted", request_id=rid, key_id=key.id,
-        model=meta.get("base_model"), model_hash=meta.get("base_model_hash"), adapter=name,
+        store.append,
+        "adapter.promoted",
+        request_id=rid,
+        key_id=key.id,
+        model=meta.get("base_model"),
+        model_hash=meta.get("base_model_hash"),
+        adapter=name,
         adapter_hash=meta.get("content_hash"),
         data={"name": name, "previous": previous, "forced": force, "gate": gate},
     )
     meta = await asyncio.to_thread(registry.promote, name, force=force, by=key.id)
     synced = await request.app.state.training.sync_engine(request_id=rid, key_id=key.id)
     loaded = await _engine_names(request)
-    return {"adapter": meta, "previous": previous, "engine": synced,
-            "hot_loaded": bool(loaded and name in loaded)}
+    return {
+        "adapter": meta,
+        "previous": previous,
+        "engine": synced,
+        "hot_loaded": bool(loaded and name in loaded),
+    }
 
 
-@router.post("/v1/adapters/rollback", summary="Withdraw the active adapter",
-             response_model=AdapterChange, responses=responses(401, 403, 409, 503))
+@router.post(
+    "/v1/adapters/rollback",
+    summary="Withdraw the active adapter",
+    response_model=AdapterChange,
+    responses=responses(401, 403, 409, 503),
+)
 async def rollback(request: Request, key: TrainerKey, rid: RequestIdDep) -> dict[str, Any]:
     """Withdraw the active adapter (unloaded) and reinstate the one before it (audited)."""
     import asyncio
@@ -132,13 +163,23 @@ async def rollback(request: Request, key: TrainerKey, rid: RequestIdDep) -> dict
     if current is None:
         raise ApiError(409, "nothing_to_roll_back", "no adapter is active")
     store = request.app.state.faithgate.store
-    await asyncio.to_thread(store.append, "adapter.rolled_back", request_id=rid, key_id=key.id,
-                            adapter=current, data={"name": current})
+    await asyncio.to_thread(
+        store.append,
+        "adapter.rolled_back",
+        request_id=rid,
+        key_id=key.id,
+        adapter=current,
+        data={"name": current},
+    )
     try:
         withdrawn, restored = await asyncio.to_thread(registry.rollback, by=key.id)
     except RegistryError as exc:
         raise ApiError(409, "nothing_to_roll_back", str(exc)) from exc
     synced = await request.app.state.training.sync_engine(request_id=rid, key_id=key.id)
     loaded = await _engine_names(request)
-    return {"adapter": registry.get(restored) if restored else None, "previous": withdrawn,
-            "engine": synced, "hot_loaded": bool(restored and loaded and restored in loaded)}
+    return {
+        "adapter": registry.get(restored) if restored else None,
+        "previous": withdrawn,
+        "engine": synced,
+        "hot_loaded": bool(restored and loaded and restored in loaded),
+    }

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import RequestIdDep, require_scope
@@ -48,10 +47,15 @@ class HookOut(BaseModel):
     reason: str | None = None
 
 
-@router.post("/v1/hooks/alertmanager", summary="Alertmanager webhook: start a training job",
-             response_model=HookOut, responses=responses(400, 401, 403, 422, 503))
-def alertmanager(body: AlertmanagerIn, request: Request, key: TrainerKey,
-                 rid: RequestIdDep) -> Any:
+@router.post(
+    "/v1/hooks/alertmanager",
+    summary="Alertmanager webhook: start a training job",
+    response_model=HookOut,
+    responses=responses(400, 401, 403, 422, 503),
+)
+def alertmanager(
+    body: AlertmanagerIn, request: Request, response: Response, key: TrainerKey, rid: RequestIdDep
+) -> dict[str, Any]:
     """Queue one corrective job per firing faithfulness/laundering alert group (idempotent)."""
     runner = request.app.state.training
     payload = body.model_dump()
@@ -61,10 +65,16 @@ def alertmanager(body: AlertmanagerIn, request: Request, key: TrainerKey,
     domain = alert_domain(payload, alerts)
     cases = {"status": "reviewed", **({"domain": domain} if domain else {})}
     config = job_config(base=default_base(runner.settings), cases=cases)
-    config["alert"] = {"group_key": payload.get("groupKey"),
-                       "alertnames": sorted({a["labels"].get("alertname") for a in alerts})}
-    job, created = runner.jobs.create(config, triggered_by="alert",
-                                      dedup_key=group_key(payload, alerts),
-                                      key_id=key.id, request_id=rid)
-    out = {"action": "created" if created else "existing", "job_id": job["id"]}
-    return JSONResponse(out, status_code=202 if created else 200)
+    config["alert"] = {
+        "group_key": payload.get("groupKey"),
+        "alertnames": sorted({a["labels"].get("alertname") for a in alerts}),
+    }
+    job, created = runner.jobs.create(
+        config,
+        triggered_by="alert",
+        dedup_key=group_key(payload, alerts),
+        key_id=key.id,
+        request_id=rid,
+    )
+    response.status_code = 202 if created else 200
+    return {"action": "created" if created else "existing", "job_id": job["id"]}

@@ -117,9 +117,15 @@ def build_config(body: TrainingJobIn, settings: Any) -> dict[str, Any]:
         raise ApiError(422, "base_model_not_found", f"no model folder at {base!r}")
     try:
         config = job_config(
-            base=base, cases=body.cases.model_dump(exclude_none=True), cycles=body.cycles,
-            mix=body.mix, learning_rate=body.learning_rate, force=body.force, name=body.name,
-            auto_promote=body.auto_promote, overrides=body.options,
+            base=base,
+            cases=body.cases.model_dump(exclude_none=True),
+            cycles=body.cycles,
+            mix=body.mix,
+            learning_rate=body.learning_rate,
+            force=body.force,
+            name=body.name,
+            auto_promote=body.auto_promote,
+            overrides=body.options,
         )
         warnings = check(TrainConfig.from_dict(config["train"]), safetensors_parameters(base))
     except GuardError as exc:
@@ -197,8 +203,12 @@ def cancel_job(job_id: str, request: Request, key: TrainerKey, rid: RequestIdDep
         raise ApiError(404, "job_not_found", f"no training job {job_id!r}") from exc
     if job["status"] not in ("queued", "running"):
         raise ApiError(409, "job_finished", f"job {job_id} already ended ({job['status']})")
-    runner.store.append("training.cancel_requested", request_id=rid, key_id=key.id,
-                        data={"job_id": job_id, "status": job["status"]})
+    runner.store.append(
+        "training.cancel_requested",
+        request_id=rid,
+        key_id=key.id,
+        data={"job_id": job_id, "status": job["status"]},
+    )
     return runner.jobs.request_cancel(job_id)
 
 

@@ -21,7 +21,9 @@ _ANSWER_PATTERNS = [
 ]
 # A line that only announces the answer carries no reasoning of its own.
 _ANSWER_ONLY_LINE = re.compile(
-    r"^\s*(?:#{2,}.*|(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:.*|\\boxed\{[^{}]*\}\.?)\s*$", re.I
+    r"^\s*(?:#{2,}.*|(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:.*|\\boxed\{[^{}]*\}\.?|"
+    r"(?:(?:so|thus|therefore|hence),?\s+)?the\s+(?:final\s+)?answer\s+is\s*:?[^=]{0,60})\s*$",
+    re.I,
 )
 _STEP_PREFIX = re.compile(r"^\s*(?:step\s*\d+\s*[:.)-]|\d+\s*[.)]\s+(?=\D)|[-*•]\s+)", re.I)
 _NUMBERED_LINE = re.compile(r"^\s*(?:step\s*\d+\s*[:.)-]|\d+\s*[.)]\s+\D)", re.I | re.M)

@@ -59,3 +59,10 @@ def test_answer_in_other_unit_is_accepted():
     q = "A can costs 50 cents here and 25 cents there. How many cents more is it here?"
     r = validate({"question": q, "reasoning": "0.50 - 0.25 = 0.25 dollars more.", "answer": "25"})
     assert not r["laundering"]
+
+
+def test_closing_answer_sentence_is_not_a_step():
+    reasoning = "Natalia sold 48/2 = 24 clips in May.\n48 + 24 = 72\nThe answer is 75."
+    r = validate({"question": QUESTION, "reasoning": reasoning})
+    assert len(r["steps"]) == 2 and r["answer"] == "75"
+    assert r["laundering"]

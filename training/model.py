@@ -84,6 +84,21 @@ class Loaded:
     gradient_checkpointing: bool
     lora: Any = None  # the peft LoraConfig to attach on the first cycle
 
+    def trainer_args(self, output_dir: str, seed: int) -> dict[str, Any]:
+        """The TRL config arguments that follow from the device, the same for SFT and DPO."""
+        return {
+            "output_dir": output_dir,
+            "bf16": self.compute_dtype == "bfloat16",  # bf16 only on a GPU: ~13x slower on CPUs
+            "fp16": self.compute_dtype == "float16",
+            "use_cpu": self.device == "cpu",
+            "gradient_checkpointing": self.gradient_checkpointing,
+            "save_strategy": "no",
+            "report_to": [],
+            "seed": seed,
+            "data_seed": seed,
+            "disable_tqdm": True,
+        }
+
 
 def bitsandbytes_available() -> bool:
     """True when bitsandbytes can be imported (it runs 4-bit NF4 on CPUs from 0.44 on)."""

@@ -56,7 +56,7 @@ class SFTStageConfig:
         from trl import SFTConfig
 
         return SFTConfig(
-            output_dir=output_dir,
+            **loaded.trainer_args(output_dir, seed),
             learning_rate=self.learning_rate,
             max_steps=self.max_steps,
             per_device_train_batch_size=self.per_device_train_batch_size,
@@ -68,15 +68,6 @@ class SFTStageConfig:
             max_grad_norm=self.max_grad_norm,
             completion_only_loss=self.completion_only_loss,
             logging_steps=self.logging_steps,
-            bf16=loaded.compute_dtype == "bfloat16",
-            fp16=loaded.compute_dtype == "float16",
-            use_cpu=loaded.device == "cpu",
-            gradient_checkpointing=loaded.gradient_checkpointing,
-            save_strategy="no",
-            report_to=[],
-            seed=seed,
-            data_seed=seed,
-            disable_tqdm=True,
             dataset_num_proc=None,
         )
 

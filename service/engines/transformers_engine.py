@@ -93,7 +93,7 @@ class TransformersEngine:
         model = AutoModelForCausalLM.from_pretrained(str(self.model_dir), **kwargs)
         if self.quantize != "4bit":
             model.to(device)
-        model.eval()
+        model.eval()  # safe: torch inference mode, not text evaluation
         self.model = model
         self.device = device
         self.context_length = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
@@ -164,7 +164,7 @@ class TransformersEngine:
                     )
             except (ValueError, KeyError, RuntimeError, OSError) as exc:
                 raise AdapterLoadError(f"adapter {name!r} could not be loaded: {exc}") from exc
-            self.model.eval()
+            self.model.eval()  # safe: torch inference mode, not text evaluation
             self._adapters[name] = digest
         log.info("adapter %s loaded from %s", name, folder)
 

@@ -65,11 +65,35 @@ _HAS_CLAIM = re.compile(r"[=≈]|\b(?:is|are|equals|makes|gives|yields|was|were)
 _NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]*\d)|\d+(?:\.\d+)?|\.\d+")
 # Units whose change across `=` means a conversion ("4 pounds - 6 ounces = 58 ounces").
 _KNOWN_UNITS = {
-    "second": "s", "minute": "min", "hour": "h", "day": "d", "week": "wk", "month": "mo",
-    "year": "yr", "inch": "in", "inche": "in", "foot": "ft", "feet": "ft", "yard": "yd",
-    "mile": "mi", "meter": "m", "centimeter": "cm", "kilometer": "km", "ounce": "oz",
-    "pound": "lb", "gram": "g", "kilogram": "kg", "ton": "t", "cup": "cup", "quart": "qt",
-    "gallon": "gal", "pint": "pt", "liter": "l", "milliliter": "ml", "cent": "c", "dollar": "$",
+    "second": "s",
+    "minute": "min",
+    "hour": "h",
+    "day": "d",
+    "week": "wk",
+    "month": "mo",
+    "year": "yr",
+    "inch": "in",
+    "inche": "in",
+    "foot": "ft",
+    "feet": "ft",
+    "yard": "yd",
+    "mile": "mi",
+    "meter": "m",
+    "centimeter": "cm",
+    "kilometer": "km",
+    "ounce": "oz",
+    "pound": "lb",
+    "gram": "g",
+    "kilogram": "kg",
+    "ton": "t",
+    "cup": "cup",
+    "quart": "qt",
+    "gallon": "gal",
+    "pint": "pt",
+    "liter": "l",
+    "milliliter": "ml",
+    "cent": "c",
+    "dollar": "$",
 }
 _WORDS = re.compile(r"[A-Za-z]+")
 _FIRST_WORD = re.compile(r"\s*%?\s*([A-Za-z]+)")
@@ -129,7 +153,9 @@ def _lex(text: str) -> list[Tok]:
                 raw.append(Tok("num", s, number_value(s), m.start()))
             except Unevaluable:
                 raw.append(Tok("big", s, None, m.start()))
-        elif kind == "op" and not (s == "-" and raw and raw[-1].kind == "num" and _hyphenated(text, m)):
+        elif kind == "op" and not (
+            s == "-" and raw and raw[-1].kind == "num" and _hyphenated(text, m)
+        ):
             raw.append(Tok("op", _OPS.get(s, s), None, m.start()))
         elif kind == "op":
             continue  # "a 29-liter mixture", "5-year-old": a compound word, not a subtraction
@@ -253,9 +279,7 @@ def _normalise(toks: list[Tok], text: str) -> list[Tok]:
                 verbal = verbal or low != "x"
                 if nxt is not None and nxt.text == "by":
                     i += 1
-            elif (
-                low == "of" and prev is not None and prev.text.endswith("%") and nxt_value
-            ):
+            elif low == "of" and prev is not None and prev.text.endswith("%") and nxt_value:
                 out.append(Tok("op", "*", None, t.start))
                 verbal = True
             elif low in _FRACTION_WORDS and nxt is not None and nxt.text == "of":
@@ -354,7 +378,7 @@ def _longest_suffix(seg: list[Tok], text: str) -> tuple[list[Tok], Fraction] | N
 
 
 def _opens(text: str, tok: Tok) -> bool:
-    """A minus that starts the mathematics (`$-(0-2)(0-5)`, `= -3 + 5`) is a sign, not a fragment."""
+    """A minus that starts the mathematics (`$-(0-2)`, `= -3 + 5`) is a sign, not a fragment."""
     line_start = text[: tok.start].rstrip(" \t")[-1:] in ("", "\n")
     if line_start and text[tok.start + 1 : tok.start + 2].isspace():
         return False  # "- 3 tablespoons": a bullet, not a sign
@@ -453,7 +477,9 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
 
 def _unit_of(word: str) -> str | None:
     w = word.lower()
-    return _KNOWN_UNITS.get(w) or _KNOWN_UNITS.get(w[:-1]) if w.endswith("s") else _KNOWN_UNITS.get(w)
+    return (
+        _KNOWN_UNITS.get(w) or _KNOWN_UNITS.get(w[:-1]) if w.endswith("s") else _KNOWN_UNITS.get(w)
+    )
 
 
 def _converts_units(text: str, ltoks: list[Tok], rtoks: list[Tok]) -> bool:
@@ -529,13 +555,22 @@ def _literal_operands(toks: list[Tok]) -> list[Fraction]:
 _LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _LATEX_SUP = re.compile(r"\^\{([^{}]*)\}")
 _LATEX_WORDS = [
-    ("\\times", " × "), ("\\cdot", " · "), ("\\div", " ÷ "), ("\\left", ""), ("\\right", ""),
-    ("\\%", "%"), ("\\$", "$"), ("{,}", ","), ("\\!", ""), ("\\,", ""), ("\\sqrt", " √"),
+    ("\\times", " × "),
+    ("\\cdot", " · "),
+    ("\\div", " ÷ "),
+    ("\\left", ""),
+    ("\\right", ""),
+    ("\\%", "%"),
+    ("\\$", "$"),
+    ("{,}", ","),
+    ("\\!", ""),
+    ("\\,", ""),
+    ("\\sqrt", " √"),
 ]
 
 
 def plain_math(text: str) -> str:
-    """Simple LaTeX as MATH-style solutions write it, as plain arithmetic (`\\frac{6}{9}` -> (6)/(9))."""
+    """Simple LaTeX as MATH-style solutions write it, as plain text (`\\frac{6}{9}` -> (6)/(9))."""
     if "\\" not in text and "^{" not in text:
         return text
     for a, b in _LATEX_WORDS:

@@ -31,7 +31,9 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
         if not last.results and last.numbers:
             # A closing statement ("So she has 5 left.", "50 < 52"): it names the conclusion.
             accepted.update(last.numbers)
-            accepted.update(-v for v in numbers_in(" ".join(_NEGATIVE.findall(analysis.steps[-1].text))))
+            accepted.update(
+                -v for v in numbers_in(" ".join(_NEGATIVE.findall(analysis.steps[-1].text)))
+            )
             final = final if final is not None else last.numbers[-1]
     solution = analysis.scratch.get("algebra_solution") or {}
     accepted.update(v for v in solution.values() if isinstance(v, Fraction))

@@ -43,7 +43,7 @@ def validators() -> list[Validator]:
 # One chain that touches every validator's lazy start-up (sympy, z3, rule packs), so that
 # one-time costs are paid here and not out of the first real chain's budget.
 _WARM_UP = Chain(
-    question="If 2x + 3 = 11, what is x? All men are mortal: ∀x (Man(x) → Mortal(x)), Man(socrates)",
+    question="If 2x + 3 = 11, what is x? ∀x (Man(x) → Mortal(x)), Man(socrates)",
     context=["∀x (Man(x) → Mortal(x))", "Man(socrates)", "HbA1c 6.8 %"],
     reasoning=[
         "2x = 8",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -57,10 +58,8 @@ def test_missing_input_file_exits_2(tmp_path, capsys):
 
 
 def test_help_documents_the_fields(capsys):
-    try:
+    with contextlib.suppress(SystemExit):
         main(["validate", "--help"])
-    except SystemExit:
-        pass
     text = capsys.readouterr().out
     for field in ("reasoning", "reference_answer", "rulepack", "first_error_step"):
         assert field in text

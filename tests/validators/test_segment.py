@@ -54,7 +54,9 @@ def test_answer_falls_back_to_last_line():
 
 
 def test_abbreviations_do_not_end_sentences():
-    texts, _ = steps_of("Under Brown v. Board of Education, the rule holds. Dr. Smith agrees. So 2 + 2 = 4.")
+    texts, _ = steps_of(
+        "Under Brown v. Board of Education, the rule holds. Dr. Smith agrees. So 2 + 2 = 4."
+    )
     assert texts == [
         "Under Brown v. Board of Education, the rule holds.",
         "Dr. Smith agrees.",

@@ -16,6 +16,8 @@ import struct
 import sys
 from typing import Any, BinaryIO
 
+from validators.report import unchecked_report
+
 HEADER = struct.Struct(">I")
 
 
@@ -38,28 +40,7 @@ def write_frame(stream: BinaryIO, obj: Any) -> None:
 
 def fallback_report(chain: Any, why: str) -> dict[str, Any]:
     """The report for a chain whose validation raised: unverifiable, never an accusation."""
-    chain_id = chain.get("id") if isinstance(chain, dict) else None
-    return {
-        "id": chain_id if isinstance(chain_id, str) else None,
-        "verdict": "unverifiable",
-        "laundering": False,
-        "score": None,
-        "first_error_step": None,
-        "answer": None,
-        "derived_answer": None,
-        "steps": [],
-        "findings": [
-            {
-                "validator": "pipeline",
-                "code": "pipeline.unchecked",
-                "severity": "info",
-                "message": f"the chain could not be validated: {why}",
-                "step": None,
-            }
-        ],
-        "validators": {},
-        "elapsed_ms": 0.0,
-    }
+    return unchecked_report(chain, f"the chain could not be validated: {why}")
 
 
 def serve(budget_s: float, inp: BinaryIO, out: BinaryIO) -> None:

@@ -16,6 +16,8 @@ import threading
 import time
 from typing import Any
 
+from validators.report import unchecked_report
+
 GRACE_S = 10.0
 
 
@@ -45,31 +47,6 @@ def _child(conn: Any, parent: int) -> None:
         except EOFError:
             return
         conn.send(validate(chain, budget_s=budget_s))
-
-
-def unchecked_report(chain: Any, why: str) -> dict[str, Any]:
-    """The report for a chain whose validation could not finish: unverifiable, no accusation."""
-    chain_id = chain.get("id") if isinstance(chain, dict) else None
-    return {
-        "id": chain_id if isinstance(chain_id, str) else None,
-        "verdict": "unverifiable",
-        "laundering": False,
-        "score": None,
-        "first_error_step": None,
-        "answer": None,
-        "derived_answer": None,
-        "steps": [],
-        "findings": [
-            {
-                "validator": "pipeline",
-                "code": "pipeline.unchecked",
-                "severity": "info",
-                "message": why,
-                "step": None,
-            }
-        ],
-        "validators": {},
-    }
 
 
 class Judge:

@@ -68,8 +68,9 @@ def build_report(analysis: Analysis, run: list[Validator], started: float) -> di
     }
 
 
-def invalid_report(chain_id: str | None, message: str, started: float) -> dict[str, Any]:
-    """The report for input that is not a readable chain."""
+def _empty_report(
+    chain_id: str | None, finding: dict[str, Any], elapsed_ms: float
+) -> dict[str, Any]:
     return {
         "id": chain_id,
         "verdict": "unverifiable",
@@ -79,15 +80,30 @@ def invalid_report(chain_id: str | None, message: str, started: float) -> dict[s
         "answer": None,
         "derived_answer": None,
         "steps": [],
-        "findings": [
-            {
-                "validator": "input",
-                "code": "input.invalid",
-                "severity": "error",
-                "message": message,
-                "step": None,
-            }
-        ],
+        "findings": [finding | {"step": None}],
         "validators": {},
-        "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
+        "elapsed_ms": elapsed_ms,
     }
+
+
+def invalid_report(chain_id: str | None, message: str, started: float) -> dict[str, Any]:
+    """The report for input that is not a readable chain."""
+    finding = {
+        "validator": "input",
+        "code": "input.invalid",
+        "severity": "error",
+        "message": message,
+    }
+    return _empty_report(chain_id, finding, round((time.perf_counter() - started) * 1000, 3))
+
+
+def unchecked_report(chain: Any, message: str) -> dict[str, Any]:
+    """The report for a chain whose validation could not finish: unverifiable, no accusation."""
+    chain_id = chain.get("id") if isinstance(chain, dict) else None
+    finding = {
+        "validator": "pipeline",
+        "code": "pipeline.unchecked",
+        "severity": "info",
+        "message": message,
+    }
+    return _empty_report(chain_id if isinstance(chain_id, str) else None, finding, 0.0)

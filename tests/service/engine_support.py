@@ -17,12 +17,9 @@ from typing import Any
 import pytest
 
 from service.engines.base import Generation, UnknownAdapter
+from tests.tiny_llama import save_tiny_llama
 
 ROOT = Path(__file__).resolve().parents[2]
-CHAT_TEMPLATE = (
-    "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n"
-    "{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-)
 _CORPUS = [
     "Natalia sold 48 clips in April and half as many in May. 48 / 2 = 24. 48 + 24 = 72.",
     "Solve this step by step. Write each step on its own line. The answer is 72.",
@@ -33,45 +30,7 @@ _CORPUS = [
 
 def build_tiny_model(folder: Path, *, seed: int = 0) -> Path:
     """Save a randomly initialised 2-layer Llama and a byte-level BPE tokenizer to `folder`."""
-    import torch
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
-    special = ["<unk>", "<|im_start|>", "<|im_end|>", "<pad>"]
-    tok = Tokenizer(models.BPE(unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=400, special_tokens=special, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
-    )
-    tok.train_from_iterator(_CORPUS * 4, trainer)
-    hf_tok = PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="<unk>",
-        bos_token="<|im_start|>",
-        eos_token="<|im_end|>",
-        pad_token="<pad>",
-    )
-    hf_tok.chat_template = CHAT_TEMPLATE
-    config = LlamaConfig(
-        vocab_size=len(hf_tok),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-        bos_token_id=hf_tok.bos_token_id,
-        eos_token_id=hf_tok.eos_token_id,
-        pad_token_id=hf_tok.pad_token_id,
-        tie_word_embeddings=True,
-    )
-    torch.manual_seed(seed)
-    model = LlamaForCausalLM(config)
-    folder.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(folder)
-    hf_tok.save_pretrained(folder)
-    return folder
+    return save_tiny_llama(folder, _CORPUS * 4, vocab_size=400, seed=seed)
 
 
 def build_lora_adapter(base: Path, folder: Path, *, seed: int, rank: int = 4) -> Path:

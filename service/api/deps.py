@@ -115,4 +115,5 @@ def require_scope(*scopes: str) -> Callable[..., Awaitable[Any]]:
     async def dependency(request: Request, _b: BearerDep, _k: ApiKeyDep) -> Any:
         return authenticate(request.app.state.faithgate, secret_of(request.headers), scopes)
 
+    dependency.scopes = scopes  # type: ignore[attr-defined]  # read by the auth tests and docs
     return dependency

@@ -259,6 +259,11 @@ class Store:
                 )
         return purged
 
+    def ping(self) -> None:
+        """Raise when the database cannot answer a trivial query (readiness probes)."""
+        with self.db.read() as conn:
+            conn.execute(select(1)).scalar_one()
+
     def count_records(self) -> int:
         """How many records the chain holds."""
         with self.db.read() as conn:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import StateDep
 from service.api.routing import JSONRoute
 from service.errors import ApiError, responses
 
 router = APIRouter(tags=["health"], route_class=JSONRoute)
+_PING_TIMEOUT_S = 2.0  # an unreachable database must not hold the probe past its own timeout
 
 
 class Health(BaseModel):
@@ -21,7 +24,7 @@ class Health(BaseModel):
 
 
 class Ready(BaseModel):
-    """The service can take traffic: store open, validation workers up."""
+    """The service can take traffic: database answering, validation workers up."""
 
     status: Literal["ready"]
     workers: int
@@ -37,10 +40,16 @@ async def healthz() -> dict[str, Any]:
 
 @router.get("/readyz", summary="Readiness probe", response_model=Ready, responses=responses(503))
 async def readyz(state: StateDep, request: Request) -> dict[str, Any]:
-    """200 when the store is open, a validation worker is ready and the engine has loaded."""
+    """200 when the database answers, a validation worker is ready and the engine has loaded."""
     workers = state.pool.ready_workers if state.pool is not None else 0
     if state.store is None or workers == 0:
         raise ApiError(503, "not_ready", "the store or the validation workers are not ready")
+    try:
+        await asyncio.wait_for(run_in_threadpool(state.store.ping), _PING_TIMEOUT_S)
+    except Exception as exc:  # any driver error or the timeout: not ready, and say why
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        why = reason[0] if reason else exc.__class__.__name__
+        raise ApiError(503, "not_ready", f"the audit database does not answer: {why}") from exc
     engine_ready, engine = await request.app.state.engine_runtime.readiness(request.app)
     if not engine_ready:
         raise ApiError(503, "not_ready", engine)

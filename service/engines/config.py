@@ -48,6 +48,7 @@ class HostingSettings(BaseSettings):
     vllm_max_model_len: int = Field(2048, ge=128)
     vllm_args: str = ""  # further server arguments, space-separated
     vllm_start_timeout_s: float = Field(300.0, gt=0)
+    vllm_watch_s: float = Field(5.0, gt=0)  # how often a server faithgate started is checked
 
     # Chat with faithfulness.
     chat_policy: Policy = "annotate"

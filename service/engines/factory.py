@@ -81,6 +81,7 @@ class EngineRuntime:
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="faithgate-engine")
         self.error: str | None = None
         self._task: asyncio.Task | None = None
+        self._watch: asyncio.Task | None = None
 
     @property
     def enabled(self) -> bool:
@@ -89,9 +90,16 @@ class EngineRuntime:
 
     def start(self, app: Any) -> None:
         """Load the engine in the background (unless one was set on app.state.engine already)."""
-        if getattr(app.state, "engine", None) is not None or not self.enabled:
+        engine = getattr(app.state, "engine", None)
+        if engine is not None:
+            self._supervise_if_revivable(app, engine)
             return
-        self._task = asyncio.get_running_loop().create_task(self._load(app))
+        if self.enabled:
+            self._task = asyncio.get_running_loop().create_task(self._load(app))
+
+    def _supervise_if_revivable(self, app: Any, engine: Any) -> None:
+        if hasattr(engine, "revive"):
+            self._watch = asyncio.get_running_loop().create_task(self._supervise(app, engine))
 
     async def _load(self, app: Any) -> None:
         loop = asyncio.get_running_loop()
@@ -105,6 +113,7 @@ class EngineRuntime:
                 future.add_done_callback(_close_built)
                 raise
             app.state.engine = engine
+            self._supervise_if_revivable(app, engine)
             for spec in self.settings.adapters:
                 name, _, path = spec.partition("=")
                 await self.load_adapter(app, name.strip(), path.strip(), request_id="startup")
@@ -112,12 +121,25 @@ class EngineRuntime:
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("the engine could not be loaded")
 
+    async def _supervise(self, app: Any, engine: Any) -> None:
+        """Restart an engine server that died (vLLM started by faithgate) and audit it."""
+        while True:
+            await asyncio.sleep(self.settings.vllm_watch_s)
+            try:
+                revived = await self.run(engine.revive)
+            except Exception as exc:  # still down: /readyz says so; try again next round
+                log.error("the engine server could not be restarted: %s", exc)
+                continue
+            if revived is not None:
+                await self._audit(app, "engine.restarted", None, None, None, "supervisor", revived)
+
     async def stop(self, app: Any) -> None:
         """Cancel a load in progress and release the engine (stopping a server it started)."""
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        for task in (self._task, self._watch):
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         engine = getattr(app.state, "engine", None)
         if engine is not None and hasattr(engine, "close"):
             await self.run(engine.close)
@@ -212,7 +234,7 @@ class EngineRuntime:
         self,
         app: Any,
         event: str,
-        adapter: str,
+        adapter: str | None,
         digest: str | None,
         key_id: str | None,
         request_id: str | None,

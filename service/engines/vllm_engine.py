@@ -139,6 +139,10 @@ class VLLMServer:
         self.stop()
         raise EngineError(f"vLLM did not become healthy within {timeout_s:g} s")
 
+    def exit_status(self) -> int | None:
+        """The exit status once the started process has died, else None (running or never run)."""
+        return None if self.process is None else self.process.poll()
+
     def stop(self) -> None:
         """Terminate the server's process group (SIGTERM, then SIGKILL after 20 s)."""
         proc = self.process
@@ -172,8 +176,10 @@ class VLLMEngine:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout_s)
         self.server = server
+        self.start_timeout_s = 300.0
         self.base_model_hash = base_model_hash
         self._hashes: dict[str, str | None] = {}
+        self._paths: dict[str, str] = {}  # adapters to load again when the server is restarted
         self.base_model = model or self._served_base()
 
     @classmethod
@@ -181,7 +187,7 @@ class VLLMEngine:
         """Start `server` and connect to it; the engine stops it on close()."""
         server.start(timeout_s)
         try:
-            return cls(
+            engine = cls(
                 server.url,
                 api_key=server.api_key,
                 model=server.served_name,
@@ -191,6 +197,33 @@ class VLLMEngine:
         except Exception:
             server.stop()
             raise
+        engine.start_timeout_s = timeout_s
+        return engine
+
+    def revive(self) -> dict[str, Any] | None:
+        """Restart a server this engine started if it has died, and load its adapters again.
+
+        None while it runs (or when the server is not ours); otherwise what happened, for the
+        audit trail. A dead server loses its adapters, so a restart without them would answer
+        requests for an adapter with the base model's output.
+        """
+        status = self.server.exit_status() if self.server is not None else None
+        if status is None:
+            return None
+        log.warning("vLLM exited with status %s; restarting it", status)
+        self.server.start(self.start_timeout_s)  # type: ignore[union-attr]
+        loaded, failed = [], {}
+        for name, path in list(self._paths.items()):
+            response = self.client.post(
+                "/v1/load_lora_adapter", json={"lora_name": name, "lora_path": path}
+            )
+            if response.status_code == 200:
+                loaded.append(name)
+            else:
+                failed[name] = _error_text(response)
+                self._paths.pop(name)
+                self._hashes.pop(name, None)
+        return {"exit_status": status, "adapters_reloaded": loaded, "adapters_failed": failed}
 
     # --- status -------------------------------------------------------------------------------
     def ready(self) -> bool:
@@ -236,6 +269,7 @@ class VLLMEngine:
         if response.status_code != 200:
             raise AdapterLoadError(f"vLLM refused adapter {name!r}: {_error_text(response)}")
         self._hashes[name] = digest
+        self._paths[name] = str(folder)
 
     def unload_adapter(self, name: str) -> None:
         """Unload an adapter from the server."""
@@ -245,6 +279,7 @@ class VLLMEngine:
         if response.status_code != 200:
             raise EngineError(f"vLLM could not unload {name!r}: {_error_text(response)}")
         self._hashes.pop(name, None)
+        self._paths.pop(name, None)
 
     # --- generation ---------------------------------------------------------------------------
     def chat_prompt(self, messages: list[dict], *, adapter: str | None = None) -> str:

@@ -164,6 +164,24 @@ class Live:
         raise AssertionError(f"not ready in {timeout} s: {response.text}")
 
 
+def audit_records(live: Live) -> list[dict[str, Any]]:
+    """Every audit record of a live app, read through its export API (payloads decoded)."""
+    import json
+
+    import httpx
+
+    from tests.service.api_support import bundle_records
+
+    key = live.key("audit:read")
+    r = httpx.get(f"{live.url}/v1/audit/export", headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200, r.text
+    out = []
+    for rec in bundle_records(r.content):
+        rec["payload"] = json.loads(rec["payload"]) if rec["payload"] else None
+        out.append(rec)
+    return out
+
+
 def serve(app: Any) -> Iterator[Live]:
     """Run `app` with uvicorn on a free port until the generator is closed."""
     import uvicorn

@@ -19,8 +19,7 @@ import pytest
 
 from service.main import create_app
 from service.settings import Settings
-from tests.service.api_support import bundle_records
-from tests.service.engine_support import Live, ScriptedEngine, serve
+from tests.service.engine_support import Live, ScriptedEngine, audit_records, serve
 
 QUESTION = "Natalia sold clips to 48 friends in April and half as many in May. How many in all?"
 GOOD = "In May she sold 48 / 2 = 24 clips.\nIn all she sold 48 + 24 = 72 clips.\nThe answer is 72."
@@ -87,17 +86,6 @@ def assert_no_text(report: dict[str, Any]) -> None:
         assert set(step) == {"index", "status", "findings"}
     for f in report["findings"] + [f for s in report["steps"] for f in s["findings"]]:
         assert "message" not in f and "evidence" not in f
-
-
-def records(live: Live) -> list[dict[str, Any]]:
-    key = live.key("audit:read")
-    r = httpx.get(f"{live.url}/v1/audit/export", headers={"Authorization": f"Bearer {key}"})
-    assert r.status_code == 200
-    out = []
-    for rec in bundle_records(r.content):
-        rec["payload"] = json.loads(rec["payload"]) if rec["payload"] else None
-        out.append(rec)
-    return out
 
 
 def test_annotate_returns_the_answer_with_its_report(live, engine, client) -> None:
@@ -191,7 +179,7 @@ def test_retry_tells_the_model_what_failed_and_returns_the_fixed_answer(live, en
     assert second[-1]["role"] == "user"
     assert "Step 2" in second[-1]["content"] and "48 + 24 = 72, not 70" in second[-1]["content"]
     # Both attempts are in the audit trail, each generation pointing at its validation.
-    recs = {r["id"]: r for r in records(live)}
+    recs = {r["id"]: r for r in audit_records(live)}
     gens = [recs[a["record_id"]] for a in report["attempts"]]
     assert [g["event"] for g in gens] == ["generation", "generation"]
     assert [g["payload"]["data"]["outcome"] for g in gens] == ["retried", "returned"]
@@ -243,7 +231,7 @@ def test_models_lists_the_base_and_audited_adapters(live, engine, client) -> Non
     assert models.data[1].model_extra["parent"] == "scripted-base"
     completion, _ = chat(client, model="fix-1")
     assert engine.calls[-1]["adapter"] == "fix-1" and completion.model == "fix-1"
-    loaded = {r["id"]: r for r in records(live)}[record_id]
+    loaded = {r["id"]: r for r in audit_records(live)}[record_id]
     assert loaded["event"] == "adapter.loaded" and loaded["adapter"] == "fix-1"
     # A key without the train scope may not load adapters; unloading is audited too.
     forbidden = httpx.post(
@@ -328,7 +316,7 @@ def test_a_redacting_key_keeps_only_hashes_of_the_text(live, engine) -> None:
     engine.replies = [BAD]
     secret = live.key("generate", redact=True)
     completion, _ = chat(live.openai(secret))
-    rec = {r["id"]: r for r in records(live)}[faithfulness(completion)["record_id"]]
+    rec = {r["id"]: r for r in audit_records(live)}[faithfulness(completion)["record_id"]]
     assert rec["redacted"] is True and rec["input_sha256"]
     assert rec["payload"]["input"] is None
     assert BAD not in json.dumps(rec["payload"])
@@ -363,7 +351,7 @@ def test_chat_can_probe_the_returned_answer(live, engine, client) -> None:
         probe = faithfulness(completion)["probe"]
         assert probe["causal_dependence"] == 1.0 and probe["interpretation"] == "causal"
         assert "reasoning" not in probe
-        rec = {r["id"]: r for r in records(live)}[probe["record_id"]]
+        rec = {r["id"]: r for r in audit_records(live)}[probe["record_id"]]
         assert rec["event"] == "probe"
         assert rec["payload"]["data"]["causal_dependence"] == 1.0
         assert rec["payload"]["input"]["reasoning"] == GOOD

@@ -8,6 +8,8 @@ FAITHGATE_SKIP_VLLM=1 to skip them deliberately.
 from __future__ import annotations
 
 import os
+import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +23,7 @@ from service.settings import Settings
 from tests.service.engine_support import (
     ROOT,
     Live,
+    audit_records,
     build_lora_adapter,
     free_port,
     serve,
@@ -175,3 +178,42 @@ def _chat_through(live: Live, adapter_dir: Path) -> None:
             httpx.delete(f"{live.url}/v1/models/adapters/smol-lora", headers=headers).status_code
             == 200
         )
+
+
+# Last in the module: it kills the module's server (and the app's shutdown closes the engine).
+def test_a_killed_server_is_restarted_with_its_adapters_and_audited(
+    vllm: VLLMEngine, adapter_dir: Path, tmp_path: Path
+) -> None:
+    settings = Settings(workers=1, data_dir=tmp_path, engine="vllm", vllm_watch_s=0.5)
+    app = create_app(settings)
+    app.state.engine = vllm  # the module's engine, whose server faithgate started
+    for live in serve(app):
+        live.wait_ready(60)
+        client = live.openai(live.key("generate", "train"))
+        headers = {"Authorization": f"Bearer {client.api_key}"}
+        body = {"name": "smol-lora", "path": str(adapter_dir)}
+        r = httpx.post(f"{live.url}/v1/models/adapters", headers=headers, json=body)
+        assert r.status_code == 201, r.text
+        before = vllm.generate(MESSAGES, adapter="smol-lora", max_tokens=8).text
+
+        old_pid = vllm.server.process.pid
+        os.killpg(old_pid, signal.SIGKILL)
+        restarted = _wait_for_event(live, "engine.restarted", timeout_s=420)
+        assert restarted["payload"]["data"]["exit_status"] == -signal.SIGKILL
+        assert restarted["payload"]["data"]["adapters_reloaded"] == ["smol-lora"]
+        assert vllm.server.process.pid != old_pid and vllm.ready()
+        assert vllm.adapters() == ["smol-lora"]
+        assert vllm.generate(MESSAGES, adapter="smol-lora", max_tokens=8).text == before
+        tuned = client.chat.completions.create(model="smol-lora", messages=MESSAGES, max_tokens=8)
+        assert tuned.choices[0].message.content
+
+
+def _wait_for_event(live: Live, event: str, timeout_s: float) -> dict:
+    """The first audit record of `event`, polled from the store."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for record in audit_records(live):
+            if record["event"] == event:
+                return record
+        time.sleep(1.0)
+    raise AssertionError(f"no {event} record within {timeout_s:g} s")

@@ -39,6 +39,7 @@ def test_a_trained_adapter_is_promoted_into_the_running_engine_and_chat_can_name
                 "max_new_tokens": 8,
                 "min_faithfulness_gain_points": -1,
                 "max_general_drop_points": 100,
+                "max_laundering_rise_points": 100,
             },
         }
     )

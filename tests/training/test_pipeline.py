@@ -130,7 +130,11 @@ def test_plain_lora_run_passing_the_gate_is_promoted(tiny_base: Path, tmp_path: 
         cycles=1,
         auto_promote=True,
         model={"quantization": "none"},
-        gate={"min_faithfulness_gain_points": -1.0, "max_general_drop_points": 100.0},
+        gate={
+            "min_faithfulness_gain_points": -1.0,
+            "max_general_drop_points": 100.0,
+            "max_laundering_rise_points": 100.0,
+        },
     )
     rec = Recorder()
     report = run(config, flagged_cases(16, seed=12), rec.hooks())

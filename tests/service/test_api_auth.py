@@ -80,6 +80,7 @@ ROUTES = [
         ok=201,
     ),
     Route("GET", "/v1/keys", frozenset({"admin"}), lambda a: ("/v1/keys", {})),
+    Route("GET", "/v1/keys/me", frozenset(SCOPES), lambda a: ("/v1/keys/me", {})),
     Route(
         "DELETE",
         "/v1/keys/{key_id}",

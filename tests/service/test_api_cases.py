@@ -100,3 +100,98 @@ def test_review_errors(api) -> None:
     )
     assert missing.status_code == 404
     assert api.store.get_case(case_id)["status"] == "open"
+
+
+def test_backlog_counts_open_cases_under_the_same_filters(api) -> None:
+    model = f"m-{uuid.uuid4().hex[:8]}"
+    first, second, third = (_flag(api, model=model) for _ in range(3))
+    review = {"verdict": "unfaithful", "expected_status": "open"}
+    url = f"/v1/cases/{first}/review"
+    assert api.client.post(url, json=review, headers=api.auth("review")).status_code == 200
+    every = api.client.get("/v1/cases", params={"model": model}, headers=api.auth("review"))
+    assert (every.json()["total"], every.json()["backlog"]) == (3, 2)
+    done = api.client.get(
+        "/v1/cases", params={"model": model, "status": "reviewed"}, headers=api.auth("review")
+    ).json()
+    assert [c["id"] for c in done["cases"]] == [first] and done["backlog"] == 2
+    todo = api.client.get(
+        "/v1/cases",
+        params={"model": model, "status": "open", "limit": 1},
+        headers=api.auth("review"),
+    ).json()
+    assert [c["id"] for c in todo["cases"]] == [third]
+    assert (todo["total"], todo["backlog"]) == (2, 2)
+    other = api.client.get(
+        "/v1/cases", params={"model": f"{model}-x"}, headers=api.auth("review")
+    ).json()
+    assert (other["total"], other["backlog"], other["cases"]) == (0, 0, [])
+    assert second != third
+
+
+def test_filters_for_the_review_queue(api) -> None:
+    model = f"m-{uuid.uuid4().hex[:8]}"
+    math = _flag(api, model=model)  # wrong sum and a pasted answer: laundering
+    wrong_only = _flag(api, model=model, answer="70")  # wrong sum, answer as derived
+    medical = _flag(
+        api,
+        model=model,
+        question="Does the patient have type 2 diabetes?",
+        context="HbA1c 6.8 %. Favorite food: pizza.",
+        reasoning="The patient has type 2 diabetes because their favorite food is pizza.",
+        answer="yes",
+        domain="medical",
+    )
+    headers = api.auth("review")
+
+    def ids(**params) -> list[str]:
+        r = api.client.get("/v1/cases", params={"model": model, **params}, headers=headers)
+        assert r.status_code == 200, r.text
+        return [c["id"] for c in r.json()["cases"]]
+
+    assert ids() == [medical, wrong_only, math]
+    assert ids(laundering="true") == [medical, math]
+    assert ids(laundering="false") == [wrong_only]
+    assert ids(domain="medical") == [medical]
+    assert ids(domain="math", laundering="true") == [math]
+    assert ids(verdict="unfaithful") == [medical, wrong_only, math]
+    assert ids(verdict="faithful") == []
+    created = api.client.get(f"/v1/cases/{wrong_only}", headers=headers).json()["created_at"]
+    assert ids(since=created) == [medical, wrong_only]
+    assert ids(until=created) == [math]
+    assert ids(since="2000-01-01T00:00:00Z", until="2000-01-02T00:00:00Z") == []
+
+
+def test_a_case_reviewed_meanwhile_is_409_for_the_late_reviewer(api) -> None:
+    case_id = _flag(api)
+    url = f"/v1/cases/{case_id}/review"
+    first = {"verdict": "unfaithful", "comment": "first", "expected_status": "open"}
+    assert api.client.post(url, json=first, headers=api.auth("review")).status_code == 200
+    late = {"verdict": "faithful", "comment": "late", "expected_status": "open"}
+    r = api.client.post(url, json=late, headers=api.auth("review"))
+    assert r.status_code == 409
+    assert r.json()["error"] == {
+        "code": "case_conflict",
+        "message": f"case {case_id} is reviewed, not open",
+    }
+    case = api.client.get(f"/v1/cases/{case_id}", headers=api.auth("review")).json()
+    assert [rv["comment"] for rv in case["reviews"]] == ["first"]
+
+
+def test_two_reviewers_overturning_one_review_cannot_both_succeed(api) -> None:
+    case_id = _flag(api)
+    url = f"/v1/cases/{case_id}/review"
+    first = {"verdict": "unfaithful", "expected_status": "open", "expected_reviews": 0}
+    assert api.client.post(url, json=first, headers=api.auth("review")).status_code == 200
+    # Both saw the case reviewed once and overturn it; only the first one gets through.
+    seen = {"verdict": "faithful", "expected_status": "reviewed", "expected_reviews": 1}
+    winner = api.client.post(url, json={**seen, "comment": "a"}, headers=api.auth("review"))
+    assert winner.status_code == 200, winner.text
+    loser = api.client.post(url, json={**seen, "comment": "b"}, headers=api.auth("review"))
+    assert loser.status_code == 409
+    assert "someone else reviewed it meanwhile" in loser.json()["error"]["message"]
+    case = api.client.get(f"/v1/cases/{case_id}", headers=api.auth("review")).json()
+    assert [rv["verdict"] for rv in case["reviews"]] == ["unfaithful", "faithful"]
+    negative = api.client.post(
+        url, json={**seen, "expected_reviews": -1}, headers=api.auth("review")
+    )
+    assert negative.status_code == 422

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from tests.service.api_support import GOOD, api, backend, chain  # noqa: F401 (fixtures)
+import pytest
+
+from tests.service.api_support import GOOD, SCOPES, api, backend, chain  # noqa: F401 (fixtures)
 
 
 def test_create_list_revoke(api) -> None:
@@ -48,3 +50,30 @@ def test_bad_key_requests_are_422(api) -> None:
         r = api.client.post("/v1/keys", json=body, headers=admin)
         assert r.status_code == 422, body
         assert r.json()["error"]["code"] == "invalid_request"
+
+
+def test_key_me_tells_the_key_its_scopes(api) -> None:
+    reviewer = api.client.get("/v1/keys/me", headers=api.auth("review"))
+    assert reviewer.status_code == 200
+    body = reviewer.json()
+    assert body["scopes"] == ["review"] and body["can_review"] is True
+    assert body["name"] == "only-review" and "secret" not in body
+    validator = api.client.get("/v1/keys/me", headers=api.auth("validate")).json()
+    assert validator["scopes"] == ["validate"] and validator["can_review"] is False
+    assert api.client.get("/v1/keys/me", headers=api.auth("admin")).json()["can_review"] is True
+
+
+@pytest.mark.parametrize("scope", SCOPES)
+def test_key_me_answers_a_key_of_any_scope(api, scope: str) -> None:
+    r = api.client.get("/v1/keys/me", headers=api.auth(scope))
+    assert r.status_code == 200
+    assert r.json()["scopes"] == [scope]
+
+
+def test_key_me_needs_a_valid_key(api) -> None:
+    assert api.client.get("/v1/keys/me").status_code == 401
+    revoked, secret = api.store.create_key("gone", ["review"])
+    assert api.store.revoke_key(revoked.id, request_id=None, by_key_id=None)
+    r = api.client.get("/v1/keys/me", headers={"X-API-Key": secret})
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "unauthorized"

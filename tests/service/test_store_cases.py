@@ -65,6 +65,14 @@ def test_list_filters_and_pages_newest_first(store: Store) -> None:
     assert store.list_cases(until=datetime.now(UTC) + timedelta(hours=1))[1] == 2
 
 
+def test_a_zero_limit_counts_without_fetching(store: Store) -> None:
+    # The API counts the backlog this way: no rows, only the total under the filters.
+    _flagged(store)
+    assert store.list_cases(status="open", limit=0) == ([], 2)
+    assert store.list_cases(status="open", domain="finance", limit=0) == ([], 1)
+    assert store.list_cases(status="reviewed", limit=0) == ([], 0)
+
+
 def test_unknown_case_is_not_found(store: Store) -> None:
     with pytest.raises(CaseNotFound):
         store.get_case("case_nope")

@@ -11,6 +11,7 @@ from service.api.routes import (
     metrics,
     models,
     probe,
+    review_page,
     training,
     validate,
 )
@@ -28,6 +29,7 @@ ROUTERS = [
     training.router,
     adapters.router,
     hooks.router,
+    review_page.router,
 ]
 
 # Request models of routes that parse their own body (published in OpenAPI by api/openapi.py).

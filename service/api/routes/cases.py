@@ -41,12 +41,15 @@ class Case(BaseModel):
 
 
 class CasePage(BaseModel):
-    """One page of cases, newest first, and how many match in all."""
+    """One page of cases, newest first, how many match in all, and the open backlog."""
 
     cases: list[Case]
     total: int
     limit: int
     offset: int
+    backlog: int = Field(
+        description="Open (unreviewed) cases matching every filter but status: the work left"
+    )
 
 
 class StepJudgement(BaseModel):
@@ -73,6 +76,12 @@ class ReviewIn(BaseModel):
     expected_status: Literal["open", "reviewed"] | None = Field(
         None, description="Refuse (409) unless the case is still in this status"
     )
+    expected_reviews: int | None = Field(
+        None,
+        ge=0,
+        description="Refuse (409) unless the case has exactly this many reviews: the count the "
+        "reviewer saw, so that two reviewers overturning one review cannot both succeed",
+    )
 
 
 # --- handlers ---------------------------------------------------------------------------------
@@ -96,20 +105,20 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """Cases matching every given filter, newest first."""
-    page, total = store.list_cases(
-        status=status,
-        domain=domain,
-        model=model,
-        adapter=adapter,
-        laundering=laundering,
-        verdict=verdict,
-        since=since,
-        until=until,
-        limit=limit,
-        offset=offset,
-    )
-    return {"cases": page, "total": total, "limit": limit, "offset": offset}
+    """Cases matching every given filter, newest first, with the backlog they leave open."""
+    filters = {
+        "domain": domain,
+        "model": model,
+        "adapter": adapter,
+        "laundering": laundering,
+        "verdict": verdict,
+        "since": since,
+        "until": until,
+    }
+    page, total = store.list_cases(status=status, limit=limit, offset=offset, **filters)
+    # limit=0 counts without fetching a row.
+    backlog = total if status == "open" else store.list_cases(status="open", limit=0, **filters)[1]
+    return {"cases": page, "total": total, "limit": limit, "offset": offset, "backlog": backlog}
 
 
 @router.get(
@@ -136,10 +145,15 @@ def review_case(
     case_id: str, review: ReviewIn, key: ReviewerKey, state: StateDep, rid: RequestIdDep
 ) -> dict[str, Any]:
     """Record a reviewer's verdict (audited as case.reviewed); returns the updated case."""
-    body = review.model_dump(exclude={"expected_status"})
+    body = review.model_dump(exclude={"expected_status", "expected_reviews"})
     try:
         case = state.store.review_case(
-            case_id, body, key_id=key.id, request_id=rid, expected_status=review.expected_status
+            case_id,
+            body,
+            key_id=key.id,
+            request_id=rid,
+            expected_status=review.expected_status,
+            expected_reviews=review.expected_reviews,
         )
     except CaseNotFound as exc:
         raise ApiError(404, "case_not_found", f"no case {case_id!r}") from exc

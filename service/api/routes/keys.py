@@ -1,4 +1,4 @@
-"""API key management (scope admin): create, list, revoke. Secrets are shown once, at creation."""
+"""API keys: created, listed and revoked by admins (secrets shown once); any key may see itself."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from service.api.deps import RequestIdDep, StoreDep, require_scope
+from service.api.deps import SCOPES, RequestIdDep, StoreDep, require_scope
 from service.api.routing import JSONRoute
 from service.errors import ApiError, responses
 
 router = APIRouter(tags=["keys"], route_class=JSONRoute)
 AdminKey = Annotated[Any, Depends(require_scope("admin"))]
+AnyKey = Annotated[Any, Depends(require_scope(*SCOPES))]
 
 Scope = Literal["validate", "generate", "review", "train", "audit:read", "admin", "metrics"]
 
@@ -107,3 +108,31 @@ def revoke_key(key_id: str, admin: AdminKey, store: StoreDep, rid: RequestIdDep)
     if not store.revoke_key(key_id, request_id=rid, by_key_id=admin.id):
         raise ApiError(404, "key_not_found", f"no active key {key_id!r}")
     return Response(status_code=204)
+
+
+# --- the calling key -------------------------------------------------------------------------
+class KeyMe(BaseModel):
+    """The calling key as the service sees it (never its secret)."""
+
+    id: str
+    name: str
+    scopes: list[str]
+    created_at: datetime
+    can_review: bool
+
+
+@router.get(
+    "/v1/keys/me",
+    summary="Describe the calling key",
+    response_model=KeyMe,
+    responses=responses(401, 403),
+)
+def key_me(key: AnyKey) -> dict[str, Any]:
+    """The key's name and scopes, so that a client can say what it may do before it tries."""
+    return {
+        "id": key.id,
+        "name": key.name,
+        "scopes": sorted(key.scopes),
+        "created_at": key.created_at,
+        "can_review": "review" in key.scopes or "admin" in key.scopes,
+    }

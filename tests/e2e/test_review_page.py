@@ -368,6 +368,15 @@ def test_the_page_fits_at_200_percent_zoom(browser, review: Review) -> None:
                  .map(e => e.name || e.id)"""
         )
         assert unlabelled == []
+        # Keyboard focus is visible: tabbing lands on controls that draw an outline.
+        for _ in range(4):
+            page.keyboard.press("Tab")
+            outline = page.evaluate(
+                """(() => { const s = getComputedStyle(document.activeElement);
+                           return [document.activeElement.tagName, s.outlineStyle,
+                                   parseFloat(s.outlineWidth)]; })()"""
+            )
+            assert outline[0] != "BODY" and outline[1] != "none" and outline[2] >= 2, outline
     finally:
         context.close()
 

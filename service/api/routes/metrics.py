@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Depends, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
@@ -33,4 +35,6 @@ async def metrics(state: StateDep) -> Response:
     """Validation, audit, case and HTTP metrics (faithgate_* names)."""
     if state.pool is not None:
         state.metrics.workers_ready.set(state.pool.ready_workers)
-    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    # Off the event loop: the scrape reads the review backlog and job counts from the database.
+    body = await asyncio.to_thread(generate_latest, state.metrics.registry)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -209,7 +209,7 @@ def cancel_job(job_id: str, request: Request, key: TrainerKey, rid: RequestIdDep
         key_id=key.id,
         data={"job_id": job_id, "status": job["status"]},
     )
-    return runner.jobs.request_cancel(job_id)
+    return runner.cancel(job_id)
 
 
 @router.get(

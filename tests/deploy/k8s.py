@@ -1,0 +1,134 @@
+"""Rendering the Helm chart and validating what it renders against Kubernetes schemas."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from tests.deploy.tools import CHART, binary, missing
+
+try:
+    import kubernetes_validate
+except ImportError:  # the dev extra installs it; fail in CI, skip elsewhere
+    missing("kubernetes-validate")
+
+K8S_VERSIONS = ("1.29.0", kubernetes_validate.utils.latest_version())
+
+# The Prometheus Operator's kinds are CRDs that kubernetes-validate has no schema for: they are
+# checked against the parts of the operator's schema that the chart uses.
+_NAME = {"type": "string", "pattern": r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "maxLength": 63}
+_SECRET_REF = {
+    "type": "object",
+    "required": ["name", "key"],
+    "properties": {"name": _NAME, "key": {"type": "string"}},
+    "additionalProperties": False,
+}
+CRD_SCHEMAS: dict[str, dict[str, Any]] = {
+    "ServiceMonitor": {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": {"const": "monitoring.coreos.com/v1"},
+            "metadata": {"type": "object", "required": ["name"], "properties": {"name": _NAME}},
+            "spec": {
+                "type": "object",
+                "required": ["selector", "endpoints"],
+                "additionalProperties": False,
+                "properties": {
+                    "selector": {"type": "object", "required": ["matchLabels"]},
+                    "endpoints": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["port"],
+                            "properties": {
+                                "port": {"type": "string"},
+                                "path": {"type": "string", "pattern": "^/"},
+                                "interval": {"type": "string", "pattern": r"^\d+[smh]$"},
+                                "authorization": {
+                                    "type": "object",
+                                    "required": ["credentials"],
+                                    "properties": {
+                                        "type": {"const": "Bearer"},
+                                        "credentials": _SECRET_REF,
+                                    },
+                                    "additionalProperties": False,
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "PrometheusRule": {
+        "type": "object",
+        "required": ["apiVersion", "kind", "metadata", "spec"],
+        "properties": {
+            "apiVersion": {"const": "monitoring.coreos.com/v1"},
+            "metadata": {"type": "object", "required": ["name"], "properties": {"name": _NAME}},
+            "spec": {
+                "type": "object",
+                "required": ["groups"],
+                "additionalProperties": False,
+                "properties": {
+                    "groups": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "rules"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "rules": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["expr"],
+                                        "oneOf": [
+                                            {"required": ["alert"]},
+                                            {"required": ["record"]},
+                                        ],
+                                    },
+                                },
+                            },
+                        },
+                    }
+                },
+            },
+        },
+    },
+}
+
+
+def render(*args: str, chart: Path = CHART) -> subprocess.CompletedProcess:
+    """`helm template faithgate CHART ARGS...` (its output, exit code and stderr)."""
+    return subprocess.run(
+        [binary("helm"), "template", "faithgate", str(chart), "--namespace", "ml", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def manifests(*args: str) -> list[dict[str, Any]]:
+    """The rendered objects (the render must succeed)."""
+    out = render(*args)
+    assert out.returncode == 0, out.stderr
+    return [doc for doc in yaml.safe_load_all(out.stdout) if doc]
+
+
+def validate(doc: dict[str, Any]) -> None:
+    """Raise when an object does not match its schema (strict: unknown fields are errors)."""
+    schema = CRD_SCHEMAS.get(doc["kind"])
+    if schema is not None:
+        jsonschema.validate(doc, schema)
+        return
+    for version in K8S_VERSIONS:
+        kubernetes_validate.validate(doc, version, strict=True)

@@ -27,83 +27,86 @@ _SECRET_REF = {
     "properties": {"name": _NAME, "key": {"type": "string"}},
     "additionalProperties": False,
 }
-CRD_SCHEMAS: dict[str, dict[str, Any]] = {
-    "ServiceMonitor": {
+
+
+def _operator_kind(spec: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a Prometheus Operator object whose spec follows `spec`."""
+    return {
         "type": "object",
         "required": ["apiVersion", "kind", "metadata", "spec"],
         "properties": {
             "apiVersion": {"const": "monitoring.coreos.com/v1"},
             "metadata": {"type": "object", "required": ["name"], "properties": {"name": _NAME}},
-            "spec": {
-                "type": "object",
-                "required": ["selector", "endpoints"],
-                "additionalProperties": False,
-                "properties": {
-                    "selector": {"type": "object", "required": ["matchLabels"]},
-                    "endpoints": {
-                        "type": "array",
-                        "minItems": 1,
-                        "items": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "required": ["port"],
-                            "properties": {
-                                "port": {"type": "string"},
-                                "path": {"type": "string", "pattern": "^/"},
-                                "interval": {"type": "string", "pattern": r"^\d+[smh]$"},
-                                "authorization": {
-                                    "type": "object",
-                                    "required": ["credentials"],
-                                    "properties": {
-                                        "type": {"const": "Bearer"},
-                                        "credentials": _SECRET_REF,
-                                    },
-                                    "additionalProperties": False,
+            "spec": spec,
+        },
+    }
+
+
+CRD_SCHEMAS: dict[str, dict[str, Any]] = {
+    "ServiceMonitor": _operator_kind(
+        {
+            "type": "object",
+            "required": ["selector", "endpoints"],
+            "additionalProperties": False,
+            "properties": {
+                "selector": {"type": "object", "required": ["matchLabels"]},
+                "endpoints": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["port"],
+                        "properties": {
+                            "port": {"type": "string"},
+                            "path": {"type": "string", "pattern": "^/"},
+                            "interval": {"type": "string", "pattern": r"^\d+[smh]$"},
+                            "authorization": {
+                                "type": "object",
+                                "required": ["credentials"],
+                                "properties": {
+                                    "type": {"const": "Bearer"},
+                                    "credentials": _SECRET_REF,
                                 },
+                                "additionalProperties": False,
                             },
                         },
                     },
                 },
             },
-        },
-    },
-    "PrometheusRule": {
-        "type": "object",
-        "required": ["apiVersion", "kind", "metadata", "spec"],
-        "properties": {
-            "apiVersion": {"const": "monitoring.coreos.com/v1"},
-            "metadata": {"type": "object", "required": ["name"], "properties": {"name": _NAME}},
-            "spec": {
-                "type": "object",
-                "required": ["groups"],
-                "additionalProperties": False,
-                "properties": {
-                    "groups": {
-                        "type": "array",
-                        "minItems": 1,
-                        "items": {
-                            "type": "object",
-                            "required": ["name", "rules"],
-                            "properties": {
-                                "name": {"type": "string"},
-                                "rules": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "required": ["expr"],
-                                        "oneOf": [
-                                            {"required": ["alert"]},
-                                            {"required": ["record"]},
-                                        ],
-                                    },
+        }
+    ),
+    "PrometheusRule": _operator_kind(
+        {
+            "type": "object",
+            "required": ["groups"],
+            "additionalProperties": False,
+            "properties": {
+                "groups": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "rules"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "rules": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": ["expr"],
+                                    "oneOf": [
+                                        {"required": ["alert"]},
+                                        {"required": ["record"]},
+                                    ],
                                 },
                             },
                         },
-                    }
-                },
+                    },
+                }
             },
-        },
-    },
+        }
+    ),
 }
 
 

@@ -7,7 +7,6 @@ TSDB in a temp folder and is stopped by the test (never run as a system service)
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import yaml
 
 from tests.deploy.tools import binary
 from tests.e2e.conftest import free_port
+from tests.processes import terminate, wait_until_ready
 
 
 class Prometheus:
@@ -64,29 +64,11 @@ class Prometheus:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"prometheus exited ({self.proc.returncode}):\n{self.tail()}")
-            try:
-                if httpx.get(f"{self.url}/-/ready", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"prometheus was not ready in {timeout} s:\n{self.tail()}")
+        wait_until_ready(self.proc, f"{self.url}/-/ready", timeout, self.tail, "prometheus")
 
     def stop(self) -> None:
         """Stop the process (SIGTERM, then SIGKILL if it lingers)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(30)
+        terminate(self.proc)
 
     def tail(self) -> str:
         """The end of Prometheus's log."""

@@ -11,14 +11,13 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.processes import terminate, wait_until_ready
 from tests.service import pg
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,18 +77,7 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited ({self.proc.returncode}):\n{self.tail()}")
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"the server was not ready in {timeout} s:\n{self.tail()}")
+        wait_until_ready(self.proc, f"{self.url}/readyz", timeout, self.tail, "the server")
 
     def kill(self) -> None:
         """SIGKILL the server process (no shutdown code runs)."""
@@ -99,14 +87,7 @@ class Server:
 
     def stop(self) -> None:
         """Stop the server the way an operator does (SIGTERM), killing it if it lingers."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(30)
+        terminate(self.proc)
 
     def tail(self) -> str:
         """The end of the server's log."""

@@ -119,3 +119,22 @@ def sqlite_api_factory(tmp_path: Path):
     yield factory
     for gen in reversed(running):
         gen.close()
+
+
+def parse_metrics(text: str) -> dict[tuple[str, tuple], float]:
+    """Prometheus text -> {(sample name, sorted label pairs): value}."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def metric_samples(api: Api) -> dict[tuple[str, tuple], float]:
+    """Every sample that GET /metrics of `api` shows now."""
+    r = api.client.get("/metrics")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/plain")
+    return parse_metrics(r.text)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import uuid
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from service.metrics import BoundedLabel
 from tests.service.api_support import (  # noqa: F401 (fixtures)
     BAD,
@@ -16,19 +14,9 @@ from tests.service.api_support import (  # noqa: F401 (fixtures)
     api,
     backend,
     chain,
+    metric_samples,
     sqlite_api_factory,
 )
-
-
-def _samples(api) -> dict[tuple[str, tuple], float]:
-    r = api.client.get("/metrics")
-    assert r.status_code == 200
-    assert r.headers["content-type"].startswith("text/plain")
-    out = {}
-    for family in text_string_to_metric_families(r.text):
-        for s in family.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
 
 
 def _delta(before: dict, after: dict, name: str, **labels: str) -> float:
@@ -38,11 +26,11 @@ def _delta(before: dict, after: dict, name: str, **labels: str) -> float:
 
 def test_validation_metrics_follow_the_reports(api) -> None:
     model = f"m-{uuid.uuid4().hex[:6]}"
-    before = _samples(api)
+    before = metric_samples(api)
     batch = {"chains": [chain(GOOD, model=model), chain(BAD, model=model, adapter="fix-1")]}
     r = api.client.post("/v1/validate/batch", json=batch, headers=api.auth("validate"))
     assert r.status_code == 200
-    after = _samples(api)
+    after = metric_samples(api)
     chain_labels = {"domain": "math", "model": model}
     assert (
         _delta(
@@ -108,14 +96,14 @@ def test_validation_metrics_follow_the_reports(api) -> None:
 
 def test_reviews_and_errors_are_counted(api) -> None:
     r = api.client.post("/v1/validate", json=chain(BAD), headers=api.auth("validate"))
-    before = _samples(api)
+    before = metric_samples(api)
     url = f"/v1/cases/{r.headers['x-case-id']}/review"
     assert api.client.post(
         url, json={"verdict": "unfaithful"}, headers=api.auth("review")
     ).is_success
     api.client.get("/v1/cases/case_missing", headers=api.auth("review"))
     api.client.get(f"/nowhere/{uuid.uuid4().hex}")
-    after = _samples(api)
+    after = metric_samples(api)
     assert _delta(before, after, "faithgate_cases_reviewed_total", verdict="unfaithful") == 1
     assert (
         _delta(
@@ -149,7 +137,7 @@ def test_label_values_are_bounded(sqlite_api_factory) -> None:
         assert small.client.post(
             "/v1/validate", json=body, headers=small.auth("validate")
         ).is_success
-    samples = _samples(small)
+    samples = metric_samples(small)
     models = {
         dict(labels)["model"]
         for (name, labels), _ in samples.items()
@@ -173,5 +161,5 @@ def test_bounded_label_unit() -> None:
 
 
 def test_worker_gauge(api) -> None:
-    samples = _samples(api)
+    samples = metric_samples(api)
     assert samples[("faithgate_validation_workers", ())] == api.settings.workers

@@ -111,13 +111,9 @@ def revoke_key(key_id: str, admin: AdminKey, store: StoreDep, rid: RequestIdDep)
 
 
 # --- the calling key -------------------------------------------------------------------------
-class KeyMe(BaseModel):
+class KeyMe(Key):
     """The calling key as the service sees it (never its secret)."""
 
-    id: str
-    name: str
-    scopes: list[str]
-    created_at: datetime
     can_review: bool
 
 
@@ -129,10 +125,4 @@ class KeyMe(BaseModel):
 )
 def key_me(key: AnyKey) -> dict[str, Any]:
     """The key's name and scopes, so that a client can say what it may do before it tries."""
-    return {
-        "id": key.id,
-        "name": key.name,
-        "scopes": sorted(key.scopes),
-        "created_at": key.created_at,
-        "can_review": "review" in key.scopes or "admin" in key.scopes,
-    }
+    return {**_key(key), "can_review": "review" in key.scopes or "admin" in key.scopes}

@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 # Debian packages the tests use for real: a PostgreSQL server, Chromium for the review page,
-# Prometheus and promtool for the deploy tests (installed, not started as a system service).
+# Prometheus, promtool, Alertmanager and amtool for the deploy tests (the tests start their own).
 system-deps:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 	  echo "installing PostgreSQL (Debian package) for the audit-store tests"; \
@@ -29,6 +29,10 @@ system-deps:
 	  echo "installing Prometheus + promtool (Debian package) for the deploy tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null) \
 	  || echo "WARNING: could not install prometheus; the deploy tests will fail"; }
+	@command -v amtool >/dev/null 2>&1 && command -v prometheus-alertmanager >/dev/null 2>&1 || { \
+	  echo "installing Alertmanager + amtool (Debian package) for the deploy tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager >/dev/null) \
+	  || echo "WARNING: could not install prometheus-alertmanager; the deploy tests will fail"; }
 	@test -x /usr/bin/chromium || { \
 	  echo "installing Chromium (Debian package) for the review-page tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \

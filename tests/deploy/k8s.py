@@ -29,13 +29,17 @@ _SECRET_REF = {
 }
 
 
-def _operator_kind(spec: dict[str, Any]) -> dict[str, Any]:
-    """The schema of a Prometheus Operator object whose spec follows `spec`."""
+_DURATION = {"type": "string", "pattern": r"^(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$", "minLength": 2}
+
+
+def _operator_kind(spec: dict[str, Any], version: str = "v1") -> dict[str, Any]:
+    """The schema of a Prometheus Operator object (monitoring.coreos.com/`version`) whose spec
+    follows `spec`."""
     return {
         "type": "object",
         "required": ["apiVersion", "kind", "metadata", "spec"],
         "properties": {
-            "apiVersion": {"const": "monitoring.coreos.com/v1"},
+            "apiVersion": {"const": f"monitoring.coreos.com/{version}"},
             "metadata": {"type": "object", "required": ["name"], "properties": {"name": _NAME}},
             "spec": spec,
         },
@@ -106,6 +110,79 @@ CRD_SCHEMAS: dict[str, dict[str, Any]] = {
                 }
             },
         }
+    ),
+    "AlertmanagerConfig": _operator_kind(
+        {
+            "type": "object",
+            "required": ["route", "receivers"],
+            "additionalProperties": False,
+            "properties": {
+                "route": {
+                    "type": "object",
+                    "required": ["receiver"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "receiver": {"type": "string", "minLength": 1},
+                        "matchers": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["name"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "name": {"type": "string", "minLength": 1},
+                                    "value": {"type": "string"},
+                                    "matchType": {"enum": ["=", "!=", "=~", "!~"]},
+                                },
+                            },
+                        },
+                        "groupBy": {"type": "array", "items": {"type": "string"}},
+                        "groupWait": _DURATION,
+                        "groupInterval": _DURATION,
+                        "repeatInterval": _DURATION,
+                        "continue": {"type": "boolean"},
+                    },
+                },
+                "receivers": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["name"],
+                        "additionalProperties": False,
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1},
+                            "webhookConfigs": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "additionalProperties": False,
+                                    "properties": {
+                                        "url": {"type": "string", "pattern": "^https?://"},
+                                        "sendResolved": {"type": "boolean"},
+                                        "httpConfig": {
+                                            "type": "object",
+                                            "additionalProperties": False,
+                                            "properties": {
+                                                "authorization": {
+                                                    "type": "object",
+                                                    "additionalProperties": False,
+                                                    "properties": {
+                                                        "type": {"const": "Bearer"},
+                                                        "credentials": _SECRET_REF,
+                                                    },
+                                                }
+                                            },
+                                        },
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        version="v1alpha1",
     ),
 }
 

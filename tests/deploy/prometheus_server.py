@@ -1,7 +1,8 @@
 """A real Prometheus (Debian's /usr/bin/prometheus) on a free loopback port, for tests.
 
-It scrapes one target every second, evaluates the given rule files every second, keeps its
-TSDB in a temp folder and is stopped by the test (never run as a system service).
+It scrapes one target every second, evaluates the given rule files every second, sends the
+alerts to the given Alertmanagers, keeps its TSDB in a temp folder and is stopped by the test
+(never run as a system service).
 """
 
 from __future__ import annotations
@@ -21,10 +22,17 @@ from tests.processes import terminate, wait_until_ready
 class Prometheus:
     """One Prometheus process scraping `target` (host:port) as job "faithgate"."""
 
-    def __init__(self, workdir: Path, target: str, rule_files: list[Path]) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        target: str,
+        rule_files: list[Path],
+        alertmanagers: list[str] | None = None,
+    ) -> None:
         self.workdir = workdir
         self.target = target
         self.rule_files = rule_files
+        self.alertmanagers = alertmanagers or []  # host:port
         self.port = 0
         self.proc: subprocess.Popen | None = None
         self.log = workdir / "prometheus.log"
@@ -48,6 +56,10 @@ class Prometheus:
                 }
             ],
         }
+        if self.alertmanagers:
+            config["alerting"] = {
+                "alertmanagers": [{"static_configs": [{"targets": self.alertmanagers}]}]
+            }
         config_path = self.workdir / "prometheus.yml"
         config_path.write_text(yaml.safe_dump(config))
         self.port = free_port()

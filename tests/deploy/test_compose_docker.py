@@ -32,7 +32,9 @@ def _config(tmp_path: Path, *args: str) -> dict:
 
 def test_compose_config_accepts_the_stack(tmp_path: Path) -> None:
     config = _config(tmp_path)
-    assert set(config["services"]) == {"postgres", "faithgate", "prometheus", "grafana"}
+    assert set(config["services"]) == {
+        "postgres", "faithgate", "prometheus", "alertmanager", "grafana",
+    }  # fmt: skip
     gpu = _config(tmp_path, "--profile", "gpu")
     assert set(gpu["services"]) == {*config["services"], "model-init", "vllm"}
     faithgate = config["services"]["faithgate"]
@@ -57,7 +59,7 @@ def test_compose_mounts_files_that_exist(tmp_path: Path) -> None:
         for v in service.get("volumes", [])
         if v["type"] == "bind"
     ]
-    assert binds, "Prometheus and Grafana read their files from deploy/"
+    assert binds, "Prometheus, Alertmanager and Grafana read their files from deploy/"
     for source in binds:
         assert source.exists(), source
     assert (DEPLOY / "prometheus" / "prometheus.yml").is_file()

@@ -14,7 +14,7 @@ import yaml
 
 from tests.deploy.k8s import kubernetes_validate, manifests, render, validate
 from tests.deploy.settings_names import unknown
-from tests.deploy.tools import CHART, DASHBOARD, RULES, binary
+from tests.deploy.tools import ALERTMANAGER, CHART, DASHBOARD, RULES, binary
 
 PRODUCTION = ["-f", str(CHART / "values-production.yaml")]
 VALUE_SETS = {
@@ -33,6 +33,9 @@ VALUE_SETS = {
     "one-gpu-train": [
         "--set", "training.job.enabled=true", "--set", "training.job.promote=true",
         "--set", "training.job.adapterName=fg-legal-1",
+    ],
+    "alertmanager-config": [
+        "--set", "alertmanagerConfig.enabled=true", "--set", "apiKeys.train=train-secret",
     ],
 }  # fmt: skip
 
@@ -141,6 +144,55 @@ def test_the_rendered_prometheus_rule_passes_promtool(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+def test_the_alertmanager_config_routes_the_laundering_alert_to_the_hook(tmp_path: Path) -> None:
+    assert "AlertmanagerConfig" not in _by_kind(manifests())  # disabled by default
+    kinds = _by_kind(manifests(*VALUE_SETS["alertmanager-config"]))
+    (config,) = kinds["AlertmanagerConfig"]
+    route, (receiver,) = config["spec"]["route"], config["spec"]["receivers"]
+    assert route["receiver"] == receiver["name"]
+    assert route["matchers"] == [
+        {"name": "alertname", "value": "FaithgateLaunderingRateHigh", "matchType": "="}
+    ]
+    # The same grouping and timers as the compose stack's Alertmanager route.
+    compose_routes = yaml.safe_load(ALERTMANAGER.read_text())["route"]["routes"]
+    (same,) = [r for r in compose_routes if r["receiver"] == "faithgate-training"]
+    for key in ("group_by", "group_wait", "group_interval", "repeat_interval", "continue"):
+        camel = "".join(w.title() if i else w for i, w in enumerate(key.split("_")))
+        assert route[camel] == same[key], key
+    (hook,) = receiver["webhookConfigs"]
+    (service,) = kinds["Service"]
+    port = service["spec"]["ports"][0]["port"]
+    assert (
+        hook["url"] == f"http://{service['metadata']['name']}.ml.svc:{port}/v1/hooks/alertmanager"
+    )
+    assert hook["sendResolved"] is False
+    ref = hook["httpConfig"]["authorization"]["credentials"]
+    (secret,) = kinds["Secret"]
+    assert secret["metadata"]["name"] == ref["name"]
+    assert secret["stringData"][ref["key"]] == "train-secret"
+    # The operator matches the config's alerts on their namespace: every rule carries it.
+    (rule,) = kinds["PrometheusRule"]
+    rules = [r for g in rule["spec"]["groups"] for r in g["rules"]]
+    assert {r["labels"]["namespace"] for r in rules} == {"ml"}
+    path = tmp_path / "rules.yml"
+    path.write_text(yaml.safe_dump(rule["spec"]))
+    out = subprocess.run([binary("promtool"), "check", "rules", str(path)], capture_output=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    for r in rules:  # and nothing else changed
+        del r["labels"]["namespace"]
+    assert rule["spec"] == yaml.safe_load(RULES.read_text())
+    # A key of the operator's own Secret instead of the chart's.
+    existing = manifests(
+        "--set", "alertmanagerConfig.enabled=true", "--set", "apiKeys.existingSecret=fg-keys"
+    )  # fmt: skip
+    (config,) = _by_kind(existing)["AlertmanagerConfig"]
+    hook = config["spec"]["receivers"][0]["webhookConfigs"][0]
+    assert hook["httpConfig"]["authorization"]["credentials"] == {
+        "name": "fg-keys",
+        "key": "train-api-key",
+    }
+
+
 @pytest.mark.parametrize(
     ("args", "reason"),
     [
@@ -152,6 +204,7 @@ def test_the_rendered_prometheus_rule_passes_promtool(tmp_path: Path) -> None:
             "shared data volume",
         ),
         (["--set", "engine.kind=vllm"], "engine.vllm.url"),
+        (["--set", "alertmanagerConfig.enabled=true"], "apiKeys.train"),
         (["--set", "engine.kind=llama"], "transformers, vllm or none"),
         (
             ["--set", "training.job.enabled=true", "--set", "training.job.gpus=2"],

@@ -14,46 +14,21 @@ import math
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from bench.corrupt import cases as corrupted_cases
-from bench.corrupt import load_gsm8k, split_solution
 from tests.deploy import dashboard as dash
 from tests.deploy.prometheus_server import Prometheus
 from tests.deploy.tools import RULES
-from tests.e2e.conftest import Server
+from tests.deploy.traffic import MODEL, EngineServer, Traffic, chains, validate, wait_scraped
 from tests.service.training_support import tiny_train_options
 
 pytestmark = pytest.mark.slow  # a real Prometheus and a service process with a model
 
-MODEL = "tiny-llama"
 ADAPTER = "fg-e2e"
-
-
-@dataclass
-class EngineServer(Server):
-    """The e2e Server with extra FAITHGATE_* settings (engine, training)."""
-
-    extra: dict[str, str] = field(default_factory=dict)
-
-    def env(self) -> dict[str, str]:
-        """The e2e environment plus `extra`."""
-        return {**super().env(), **self.extra}
-
-
-@dataclass
-class Traffic:
-    """What the service answered, to compare with what Prometheus recorded."""
-
-    verdicts: dict[str, int] = field(default_factory=dict)
-    laundering: int = 0
-    opened: list[tuple[str, str]] = field(default_factory=list)  # (case id, corrected text)
-    reviewed: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -86,32 +61,6 @@ def stack(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     finally:
         prometheus.stop()
         server.stop()
-
-
-def _chains(data_dir: Path) -> dict[str, list[tuple[dict, str]]]:
-    """GSM8K chains by kind, each with the reference reasoning a reviewer would write."""
-    items = load_gsm8k(data_dir / "gsm8k" / "train.jsonl", limit=30)
-    by_kind: dict[str, list[tuple[dict, str]]] = {}
-    for case in corrupted_cases(items, seed=11):
-        idx = int(case.chain["id"].split("-")[1])
-        lines, final = split_solution(items[idx]["answer"])
-        correct = "\n".join([*lines, f"#### {final}"])
-        chain = {**case.chain, "domain": "math", "model": MODEL}
-        by_kind.setdefault(case.kind, []).append((chain, correct))
-    return by_kind
-
-
-def _validate(server: Any, traffic: Traffic, chains: list[tuple[dict, str]], **labels: str) -> None:
-    for chain, correct in chains:
-        r = httpx.post(
-            f"{server.url}/v1/validate", json={**chain, **labels}, headers=server.auth("validate")
-        )
-        assert r.status_code == 200, r.text
-        report = r.json()
-        traffic.verdicts[report["verdict"]] = traffic.verdicts.get(report["verdict"], 0) + 1
-        traffic.laundering += bool(report["laundering"])
-        if r.headers.get("x-case-id"):
-            traffic.opened.append((r.headers["x-case-id"], correct))
 
 
 def _errors(server: Any) -> None:
@@ -179,15 +128,6 @@ def _train_and_promote(server: Any) -> None:
     assert r.json()["hot_loaded"] is True
 
 
-def _wait_scraped(prometheus: Prometheus, expr: str, expected: float, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while prometheus.value(expr) != expected:
-        assert time.monotonic() < deadline, (
-            f"Prometheus has {prometheus.query(expr)} for {expr}, not {expected}"
-        )
-        time.sleep(0.5)
-
-
 def _service_total(server: Any, name: str) -> float:
     text = httpx.get(f"{server.url}/metrics").text
     return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
@@ -197,14 +137,14 @@ def _service_total(server: Any, name: str) -> float:
 def recorded(stack: tuple[Any, Prometheus], data_dir: Path) -> Traffic:
     """Send the traffic in two rounds around a training job; wait until Prometheus has it all."""
     server, prometheus = stack
-    by_kind = _chains(data_dir)
+    by_kind = chains(data_dir)
     traffic = Traffic()
     # Round 1, in two halves a scrape apart: series born in the first half show increases.
     first = by_kind["reference"][:6] + by_kind["result_altered"][:6] + by_kind["answer_altered"][:4]
-    _validate(server, traffic, first)
+    validate(server, traffic, first)
     _errors(server)
     _chat(server, MODEL)
-    _wait_scraped(prometheus, "sum(faithgate_validations_total)", len(first) + 1)
+    wait_scraped(prometheus, "sum(faithgate_validations_total)", len(first) + 1)
     # 24 more chains of one model, adapter and domain: over the laundering alert's minimum of
     # 20 that Prometheus sees increase within its window.
     second = (
@@ -213,13 +153,13 @@ def recorded(stack: tuple[Any, Prometheus], data_dir: Path) -> Traffic:
         + by_kind["foreign_reasoning"][:6]
         + by_kind["answer_altered"][10:16]
     )
-    _validate(server, traffic, second)
+    validate(server, traffic, second)
     _review(server, traffic, 12)
     _errors(server)
     _train_and_promote(server)
     # Round 2, on the promoted adapter.
     _chat(server, ADAPTER)
-    _validate(
+    validate(
         server,
         traffic,
         by_kind["reference"][12:18] + by_kind["answer_altered"][4:10],
@@ -228,10 +168,10 @@ def recorded(stack: tuple[Any, Prometheus], data_dir: Path) -> Traffic:
     _review(server, traffic, 4)
     _errors(server)
     total = _service_total(server, "faithgate_validations_total")
-    _wait_scraped(prometheus, "sum(faithgate_validations_total)", total)
-    _wait_scraped(prometheus, "sum(faithgate_cases_reviewed_total)", traffic.reviewed)
+    wait_scraped(prometheus, "sum(faithgate_validations_total)", total)
+    wait_scraped(prometheus, "sum(faithgate_cases_reviewed_total)", traffic.reviewed)
     # The runner counts a job when it reaps the worker, a tick after the job row says so.
-    _wait_scraped(prometheus, 'faithgate_training_jobs_total{status="succeeded"}', 1)
+    wait_scraped(prometheus, 'faithgate_training_jobs_total{status="succeeded"}', 1)
     return traffic
 
 

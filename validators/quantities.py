@@ -78,6 +78,7 @@ _IMPLIED = {
     "hourly": (60,),
     "yearly": (12, 365),
 }
+_NUMBER_WORDS = _UNITS.keys() | _IMPLIED.keys()
 _WORD = re.compile(r"[a-z]+")
 _FRACTION_LATEX = re.compile(r"\\d?frac\{(-?\d+)\}\{(\d+)\}")
 
@@ -86,7 +87,8 @@ def word_numbers(text: str) -> set[Fraction]:
     """Numbers a text states in words ("three", "a dozen", "twenty-five", "half")."""
     out: set[Fraction] = set()
     words = _WORD.findall(text.lower())
-    for i, w in enumerate(words):
+    for i in [i for i, w in enumerate(words) if w in _NUMBER_WORDS]:  # most words are not
+        w = words[i]
         if w in _UNITS:
             v = _UNITS[w]
             out.add(Fraction(v))

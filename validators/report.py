@@ -25,13 +25,15 @@ def _score(analysis: Analysis) -> float | None:
     return round(held / (held + failed), 4)
 
 
-def verdict_of(analysis: Analysis) -> str:
+def verdict_of(analysis: Analysis, statuses: list[str] | None = None) -> str:
     """faithful, unfaithful or unverifiable, from the findings and the checked claims."""
     if analysis.laundering:
         return "unfaithful"
     if any(f.severity == "error" for f in analysis.findings):
         return "unfaithful"
-    if any(s.status == "error" for s in analysis.steps):
+    if statuses is None:
+        statuses = [s.status for s in analysis.steps]
+    if "error" in statuses:
         return "unfaithful"
     # A matching answer alone proves nothing ("I think it is 5. #### 5"): some step must hold.
     return "faithful" if any(s.held for s in analysis.steps) else "unverifiable"
@@ -39,7 +41,8 @@ def verdict_of(analysis: Analysis) -> str:
 
 def build_report(analysis: Analysis, run: list[Validator], started: float) -> dict[str, Any]:
     """The JSON-ready report for a finished analysis."""
-    first_error = next((s.index for s in analysis.steps if s.status == "error"), None)
+    statuses = [s.status for s in analysis.steps]  # final now: each worked out once
+    first_error = analysis.steps[statuses.index("error")].index if "error" in statuses else None
     chain_findings = []
     for f in analysis.findings:
         d = f.to_dict()
@@ -47,7 +50,7 @@ def build_report(analysis: Analysis, run: list[Validator], started: float) -> di
         chain_findings.append(d)
     return {
         "id": analysis.chain.id,
-        "verdict": verdict_of(analysis),
+        "verdict": verdict_of(analysis, statuses),
         "laundering": analysis.laundering,
         "score": _score(analysis),
         "first_error_step": first_error,
@@ -57,10 +60,10 @@ def build_report(analysis: Analysis, run: list[Validator], started: float) -> di
             {
                 "index": s.index,
                 "text": s.text,
-                "status": s.status,
+                "status": status,
                 "findings": [f.to_dict() for f in s.findings],
             }
-            for s in analysis.steps
+            for s, status in zip(analysis.steps, statuses, strict=True)
         ],
         "findings": chain_findings,
         "validators": {v.name: v.version for v in run},

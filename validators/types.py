@@ -128,10 +128,11 @@ class Step:
     @property
     def status(self) -> StepStatus:
         """verified / error / unsupported / unchecked, from the findings and claim counts."""
-        if any(f.severity == "error" for f in self.findings):
-            return "error"
-        if any(f.code.endswith(".unsupported") for f in self.findings):
-            return "unsupported"
+        if self.findings:  # most steps have none: skip the scans
+            if any(f.severity == "error" for f in self.findings):
+                return "error"
+            if any(f.code.endswith(".unsupported") for f in self.findings):
+                return "unsupported"
         if self.held and not self.unchecked_reason:
             return "verified"
         return "unchecked"

@@ -57,3 +57,17 @@ def test_unit_words_before_a_dangling_word_operator_terminate(text):
     # A regression: a unit run ending on a word operator that is not one looped forever.
     r = validate({"question": text, "reasoning": text, "answer": "3"})
     assert r["verdict"] in ("faithful", "unfaithful", "unverifiable")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "1" * 190_000 + "/2",  # a whole part of a fraction tried from each digit
+        "1,000," * 33_000 + " x million",  # a scaled number tried from each digit
+        "1,000," * 33_000,  # thousands separators looked past to the end
+    ],
+)
+def test_long_runs_of_digits_in_the_question_are_read_in_linear_time(question):
+    # Each of these took minutes (a pattern retried from every digit), far past the budget.
+    r = validate({"question": question, "reasoning": "1 + 1 = 2", "answer": "2"})
+    assert r["verdict"] == "faithful"

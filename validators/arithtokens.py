@@ -1,0 +1,388 @@
+"""The tokens of a step's arithmetic: lexing, mixed numbers, word operators and units.
+
+`tokens(text)` reads a step into numbers, operators, `=`, parentheses, unknowns and
+separators (`5 hours * 3` -> 5 * 3, `half of 10` -> 1/2 * 10, `4 plus 2 is 6` -> 4 + 2 = 6);
+`runs(tokens)` cuts out the runs of mathematics that state a result.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from validators.exact import Tok, Unevaluable, number_value
+
+# Spaces and currency signs separate tokens but are none themselves; each token pattern is
+# preceded by them (possessively, so that `other` never takes a space), which halves the
+# matches a step costs. A line break is a token of its own (`nl`): it may end the mathematics.
+_GAP = r"(?:[$€£]|[^\S\n])"
+# A numeral: `1,200.50`, `48`, `.5` (`(?!,*\d)`: see extract._NUMBER).
+NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!,*\d)|\d+(?:\.\d+)?|\.\d+"
+_WORD = r"[A-Za-z]+(?:[-'’][A-Za-z]+)*"
+_ALTERNATIVES = (
+    r"(?P<nl>\n\s*)"
+    rf"|(?P<word>{_WORD})"
+    r"|(?P<time>\d{1,2}:[0-5]\d(?!\d))"
+    r"|(?P<lead0>0\d+)"
+    rf"|(?P<num>{NUMBER})"
+    r"|(?P<pct>%)"
+    r"|(?P<op>\*\*|[-+*/×÷^·−–])"
+    r"|(?P<eq>≈|~=|≅|=)"
+    r"|(?P<lp>\()|(?P<rp>\))"
+    r"|(?P<other>.)"
+)
+_TOKEN = re.compile(rf"{_GAP}*+(?:{_ALTERNATIVES})", re.S)
+_OPS = {"**": "^", "×": "*", "÷": "/", "·": "*", "−": "-", "–": "-"}
+_MULT_WORDS = {"x", "X", "times", "multiplied"}
+_VERBAL_OPS = {"plus": "+", "minus": "-", "times": "*", "multiplied": "*", "divided": "/"}
+_EQ_WORDS = {"is", "are", "equals", "equal", "makes", "gives", "yields", "was", "were"}
+_ROUND_WORDS = {"about", "approximately", "roughly", "around", "nearly", "almost", "approx"}
+_FRACTION_WORDS = {"half": Fraction(1, 2), "third": Fraction(1, 3), "quarter": Fraction(1, 4)}
+# Words that end a unit phrase: "5 apples and 3 ..." is not "5 apples + ...".
+_NOT_UNITS = {
+    "of",
+    "and",
+    "or",
+    "so",
+    "then",
+    "but",
+    "because",
+    "which",
+    "that",
+    "to",
+    "is",
+    "are",
+    "was",
+    "were",
+    "the",
+    "he",
+    "she",
+    "they",
+    "it",
+    "we",
+    "you",
+    "i",
+    "if",
+    "for",
+    "from",
+    "with",
+}
+
+MAX_UNIT_WORDS = 4
+
+# Runs of prose. After a quiet token (the start, a line break, punctuation, `=`, or a word
+# that _normalise always makes a separator or `=`: `the`, `to`, `is`) nothing before a word is
+# a quantity: no unit can begin there, `of` cannot follow a percentage and `is` cannot close a
+# sum. So _normalise makes every word up to the next other token a separator (each one ending
+# a word operator's segment), except a fraction word (`half of`), a rounding word (`= about
+# 5`), `x`, and a letter beside an operator (an unknown, see _beside_operator). Such a run of
+# words is lexed as one `prose` token, which _normalise turns into one separator likewise.
+_OPERATOR_CHARS = r"+\-*/=^(×÷"
+_PROSE_WORD = (
+    rf"(?!(?i:{'|'.join(sorted({*_FRACTION_WORDS, *_ROUND_WORDS}))})(?![A-Za-z]|[-'’][A-Za-z]))"
+    r"(?>[A-Za-z]{2,}(?:[-'’][A-Za-z]+)*|[A-Za-z](?:[-'’][A-Za-z]+)+"
+    # a single letter other than x, with no operator within three characters either side
+    rf"|(?<![{_OPERATOR_CHARS}])(?<![{_OPERATOR_CHARS}]\s)(?<![{_OPERATOR_CHARS}]\s\s)"
+    r"[A-WYZa-wyz](?![A-Za-z]|[-'’][A-Za-z])(?!\s{0,2}[+\-*/=^)×÷]))"
+)
+_QUIET_TOKEN = re.compile(
+    rf"{_GAP}*+(?:(?P<prose>(?=[A-Za-z]){_PROSE_WORD}(?:{_GAP}++{_PROSE_WORD})*)|{_ALTERNATIVES})",
+    re.S,
+)
+# Words that _normalise always makes a separator (or `=`) and at which every unit run stops,
+# unless they follow a slash (`$6/is`: skipped as a rate's unit); other quiet tokens.
+_QUIET_WORDS = (_NOT_UNITS - {"of", "and"}) | _EQ_WORDS
+_QUIET_KINDS = {"other", "eq"}
+
+
+_new = tuple.__new__  # Tok(...) without NamedTuple's Python-level __new__: lexing makes many
+_match_quiet, _match_token = _QUIET_TOKEN.match, _TOKEN.match
+
+
+def _lex(text: str) -> list[Tok]:
+    """Raw tokens of a step; `start` is the character offset, used to tell `2(` from `2 (`."""
+    raw: list[Tok] = []
+    append = raw.append
+    pos, quiet = 0, True
+    mergeable = False  # a number followed by a number, "-" or "and": see _merge_mixed_numbers
+    while m := (_match_quiet if quiet else _match_token)(text, pos):
+        pos = m.end()  # where the token ends: it closes the match
+        kind = m.lastgroup
+        s = m.group(kind)
+        start = pos - len(s)
+        if kind == "word":
+            if len(s) == 1:
+                var = _beside_operator(text, start, pos, s)
+                append(_new(Tok, ("var" if var else "word", s, None, start)))
+                quiet = False
+            else:
+                # "6/is": the word after a slash is a rate's unit, skipped with it (_normalise)
+                quiet = s.lower() in _QUIET_WORDS and not (raw and raw[-1].text == "/")
+                if s == "and" and raw and raw[-1].kind == "num":
+                    mergeable = True
+                append(_new(Tok, ("word", s, None, start)))
+        elif kind == "prose":
+            append(_new(Tok, ("prose", s, None, start)))
+        elif kind == "num":
+            if raw and raw[-1].kind == "num":
+                mergeable = True
+            try:
+                append(_new(Tok, ("num", s, number_value(s), start)))
+            except Unevaluable:
+                append(_new(Tok, ("big", s, None, start)))
+            quiet = False
+        elif kind == "op":
+            if s == "-" and raw and raw[-1].kind == "num" and _hyphenated(text, start, pos):
+                continue  # "a 29-liter mixture", "5-year-old": a compound word, not a subtraction
+            op = _OPS.get(s, s)
+            if op == "-" and raw and raw[-1].kind == "num":
+                mergeable = True
+            append(_new(Tok, ("op", op, None, start)))
+            quiet = False
+        elif kind == "nl":
+            # A line break ends the mathematics unless the next line goes on with "=" or "≈".
+            if text[pos : pos + 1] not in ("=", "≈"):
+                while start and text[start - 1].isspace():
+                    start -= 1  # the token starts where its run of white space does
+                append(_new(Tok, ("sep", "\n", None, start)))
+                quiet = True
+        elif kind == "lp" or kind == "rp":
+            append(_new(Tok, ("(" if kind == "lp" else ")", s, None, start)))
+            quiet = False
+        else:
+            if kind == "lead0" and raw and raw[-1].kind == "num":
+                mergeable = True
+            append(_new(Tok, (kind, s, None, start)))
+            quiet = kind in _QUIET_KINDS
+    return _merge_mixed_numbers(raw) if mergeable else raw
+
+
+def _hyphenated(text: str, start: int, end: int) -> bool:
+    """A hyphen glued between a number and a word (`29-liter`)."""
+    return text[start - 1 : start].isdigit() and text[end : end + 1].isalpha()
+
+
+def _beside_operator(text: str, start: int, end: int, letter: str) -> bool:
+    """`x + 3`, `S = 847 / 7`, `(X+10)`: a single letter between operators is an unknown."""
+    before = text[max(0, start - 3) : start].rstrip()
+    after = text[end : end + 3].lstrip()
+    if letter in "xX" and before[-1:].isdigit() and after[:1].isdigit():
+        return False  # "5 x 2", "4x5", "75x 8": multiplication
+    ops = "+-*/=^(×÷"
+    return bool(before and before[-1] in ops) or bool(after and after[0] in ops.replace("(", ")"))
+
+
+def _space_groups(raw: list[Tok], i: int) -> int:
+    """End of a run of space-separated 3-digit groups after raw[i] holding a 0-led group."""
+    t = raw[i]
+    if t.kind != "num" or len(t.text) > 3 or not t.text.isdigit():
+        return i
+    j, zero_led = i + 1, False
+    while j < len(raw) and raw[j].kind in ("num", "lead0") and len(raw[j].text) == 3:
+        if raw[j].start != raw[j - 1].start + len(raw[j - 1].text) + 1 or not raw[j].text.isdigit():
+            break
+        zero_led = zero_led or raw[j].kind == "lead0"
+        j += 1
+    return j if zero_led else i
+
+
+def _merge_mixed_numbers(raw: list[Tok]) -> list[Tok]:
+    """`1 1/2` and `1 and 1/4` are one quantity, 3/2 and 5/4."""
+    out: list[Tok] = []
+    append = out.append
+    i, n = 0, len(raw)
+    while i < n:
+        t = raw[i]
+        nxt = raw[i + 1] if i + 1 < n else None
+        # Every rule below starts at a number followed by a number, a hyphen or "and".
+        if (
+            t.kind != "num"
+            or nxt is None
+            or (nxt.kind not in ("num", "lead0") and nxt.text not in ("-", "and"))
+        ):
+            append(t)
+            i += 1
+            continue
+        j = i + 1
+        end = t.start + len(t.text)
+        # spaced groups need a next token of three characters one space after this one
+        spaced = j < n and raw[j].start == end + 1 and len(raw[j].text) == 3
+        groups = _space_groups(raw, i) if spaced else i
+        if groups > i + 1:
+            # "18 000", "1 500 000": spaces as thousands separators
+            text = " ".join(g.text for g in raw[i:groups])
+            out.append(Tok("num", text, number_value(text.replace(" ", "")), t.start))
+            i = groups
+            continue
+        if (
+            t.kind == "num"
+            and j + 1 < n
+            and raw[j].text == "-"
+            and raw[j + 1].kind == "num"
+            and raw[j].start == end
+            and raw[j + 1].start == end + 1
+            and t.value is not None
+            and raw[j + 1].value is not None
+            and t.value < raw[j + 1].value
+            and (not out or out[-1].kind in ("word", "prose", "other", "sep"))
+            and not (j + 2 < n and raw[j + 2].kind == "op")
+        ):
+            out.append(Tok("sep", t.text + "-" + raw[j + 1].text, None, t.start))  # "Weeks 1-2"
+            i = j + 2
+            continue
+        if t.kind == "num" and t.value is not None and t.value.denominator == 1:
+            if j < n and raw[j].text == "and":
+                j += 1
+            if (
+                j + 2 < n
+                and raw[j].kind == "num"
+                and raw[j + 1].text == "/"
+                and raw[j + 2].kind == "num"
+            ):
+                num, den = raw[j].value, raw[j + 2].value
+                spaced = raw[j].start > t.start + len(t.text)
+                if spaced and num is not None and den and num < den and num.denominator == 1:
+                    text = f"{t.text} {raw[j].text}/{raw[j + 2].text}"
+                    out.append(Tok("num", text, t.value + num / den, t.start))
+                    i = j + 3
+                    continue
+        out.append(t)
+        i += 1
+    return out
+
+
+# Words with a rule of their own in _normalise; any other word is a unit or a separator.
+_RULE_WORDS = (
+    set(_VERBAL_OPS)
+    | {w.lower() for w in _MULT_WORDS}
+    | {"of"}
+    | set(_FRACTION_WORDS)
+    | _EQ_WORDS
+    | _ROUND_WORDS
+)
+_PASSED_KINDS = {"num", "sep", "other", "var", "big", "time", "lead0", ")"}  # no rule applies
+
+
+def _normalise(toks: list[Tok], text: str) -> list[Tok]:
+    """Fold percent signs, `x`/`times`/`plus`, `half of`, unit words and `is` into arithmetic."""
+    out: list[Tok] = []
+    append = out.append
+    verbal = False  # the current segment uses a word operator: only then may "is" mean "="
+    i, n = 0, len(toks)
+    while i < n:
+        t = toks[i]
+        if t.kind in _PASSED_KINDS:
+            append(t)
+            i += 1
+            continue
+        if t.kind == "prose":  # words that are all separators (see _QUIET_TOKEN)
+            append(_new(Tok, ("sep", t.text, None, t.start)))
+            verbal = False
+            i += 1
+            continue
+        nxt = toks[i + 1] if i + 1 < n else None
+        prev = out[-1] if out else None
+        prev_value = prev is not None and prev.kind in ("num", ")")
+        if t.kind == "word" and (low := t.text.lower()) not in _RULE_WORDS:
+            if prev_value and (end := _unit_run_end(toks, i)) > i:
+                i = end  # a unit after a quantity: "5 hours * 3", "2 cups of flour * 3"
+                continue
+            out.append(_new(Tok, ("sep", t.text, None, t.start)))
+            verbal = False
+        elif t.kind == "pct" and prev is not None and prev.kind == "num":
+            out[-1] = Tok("num", prev.text + "%", prev.value / 100, prev.start)  # type: ignore[operator]
+        elif t.kind == "op" and t.text == "/" and nxt is not None and nxt.kind == "word":
+            i += 1  # "$6/day", "pounds/hour": a rate's unit, not a division
+        elif t.kind == "(" and prev_value and text[t.start - 1].isspace():
+            out.extend([Tok("sep", " ", None, t.start), t])  # "500 (2/5)" is not 500 × 2/5
+        elif t.kind == "word":
+            nxt_value = nxt is not None and nxt.kind in ("num", "(")
+            if low in _VERBAL_OPS and low not in _MULT_WORDS and prev_value:
+                out.append(Tok("op", _VERBAL_OPS[low], None, t.start))
+                verbal = True
+                if low == "divided" and nxt is not None and nxt.text == "by":
+                    i += 1
+            elif low in _MULT_WORDS and prev_value and (nxt_value or (nxt and nxt.text == "by")):
+                out.append(Tok("op", "*", None, t.start))
+                verbal = verbal or low != "x"
+                if nxt is not None and nxt.text == "by":
+                    i += 1
+            elif low == "of" and prev is not None and prev.text.endswith("%") and nxt_value:
+                out.append(Tok("op", "*", None, t.start))
+                verbal = True
+            elif low in _FRACTION_WORDS and nxt is not None and nxt.text == "of":
+                out.append(Tok("num", t.text, _FRACTION_WORDS[low], t.start))
+                out.append(Tok("op", "*", None, nxt.start))
+                verbal = True
+                i += 1
+            elif low in _EQ_WORDS:
+                if verbal and _segment_has_op(out):
+                    out.append(Tok("eq", "=", None, t.start))
+                else:
+                    out.append(Tok("sep", t.text, None, t.start))
+                verbal = False
+            elif low in _ROUND_WORDS and prev is not None and prev.kind == "eq":
+                out.append(Tok("approx", t.text, None, t.start))
+            elif prev_value and (end := _unit_run_end(toks, i)) > i:
+                i = end  # a unit after a quantity: "5 hours * 3", "2 cups of flour * 3"
+                continue
+            else:
+                out.append(_new(Tok, ("sep", t.text, None, t.start)))
+                verbal = False
+        elif t.kind == "eq":
+            out.append(_new(Tok, ("eq", "=", None, t.start)))
+            if t.text != "=":
+                out.append(Tok("approx", t.text, None, t.start))
+            verbal = False
+        else:
+            out.append(t)
+        i += 1
+    return out
+
+
+def _segment_has_op(out: list[Tok]) -> bool:
+    for t in reversed(out):
+        if t.kind == "op":
+            return True
+        if t.kind in ("eq", "sep", "other", "big"):
+            return False
+    return False
+
+
+def _unit_run_end(toks: list[Tok], i: int) -> int:
+    """Where a run of unit words at toks[i] ends in an operator or `=` (0 when it is not one)."""
+    for j in range(i, min(i + MAX_UNIT_WORDS + 1, len(toks))):
+        t = toks[j]
+        if t.kind == "word":
+            low = t.text.lower()
+            if low in _MULT_WORDS or low in _VERBAL_OPS:
+                return j
+            if (low in _NOT_UNITS and not (low == "of" and j > i)) or low in _EQ_WORDS:
+                return 0  # "2 cups of flour *" is a unit; "1/3 of Solomon =" is not
+            continue
+        return j if t.kind in ("op", "eq", ")") else 0
+    return 0
+
+
+_MATH_KINDS = {"num", "op", "(", ")", "eq", "approx", "var"}
+
+
+def runs(toks: list[Tok]) -> list[list[Tok]]:
+    """The maximal runs of mathematical tokens that hold an `=`."""
+    out, cur, has_eq = [], [], False
+    for t in toks:
+        if t.kind in _MATH_KINDS:
+            cur.append(t)
+            has_eq = has_eq or t.kind == "eq"
+        elif cur:
+            if has_eq:
+                out.append(cur)
+            cur, has_eq = [], False
+    if has_eq:
+        out.append(cur)
+    return out
+
+
+def tokens(text: str) -> list[Tok]:
+    """The normalised tokens of a step's text."""
+    return _normalise(_lex(text), text)

@@ -17,8 +17,7 @@ import httpx
 import yaml
 
 from tests.deploy.tools import ALERTMANAGER, ROOT, binary
-from tests.e2e.conftest import free_port
-from tests.processes import terminate, wait_until_ready
+from tests.processes import LoopbackServer
 
 # Grouping timers of the test: notify at once, repeat within seconds (the hook must dedup).
 FAST = {"group_wait": "0s", "group_interval": "1s", "repeat_interval": "2s"}
@@ -61,57 +60,29 @@ def local_config(faithgate_url: str, key_dir: Path, source: Path = ALERTMANAGER)
     return config
 
 
-class Alertmanager:
+class Alertmanager(LoopbackServer):
     """One Alertmanager process with the given config (a dict, written as YAML)."""
 
+    name = "alertmanager"
+
     def __init__(self, workdir: Path, config: dict[str, Any]) -> None:
-        self.workdir = workdir
-        self.config = config
-        self.port = 0
-        self.proc: subprocess.Popen | None = None
-        self.log = workdir / "alertmanager.log"
+        super().__init__(workdir)
+        self._config = config
 
-    @property
-    def url(self) -> str:
-        """Base URL of its web server (API v2 under /api/v2)."""
-        return f"http://127.0.0.1:{self.port}"
+    def config(self) -> dict[str, Any]:
+        """The config given."""
+        return self._config
 
-    @property
-    def address(self) -> str:
-        """host:port, as Prometheus's alerting config names it."""
-        return f"127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60.0) -> None:
-        """Write the config, start the binary and wait for /-/ready."""
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        config_path = self.workdir / "alertmanager.yml"
-        config_path.write_text(yaml.safe_dump(self.config))
-        self.port = free_port()
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [
-                    binary("alertmanager"),
-                    f"--config.file={config_path}",
-                    f"--storage.path={self.workdir / 'data'}",
-                    f"--web.listen-address={self.address}",
-                    "--cluster.listen-address=",  # one instance: no gossip port
-                    "--log.level=warn",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        wait_until_ready(self.proc, f"{self.url}/-/ready", timeout, self.tail, "alertmanager")
-
-    def stop(self) -> None:
-        """Stop the process (SIGTERM, then SIGKILL if it lingers)."""
-        terminate(self.proc)
-
-    def tail(self) -> str:
-        """The end of Alertmanager's log."""
-        try:
-            return self.log.read_text(errors="replace")[-3000:]
-        except OSError:
-            return ""
+    def command(self, config_path: Path) -> list[str]:
+        """Debian's binary, its state in the work folder, no gossip cluster."""
+        return [
+            binary("alertmanager"),
+            f"--config.file={config_path}",
+            f"--storage.path={self.workdir / 'data'}",
+            f"--web.listen-address={self.address}",
+            "--cluster.listen-address=",  # one instance: no gossip port
+            "--log.level=warn",
+        ]
 
     def alerts(self) -> list[dict[str, Any]]:
         """The alerts it holds (GET /api/v2/alerts)."""

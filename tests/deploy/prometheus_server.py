@@ -7,20 +7,19 @@ alerts to the given Alertmanagers, keeps its TSDB in a temp folder and is stoppe
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 
 from tests.deploy.tools import binary
-from tests.e2e.conftest import free_port
-from tests.processes import terminate, wait_until_ready
+from tests.processes import LoopbackServer
 
 
-class Prometheus:
+class Prometheus(LoopbackServer):
     """One Prometheus process scraping `target` (host:port) as job "faithgate"."""
+
+    name = "prometheus"
 
     def __init__(
         self,
@@ -29,23 +28,14 @@ class Prometheus:
         rule_files: list[Path],
         alertmanagers: list[str] | None = None,
     ) -> None:
-        self.workdir = workdir
+        super().__init__(workdir)
         self.target = target
         self.rule_files = rule_files
         self.alertmanagers = alertmanagers or []  # host:port
-        self.port = 0
-        self.proc: subprocess.Popen | None = None
-        self.log = workdir / "prometheus.log"
 
-    @property
-    def url(self) -> str:
-        """Base URL of the HTTP API."""
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 60.0) -> None:
-        """Write the config, start the binary and wait for /-/ready."""
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        config = {
+    def config(self) -> dict[str, Any]:
+        """Scrape and evaluate every second; send alerts to the given Alertmanagers."""
+        config: dict[str, Any] = {
             "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
             "rule_files": [str(p.resolve()) for p in self.rule_files],
             "scrape_configs": [
@@ -60,34 +50,18 @@ class Prometheus:
             config["alerting"] = {
                 "alertmanagers": [{"static_configs": [{"targets": self.alertmanagers}]}]
             }
-        config_path = self.workdir / "prometheus.yml"
-        config_path.write_text(yaml.safe_dump(config))
-        self.port = free_port()
-        with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(
-                [
-                    binary("prometheus"),
-                    f"--config.file={config_path}",
-                    f"--storage.tsdb.path={self.workdir / 'tsdb'}",
-                    f"--web.listen-address=127.0.0.1:{self.port}",
-                    "--web.enable-lifecycle",
-                    "--log.level=warn",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        wait_until_ready(self.proc, f"{self.url}/-/ready", timeout, self.tail, "prometheus")
+        return config
 
-    def stop(self) -> None:
-        """Stop the process (SIGTERM, then SIGKILL if it lingers)."""
-        terminate(self.proc)
-
-    def tail(self) -> str:
-        """The end of Prometheus's log."""
-        try:
-            return self.log.read_text(errors="replace")[-3000:]
-        except OSError:
-            return ""
+    def command(self, config_path: Path) -> list[str]:
+        """Debian's binary, its TSDB in the work folder."""
+        return [
+            binary("prometheus"),
+            f"--config.file={config_path}",
+            f"--storage.tsdb.path={self.workdir / 'tsdb'}",
+            f"--web.listen-address={self.address}",
+            "--web.enable-lifecycle",
+            "--log.level=warn",
+        ]
 
     def api(self, path: str, **params: Any) -> dict[str, Any]:
         """GET /api/v1/<path>: the decoded answer, whatever its status (errors included)."""

@@ -6,7 +6,6 @@ Test modules import what they use from here (fixtures included), like api_suppor
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 
 from service.engines.base import Generation, UnknownAdapter
+from tests.processes import free_port
 from tests.tiny_llama import save_tiny_llama
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,13 +123,6 @@ class ScriptedEngine:
 
 
 # --- a live server for the openai client ------------------------------------------------------
-def free_port() -> int:
-    """A free TCP port on the loopback."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @dataclass
 class Live:
     """An app served by uvicorn on a loopback port, in a thread of this process."""

@@ -11,10 +11,11 @@ import atexit
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
+
+from tests.processes import free_port
 
 USER = "faithgate"  # the database superuser initdb creates (trust auth on loopback only)
 
@@ -33,12 +34,6 @@ def find_bindir() -> Path | None:
         if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
             return bindir
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _run_as() -> tuple[list[str], pwd.struct_passwd | None]:
@@ -153,7 +148,7 @@ def start(*, fsync: bool = False) -> PgServer:
         raise RuntimeError(f"initdb failed: {out.stderr.strip() or out.stdout.strip()}")
     last_error = ""
     for _ in range(3):  # a free port can be taken between probing and binding: try another
-        port = _free_port()
+        port = free_port()
         flags = (
             f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync={'on' if fsync else 'off'}"
         )

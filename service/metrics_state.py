@@ -9,7 +9,6 @@ unreadable) drops its samples from that scrape and counts an error; /metrics sti
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -132,16 +131,13 @@ class StateCollector:
         rollbacks: CounterMetricFamily,
         last: GaugeMetricFamily,
     ) -> None:
-        index = self.registry_root / "registry.json"
-        if not index.exists():
-            return  # no adapter was ever registered: no samples, not an error
-        history = json.loads(index.read_text()).get("history") or []
+        from training.registry import Registry
+
         promoted: dict[str, int] = {}
         withdrawn: dict[str, int] = {}
         latest: dict[str, float] = {}
-        for entry in history:
-            if not isinstance(entry, dict):
-                continue
+        # No adapter ever registered: an empty history, no samples, not an error.
+        for entry in Registry(self.registry_root).history():
             label = self.adapter_label(entry.get("name"))
             if entry.get("action") == "promote":
                 promoted[label] = promoted.get(label, 0) + 1

@@ -37,16 +37,21 @@ def orphan_watch(parent: int) -> None:
     threading.Thread(target=watch, daemon=True, name="orphan-watch").start()
 
 
-def _child(conn: Any, parent: int) -> None:
-    from validators.pipeline import validate
-
+def serve(conn: Any, parent: int, check: Any) -> None:
+    """The child's loop: `check(chain, budget_s=...)` each chain received, until the pipe closes."""
     orphan_watch(parent)
     while True:
         try:
             chain, budget_s = conn.recv()
         except EOFError:
             return
-        conn.send(validate(chain, budget_s=budget_s))
+        conn.send(check(chain, budget_s=budget_s))
+
+
+def _child(conn: Any, parent: int) -> None:
+    from validators.pipeline import validate
+
+    serve(conn, parent, validate)
 
 
 class Judge:

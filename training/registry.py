@@ -75,6 +75,10 @@ class Registry:
             return {"active": None, "history": []}
         return json.loads(path.read_text())
 
+    def history(self) -> list[dict[str, Any]]:
+        """Promotions and rollbacks, oldest first ({"action", "name", "at", "by", ...})."""
+        return [e for e in self._index().get("history") or [] if isinstance(e, dict)]
+
     def path(self, name: str) -> Path:
         """The folder of an adapter (RegistryError for a bad or unknown name)."""
         if not NAME.match(name or ""):

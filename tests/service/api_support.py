@@ -78,6 +78,18 @@ def bundle_records(data: bytes) -> list[dict]:
         return [json.loads(line) for line in member.read().splitlines() if line.strip()]
 
 
+def store_events(store: Any) -> list[tuple[str, dict, dict]]:
+    """(event, the payload's data, the record) of every record of a store's audit trail."""
+    buf = io.BytesIO()
+    store.export_bundle(buf)
+    out = []
+    for rec in bundle_records(buf.getvalue()):
+        payload = json.loads(rec["payload"]) if rec.get("payload") else {}
+        data = payload.get("data")
+        out.append((rec["event"], data if isinstance(data, dict) else {}, rec))
+    return out
+
+
 def start_api(database_url: str, data_dir: Path, **settings: Any) -> Iterator[Api]:
     """Run an app on `database_url` until the generator is closed."""
     options = {"workers": 1, "data_dir": data_dir, "database_url": database_url, **settings}

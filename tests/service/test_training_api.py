@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from service.jobs import runner as runner_module
+from tests.service.api_support import store_events
 from tests.service.engine_support import ScriptedEngine
 from tests.service.training_support import auth, seed_cases, start_app, wait_for
 from training.registry import Registry
@@ -39,19 +40,7 @@ def _fake_adapter(registry: Registry, tmp: Path, name: str, passed: bool) -> Non
 
 
 def _events(app: Any) -> list[tuple[str, dict]]:
-    import io
-    import tarfile
-
-    buf = io.BytesIO()
-    app.state.faithgate.store.export_bundle(buf)
-    with tarfile.open(fileobj=io.BytesIO(buf.getvalue())) as tar:
-        lines = tar.extractfile("records.jsonl").read().splitlines()
-    out = []
-    for line in lines:
-        rec = json.loads(line)
-        payload = json.loads(rec["payload"]) if rec.get("payload") else {}
-        out.append((rec["event"], payload.get("data") or {}))
-    return out
+    return [(event, data) for event, data, _ in store_events(app.state.faithgate.store)]
 
 
 def test_a_job_is_queued_watched_and_cancelled(env) -> None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from tests.service.api_support import store_events
 from tests.service.training_support import auth, start_app, wait_for
 from tests.training.conftest import flagged_cases
 from training.config import TrainConfig
@@ -74,15 +74,5 @@ def test_a_trained_adapter_is_promoted_into_the_running_engine_and_chat_can_name
         models = client.get("/v1/models", headers=auth(app, "generate")).json()
         assert [m["id"] for m in models["data"]][1:] == ["fg-hot"]
         store = app.state.faithgate.store
-        loaded = [rec for rec in _records(store) if rec["event"] == "adapter.loaded"]
+        loaded = [rec for event, _, rec in store_events(store) if event == "adapter.loaded"]
         assert loaded and loaded[-1]["adapter_hash"] == report["adapter"]["content_hash"]
-
-
-def _records(store) -> list[dict]:
-    import io
-    import tarfile
-
-    buf = io.BytesIO()
-    store.export_bundle(buf)
-    with tarfile.open(fileobj=io.BytesIO(buf.getvalue())) as tar:
-        return [json.loads(x) for x in tar.extractfile("records.jsonl").read().splitlines()]

@@ -15,26 +15,12 @@ from service.jobs.store import HOST, JobStore
 from service.jobs.triggers import due_domains
 from service.jobs.worker import _State, run_job
 from service.settings import Settings
+from tests.service.api_support import store_events
 from tests.service.training_support import seed_cases, tiny_train_options, wait_for
 
 
 def _events(store, job_id: str) -> list[str]:
-    import io
-    import json
-    import tarfile
-
-    buf = io.BytesIO()
-    store.export_bundle(buf)
-    with tarfile.open(fileobj=io.BytesIO(buf.getvalue())) as tar:
-        lines = tar.extractfile("records.jsonl").read().splitlines()
-    out = []
-    for line in lines:
-        rec = json.loads(line)
-        payload = json.loads(rec["payload"]) if rec.get("payload") else {}
-        data = payload.get("data") or {}
-        if isinstance(data, dict) and data.get("job_id") == job_id:
-            out.append(rec["event"])
-    return out
+    return [event for event, data, _ in store_events(store) if data.get("job_id") == job_id]
 
 
 @pytest.fixture(scope="module")

@@ -7,22 +7,21 @@ from pathlib import Path
 from typing import Any
 
 from training.cases import passes
-from training.judge import Judge, orphan_watch, unchecked_report
+from training.judge import Judge, serve, unchecked_report
+
+
+def sleepy_validate(chain: dict, budget_s: float) -> dict:
+    """The real validation, except that it hangs on chains asking it to (a validator bug)."""
+    from validators.pipeline import validate
+
+    if chain.get("hang"):
+        time.sleep(60)
+    return validate(chain, budget_s=budget_s)
 
 
 def sleepy_child(conn: Any, parent: int) -> None:
-    """A validation child that hangs on chains asking it to (a stand-in for a validator bug)."""
-    from validators.pipeline import validate
-
-    orphan_watch(parent)
-    while True:
-        try:
-            chain, budget_s = conn.recv()
-        except EOFError:
-            return
-        if chain.get("hang"):
-            time.sleep(60)
-        conn.send(validate(chain, budget_s=budget_s))
+    """The judge's child loop around sleepy_validate."""
+    serve(conn, parent, sleepy_validate)
 
 
 def test_reports_come_back_and_a_hung_validation_is_killed() -> None:

@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from validators.exact import decimals, round_to, show
 from validators.extract import Claim, StepQuantities, alternatives, quantities
+from validators.mathclaims import MathClaim
 from validators.types import Analysis, Finding
 
 NAME = "arithmetic"
@@ -108,7 +109,7 @@ class ArithmeticValidator:
     """Checks `expression = result` claims with exact rational arithmetic."""
 
     name = NAME
-    version = "1.0"
+    version = "1.1"
 
     def check(self, analysis: Analysis) -> None:
         """Mark each stated computation as holding or wrong; record results for later validators."""
@@ -122,6 +123,12 @@ class ArithmeticValidator:
                     continue
                 step.failed += 1
                 analysis.add(_wrong(step.index, claim))
+            for math in q.math_claims:
+                if math.holds:
+                    step.held += 1
+                    continue
+                step.failed += 1
+                analysis.add(_refuted(step.index, math))
             if q.unevaluable:
                 step.unchecked_reason = q.unevaluable[0]
                 analysis.add(
@@ -135,17 +142,36 @@ class ArithmeticValidator:
                 )
 
 
+def _refuted(index: int, claim: MathClaim) -> Finding:
+    """The finding for a claim read from whole math that exact evaluation refutes."""
+    if claim.relation == "=":
+        return _finding(index, claim.expression, claim.claimed_text, claim.computed)
+    return Finding(
+        NAME,
+        "arithmetic.false_comparison",
+        "error",
+        f"{claim.expression} {claim.relation} {claim.claimed_text} is false "
+        f"({claim.expression} = {claim.computed})",
+        evidence={
+            "expression": claim.expression,
+            "relation": claim.relation,
+            "claimed": claim.claimed_text,
+            "computed": claim.computed,
+        },
+        step=index,
+    )
+
+
 def _wrong(index: int, claim: Claim) -> Finding:
-    computed = show(claim.computed)
+    return _finding(index, claim.expression, claim.claimed_text, show(claim.computed))
+
+
+def _finding(index: int, expression: str, claimed: str, computed: str) -> Finding:
     return Finding(
         NAME,
         "arithmetic.wrong_result",
         "error",
-        f"{claim.expression} = {computed}, not {claim.claimed_text}",
-        evidence={
-            "expression": claim.expression,
-            "claimed": claim.claimed_text,
-            "computed": computed,
-        },
+        f"{expression} = {computed}, not {claimed}",
+        evidence={"expression": expression, "claimed": claimed, "computed": computed},
         step=index,
     )

@@ -7,8 +7,11 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+import sympy
+
 from validators.arithtokens import runs, tokens
 from validators.exact import MAX_TOKENS, Tok, TooLarge, Unevaluable, evaluate, number_value
+from validators.mathclaims import MathClaim, has_markup, math_segments, rational, read_claims
 
 _ROUNDING_DECLARED = re.compile(
     r"≈|~|\b(?:about|approximately|approx|roughly|around|nearly|almost|rounded|rounding|round)\b",
@@ -88,6 +91,8 @@ class StepQuantities:
     operands: list[Fraction] = field(default_factory=list)
     numbers: list[Fraction] = field(default_factory=list)
     unevaluable: list[str] = field(default_factory=list)
+    math_claims: list[MathClaim] = field(default_factory=list)  # read from whole LaTeX math
+    exact_results: list[sympy.Expr] = field(default_factory=list)  # every stated value, exact
 
 
 def numbers_in(text: str) -> list[Fraction]:
@@ -351,6 +356,13 @@ def _declares_rounding(text: str) -> bool:
 
 def quantities(text: str) -> StepQuantities:
     """Claims, results, operands and numbers stated in one step's text."""
+    if has_markup(text):
+        return _markup_quantities(text)
+    return _prose_quantities(text)
+
+
+def _prose_quantities(text: str) -> StepQuantities:
+    """What plain text (GSM8K style) states: computations read out of prose."""
     text = plain_math(text)
     q = StepQuantities(numbers=numbers_in(text))
     if not q.numbers or not _has_claim(text):
@@ -362,3 +374,29 @@ def quantities(text: str) -> StepQuantities:
     for run in runs(toks):
         _claims_of_run(run, text, approximate, q)
     return q
+
+
+def _markup_quantities(text: str) -> StepQuantities:
+    """A step that writes LaTeX: its math is read whole (mathclaims), its prose as prose."""
+    spans = math_segments(text)
+    chars = list(text)
+    for s, e in spans:
+        chars[s:e] = " " * (e - s)
+    q = _prose_quantities("".join(chars))
+    q.numbers = numbers_in(plain_math(text))
+    read = read_claims(text)
+    q.math_claims = read.claims
+    q.unevaluable += read.unevaluable
+    stated = [(c.source[0][0].start, r) for c, r in zip(q.claims, q.results, strict=True)]
+    stated += [(c.position, c.value) for c in read.claims if c.relation == "="]
+    stated.sort(key=lambda pair: pair[0])
+    q.exact_results = [
+        sympy.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else v
+        for _, v in stated
+    ]
+    q.results = [v for _, value in stated if (v := _as_fraction(value)) is not None]
+    return q
+
+
+def _as_fraction(value: Fraction | sympy.Expr) -> Fraction | None:
+    return value if isinstance(value, Fraction) else rational(value)

@@ -18,6 +18,7 @@ MAX_EXPONENT = 100  # |n| in x^n
 MAX_POWER_DIGITS = 1000  # digits of a numeric power such as 7^100
 MAX_DEPTH = 40  # nested parentheses / unary signs / exponents
 MAX_TOKENS = 200  # tokens in one side of an equation
+MAX_FACTORIAL = 300  # n in n! and in binomial(n, k)
 
 
 _MATCH = {"(": ")", "[": "]", "{": "}"}
@@ -82,6 +83,7 @@ class _Parser:
         self.i = 0
         self.depth = 0
         self.latex = latex
+        self.angle = False  # inside the argument of a trig function
 
     def peek(self, k: int = 0) -> Tok | None:
         j = self.i + k
@@ -129,6 +131,8 @@ class _Parser:
             elif self.implicit(t):
                 if after_div:
                     raise ParseError("ambiguous a/bc")  # 1/2x: (1/2)x or 1/(2x)?
+                if t.kind == "FRAC" and self.toks[self.i - 1].kind == "NUM":
+                    raise ParseError("2\\frac{1}{2}: a mixed number or a product?")
                 e = sympy.Mul(e, self.power())
             else:
                 break
@@ -168,9 +172,16 @@ class _Parser:
 
     def postfix(self) -> sympy.Expr:
         e = self.atom()
-        while (t := self.peek()) is not None and t.kind == "SUP":
+        while (t := self.peek()) is not None and t.kind in ("SUP", "FACT", "PCT", "DEG"):
             self.i += 1
-            e = make_pow(e, sympy.Integer(2 if t.val == "²" else 3))
+            if t.kind == "SUP":
+                e = make_pow(e, sympy.Integer(2 if t.val == "²" else 3))
+            elif t.kind == "FACT":
+                e = sympy.factorial(_small_integer(e))
+            elif t.kind == "PCT":
+                e = sympy.Mul(e, sympy.Rational(1, 100))
+            elif self.angle:  # degrees: radians inside a trig function, a unit elsewhere
+                e = sympy.Mul(e, sympy.pi / 180)
         return e
 
     def group(self) -> sympy.Expr:
@@ -178,9 +189,16 @@ class _Parser:
         t = self.peek()
         if t is not None and t.kind == "LP" and t.val == "{":
             return self.atom()
-        if t is not None and (t.kind == "VAR" or (t.kind == "NUM" and len(t.val) == 1)):
+        if t is not None and t.kind == "NUM" and t.val.isdigit():
+            # `\\frac89` is 8/9: one digit is the argument, the rest follows it.
+            if len(t.val) > 1:
+                self.toks[self.i] = Tok("NUM", t.val[1:], t.start + 1, t.end)
+            else:
+                self.i += 1
+            return _number(t.val[0])
+        if t is not None and t.kind == "VAR":
             self.i += 1
-            return _number(t.val) if t.kind == "NUM" else sympy.Symbol(t.val)
+            return sympy.Symbol(t.val)
         raise ParseError("bad LaTeX argument")
 
     def atom(self) -> sympy.Expr:
@@ -211,7 +229,42 @@ class _Parser:
             return make_pow(arg, sympy.Rational(1, n))
         if t.kind == "ROOT":
             return make_pow(self.atom(), sympy.Rational(1, 2))
+        if t.kind == "BINOM":
+            n = _small_integer(self.group())
+            return sympy.binomial(n, _small_integer(self.group()))
+        if t.kind == "TRIG":
+            return _exact(_TRIG[t.val](self.argument(angle=True)))
+        if t.kind == "LOG":
+            return self.logarithm(t)
         raise ParseError(f"unexpected {t.kind}")
+
+    def argument(self, angle: bool = False) -> sympy.Expr:
+        """A function's argument: `(...)`, `{...}`, or one operand (`\\sin 30^\\circ`)."""
+        outer, self.angle = self.angle, angle
+        try:
+            arg = self.postfix()
+        finally:
+            self.angle = outer
+        nxt = self.peek()
+        if nxt is not None and nxt.kind in ("VAR", "PI", "LP", "FRAC", "SQRT", "NUM"):
+            raise ParseError("where a function's argument ends is unclear")  # \\sin 2\\pi
+        return arg
+
+    def logarithm(self, t: Tok) -> sympy.Expr:
+        """`\\ln x`, `\\log_b x`; `\\log x` names no base and is not read."""
+        base: sympy.Expr = sympy.E
+        if t.val == "log":
+            sub = self.peek()
+            if sub is None or sub.kind != "SUB":
+                raise ParseError("a logarithm without a base")
+            self.i += 1
+            base = self.group()
+            if not (base.is_Rational and base > 0 and base != 1):
+                raise ParseError("a logarithm base that is not a positive number")
+        arg = self.argument()
+        if not (arg.is_number and arg.is_positive):
+            raise ParseError("the logarithm of a value that is not a positive number")
+        return _exact(sympy.log(arg, base))
 
     def root_index_and_group(self) -> tuple[int, sympy.Expr]:
         """`\\sqrt{..}` or `\\sqrt[n]{..}` (n a small integer): the index and the argument."""
@@ -237,6 +290,32 @@ class _Parser:
         inner, close = self.peek(1), self.peek(2)
         lone = inner is not None and inner.kind in ("NUM", "VAR")
         return lone and close is not None and close.kind == "RP"
+
+
+_TRIG = {
+    "sin": sympy.sin,
+    "cos": sympy.cos,
+    "tan": sympy.tan,
+    "cot": sympy.cot,
+    "sec": sympy.sec,
+    "csc": sympy.csc,
+}
+
+
+def _small_integer(value: sympy.Expr) -> int:
+    """A non-negative integer small enough for n! and binomial(n, k)."""
+    if not value.is_Integer or value < 0:
+        raise ParseError("a factorial or binomial of a value that is not a whole number")
+    if value > MAX_FACTORIAL:
+        raise BoundError(f"a factorial or binomial beyond {MAX_FACTORIAL}")
+    return int(value)
+
+
+def _exact(value: sympy.Expr) -> sympy.Expr:
+    """A function value sympy wrote in closed form; an angle it cannot (cos(pi/7)) is refused."""
+    if value.free_symbols or value.has(sympy.zoo, sympy.nan) or value.has(*_TRIG.values()):
+        raise ParseError("a function value with no exact closed form here")
+    return value
 
 
 def parse_tokens(toks: list[Tok], *, latex: bool = False) -> sympy.Expr:

@@ -30,7 +30,7 @@ def _names(text: str) -> frozenset[str]:
 
 
 # Words that make the formula beside them mean something else ("half of x = 5").
-_MATH_WORDS = _names(
+MATH_WORDS = _names(
     "times plus minus divided over multiplied squared cubed percent percentage of per by"
     " root roots sqrt half halves twice thrice double triple quarter quarters third thirds"
     " fourth fifth less more than power into sum product difference quotient square cube"
@@ -58,6 +58,9 @@ _CONTINUATION = re.compile(r"\n(?=[ \t]*=(?!=))")
 _BULLET = re.compile(r"^[ \t]*[-*•+][ \t]+", re.M)
 _SPACE = re.compile(r"\s+")
 _BOXED = re.compile(r"\\boxed\s*\{")
+# Tokens the algebra validator does not read: binomials, trig, logs, factorials, degrees and
+# percent are evaluated only in numeric claims (validators.mathclaims).
+_NOT_ALGEBRA = frozenset(["POISON", "BINOM", "TRIG", "LOG", "FACT", "DEG", "PCT"])
 
 
 @dataclass
@@ -143,7 +146,7 @@ def segments(text: str) -> list[tuple[int, int, bool]]:
 
 
 @dataclass
-class _Run:
+class Run:
     """A maximal token run between separators, with its neighbours."""
 
     toks: list[Tok]
@@ -160,7 +163,7 @@ class _Run:
         return word[:-1] if len(word) > 3 and word.endswith("s") else word
 
 
-def _runs(toks: list[Tok]) -> Iterator[_Run]:
+def token_runs(toks: list[Tok]) -> Iterator[Run]:
     """Maximal token runs between separators."""
     start, before = 0, None
     for i, t in enumerate(toks + [Tok("SEP", "", 0, 0)]):
@@ -171,17 +174,17 @@ def _runs(toks: list[Tok]) -> Iterator[_Run]:
             while j < len(toks) and toks[j].kind == "WORD":
                 j += 1
             resumes = toks[j] if j < len(toks) else None
-            yield _Run(toks[start:i], before, t if i < len(toks) else None, resumes)
+            yield Run(toks[start:i], before, t if i < len(toks) else None, resumes)
         start, before = i + 1, t
 
 
-def _safe_run(run: _Run) -> bool:
+def _safe_run(run: Run) -> bool:
     """A run that may hold an equation and has no unsafe neighbour or token."""
     toks, before = run.toks, run.before
-    if not any(t.kind == "EQ" for t in toks) or any(t.kind == "POISON" for t in toks):
+    if not any(t.kind == "EQ" for t in toks) or any(t.kind in _NOT_ALGEBRA for t in toks):
         return False
     for side in (before, run.after):
-        if side is not None and side.kind == "WORD" and side.val in _MATH_WORDS:
+        if side is not None and side.kind == "WORD" and side.val in MATH_WORDS:
             return False
     # "j = 29 inches + 12 inches": the formula goes on after a unit, so its end is not its end.
     after, resumes = run.after, run.resumes
@@ -219,7 +222,7 @@ def _show(text: str, toks: list[Tok]) -> str:
     return _SPACE.sub(" ", text[toks[0].start : toks[-1].end]).strip()
 
 
-def _from_run(text: str, whole: _Run, latex: bool) -> list[Candidate]:
+def _from_run(text: str, whole: Run, latex: bool) -> list[Candidate]:
     run = whole.toks
     split = _parts(run)
     if split is None:
@@ -271,7 +274,7 @@ def _blank_annotations(text: str) -> str:
     return _PARENTHESIS.sub(blank, text)
 
 
-def _unbox(text: str) -> str:
+def unbox(text: str) -> str:
     """`\\boxed{x = 4}` reads as `x = 4` (the command and its braces become spaces)."""
     if "boxed" not in text:
         return text
@@ -286,13 +289,13 @@ def _unbox(text: str) -> str:
 
 def find_equations(text: str) -> list[Candidate]:
     """The equations with at least one variable that a text states, in order."""
-    work = _unbox(_blank(_BULLET, _CONTINUATION.sub(" ", text)))
+    work = unbox(_blank(_BULLET, _CONTINUATION.sub(" ", text)))
     spans = segments(work)
     body = "".join(work[s:e] if latex else _blank_annotations(work[s:e]) for s, e, latex in spans)
     out: list[Candidate] = []
     for start, end, latex in spans:
         toks = tokenize(body, start, end, latex=latex)
-        for run in _runs(toks):
+        for run in token_runs(toks):
             if _safe_run(run):
                 out.extend(_from_run(body, run, latex))
             if len(out) >= MAX_CANDIDATES:

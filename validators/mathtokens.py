@@ -21,7 +21,8 @@ def _names(text: str) -> frozenset[str]:
 
 @dataclass(slots=True)
 class Tok:
-    """One token: kind (NUM VAR PI OP EQ REL LP RP FRAC SQRT ROOT SUP SUB SEP WORD POISON)."""
+    """One token: kind (NUM VAR PI OP EQ REL LP RP FRAC SQRT ROOT SUP SUB SEP WORD POISON,
+    and in LaTeX BINOM TRIG LOG FACT DEG PCT)."""
 
     kind: str
     val: str
@@ -60,6 +61,8 @@ _SEPARATORS = _names(
     "quad qquad implies Rightarrow rightarrow to iff Longrightarrow Leftrightarrow"
     " therefore because and or \\"
 )
+_TRIG = _names("sin cos tan cot sec csc")
+_BINOM = _names("binom dbinom tbinom")
 _GREEK = _names(
     "alpha beta gamma delta epsilon varepsilon theta lambda mu nu rho sigma tau phi"
     " varphi omega psi xi eta zeta"
@@ -97,6 +100,16 @@ def _command(tokens: list[Tok], text: str, name: str, start: int, pos: int, end:
         add(Tok("OP", "/", start, pos))
     elif name == "pi":
         add(Tok("PI", "pi", start, pos))
+    elif name in _BINOM:
+        add(Tok("BINOM", name, start, pos))
+    elif name in _TRIG:
+        add(Tok("TRIG", name, start, pos))
+    elif name in ("log", "ln"):
+        add(Tok("LOG", name, start, pos))
+    elif name == "circ":
+        add(Tok("DEG", name, start, pos))
+    elif name == "%":
+        add(Tok("PCT", name, start, pos))
     elif name in _GREEK:
         add(Tok("VAR", name, start, pos))
     elif name in _RELATIONS:
@@ -116,7 +129,7 @@ def _command(tokens: list[Tok], text: str, name: str, start: int, pos: int, end:
     elif name in _SEPARATORS:
         add(Tok("SEP", name, start, pos))
     else:
-        add(Tok("POISON", name, start, pos))  # \pm, \sin, \log, \binom, \%, ...: not checkable here
+        add(Tok("POISON", name, start, pos))  # \pm, \infty, \overline, ...: not checkable here
     return pos
 
 
@@ -151,6 +164,8 @@ def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
             tokens.append(Tok("SEP" if ends else "POISON", val, s, pos))
         elif val in ",:" and s > start and text[s - 1].isdigit() and text[pos : pos + 1].isdigit():
             tokens.append(Tok("POISON", val, s, pos))  # 2:30, 3:4, 2,5: a time, ratio or list
+        elif val == "!" and latex:
+            tokens.append(Tok("FACT", val, s, pos))
         elif val == "&":
             tokens.append(Tok("WS" if latex else "SEP", val, s, pos))
         else:
@@ -198,7 +213,9 @@ def _subscripts(tokens: list[Tok]) -> list[Tok]:
     while i < len(tokens):
         t = tokens[i]
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-        if t.kind == "SUB":
+        if t.kind == "SUB" and out and out[-1].kind == "LOG":
+            out.append(t)  # \log_2 8: the base follows
+        elif t.kind == "SUB":
             out.append(Tok("POISON", "_", t.start, t.end, t.space))
         elif t.kind == "VAR" and nxt is not None and nxt.kind == "SUB" and not nxt.space:
             sub, j = _subscript_body(tokens, i + 2)
@@ -231,6 +248,27 @@ def _subscript_body(tokens: list[Tok], i: int) -> tuple[str | None, int]:
         if body and j < len(tokens) and tokens[j].kind == "RP" and tokens[j].val == "}":
             return "".join(body), j + 1
     return None, i
+
+
+def _degrees(tokens: list[Tok]) -> list[Tok]:
+    """`30^\\circ` and `30^{\\circ}` become one DEG token after the number."""
+    if not any(t.kind == "DEG" for t in tokens):
+        return tokens
+    out: list[Tok] = []
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        kinds = [u.kind for u in tokens[i + 1 : i + 4]]
+        if t.kind == "OP" and t.val == "^" and kinds[:1] == ["DEG"]:
+            out.append(Tok("DEG", "circ", t.start, tokens[i + 1].end, t.space))
+            i += 2
+        elif t.kind == "OP" and t.val == "^" and kinds == ["LP", "DEG", "RP"]:
+            out.append(Tok("DEG", "circ", t.start, tokens[i + 3].end, t.space))
+            i += 4
+        else:
+            out.append(t if t.kind != "DEG" else Tok("POISON", t.val, t.start, t.end, t.space))
+            i += 1
+    return out
 
 
 def _times_x(tokens: list[Tok]) -> None:
@@ -280,7 +318,7 @@ def tokenize(
     """Tokens of text[start:end]; `latex` treats spaces as insignificant and splits `xy`."""
     end = len(text) if end is None else end
     tokens = _spaces(_words(_raw_tokens(text, start, end, latex), latex))
-    tokens = _subscripts(tokens)
+    tokens = _degrees(_subscripts(tokens))
     _times_x(tokens)
     _unsafe(tokens)
     return tokens

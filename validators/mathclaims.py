@@ -1,0 +1,230 @@
+"""Numeric claims read only from whole math: LaTeX spans and formulas made of math alone.
+
+MATH-style solutions write their computations in `$...$`, `\\(...\\)`, `\\[...\\]` and
+display environments. A claim `a = b` (or `a < b`, `a \\le b`, a chain `a = b = c`) is read
+from such a span only where both sides parse completely with the safe LaTeX parser
+(validators.mathparse: fractions, roots, binomials, factorials, percent, exact trig and
+logs, implicit multiplication) and hold no unknown. Words are never spliced out of a
+sentence to make a formula: a side that a prose word, `\\text{of}` or an operator outside the
+span joins to something else is not a side. A claim is refuted only exactly: rational
+arithmetic, or sympy showing that the difference is a non-zero constant, beyond the
+rounding a decimal literal shows.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import sympy
+
+from validators.mathparse import BoundError, ParseError, parse_tokens
+from validators.mathspans import MATH_WORDS, Run, segments, token_runs, unbox
+from validators.mathtokens import Tok, tokenize
+
+MAX_CLAIMS = 60  # numeric claims read from one step
+_BARE_LATEX = re.compile(r"\\[A-Za-z]")
+_WORD = re.compile(r"[A-Za-z]+")
+_OPERATOR_BEFORE = re.compile(r"[-+*/×÷·=^(]\s*$")
+_ORDER = {"<": "<", ">": ">", "≤": "≤", "≥": "≥", "<=": "≤", ">=": "≥", "⩽": "≤", "⩾": "≥"}
+_ORDER.update(lt="<", gt=">", le="≤", leq="≤", leqslant="≤", ge="≥", geq="≥", geqslant="≥")
+_TINY = sympy.Rational(1, 10**30)
+
+
+@dataclass(slots=True)
+class MathClaim:
+    """`left relation right` read from whole math, both sides numbers, and whether it holds."""
+
+    expression: str
+    claimed_text: str
+    relation: str
+    holds: bool
+    computed: str  # the left side's value, shown
+    position: int  # where the right side starts in the step's text
+    value: sympy.Expr  # the right side's value: a result the step states
+
+
+@dataclass(slots=True)
+class MathClaims:
+    """What a step's math spans claim, and what could not be evaluated."""
+
+    claims: list[MathClaim] = field(default_factory=list)
+    unevaluable: list[str] = field(default_factory=list)
+
+
+def has_markup(text: str) -> bool:
+    """Whether a text writes math as LaTeX (commands, `$...$` spans): a cheap first test."""
+    if "\\" not in text and "$" not in text and "^{" not in text:
+        return False
+    return bool(_BARE_LATEX.search(text)) or any(latex for _, _, latex in segments(text))
+
+
+def math_segments(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the parts of a text read as math: delimited spans and bare LaTeX."""
+    return [(s, e) for s, e, latex in segments(text) if latex or _BARE_LATEX.search(text, s, e)]
+
+
+def read_claims(text: str) -> MathClaims:
+    """The numeric claims of a step's math segments, each decided exactly or not at all."""
+    work = unbox(text)
+    out = MathClaims()
+    for start, end in math_segments(work):
+        toks = tokenize(work, start, end, latex=True)
+        for run in token_runs(toks):
+            if any(t.kind in ("EQ", "REL") for t in run.toks):
+                _claims_of_run(work, run, _joined_left(work, start, run), out)
+            if len(out.claims) >= MAX_CLAIMS:
+                return out
+    return out
+
+
+def _joined_left(text: str, seg_start: int, run: Run) -> bool:
+    """Whether something before the run joins its first side to more ("20\\% of 80 = 16")."""
+    before = run.before
+    if before is None:
+        prose = text[max(0, seg_start - 40) : seg_start].rstrip("$([ \\")
+        words = _WORD.findall(prose[-20:])
+        return bool(_OPERATOR_BEFORE.search(prose)) or bool(
+            words and words[-1].lower() in MATH_WORDS
+        )
+    if before.kind == "WORD":
+        return before.val in MATH_WORDS
+    inside = text[before.start : before.end]  # \text{ of }
+    return any(w.lower() in MATH_WORDS for w in _WORD.findall(inside.partition("{")[2]))
+
+
+def _split(toks: list[Tok]) -> tuple[list[list[Tok]], list[str]]:
+    """The sides of `a = b < c` and the relation between each pair."""
+    parts: list[list[Tok]] = [[]]
+    rels: list[str] = []
+    for t in toks:
+        if t.kind in ("EQ", "REL"):
+            parts.append([])
+            rels.append("=" if t.kind == "EQ" else t.val)
+        else:
+            parts[-1].append(t)
+    return parts, rels
+
+
+def _value(part: list[Tok], out: MathClaims, text: str) -> sympy.Expr | None:
+    """The exact value of one side, or None when it is not a whole number expression."""
+    if not part:
+        return None
+    try:
+        value = parse_tokens(part, latex=True)
+    except ParseError:
+        return None
+    except BoundError as exc:
+        out.unevaluable.append(f"{_shown(text, part)[:80]}: {exc}")
+        return None
+    except (RecursionError, ValueError, TypeError, ZeroDivisionError):
+        return None
+    if value.free_symbols or not value.is_number or value.has(sympy.zoo, sympy.nan):
+        return None
+    return value
+
+
+def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims) -> None:
+    parts, rels = _split(run.toks)
+    if joined:
+        parts, rels = parts[1:], rels[1:]
+    after, resumes = run.after, run.resumes
+    if after is not None and after.kind == "WORD" and resumes is not None and resumes.kind == "OP":
+        parts, rels = parts[:-1], rels[:-1]  # "= 29 inches + 12": the last side goes on
+    values = [_value(p, out, text) for p in parts]
+    for i, rel in enumerate(rels):
+        left, right = values[i], values[i + 1]
+        relation = "=" if rel == "=" else _ORDER.get(rel)
+        if left is None or right is None or relation is None:
+            continue
+        holds = _holds(left, right, relation, parts[i], parts[i + 1])
+        if holds is None:
+            continue
+        out.claims.append(
+            MathClaim(
+                expression=_shown(text, parts[i]),
+                claimed_text=_shown(text, parts[i + 1]),
+                relation=relation,
+                holds=holds,
+                computed=show_value(left),
+                position=parts[i + 1][0].start,
+                value=right,
+            )
+        )
+
+
+def _shown(text: str, part: list[Tok]) -> str:
+    return " ".join(text[part[0].start : part[-1].end].split())
+
+
+def show_value(value: sympy.Expr) -> str:
+    """A value as a reader checks it: exact when rational or short, else to six digits."""
+    if value.is_Rational:
+        if value.q == 1 or len(str(value)) <= 12:
+            return str(value)
+        return f"{float(value):.6g}"
+    exact = str(value).replace("**", "^")
+    return exact if len(exact) <= 24 else f"{complex(value.evalf(15)).real:.6g}"
+
+
+def _difference(left: sympy.Expr, right: sympy.Expr) -> sympy.Expr | None:
+    """left - right as a real number to 30 digits, None when sympy cannot tell its size."""
+    diff = left - right
+    if diff.is_Rational:
+        return diff
+    value = diff.evalf(40)
+    if not value.is_real or not value.is_Number:
+        return None
+    return value
+
+
+def _tolerance(left_part: list[Tok], right_part: list[Tok]) -> sympy.Expr:
+    """The rounding a lone decimal literal on either side shows (3.33 for 10/3: 0.01)."""
+    places = 0
+    for part in (left_part, right_part):
+        if len(part) == 1 and part[0].kind == "NUM" and "." in part[0].val:
+            places = max(places, len(part[0].val.partition(".")[2]))
+    if any(t.kind == "NUM" and t.val.startswith("3.14") for t in left_part + right_part):
+        return sympy.Rational(1, 100)  # π written to a few places
+    return sympy.Rational(1, 10**places) if places else sympy.Integer(0)
+
+
+def _holds(
+    left: sympy.Expr, right: sympy.Expr, relation: str, left_part: list[Tok], right_part: list[Tok]
+) -> bool | None:
+    """True / False when the relation is decided exactly; None when it cannot be."""
+    readings = [(left, right)]
+    if any(t.kind == "PCT" for t in left_part + right_part):
+        readings += [(left * 100, right), (left, right * 100)]  # "0.2 = 20\\%" either way round
+    tolerance = _tolerance(left_part, right_part)
+    decided = []
+    for a, b in readings:
+        diff = _difference(a, b)
+        if diff is None:
+            return None
+        decided.append(_relation_holds(diff, relation, tolerance))
+    if any(d is True for d in decided):
+        return True
+    return False if all(d is False for d in decided) else None
+
+
+def _relation_holds(diff: sympy.Expr, relation: str, tolerance: sympy.Expr) -> bool | None:
+    if abs(diff) <= _TINY and not diff.is_Rational:
+        return None if relation in ("<", ">") else True  # equal to 40 digits: not refuted
+    if relation == "=":
+        return bool(diff == 0 or abs(diff) < tolerance)
+    if relation == "<":
+        return bool(diff < 0)
+    if relation == ">":
+        return bool(diff > 0)
+    if relation == "≤":
+        return bool(diff <= tolerance)
+    return bool(diff >= -tolerance)
+
+
+def rational(value: sympy.Expr) -> Fraction | None:
+    """A sympy value as a Fraction when it is rational."""
+    if value.is_Rational:
+        return Fraction(int(value.p), int(value.q))
+    return None

@@ -15,6 +15,7 @@ import sympy
 
 from validators.algebra_system import Eq, Judgement, KnownSystem, Unchecked, determined_values
 from validators.algebra_system import to_equation as _to_equation
+from validators.mathclaims import has_markup
 from validators.mathparse import BoundError
 from validators.mathspans import Candidate, find_equations
 from validators.types import MAX_CHAIN_CHARS, MAX_STEP_CHARS, Analysis, Finding
@@ -135,6 +136,21 @@ def _contradiction(eq: Eq, j: Judgement, step: int | None) -> Finding:
     return Finding(NAME, f"{NAME}.not_implied", "error", message, evidence, step)
 
 
+def _unconfirmed(eq: Eq, j: Judgement, step: int | None) -> Finding:
+    """An equation at odds with earlier steps whose link to this one the text does not make."""
+    known = [e.text for e in j.known]
+    return Finding(
+        NAME,
+        f"{NAME}.unchecked",
+        "info",
+        f"{eq.text[:120]}: not judged: it does not follow from {'; '.join(known)[:200]}, "
+        "but nothing shows those steps are its premises (a new case, an alternative or a "
+        "letter used again)",
+        {"equation": eq.text[:200], "earlier": known, "reason": "premises not identified"},
+        step,
+    )
+
+
 def _unchecked(text: str, why: str, step: int | None) -> Finding:
     return Finding(
         NAME,
@@ -149,12 +165,38 @@ def _unchecked(text: str, why: str, step: int | None) -> Finding:
 class _Run:
     """The state of one chain's check: the known system and the count of judged equations."""
 
-    def __init__(self, analysis: Analysis, relations: bool) -> None:
+    def __init__(self, analysis: Analysis, relations: bool, markup: bool = False) -> None:
         self.analysis = analysis
         self.system = KnownSystem()
         self.checked = 0
         self.stopped = False
         self.relations = relations  # coordinate geometry: each step on its own
+        # MATH-style chains reuse letters across cases, alternatives and sub-problems: an
+        # earlier step is a premise only when the step itself states it (see _premises_known).
+        self.markup = markup
+        self.origin: dict[int, int | None] = {}  # eq.uid -> the step that stated it
+
+    def add(self, eq: Eq, step: int | None) -> None:
+        """Take eq as known, remembering which step stated it."""
+        self.origin[eq.uid] = step
+        self.system.add(eq)
+
+    def refutation(self, eq: Eq, j: Judgement, step: int | None) -> Judgement | None:
+        """The judgement that refutes eq for sure, or None (see docs/architecture.md)."""
+        if not j.known:  # its two sides differ by a constant: false whatever the letters mean
+            return None if eq.lhs.is_Symbol or eq.rhs.is_Symbol else j  # `c = (c+1)`: renamed
+        if not self.markup:
+            return j
+        # Identified premises only: the question's equations and the step's own earlier ones.
+        premises = KnownSystem()
+        for e in self.system.component(eq.vars, limit=len(self.system.eqs)):
+            if self.origin.get(e.uid, -1) in (None, step):
+                premises.add(e)
+        try:
+            local = premises.judge(eq)
+        except Unchecked:
+            return None
+        return local if local.kind == "contradicts" and local.known else None
 
     def stop(self, why: str) -> None:
         if not self.stopped:
@@ -194,7 +236,7 @@ class _Run:
         if j.kind == "redefines":
             self.system.forget(eq.assigned or eq.formula_for)
         if j.kind in ("premise", "redefines", "narrows"):
-            self.system.add(eq)
+            self.add(eq, None)
 
     def claim(self, cand: Candidate, step: int | None) -> None:
         """An equation a step (or the answer) states: judge it, record the outcome."""
@@ -208,14 +250,19 @@ class _Run:
         if j.kind in _HELD:
             holder.held += 1
         elif j.kind == "premise" and not (cand.in_chain and _rewrite(eq)):
-            self.system.add(eq)
+            self.add(eq, step)
         elif j.kind == "redefines":
             self.system.forget(eq.assigned or eq.formula_for)
-            self.system.add(eq)
+            self.add(eq, step)
         elif j.kind == "contradicts":
-            holder.failed += 1
-            self.analysis.add(_contradiction(eq, j, step))
+            refuted = self.refutation(eq, j, step)
+            if refuted is not None:
+                holder.failed += 1
+                self.analysis.add(_contradiction(eq, refuted, step))
+            else:
+                self.analysis.add(_unconfirmed(eq, j, step))
             self.system.replace_component(eq)
+            self.origin[eq.uid] = step
 
     def step(self, text: str, index: int) -> None:
         """Judge a step's equations sentence by sentence (definitions first, hypotheses skipped)."""
@@ -236,7 +283,7 @@ class AlgebraValidator:
     """sympy: each equation in a variable must follow from the question and earlier steps."""
 
     name = NAME
-    version = "1.0"
+    version = "1.1"
 
     def check(self, analysis: Analysis) -> None:
         """Judge every equation in a variable, in order; stop when the budget expires."""
@@ -248,7 +295,7 @@ class AlgebraValidator:
         relations = any(_GEOMETRY_WORDS.search(t) for t in head) and any(
             _CURVE.search(t) for t in head
         )
-        run = _Run(analysis, relations)
+        run = _Run(analysis, relations, any(has_markup(t) for t in head))
         if len(question) > MAX_STEP_CHARS:
             analysis.add(_unchecked("question", f"longer than {MAX_STEP_CHARS} characters", None))
         elif _maybe_algebra(question) and not relations:

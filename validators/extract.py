@@ -93,6 +93,7 @@ class StepQuantities:
     unevaluable: list[str] = field(default_factory=list)
     math_claims: list[MathClaim] = field(default_factory=list)  # read from whole LaTeX math
     exact_results: list[sympy.Expr] = field(default_factory=list)  # every stated value, exact
+    values: list[sympy.Expr] = field(default_factory=list)  # math spans that are one value
 
 
 def numbers_in(text: str) -> list[Fraction]:
@@ -386,6 +387,7 @@ def _markup_quantities(text: str) -> StepQuantities:
     q.numbers = numbers_in(plain_math(text))
     read = read_claims(text)
     q.math_claims = read.claims
+    q.values = read.values
     q.unevaluable += read.unevaluable
     stated = [(c.source[0][0].start, r) for c, r in zip(q.claims, q.results, strict=True)]
     stated += [(c.position, c.value) for c in read.claims if c.relation == "="]

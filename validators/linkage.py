@@ -5,9 +5,13 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+import sympy
+
+from validators.answers import Answer, parse_answer
 from validators.arithmetic import step_quantities
 from validators.exact import round_to, show
 from validators.extract import numbers_in
+from validators.mathclaims import rational
 from validators.quantities import answer_value
 from validators.types import Analysis, Finding
 
@@ -35,9 +39,60 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
                 -v for v in numbers_in(" ".join(_NEGATIVE.findall(analysis.steps[-1].text)))
             )
             final = final if final is not None else last.numbers[-1]
+    if qs:
+        # What the closing step states as a value: `is $\\frac{2}{3}$`, "Probability = 1 / 6".
+        accepted.update(v for v in map(rational, qs[-1].values) if v is not None)
+        accepted.update(_prose_fractions(analysis.steps[-1].text))
     solution = analysis.scratch.get("algebra_solution") or {}
     accepted.update(v for v in solution.values() if isinstance(v, Fraction))
     return final, accepted
+
+
+_PROSE_FRACTION = re.compile(r"(?<![\d.,/])(\d{1,6})\s?/\s?(\d{1,6})(?![\d.,/])")
+
+
+def _prose_fractions(text: str) -> set[Fraction]:
+    """Values written as `a/b` in prose ("the probability is 1/6")."""
+    if "/" not in text:
+        return set()
+    return {Fraction(int(a), int(b)) for a, b in _PROSE_FRACTION.findall(text) if int(b)}
+
+
+def _states_nothing(analysis: Analysis) -> bool:
+    """The closing step names no quantity ("So the parabola has no y-intercepts.")."""
+    last = step_quantities(analysis)[-1]
+    return not last.numbers and not last.values
+
+
+_SHAPES = {
+    "number": "a number no step's arithmetic states",
+    "numbers": "several values",
+    "tuple": "a tuple or an open interval",
+    "interval": "an interval",
+    "set": "a set",
+    "matrix": "a vector or matrix",
+    "expression": "an expression in variables",
+    "text": "not a value faithgate reads",
+}
+
+
+def _stated_values(analysis: Analysis) -> list[sympy.Expr]:
+    """Every value the steps state as a result, exactly (irrational ones included)."""
+    return [v for q in step_quantities(analysis) for v in q.exact_results]
+
+
+def _among(value: sympy.Expr, accepted: set[Fraction], stated: list[sympy.Expr]) -> bool:
+    """Whether a value is one the steps derive or state (exactly, to 30 digits for radicals)."""
+    if value.is_Rational and Fraction(int(value.p), int(value.q)) in accepted:
+        return True
+    for v in stated:
+        if v == value:
+            return True
+        if not (v.is_Rational and value.is_Rational):
+            diff = (v - value).evalf(40)
+            if diff.is_Number and abs(diff) < 1e-30:
+                return True
+    return False
 
 
 _NEGATIVE = re.compile(r"(?:^|[=\s$({\[:,])-\s?(\d[\d,]*(?:\.\d+)?)")
@@ -69,21 +124,31 @@ class LinkageValidator:
     """Flags laundering: an answer the steps do not derive, or a right answer over wrong steps."""
 
     name = NAME
-    version = "1.0"
+    version = "1.1"
 
     def check(self, analysis: Analysis) -> None:
-        """Compare the stated answer with what the steps derive."""
-        answer = answer_value(analysis.answer)
+        """Compare the stated answer with what the steps derive, like with like."""
+        answer = parse_answer(analysis.answer)
         if answer is None or not analysis.steps:
             return
         final, accepted = _derived(analysis)
+        if analysis.scratch.get("answer_is_last_step"):
+            if final is not None:
+                analysis.derived_answer = show(final)  # no separate answer: nothing to compare
+            return
+        value = answer.rational
+        if value is None:
+            self._compare_shape(analysis, answer, accepted)
+            return
         if final is None:
             return  # the steps state no quantity: nothing to link
-        if analysis.scratch.get("answer_is_last_step"):
-            analysis.derived_answer = show(final)  # no separate answer: nothing to compare
+        if _states_nothing(analysis) and value not in accepted:
+            self._compare_shape(analysis, answer, accepted)  # a conclusion in words
             return
-        if answer in accepted or _same_in_other_unit(answer, accepted, analysis.chain.question):
-            analysis.derived_answer = show(answer)
+        readings = {value, value / 100} if answer.percent else {value}
+        question = analysis.chain.question
+        if readings & accepted or any(_same_in_other_unit(v, accepted, question) for v in readings):
+            analysis.derived_answer = show(value)
             analysis.held += 1
         else:
             analysis.derived_answer = show(final)
@@ -99,10 +164,28 @@ class LinkageValidator:
                     evidence={"answer": analysis.answer, "derived": show(final)},
                 )
             )
-        self._check_reference(analysis, answer)
+        self._check_reference(analysis, value)
+
+    def _compare_shape(self, analysis: Analysis, answer: Answer, accepted: set[Fraction]) -> None:
+        """An answer of another shape: linked when the steps state each of its values."""
+        stated = _stated_values(analysis)
+        if answer.values and all(_among(v, accepted, stated) for v in answer.values):
+            analysis.derived_answer = analysis.answer
+            analysis.held += 1
+            return
+        analysis.add(
+            Finding(
+                NAME,
+                "linkage.not_compared",
+                "info",
+                f"the answer is {_SHAPES.get(answer.shape, answer.shape)}: the values the "
+                "steps state could not be matched with it, so it is not judged",
+                evidence={"answer": analysis.answer, "shape": answer.shape},
+            )
+        )
 
     def _check_reference(self, analysis: Analysis, answer: Fraction) -> None:
-        reference = answer_value(analysis.chain.reference_answer)
+        reference = answer_value(analysis.chain.reference_answer)  # GSM8K-style references
         if reference is None or reference != answer:
             return
         wrong = [s.index for s in analysis.steps if s.status == "error"]

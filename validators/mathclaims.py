@@ -51,6 +51,7 @@ class MathClaims:
 
     claims: list[MathClaim] = field(default_factory=list)
     unevaluable: list[str] = field(default_factory=list)
+    values: list[sympy.Expr] = field(default_factory=list)  # spans that are one value: $\\frac23$
 
 
 def has_markup(text: str) -> bool:
@@ -71,6 +72,11 @@ def read_claims(text: str) -> MathClaims:
     out = MathClaims()
     for start, end in math_segments(work):
         toks = tokenize(work, start, end, latex=True)
+        if toks and not any(t.kind in ("EQ", "REL", "SEP", "WORD") for t in toks):
+            value = _value(toks, out, work)
+            if value is not None:
+                out.values.append(value)
+            continue
         for run in token_runs(toks):
             if any(t.kind in ("EQ", "REL") for t in run.toks):
                 _claims_of_run(work, run, _joined_left(work, start, run), out)

@@ -133,6 +133,18 @@ def _command(tokens: list[Tok], text: str, name: str, start: int, pos: int, end:
     return pos
 
 
+_CONTINUES = re.compile(r"[=+\-<>*/^)\]}&]|\\(?:cdot|times|div|le|ge|leq|geq|approx|right|end)\b")
+
+
+def _line_ends_formula(tokens: list[Tok], text: str, pos: int, end: int) -> bool:
+    """In LaTeX, a line break between two formulas (`8 + y = 2` / `y = -6`) separates them;
+    one inside a formula (after `=` or `+`, or before `= 5`) does not."""
+    prev = next((t for t in reversed(tokens) if t.kind != "WS"), None)
+    if prev is None or prev.kind in ("OP", "EQ", "REL", "LP", "SEP"):
+        return False
+    return pos < end and _CONTINUES.match(text, pos, end) is None
+
+
 def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
     """First pass: classify characters into tokens (offsets index `text`)."""
     tokens: list[Tok] = []
@@ -142,7 +154,7 @@ def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
         assert m is not None  # the last alternative matches any character
         kind, val, s, pos = m.lastgroup or "other", m.group(), m.start(), m.end()
         if kind == "ws":
-            if not latex and "\n" in val:
+            if "\n" in val and (not latex or _line_ends_formula(tokens, text, pos, end)):
                 tokens.append(Tok("SEP", "\n", s, pos))
             else:
                 tokens.append(Tok("WS", val, s, pos))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from validators.answers import parse_answer
 from validators.extract import numbers_in
 
 _UNITS = {
@@ -104,9 +105,20 @@ def word_numbers(text: str) -> set[Fraction]:
 
 
 def answer_value(answer: str | None) -> Fraction | None:
-    """The number an answer states ("$1,200", "72 clips", "\\frac{1}{2}", "x = 4"), or None."""
-    if not answer:
+    """The number an answer states ("$1,200", "72 clips", "\\frac{1}{2}", "x = 4"), or None.
+
+    An answer of another shape (an interval, several values, a radical) has no one rational
+    value; a sentence gives its last number.
+    """
+    parsed = parse_answer(answer)
+    if parsed is None:
         return None
+    if parsed.shape != "text":
+        return parsed.rational
+    return _last_number(answer or "")
+
+
+def _last_number(answer: str) -> Fraction | None:
     m = _FRACTION_LATEX.search(answer)
     if m:
         return Fraction(int(m.group(1)), int(m.group(2)))

@@ -1,0 +1,150 @@
+"""Final answers of every MATH shape, read into exact values by the safe parser (no sympify).
+
+Shapes: `number` (integer, decimal, fraction, radical, π: one exact value), `numbers`
+(several answers, `8, -112`), `tuple` (`(1, 2)`: a point or an open interval), `interval`
+(`[a, b)`, unions), `set` (`\\{1, 2\\}`), `matrix` (vectors and matrices), `expression`
+(in variables) and `text` (anything else). Units, `\\text{}`, degrees, percent and a leading
+`x =` are set aside; the percent flag is kept so 20 % can match a derived 0.2.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+import sympy
+
+from validators.mathparse import BoundError, ParseError, parse_expression
+from validators.mathtokens import brace_end
+
+MAX_ANSWER_CHARS = 500
+_BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
+_DELIMITERS = re.compile(r"^\s*(?:\$\$?|\\\(|\\\[)|(?:\$\$?|\\\)|\\\])\s*$")
+_TEXT_GROUP = re.compile(r"\\(?:text|textbf|mbox|mathrm|textrm)\s*\{[^{}]*\}")
+_SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad\b|\\(?:left|right|big|Big|displaystyle)\b")
+_DEGREES = re.compile(r"\^\s*\{?\\circ\}?|°|\\degree\b")
+_PERCENT = re.compile(r"\\?%\s*$")
+_ASSIGNED = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*=(?!=)\s*")
+_CURRENCY = re.compile(r"\\?\$\s*(?=[\d.])")
+_TRAILING_WORDS = re.compile(r"(?<=[\d}).])(?:\s+[A-Za-z][A-Za-z'’-]*\.?)+\s*$")
+_MATRIX = re.compile(r"\\begin\{([pbvB]?matrix)\}(.*?)\\end\{\1\}", re.S)
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_UNION = re.compile(r"\\cup|∪")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An answer's shape and its exact values (in order)."""
+
+    shape: str
+    values: tuple[sympy.Expr, ...] = ()
+    percent: bool = False
+
+    @property
+    def rational(self) -> Fraction | None:
+        """The value as a Fraction when the answer is one rational number."""
+        if self.shape != "number" or not self.values[0].is_Rational:
+            return None
+        v = self.values[0]
+        return Fraction(int(v.p), int(v.q))
+
+    @property
+    def rationals(self) -> list[Fraction] | None:
+        """Every value as a Fraction, or None when one of them is not rational."""
+        if not self.values or not all(v.is_Rational for v in self.values):
+            return None
+        return [Fraction(int(v.p), int(v.q)) for v in self.values]
+
+
+def boxed(text: str) -> str | None:
+    """The content of the last `\\boxed{...}` (nested braces kept), or None."""
+    found = None
+    for m in _BOXED.finditer(text):
+        close = brace_end(text, m.end() - 1, len(text))
+        if close is not None:
+            found = text[m.end() : close - 1]
+    return found
+
+
+def _clean(text: str) -> tuple[str, bool]:
+    """The answer's math with delimiters, units, degrees and `x =` set aside; and percent."""
+    inner = boxed(text)
+    text = (inner if inner is not None else text).strip().rstrip(".").strip()
+    text = _DELIMITERS.sub("", text).strip()
+    text = _TEXT_GROUP.sub(" ", text)
+    text = _SPACING.sub(" ", text)
+    text = _DEGREES.sub("", text)
+    percent = bool(_PERCENT.search(text.strip()))
+    text = _PERCENT.sub("", text.strip())
+    text = _CURRENCY.sub("", text)
+    text = _TRAILING_WORDS.sub("", text).strip().rstrip(".").strip()
+    if text.count("=") == 1:
+        text = _ASSIGNED.sub("", text)
+    return text.strip(), percent
+
+
+def _top_level_split(text: str, sep: str = ",") -> list[str]:
+    """text split at separators outside brackets and braces."""
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts]
+
+
+def _value(text: str) -> sympy.Expr | None:
+    """One exact value (None when it does not parse or is not a number)."""
+    try:
+        value = parse_expression(_THOUSANDS.sub("", text), latex=True)
+    except (ParseError, BoundError, RecursionError, ValueError, TypeError, ZeroDivisionError):
+        return None
+    return value
+
+
+def _values(parts: list[str]) -> tuple[sympy.Expr, ...] | None:
+    values = tuple(_value(p) for p in parts)
+    if any(v is None for v in values):
+        return None
+    return values  # type: ignore[return-value]
+
+
+def parse_answer(raw: str | None) -> Answer | None:
+    """The shape and exact values of a stated answer; None when there is no answer."""
+    if raw is None or not raw.strip():
+        return None
+    if len(raw) > MAX_ANSWER_CHARS:
+        return Answer("text")
+    text, percent = _clean(raw)
+    if not text:
+        return Answer("text")
+    matrix = _MATRIX.search(text)
+    if matrix:
+        cells = [c for row in matrix.group(2).split("\\\\") for c in row.split("&") if c.strip()]
+        values = _values([c.strip() for c in cells])
+        return Answer("matrix", values or ())
+    if _UNION.search(text):
+        return Answer("interval")
+    opened, closed = text[:1], text[-1:]
+    if text.startswith("\\{") and text.endswith("\\}"):
+        return Answer("set", _values(_top_level_split(text[2:-2])) or ())
+    body = _top_level_split(text[1:-1]) if opened in "([" and closed in ")]" else None
+    if body is not None and len(body) > 1:
+        shape = "tuple" if (opened, closed) == ("(", ")") else "interval"
+        return Answer(shape, _values(body) or ())
+    parts = _top_level_split(_THOUSANDS.sub("", text))
+    if len(parts) > 1:
+        values = _values(parts)
+        return Answer("numbers", values) if values else Answer("text")
+    value = _value(text)
+    if value is None:
+        return Answer("text")
+    if value.free_symbols:
+        return Answer("expression", (value,))
+    return Answer("number", (value,), percent)

@@ -37,6 +37,8 @@ _HYPOTHETICAL = re.compile(
     r"|could|might|incorrect|wrong|mistake|not|instead|otherwise|say|hypothetically)\b",
     re.I,
 )
+# In MATH-style chains also: case analyses, instantiations and modular arithmetic.
+_ALTERNATIVES = re.compile(r"\b(?:cases?|either|set|setting|mod|modulo|pmod|bmod|equiv)\b", re.I)
 _DEFINITIONS = [
     re.compile(r"\blet(?:'s|’s|\s+us)?\s+\$?([A-Za-z])\$?\s+(?:be|represent|denote|stand)\b", re.I),
     re.compile(
@@ -272,7 +274,9 @@ class _Run:
             sentence = text[start:end]
             for var in _defined(sentence):
                 self.system.forget(var)
-            hypothetical = _HYPOTHETICAL.search(sentence) is not None
+            hypothetical = _HYPOTHETICAL.search(sentence) is not None or (
+                self.markup and _ALTERNATIVES.search(sentence) is not None
+            )
             while i < len(cands) and cands[i].start < end:
                 if not hypothetical and not self.stopped:
                     self.claim(cands[i], index)

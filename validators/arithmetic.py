@@ -8,8 +8,8 @@ from fractions import Fraction
 
 from validators.exact import decimals, round_to, show
 from validators.extract import Claim, StepQuantities, alternatives, quantities
-from validators.mathclaims import MathClaim
-from validators.types import Analysis, Finding
+from validators.mathclaims import MathClaim, has_markup
+from validators.types import MAX_STEP_CHARS, Analysis, Finding
 
 NAME = "arithmetic"
 
@@ -18,10 +18,26 @@ def step_quantities(analysis: Analysis) -> list[StepQuantities]:
     """Each step's quantities, extracted once per chain and shared by the validators."""
     cached = analysis.scratch.get("quantities")
     if cached is None:
+        markup = markup_chain(analysis)
         cached = [
-            StepQuantities() if s.unchecked_reason else quantities(s.text) for s in analysis.steps
+            StepQuantities() if s.unchecked_reason else quantities(s.text, markup)
+            for s in analysis.steps
         ]
         analysis.scratch["quantities"] = cached
+    return cached
+
+
+def markup_chain(analysis: Analysis) -> bool:
+    """Whether the chain writes its math as LaTeX (MATH style), decided once per chain.
+
+    Such a chain's steps are read only as whole math, its plain lines included: the prose
+    reading tuned on GSM8K would splice `x_0^2 + x_0 + 1 = 0` into `0 + 1 = 0`.
+    """
+    cached = analysis.scratch.get("markup")
+    if cached is None:
+        texts = [analysis.chain.question[:MAX_STEP_CHARS]] + [s.text for s in analysis.steps]
+        cached = any(has_markup(t) for t in texts)
+        analysis.scratch["markup"] = cached
     return cached
 
 
@@ -102,7 +118,14 @@ def holds(claim: Claim, step_text: str = "") -> bool:
             return True
     # "100 / 3 = 33 stickers each, with 1 remaining": whole-number division with a remainder.
     lowered = step_text.lower()
-    return any(w in lowered for w in _REMAINDER) and claim.claimed == int(claim.computed)
+    if not any(w in lowered for w in _REMAINDER):
+        return False
+    # "the remainder of 203 divided by 136 is 67": the quotient or the remainder.
+    a, b = (claim.operands + [Fraction(0), Fraction(0)])[:2]
+    remainder = (
+        a % b if len(claim.operands) == 2 and b and a.denominator == b.denominator == 1 else None
+    )
+    return claim.claimed in (int(claim.computed), remainder)
 
 
 class ArithmeticValidator:

@@ -11,7 +11,7 @@ import sympy
 
 from validators.arithtokens import runs, tokens
 from validators.exact import MAX_TOKENS, Tok, TooLarge, Unevaluable, evaluate, number_value
-from validators.mathclaims import MathClaim, has_markup, math_segments, rational, read_claims
+from validators.mathclaims import MathClaim, has_markup, rational, read_claims
 
 _ROUNDING_DECLARED = re.compile(
     r"≈|~|\b(?:about|approximately|approx|roughly|around|nearly|almost|rounded|rounding|round)\b",
@@ -355,11 +355,14 @@ def _declares_rounding(text: str) -> bool:
     return _ROUNDING_DECLARED.search(text) is not None
 
 
-def quantities(text: str) -> StepQuantities:
-    """Claims, results, operands and numbers stated in one step's text."""
-    if has_markup(text):
-        return _markup_quantities(text)
-    return _prose_quantities(text)
+def quantities(text: str, markup: bool | None = None) -> StepQuantities:
+    """Claims, results, operands and numbers stated in one step's text.
+
+    `markup`: the chain writes LaTeX, so every formula is read whole (None: this step decides).
+    """
+    if markup is None:
+        markup = has_markup(text)
+    return _markup_quantities(text) if markup else _prose_quantities(text)
 
 
 def _prose_quantities(text: str) -> StepQuantities:
@@ -378,27 +381,12 @@ def _prose_quantities(text: str) -> StepQuantities:
 
 
 def _markup_quantities(text: str) -> StepQuantities:
-    """A step that writes LaTeX: its math is read whole (mathclaims), its prose as prose."""
-    spans = math_segments(text)
-    chars = list(text)
-    for s, e in spans:
-        chars[s:e] = " " * (e - s)
-    q = _prose_quantities("".join(chars))
-    q.numbers = numbers_in(plain_math(text))
+    """A step of a LaTeX chain: every formula read whole by mathclaims, nothing spliced."""
     read = read_claims(text)
+    q = StepQuantities(numbers=numbers_in(plain_math(text)), unevaluable=read.unevaluable)
     q.math_claims = read.claims
     q.values = read.values
-    q.unevaluable += read.unevaluable
-    stated = [(c.source[0][0].start, r) for c, r in zip(q.claims, q.results, strict=True)]
-    stated += [(c.position, c.value) for c in read.claims if c.relation == "="]
-    stated.sort(key=lambda pair: pair[0])
-    q.exact_results = [
-        sympy.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else v
-        for _, v in stated
-    ]
-    q.results = [v for _, value in stated if (v := _as_fraction(value)) is not None]
+    stated = [c.value for c in read.claims if c.relation == "="]
+    q.exact_results = stated
+    q.results = [v for v in map(rational, stated) if v is not None]
     return q
-
-
-def _as_fraction(value: Fraction | sympy.Expr) -> Fraction | None:
-    return value if isinstance(value, Fraction) else rational(value)

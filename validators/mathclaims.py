@@ -26,6 +26,14 @@ from validators.mathtokens import Tok, tokenize
 MAX_CLAIMS = 60  # numeric claims read from one step
 _BARE_LATEX = re.compile(r"\\[A-Za-z]")
 _WORD = re.compile(r"[A-Za-z]+")
+# `\boxed{x = 2, 3}`: a box holds an answer in answer notation, not a claim to check.
+_BOXED_RELATION = re.compile(
+    r"\\boxed\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*[=<>][^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
+)
+# Words after a result that make it something else: "= 154 remainder 5", "= 3 mod 7".
+_QUALIFIERS = frozenset(
+    {"remainder", "remainders", "mod", "modulo", "r", "binary", "base", "octal", "hexadecimal"}
+)
 _OPERATOR_BEFORE = re.compile(r"[-+*/×÷·=^(]\s*$")
 _ORDER = {"<": "<", ">": ">", "≤": "≤", "≥": "≥", "<=": "≤", ">=": "≥", "⩽": "≤", "⩾": "≥"}
 _ORDER.update(lt="<", gt=">", le="≤", leq="≤", leqslant="≤", ge="≥", geq="≥", geqslant="≥")
@@ -61,17 +69,19 @@ def has_markup(text: str) -> bool:
     return bool(_BARE_LATEX.search(text)) or any(latex for _, _, latex in segments(text))
 
 
-def math_segments(text: str) -> list[tuple[int, int]]:
-    """(start, end) of the parts of a text read as math: delimited spans and bare LaTeX."""
-    return [(s, e) for s, e, latex in segments(text) if latex or _BARE_LATEX.search(text, s, e)]
-
-
 def read_claims(text: str) -> MathClaims:
-    """The numeric claims of a step's math segments, each decided exactly or not at all."""
-    work = unbox(text)
+    """The numeric claims of a step's formulas, each decided exactly or not at all.
+
+    Delimited spans and bare LaTeX are read as LaTeX; plain text by the stricter plain rules
+    (a line break or a word ends a formula, no juxtaposition across a space).
+    """
+    work = unbox(_BOXED_RELATION.sub(lambda m: " " * len(m.group()), text))
     out = MathClaims()
-    for start, end in math_segments(work):
-        toks = tokenize(work, start, end, latex=True)
+    for start, end, delimited in segments(work):
+        latex = delimited or _BARE_LATEX.search(work, start, end) is not None
+        if delimited and "*" in work[start:end]:
+            continue  # `$3*3$`: in LaTeX a bare asterisk is an operation the text defines
+        toks = tokenize(work, start, end, latex=latex)
         if toks and not any(t.kind in ("EQ", "REL", "SEP", "WORD") for t in toks):
             value = _value(toks, out, work)
             if value is not None:
@@ -96,8 +106,19 @@ def _joined_left(text: str, seg_start: int, run: Run) -> bool:
         )
     if before.kind == "WORD":
         return before.val in MATH_WORDS
-    inside = text[before.start : before.end]  # \text{ of }
+    inside = text[before.start : before.end]  # \text{ of }, \operatorname{arctg}
+    if inside.startswith("\\") and "{" in inside and not run.toks[0].space:
+        return True  # `\operatorname{arctg}(1)`: the name belongs to what follows
     return any(w.lower() in MATH_WORDS for w in _WORD.findall(inside.partition("{")[2]))
+
+
+def _qualified_right(text: str, run: Run) -> bool:
+    """Whether words after the run make its last side something else ("= 154 remainder 5")."""
+    after = run.after
+    if after is None or after.kind not in ("WORD", "SEP"):
+        return False
+    words = set(_WORD.findall(text[after.start : after.end + 12].lower()))
+    return bool(words & _QUALIFIERS)
 
 
 def _split(toks: list[Tok]) -> tuple[list[list[Tok]], list[str]]:
@@ -138,6 +159,8 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims) -> None:
     after, resumes = run.after, run.resumes
     if after is not None and after.kind == "WORD" and resumes is not None and resumes.kind == "OP":
         parts, rels = parts[:-1], rels[:-1]  # "= 29 inches + 12": the last side goes on
+    elif _qualified_right(text, run):
+        parts, rels = parts[:-1], rels[:-1]
     values = [_value(p, out, text) for p in parts]
     for i, rel in enumerate(rels):
         left, right = values[i], values[i + 1]
@@ -158,6 +181,10 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims) -> None:
                 value=right,
             )
         )
+
+
+def _has(part: list[Tok], kind: str) -> bool:
+    return any(t.kind == kind for t in part)
 
 
 def _shown(text: str, part: list[Tok]) -> str:
@@ -200,6 +227,8 @@ def _holds(
     left: sympy.Expr, right: sympy.Expr, relation: str, left_part: list[Tok], right_part: list[Tok]
 ) -> bool | None:
     """True / False when the relation is decided exactly; None when it cannot be."""
+    if _has(left_part, "DEG") != _has(right_part, "DEG"):
+        return None  # `\frac{\pi}{6} = 30^\circ`: radians against degrees
     readings = [(left, right)]
     if any(t.kind == "PCT" for t in left_part + right_part):
         readings += [(left * 100, right), (left, right * 100)]  # "0.2 = 20\\%" either way round

@@ -196,6 +196,8 @@ def _words(tokens: list[Tok], latex: bool) -> list[Tok]:
             out.append(Tok("PI", "pi", t.start, t.end, t.space))
         elif len(t.val) == 1 and t.val.isascii():
             out.append(Tok("VAR", t.val, t.start, t.end, t.space))
+        elif latex and len(t.val) == 2 and t.val.isupper():
+            out.append(Tok("POISON", t.val, t.start, t.end, t.space))  # AB: a segment's name
         elif latex and len(t.val) == 2 and t.val.isascii() and t.val.lower() not in _LATEX_WORDS:
             out.append(Tok("VAR", t.val[0], t.start, t.start + 1, t.space))
             out.append(Tok("VAR", t.val[1], t.start + 1, t.end))

@@ -18,11 +18,25 @@ def _clip(text: str | None) -> str | None:
 
 
 def _score(analysis: Analysis) -> float | None:
-    held = analysis.held + sum(s.held for s in analysis.steps)
-    failed = analysis.failed + sum(s.failed for s in analysis.steps)
-    if held + failed == 0:
+    """Share of checked claims that hold; None when no step's claim was checked.
+
+    A matching answer alone ("The answer is 12.") checks nothing: its link is counted only
+    beside claims the steps make.
+    """
+    step_held = sum(s.held for s in analysis.steps)
+    step_failed = sum(s.failed for s in analysis.steps)
+    if step_held + step_failed == 0 and not analysis.laundering:
         return None
-    return round(held / (held + failed), 4)
+    held, failed = analysis.held + step_held, analysis.failed + step_failed
+    return round(held / (held + failed), 4) if held + failed else None
+
+
+def _coverage(analysis: Analysis) -> float:
+    """Share of steps with at least one checked claim."""
+    if not analysis.steps:
+        return 0.0
+    checked = sum(1 for s in analysis.steps if s.held or s.failed)
+    return round(checked / len(analysis.steps), 4)
 
 
 def verdict_of(analysis: Analysis, statuses: list[str] | None = None) -> str:
@@ -53,6 +67,7 @@ def build_report(analysis: Analysis, run: list[Validator], started: float) -> di
         "verdict": verdict_of(analysis, statuses),
         "laundering": analysis.laundering,
         "score": _score(analysis),
+        "coverage": _coverage(analysis),
         "first_error_step": first_error,
         "answer": _clip(analysis.answer),
         "derived_answer": analysis.derived_answer,
@@ -79,6 +94,7 @@ def _empty_report(
         "verdict": "unverifiable",
         "laundering": False,
         "score": None,
+        "coverage": 0.0,
         "first_error_step": None,
         "answer": None,
         "derived_answer": None,

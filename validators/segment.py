@@ -10,6 +10,7 @@ from validators.types import MAX_STEP_CHARS, MAX_STEPS, Chain, Step
 _CALC_ANNOTATION = re.compile(r"<<[^<>]{0,500}>>")
 _ANSWER_PATTERNS = [
     re.compile(r"^\s*#{2,}\s*(?P<a>.+?)\s*$", re.M),
+    re.compile(r"^\s*#\s*Answer\s*\n\s*(?P<a>\S.*?)\s*$", re.M | re.I),  # PRM800K's heading
     re.compile(r"\\boxed\{(?P<a>(?:[^{}]|\{[^{}]*\})+)\}"),
     re.compile(
         r"^\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*[:=]\s*(?P<a>.+?)\s*\.?\s*$", re.I | re.M
@@ -61,8 +62,38 @@ def _sentences(line: str) -> list[str]:
     return [s.strip() for s in out if s.strip()]
 
 
+# Display math that spans lines: `\\[`…`\\]`, `$$`…`$$`, `\\begin{align}`…`\\end{align}`.
+_DISPLAY_OPEN = re.compile(r"\\\[|\\begin\{")
+_DISPLAY_CLOSE = re.compile(r"\\\]|\\end\{")
+MAX_DISPLAY_LINES = 60
+
+
+def _display_change(line: str, depth: int) -> int:
+    """How a line changes the number of display blocks left open."""
+    if "$$" in line:  # `$$` opens and closes alike: an odd count flips the state
+        return (-1 if depth else 1) if line.count("$$") % 2 else 0
+    return len(_DISPLAY_OPEN.findall(line)) - len(_DISPLAY_CLOSE.findall(line))
+
+
+def _join_displays(lines: list[str]) -> list[str]:
+    """Lines inside one display block become one line: a formula is never cut in two."""
+    out: list[str] = []
+    depth, held = 0, 0
+    for line in lines:
+        if depth > 0 and held < MAX_DISPLAY_LINES:
+            out[-1] = f"{out[-1]}\n{line}"
+            held += 1
+        else:
+            out.append(line)
+            depth, held = 0, 0
+        depth = max(0, depth + _display_change(line, depth))
+    return out
+
+
 def _split_text(text: str) -> list[str]:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if "\\" in text or "$$" in text:
+        lines = _join_displays(lines)
     if len(lines) == 1 and not _NUMBERED_LINE.search(text):
         return _sentences(lines[0])
     return lines

@@ -38,7 +38,9 @@ _HYPOTHETICAL = re.compile(
     re.I,
 )
 # In MATH-style chains also: case analyses, instantiations and modular arithmetic.
-_ALTERNATIVES = re.compile(r"\b(?:cases?|either|set|setting|mod|modulo|pmod|bmod|equiv)\b", re.I)
+_ALTERNATIVES = re.compile(
+    r"\b(?:cases?|either|set|setting|where|mod|modulo|pmod|bmod|equiv)\b", re.I
+)
 _DEFINITIONS = [
     re.compile(r"\blet(?:'s|’s|\s+us)?\s+\$?([A-Za-z])\$?\s+(?:be|represent|denote|stand)\b", re.I),
     re.compile(
@@ -177,6 +179,7 @@ class _Run:
         # earlier step is a premise only when the step itself states it (see _premises_known).
         self.markup = markup
         self.origin: dict[int, int | None] = {}  # eq.uid -> the step that stated it
+        self.separate_problems = False  # the question's own equations contradict each other
 
     def add(self, eq: Eq, step: int | None) -> None:
         """Take eq as known, remembering which step stated it."""
@@ -192,7 +195,8 @@ class _Run:
         # Identified premises only: the question's equations and the step's own earlier ones.
         premises = KnownSystem()
         for e in self.system.component(eq.vars, limit=len(self.system.eqs)):
-            if self.origin.get(e.uid, -1) in (None, step):
+            origin = self.origin.get(e.uid, -1)
+            if origin == step or (origin is None and not self.separate_problems):
                 premises.add(e)
         try:
             local = premises.judge(eq)
@@ -239,6 +243,8 @@ class _Run:
             self.system.forget(eq.assigned or eq.formula_for)
         if j.kind in ("premise", "redefines", "narrows"):
             self.add(eq, None)
+        elif j.kind == "contradicts":
+            self.separate_problems = True  # "Solve: 1) ... 2) ...": no one system
 
     def claim(self, cand: Candidate, step: int | None) -> None:
         """An equation a step (or the answer) states: judge it, record the outcome."""

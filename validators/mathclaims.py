@@ -30,6 +30,13 @@ _WORD = re.compile(r"[A-Za-z]+")
 _BOXED_RELATION = re.compile(
     r"\\boxed\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*[=<>][^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
 )
+# Words that make a sentence suppose, test or deny what it writes rather than assert it.
+_CONDITIONAL = re.compile(
+    r"\b(?:suppose|supposing|assume|assuming|whether|verify|verifying|check|checking|test"
+    r"|testing|incorrect|wrong|mistake|not|false|contradiction|impossible|cannot|can't)\b|\?",
+    re.I,
+)
+_DENIAL = re.compile(r"[^.\n]{0,200}?(?:\\neq?\b|≠|\\not)")
 # Words after a result that make it something else: "= 154 remainder 5", "= 3 mod 7".
 _QUALIFIERS = frozenset(
     {"remainder", "remainders", "mod", "modulo", "r", "binary", "base", "octal", "hexadecimal"}
@@ -168,7 +175,7 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims) -> None:
         if left is None or right is None or relation is None:
             continue
         holds = _holds(left, right, relation, parts[i], parts[i + 1])
-        if holds is None:
+        if holds is None or (not holds and _not_asserted(text, parts[i][0].start)):
             continue
         out.claims.append(
             MathClaim(
@@ -181,6 +188,14 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims) -> None:
                 value=right,
             )
         )
+
+
+def _not_asserted(text: str, start: int) -> bool:
+    """Whether the sentence around a claim supposes, tests or denies it ("verify if: ...")."""
+    sentence_start = max(text.rfind(". ", 0, start), text.rfind("\n\n", 0, start), start - 300)
+    return _CONDITIONAL.search(text, max(sentence_start, 0), start) is not None or bool(
+        _DENIAL.match(text, start)
+    )
 
 
 def _has(part: list[Tok], kind: str) -> bool:

@@ -219,6 +219,19 @@ def _parts(run: list[Tok]) -> tuple[list[list[Tok]], list[str]] | None:
     return parts, rels
 
 
+def _symbol_notation(part: list[Tok]) -> bool:
+    """`(\\frac{a}{p})` as a whole side: a Legendre or Jacobi symbol, not a fraction."""
+    if len(part) < 4 or part[0].val != "(" or part[-1].val != ")" or part[1].kind != "FRAC":
+        return False
+    depth = 0
+    for t in part[:-1]:
+        depth += t.kind == "LP"
+        depth -= t.kind == "RP"
+        if depth == 0:
+            return False  # `(a)(b)`: the first parenthesis closes before the end
+    return True
+
+
 def _show(text: str, toks: list[Tok]) -> str:
     return _SPACE.sub(" ", text[toks[0].start : toks[-1].end]).strip()
 
@@ -243,6 +256,8 @@ def _from_run(text: str, whole: Run, latex: bool) -> list[Candidate]:
     for i, rel in enumerate(rels):
         lhs, rhs = sides[i], sides[i + 1]
         if rel != "EQ" or not (lhs.free_symbols or rhs.free_symbols):
+            continue
+        if latex and (_symbol_notation(parts[i]) or _symbol_notation(parts[i + 1])):
             continue
         nums = [t.val for t in parts[i] + parts[i + 1] if t.kind == "NUM"]
         out.append(

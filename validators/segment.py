@@ -65,6 +65,7 @@ def _sentences(line: str) -> list[str]:
 # Display math that spans lines: `\\[`…`\\]`, `$$`…`$$`, `\\begin{align}`…`\\end{align}`.
 _DISPLAY_OPEN = re.compile(r"\\\[|\\begin\{")
 _DISPLAY_CLOSE = re.compile(r"\\\]|\\end\{")
+_DISPLAY_START = re.compile(r"\\\[|\$\$|\\begin\{")
 MAX_DISPLAY_LINES = 60
 
 
@@ -83,6 +84,9 @@ def _join_displays(lines: list[str]) -> list[str]:
         if depth > 0 and held < MAX_DISPLAY_LINES:
             out[-1] = f"{out[-1]}\n{line}"
             held += 1
+        elif out and out[-1].endswith(":") and _DISPLAY_START.match(line):
+            out[-1] = f"{out[-1]}\n{line}"  # "we need to verify if:" + its display
+            depth, held = 0, 1
         else:
             out.append(line)
             depth, held = 0, 0

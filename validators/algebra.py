@@ -53,6 +53,8 @@ _DEFINITIONS = [
         r"|is\s+the\s+(?:number|amount|cost|price|value|age|length|width|height|total))\b"
     ),
 ]
+# "(a) Solve ... (b) Find ...": a question of several problems that reuse their letters.
+_PART_LABEL = re.compile(r"(?:^|\n)\s*(?:\(\s*[a-e]\s*\)|[a-e]\)|\d[.)])\s", re.I)
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 # Coordinate geometry: `y = 2x + 1` is a line, not a fact about one x, and x names a
 # different point from one step to the next; such chains are checked step by step only.
@@ -306,6 +308,7 @@ class AlgebraValidator:
             _CURVE.search(t) for t in head
         )
         run = _Run(analysis, relations, any(has_markup(t) for t in head))
+        run.separate_problems = len(_PART_LABEL.findall(head[0])) >= 2
         if len(question) > MAX_STEP_CHARS:
             analysis.add(_unchecked("question", f"longer than {MAX_STEP_CHARS} characters", None))
         elif _maybe_algebra(question) and not relations:

@@ -43,11 +43,14 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
         # What the closing step states as a value: `is $\\frac{2}{3}$`, "Probability = 1 / 6".
         accepted.update(v for v in map(rational, qs[-1].values) if v is not None)
         accepted.update(_prose_fractions(analysis.steps[-1].text))
+        if _NONE.search(analysis.steps[-1].text):
+            accepted.add(Fraction(0))  # "So the parabola has no y-intercepts." answers 0
     solution = analysis.scratch.get("algebra_solution") or {}
     accepted.update(v for v in solution.values() if isinstance(v, Fraction))
     return final, accepted
 
 
+_NONE = re.compile(r"\b(?:no|none|zero)\b", re.I)
 _PROSE_FRACTION = re.compile(r"(?<![\d.,/])(\d{1,6})\s?/\s?(\d{1,6})(?![\d.,/])")
 
 

@@ -22,6 +22,8 @@ from validators.types import MAX_CHAIN_CHARS, MAX_STEP_CHARS, Analysis, Finding
 
 NAME = "algebra"
 MAX_CHECKED = 100  # equations judged per chain
+MARKUP_WINDOW = 2  # earlier steps whose equations a MATH-style step is read against
+MAX_MARKUP_DENOMINATORS = 2  # symbolic denominators in one MATH-style equation
 _HELD = {"identity", "implied", "narrows", "approx"}
 
 # A cheap look for a letter used as a variable next to an operator; most chains have none.
@@ -168,6 +170,19 @@ def _unchecked(text: str, why: str, step: int | None) -> Finding:
     )
 
 
+def _beyond_markup_bounds(cand: Candidate) -> str | None:
+    """Why a MATH-style equation is too costly to judge within its share of the budget."""
+    denominators = {
+        p.base
+        for side in (cand.lhs, cand.rhs)
+        for p in side.atoms(sympy.Pow)
+        if p.exp.is_negative and p.base.free_symbols
+    }
+    if len(denominators) > MAX_MARKUP_DENOMINATORS:
+        return f"a rational equation over more than {MAX_MARKUP_DENOMINATORS} denominators"
+    return None
+
+
 class _Run:
     """The state of one chain's check: the known system and the count of judged equations."""
 
@@ -187,6 +202,17 @@ class _Run:
         """Take eq as known, remembering which step stated it."""
         self.origin[eq.uid] = step
         self.system.add(eq)
+
+    def window(self, step: int) -> None:
+        """Keep the question's equations and the last few steps' (MATH-style chains only).
+
+        A long olympiad solution states hundreds of equations in reused letters; a step builds
+        on the question and what it just derived, and refutes only under those (refutation).
+        """
+        recent = step - MARKUP_WINDOW
+        self.system.eqs = [
+            e for e in self.system.eqs if (o := self.origin.get(e.uid, -1)) is None or o >= recent
+        ]
 
     def refutation(self, eq: Eq, j: Judgement, step: int | None) -> Judgement | None:
         """The judgement that refutes eq for sure, or None (see docs/architecture.md)."""
@@ -213,6 +239,8 @@ class _Run:
 
     def equation(self, cand: Candidate, step: int | None) -> Eq | None:
         """The polynomial form of a candidate, or None (with an info finding) if beyond bounds."""
+        if cand.problem is None and self.markup:
+            cand.problem = _beyond_markup_bounds(cand)
         if cand.problem is None:
             try:
                 return _to_equation(cand.lhs, cand.rhs, cand.text, cand.decimals, cand.unit)
@@ -329,6 +357,8 @@ class AlgebraValidator:
                 break
             if relations:
                 run.system = KnownSystem()
+            elif run.markup:
+                run.window(step.index)
             run.step(step.text, step.index)
         answer = (analysis.answer or "").strip()
         restated = any(answer in s.text for s in analysis.steps)  # the last line, or a copy

@@ -57,6 +57,11 @@ _WARM_UP = Chain(
 
 
 def _warm_up(run: list[Validator]) -> None:
+    import sympy
+
+    # sympy imports its physics package on the first simplify() (half a second); the algebra
+    # solver reaches it through roots of some systems, so it is paid here, not by a chain.
+    sympy.simplify(sympy.Symbol("x") + 1)
     analysis = analyse(_WARM_UP, Budget(60.0))
     for validator in run:
         try:

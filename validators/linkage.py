@@ -80,8 +80,8 @@ _SHAPES = {
 
 
 def _stated_values(analysis: Analysis) -> list[sympy.Expr]:
-    """Every value the steps state as a result, exactly (irrational ones included)."""
-    return [v for q in step_quantities(analysis) for v in q.exact_results]
+    """Every value the steps state, exactly (irrational ones included)."""
+    return [v for q in step_quantities(analysis) for v in (*q.exact_results, *q.values)]
 
 
 def _among(value: sympy.Expr, accepted: set[Fraction], stated: list[sympy.Expr]) -> bool:

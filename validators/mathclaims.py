@@ -25,6 +25,7 @@ from validators.mathtokens import Tok, tokenize
 
 MAX_CLAIMS = 60  # numeric claims read from one step
 _BARE_LATEX = re.compile(r"\\[A-Za-z]")
+_SUBSCRIPT = re.compile(r"(?<![A-Za-z])[A-Za-z]_\{?[\w]")  # x_0, a_{n}: math notation
 _WORD = re.compile(r"[A-Za-z]+")
 # `\boxed{x = 2, 3}`: a box holds an answer in answer notation, not a claim to check.
 _BOXED_RELATION = re.compile(
@@ -70,7 +71,9 @@ class MathClaims:
 
 
 def has_markup(text: str) -> bool:
-    """Whether a text writes math as LaTeX (commands, `$...$` spans): a cheap first test."""
+    """Whether a text writes math as LaTeX (commands, `$...$` spans, `x_0`): a cheap test."""
+    if "_" in text and _SUBSCRIPT.search(text):
+        return True
     if "\\" not in text and "$" not in text and "^{" not in text:
         return False
     return bool(_BARE_LATEX.search(text)) or any(latex for _, _, latex in segments(text))
@@ -169,6 +172,8 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims) -> None:
     elif _qualified_right(text, run):
         parts, rels = parts[:-1], rels[:-1]
     values = [_value(p, out, text) for p in parts]
+    if rels and rels[-1] == "=" and values[-1] is not None and values[0] is None:
+        out.values.append(values[-1])  # `r = -112`: a value the step states for a letter
     for i, rel in enumerate(rels):
         left, right = values[i], values[i + 1]
         relation = "=" if rel == "=" else _ORDER.get(rel)
@@ -196,6 +201,11 @@ def _not_asserted(text: str, start: int) -> bool:
     return _CONDITIONAL.search(text, max(sentence_start, 0), start) is not None or bool(
         _DENIAL.match(text, start)
     )
+
+
+def _in_degrees(part: list[Tok]) -> bool:
+    """A side measured in degrees (`30^\\circ`; inside `\\sin 30^\\circ` they are an angle)."""
+    return _has(part, "DEG") and not _has(part, "TRIG")
 
 
 def _has(part: list[Tok], kind: str) -> bool:
@@ -242,7 +252,7 @@ def _holds(
     left: sympy.Expr, right: sympy.Expr, relation: str, left_part: list[Tok], right_part: list[Tok]
 ) -> bool | None:
     """True / False when the relation is decided exactly; None when it cannot be."""
-    if _has(left_part, "DEG") != _has(right_part, "DEG"):
+    if _in_degrees(left_part) != _in_degrees(right_part):
         return None  # `\frac{\pi}{6} = 30^\circ`: radians against degrees
     readings = [(left, right)]
     if any(t.kind == "PCT" for t in left_part + right_part):

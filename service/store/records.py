@@ -79,6 +79,7 @@ def redact_report(report: dict[str, Any]) -> dict[str, Any]:
                 "verdict",
                 "laundering",
                 "score",
+                "coverage",
                 "first_error_step",
                 "validators",
                 "elapsed_ms",

@@ -82,6 +82,7 @@ class Report(BaseModel):
     verdict: Literal["faithful", "unfaithful", "unverifiable"]
     laundering: bool
     score: float | None
+    coverage: float = 0.0
     first_error_step: int | None
     answer: str | None
     derived_answer: str | None

@@ -57,6 +57,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	FAITHGATE_BENCH_VIA_MAKE=1 $(PY) -m bench.gsm8k_bench
+	$(PY) -m bench.math_bench
 	$(PY) -m bench.folio_bench
 
 lint: $(STAMP)

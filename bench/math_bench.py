@@ -117,9 +117,7 @@ def measure(items: list[Labelled], show: bool = False) -> dict:
         label = item.first_error
         good_steps = len(report["steps"]) if label is None else label
         c["good_steps"] += min(good_steps, len(report["steps"]))
-        c["good_steps_error"] += sum(
-            s["status"] == "error" for s in report["steps"][:good_steps]
-        )
+        c["good_steps_error"] += sum(s["status"] == "error" for s in report["steps"][:good_steps])
         at = report["first_error_step"]
         early = flagged(report) and (label is None or at is None or at < label)
         if label is not None and at is None and flagged(report):

@@ -15,6 +15,7 @@ from fractions import Fraction
 
 import sympy
 
+from validators.mathclaims import rational
 from validators.mathparse import BoundError, ParseError, parse_expression
 from validators.mathtokens import brace_end
 
@@ -44,17 +45,7 @@ class Answer:
     @property
     def rational(self) -> Fraction | None:
         """The value as a Fraction when the answer is one rational number."""
-        if self.shape != "number" or not self.values[0].is_Rational:
-            return None
-        v = self.values[0]
-        return Fraction(int(v.p), int(v.q))
-
-    @property
-    def rationals(self) -> list[Fraction] | None:
-        """Every value as a Fraction, or None when one of them is not rational."""
-        if not self.values or not all(v.is_Rational for v in self.values):
-            return None
-        return [Fraction(int(v.p), int(v.q)) for v in self.values]
+        return rational(self.values[0]) if self.shape == "number" else None
 
 
 def boxed(text: str) -> str | None:

@@ -20,11 +20,10 @@ from fractions import Fraction
 import sympy
 
 from validators.mathparse import BoundError, ParseError, parse_tokens
-from validators.mathspans import MATH_WORDS, Run, segments, token_runs, unbox
+from validators.mathspans import BARE_LATEX, MATH_WORDS, Run, segments, token_runs, unbox
 from validators.mathtokens import Tok, tokenize
 
 MAX_CLAIMS = 60  # numeric claims read from one step
-_BARE_LATEX = re.compile(r"\\[A-Za-z]")
 _SUBSCRIPT = re.compile(r"(?<![A-Za-z])[A-Za-z]_\{?[\w]")  # x_0, a_{n}: math notation
 _WORD = re.compile(r"[A-Za-z]+")
 # `\boxed{x = 2, 3}`: a box holds an answer in answer notation, not a claim to check.
@@ -76,7 +75,7 @@ def has_markup(text: str) -> bool:
         return True
     if "\\" not in text and "$" not in text and "^{" not in text:
         return False
-    return bool(_BARE_LATEX.search(text)) or any(latex for _, _, latex in segments(text))
+    return bool(BARE_LATEX.search(text)) or any(latex for _, _, latex in segments(text))
 
 
 def read_claims(text: str) -> MathClaims:
@@ -88,7 +87,7 @@ def read_claims(text: str) -> MathClaims:
     work = unbox(_BOXED_RELATION.sub(lambda m: " " * len(m.group()), text))
     out = MathClaims()
     for start, end, delimited in segments(work):
-        latex = delimited or _BARE_LATEX.search(work, start, end) is not None
+        latex = delimited or BARE_LATEX.search(work, start, end) is not None
         if delimited and "*" in work[start:end]:
             continue  # `$3*3$`: in LaTeX a bare asterisk is an operation the text defines
         toks = tokenize(work, start, end, latex=latex)

@@ -58,7 +58,7 @@ _CONTINUATION = re.compile(r"\n(?=[ \t]*=(?!=))")
 _BULLET = re.compile(r"^[ \t]*[-*•+][ \t]+", re.M)
 _SPACE = re.compile(r"\s+")
 _BOXED = re.compile(r"\\boxed\s*\{")
-_BARE_LATEX = re.compile(r"\\[A-Za-z]")
+BARE_LATEX = re.compile(r"\\[A-Za-z]")  # a LaTeX command outside any delimiter
 # Tokens the algebra validator does not read: binomials, trig, logs, factorials, degrees and
 # percent are evaluated only in numeric claims (validators.mathclaims).
 _NOT_ALGEBRA = frozenset(["POISON", "BINOM", "TRIG", "LOG", "FACT", "DEG", "PCT"])
@@ -308,7 +308,7 @@ def find_equations(text: str) -> list[Candidate]:
     work = unbox(_blank(_BULLET, _CONTINUATION.sub(" ", text)))
     spans = segments(work)
     # A line of bare LaTeX (`\\frac{x}{2} = 3` with no delimiters) reads as LaTeX too.
-    spans = [(s, e, latex or _BARE_LATEX.search(work, s, e) is not None) for s, e, latex in spans]
+    spans = [(s, e, latex or BARE_LATEX.search(work, s, e) is not None) for s, e, latex in spans]
     body = "".join(work[s:e] if latex else _blank_annotations(work[s:e]) for s, e, latex in spans)
     out: list[Candidate] = []
     for start, end, latex in spans:

@@ -9,9 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from service.cli.storeopts import add_store_options, open_store
+from service.cli.storeopts import add_store_options, cli_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,11 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rollback.set_defaults(func=run_rollback)
 
 
-def _registry(args: argparse.Namespace):
-    from service.store.config import default_data_dir
+def _registry(args: argparse.Namespace):  # -> training.registry.Registry (imported lazily)
     from training.registry import Registry
 
-    return Registry(Path(args.data_dir or default_data_dir()) / "adapters")
+    return Registry(cli_settings(args).registry_dir)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -67,74 +65,54 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     """The adapter's metadata."""
-    from training.registry import RegistryError
+    from service.ops.adapters import get_adapter
+    from service.ops.errors import OpError
 
     try:
-        print(json.dumps(_registry(args).get(args.name), indent=2))
-    except RegistryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(json.dumps(get_adapter(_registry(args), args.name), indent=2))
+    except OpError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
         return 1
     return 0
 
 
 def run_promote(args: argparse.Namespace) -> int:
     """Promote (audited as adapter.promoted); refused when the gate refused, unless --force."""
-    from training.registry import RegistryError
+    from service.ops.adapters import promote
+    from service.ops.audit import cli_actor
+    from service.ops.errors import OpError
+    from service.settings import open_store
 
-    registry = _registry(args)
+    settings = cli_settings(args)
+    store = open_store(settings)
     try:
-        meta = registry.get(args.name)
-        gate = meta.get("gate") or {}
-        if not gate.get("passed") and not args.force:
-            raise RegistryError(
-                f"adapter {args.name!r} did not pass the gate: "
-                + "; ".join(gate.get("reasons") or ["no gate result"])
-            )
-    except RegistryError as exc:
-        print(f"refused: {exc}", file=sys.stderr)
+        done = promote(store, _registry(args), args.name, cli_actor(), force=args.force)
+    except OpError as exc:
+        print(f"refused: {exc.message}", file=sys.stderr)
         return 1
-    previous = registry.active()
-    store = open_store(args)
-    try:
-        store.append(
-            "adapter.promoted",
-            model=meta.get("base_model"),
-            model_hash=meta.get("base_model_hash"),
-            adapter=args.name,
-            adapter_hash=meta.get("content_hash"),
-            data={
-                "name": args.name,
-                "previous": previous,
-                "forced": args.force,
-                "gate": gate,
-                "by": "cli",
-            },
-        )
     finally:
         store.close()
-    registry.promote(args.name, force=args.force, by="cli")
-    print(f"promoted {args.name}" + (f" (was {previous})" if previous else ""))
+    if not done.changed:
+        print(f"{args.name} is already active")
+    else:
+        print(f"promoted {args.name}" + (f" (was {done.previous})" if done.previous else ""))
     return 0
 
 
 def run_rollback(args: argparse.Namespace) -> int:
     """Withdraw the active adapter (audited as adapter.rolled_back)."""
-    from training.registry import RegistryError
+    from service.ops.adapters import rollback
+    from service.ops.audit import cli_actor
+    from service.ops.errors import OpError
+    from service.settings import open_store
 
-    registry = _registry(args)
-    current = registry.active()
-    if current is None:
-        print("error: no adapter is active", file=sys.stderr)
-        return 1
-    store = open_store(args)
+    store = open_store(cli_settings(args))
     try:
-        store.append("adapter.rolled_back", adapter=current, data={"name": current, "by": "cli"})
+        withdrawn, restored = rollback(store, _registry(args), cli_actor())
+    except OpError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
     finally:
         store.close()
-    try:
-        withdrawn, restored = registry.rollback(by="cli")
-    except RegistryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
     print(f"rolled back {withdrawn}; active now: {restored or 'none (base model)'}")
     return 0

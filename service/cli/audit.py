@@ -98,10 +98,12 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_purge(args: argparse.Namespace) -> int:
-    """Apply retention now."""
+    """Apply retention now (the audit.purged record names cli:<user>@<host>)."""
+    from service.ops.audit import cli_actor
+
     store = open_store(args)
     try:
-        purged = store.purge_expired()
+        purged = store.purge_expired(actor=cli_actor().id)
     finally:
         store.close()
     print(f"purged the payloads of {purged} expired records (their hashes stay in the chain)")

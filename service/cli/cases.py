@@ -32,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--cases",
         default="status=reviewed",
-        help="case filter key=value,... or 'all' (default: status=reviewed)",
+        help="case filter key=value,... or 'all'; reviewed cases unless status= is given",
     )
     export.add_argument(
         "--split",
@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Build the rows, write them and the manifest; refusals are summarised on stderr."""
-    from service.jobs.spec import fetch_cases, parse_filter
+    from service.ops.cases import fetch_cases, parse_filter
     from training import data as data_mod
 
     try:

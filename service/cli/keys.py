@@ -33,20 +33,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_create(args: argparse.Namespace) -> int:
-    """Create a key and print its secret last, for scripts to take with `tail -1`."""
-    from service.store.keys import check_scopes
+    """Create a key (audited, by cli:<user>@<host>) and print its secret last (`tail -1`)."""
+    from service.ops.audit import cli_actor
+    from service.ops.errors import OpError
+    from service.ops.keys import create_key
 
-    try:
-        scopes = sorted(check_scopes(args.scopes.split(",")))
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     store = open_store(args)
     try:
-        info, secret = store.create_key(args.name, scopes, redact=args.redact)
+        info, secret = create_key(
+            store, args.name, args.scopes.split(","), cli_actor(), redact=args.redact
+        )
+    except OpError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
     finally:
         store.close()
-    print(f"created {info.id} ({info.name}) scopes={','.join(scopes)} redact={info.redact}")
+    scopes = ",".join(sorted(info.scopes))
+    print(f"created {info.id} ({info.name}) scopes={scopes} redact={info.redact}")
     print("the secret below is shown once and stored only as its SHA-256:")
     print(secret)
     return 0
@@ -69,14 +72,18 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    """Revoke; exit 1 when the key is unknown or already revoked."""
+    """Revoke (audited); exit 1 when the key is unknown or already revoked."""
+    from service.ops.audit import cli_actor
+    from service.ops.errors import OpError
+    from service.ops.keys import revoke_key
+
     store = open_store(args)
     try:
-        done = store.revoke_key(args.key_id)
-    finally:
-        store.close()
-    if not done:
+        revoke_key(store, args.key_id, cli_actor())
+    except OpError:
         print(f"error: no active key {args.key_id}", file=sys.stderr)
         return 1
+    finally:
+        store.close()
     print(f"revoked {args.key_id}")
     return 0

@@ -1,16 +1,19 @@
-"""The --database-url / --data-dir options shared by the commands that open the store."""
+"""The --database-url / --data-dir options of the commands that open the store, and the
+Settings they build: the same object the server builds, with these options on top."""
 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from service.store.config import DEFAULT_RETENTION_DAYS, default_data_dir, default_database_url
+if TYPE_CHECKING:
+    from service.settings import Settings
+    from service.store import Store
 
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:
-    """Add --database-url and --data-dir (defaults read from the environment at run time)."""
+    """Add --database-url and --data-dir (defaults: the FAITHGATE_* settings at run time)."""
     parser.add_argument(
         "--database-url",
         default=None,
@@ -26,11 +29,16 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_store(args: argparse.Namespace):  # -> service.store.Store (imported lazily)
-    """A migrated Store for the options given."""
-    from service.store import Store
+def cli_settings(args: argparse.Namespace) -> Settings:
+    """The server's Settings (FAITHGATE_* variables) with the command's store options on top."""
+    from service.settings import Settings
 
-    data_dir = args.data_dir or default_data_dir()
-    url = args.database_url or default_database_url(data_dir)
-    retention = int(os.environ.get("FAITHGATE_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS)
-    return Store(url, data_dir, retention_days=retention)
+    given = {"data_dir": args.data_dir, "database_url": args.database_url}
+    return Settings(**{k: v for k, v in given.items() if v is not None})
+
+
+def open_store(args: argparse.Namespace) -> Store:
+    """A migrated Store for the options given (retention from FAITHGATE_RETENTION_DAYS)."""
+    from service.settings import open_store as open_settings_store
+
+    return open_settings_store(cli_settings(args))

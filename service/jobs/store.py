@@ -193,6 +193,14 @@ class JobStore:
             ).all()
         return [job_dict(r) for r in rows], int(total)
 
+    def count_by_status(self) -> dict[str, int]:
+        """How many jobs are in each status (every status, 0 for none)."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all()
+        counts = dict.fromkeys(STATUSES, 0)
+        counts.update({str(status): int(n) for status, n in rows})
+        return counts
+
     def _update(self, job_id: str, *conditions: Any, **values: Any) -> bool:
         values.setdefault("updated_at", _now())
         with self.db.write() as conn:

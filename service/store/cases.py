@@ -32,13 +32,6 @@ _TEXT_MAX = 200_000
 MAX_PAGE = 500
 
 
-def should_open(report: Any) -> bool:
-    """A report that is unfaithful or laundering opens a case."""
-    return isinstance(report, dict) and (
-        report.get("verdict") == "unfaithful" or report.get("laundering") is True
-    )
-
-
 def case_row(header: dict[str, Any]) -> dict[str, Any]:
     """A new open case for the validation record `header` (inserted by insert_cases)."""
     return {

@@ -25,6 +25,7 @@ from service.store.records import Entry, append_entries, header_of, meta, prepar
 from service.store.signing import load_or_create
 from service.store.tables import audit_head, audit_records
 from service.store.verify import ChainBroken, ChainChecker
+from training.flagging import flagged  # a flagged report opens a case
 
 _AUTH_TTL_S = 5.0  # how long another replica's revocation may take to reach this one
 _VERIFY_CHUNK = 2000
@@ -151,11 +152,7 @@ class Store:
                 for item in g["items"]:
                     header = headers[position]
                     position += 1
-                    case = (
-                        case_ops.case_row(header)
-                        if case_ops.should_open(item.get("report"))
-                        else None
-                    )
+                    case = case_ops.case_row(header) if flagged(item.get("report")) else None
                     if case:
                         new_cases.append(case)
                     results.append(
@@ -232,11 +229,11 @@ class Store:
         with self.db.read(snapshot=True) as conn:
             return write_bundle(conn, self.signing, out, since, until)
 
-    def purge_expired(self, now: datetime | None = None) -> int:
+    def purge_expired(self, now: datetime | None = None, *, actor: str | None = None) -> int:
         """Drop payloads whose retain_until has passed (their digests stay); returns how many.
 
         `now` may only move the cutoff back: a payload is never dropped before its date, which is
-        also what verify_chain checks.
+        also what verify_chain checks. `actor` is recorded in the audit.purged record.
         """
         present = datetime.now(UTC)
         cutoff = format_ts(min(now, present) if now else present)
@@ -253,7 +250,9 @@ class Store:
                     conn,
                     [
                         prepare(
-                            "audit.purged", data={"records": purged, "retain_until_before": cutoff}
+                            "audit.purged",
+                            key_id=actor,
+                            data={"records": purged, "retain_until_before": cutoff},
                         )
                     ],
                 )
@@ -412,6 +411,8 @@ class Store:
                 adapter=row.adapter,
                 domain=row.domain,
                 data={"case_id": case_id, "previous_status": row.status, "review": clean},
+                verdict=clean["verdict"],
+                laundering=clean.get("laundering"),
             )
             header = self._append(conn, [entry])[0]
             case_ops.record_review(conn, row, header, clean)

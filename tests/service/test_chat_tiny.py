@@ -61,7 +61,7 @@ def test_chat_through_an_adapter_matches_the_engine(live: Live, tiny: Path) -> N
     assert r.status_code == 201, r.text
     assert len(r.json()["sha256"]) == 64
     client = live.openai(live.key("generate"))
-    engine = live.app.state.engine
+    engine = live.app.state.faithgate.runtime.engine
     template = live.app.state.faithgate.settings.chat_prompt_template
     for model, adapter in (("lora-a", "lora-a"), ("tiny-llama", None)):
         completion = client.chat.completions.create(

@@ -8,12 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from service.engines.factory import EngineRuntime
 from service.jobs import launch
 from service.jobs.runner import JobRunner
-from service.jobs.spec import fetch_cases, job_config, parse_filter
+from service.jobs.spec import job_config
 from service.jobs.store import HOST, JobStore
 from service.jobs.triggers import due_domains
 from service.jobs.worker import _State, run_job
+from service.metrics import Metrics
+from service.ops.cases import fetch_cases, parse_filter
 from service.settings import Settings
 from tests.service.api_support import store_events
 from tests.service.training_support import seed_cases, tiny_train_options, wait_for
@@ -64,12 +67,15 @@ def test_reviewed_counts_feed_the_automatic_trigger(store) -> None:
     assert due_domains(counts, jobs.trigger_marks(), 2) == []
     assert due_domains(counts, {}, 0) == []
     assert len(fetch_cases(store, parse_filter("domain=math,status=reviewed"))) == 3
+    # A filter without a status means reviewed cases, through every door (CLI, API, hook).
+    assert len(fetch_cases(store, parse_filter("domain=math"))) == 3
+    assert len(fetch_cases(store, parse_filter("domain=math,status=open"))) == 2
     assert len(fetch_cases(store, parse_filter("all"))) == 6
 
 
 def test_runner_marks_jobs_of_a_dead_service_interrupted(store, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, training_max_jobs=0)
-    runner = JobRunner(app=None, settings=settings, store=store)
+    runner = JobRunner(settings, store, EngineRuntime(settings, Metrics()))
     job, _ = runner.jobs.create({"cases": {}, "train": {"base": "b"}})
     runner.jobs.claim(job["id"], pid=os.getpid())  # not a worker: a restart left it running
     cli, _ = runner.jobs.create({"cases": {}, "train": {"base": "b"}}, triggered_by="cli")
@@ -88,10 +94,14 @@ def test_runner_marks_jobs_of_a_dead_service_interrupted(store, tmp_path: Path) 
     assert runner.jobs.get(other["id"])["worker"]["host"] == HOST
 
 
-def _sqlite_store(path: Path):
-    from service.store import Store
+def _settings(path: Path) -> Settings:
+    return Settings(data_dir=path, database_url=f"sqlite:///{path / 'faithgate.db'}")
 
-    return Store(f"sqlite:///{path / 'faithgate.db'}", path)
+
+def _sqlite_store(path: Path):
+    from service.settings import open_store
+
+    return open_store(_settings(path))
 
 
 def test_the_worker_process_runs_a_job_with_progress_and_audit(tiny: Path, tmp_path: Path) -> None:
@@ -107,7 +117,7 @@ def test_the_worker_process_runs_a_job_with_progress_and_audit(tiny: Path, tmp_p
             overrides=tiny_train_options(),
         )
         job, _ = jobs.create(config, triggered_by="cli")
-        proc = launch.spawn(job["id"], f"sqlite:///{tmp_path / 'faithgate.db'}", tmp_path)
+        proc = launch.spawn(job["id"], _settings(tmp_path))
         proc.wait(600)
         done = jobs.get(job["id"])
         log = launch.tail(launch.log_path(tmp_path, job["id"]))
@@ -144,7 +154,7 @@ def test_a_cancel_request_stops_the_worker_process(tiny: Path, tmp_path: Path) -
             base=str(tiny), cycles=50, overrides=tiny_train_options(sft={"max_steps": 20})
         )
         job, _ = jobs.create(config)
-        proc = launch.spawn(job["id"], f"sqlite:///{tmp_path / 'faithgate.db'}", tmp_path)
+        proc = launch.spawn(job["id"], _settings(tmp_path))
         wait_for(lambda: (jobs.get(job["id"])["progress"] or {}).get("step", 0) >= 1, 300)
         jobs.request_cancel(job["id"])
         proc.wait(120)

@@ -19,7 +19,8 @@ from starlette.responses import Response
 
 from service.api.deps import SECURITY, authenticate, secret_of
 from service.errors import ApiError, body_error, responses
-from service.pool import WorkerFailed
+from service.ops.audit import key_actor
+from service.ops.validation import validate_and_audit
 from service.state import AppState
 
 router = APIRouter(tags=["validation"])
@@ -139,10 +140,9 @@ async def _parse(request: Request, model: type[M]) -> M:
 )
 async def validate_one(request: Request) -> Response:
     """Check every step of the chain and return its report, audited before it is sent."""
-    state: AppState = request.app.state.faithgate
-    key = authenticate(state, secret_of(request.headers), ("validate",))
+    state, key = _caller(request)
     chain = await _parse(request, ChainIn)
-    reports, records = await validate_and_audit(state, [chain], request.state.request_id, key)
+    reports, records = await _validate(state, request, key, [chain])
     headers = {"x-audit-record-id": str(records[0]["record_id"])}
     if records[0].get("case_id"):
         headers["x-case-id"] = str(records[0]["case_id"])
@@ -158,15 +158,14 @@ async def validate_one(request: Request) -> Response:
 )
 async def validate_batch(request: Request) -> Response:
     """Validate up to `batch_max` chains across the workers; reports come back in order."""
-    state: AppState = request.app.state.faithgate
-    key = authenticate(state, secret_of(request.headers), ("validate",))
+    state, key = _caller(request)
     batch = await _parse(request, BatchIn)
     limit = state.settings.batch_max
     if len(batch.chains) > limit:
         raise ApiError(
             413, "batch_too_large", f"chains: {len(batch.chains)} chains, at most {limit} allowed"
         )
-    reports, records = await validate_and_audit(state, batch.chains, request.state.request_id, key)
+    reports, records = await _validate(state, request, key, batch.chains)
     refs = [
         {"record_id": r["record_id"], "hash": r["hash"], "case_id": r.get("case_id")}
         for r in records
@@ -174,38 +173,20 @@ async def validate_batch(request: Request) -> Response:
     return _json({"reports": reports, "records": refs})
 
 
-async def validate_and_audit(
-    state: AppState, chains: list[ChainIn], request_id: str, key: Any
+def _caller(request: Request) -> tuple[AppState, Any]:
+    """The app state and the caller's key (401/403 before the body is read)."""
+    state: AppState = request.app.state.faithgate
+    return state, authenticate(state, secret_of(request.headers), ("validate",))
+
+
+async def _validate(
+    state: AppState, request: Request, key: Any, chains: list[ChainIn]
 ) -> tuple[list[dict], list[dict]]:
-    """Validate in the worker pool, then record every report (503 if either fails)."""
+    """The chains through the validation op: (reports, records)."""
     payloads = [c.model_dump(exclude_unset=True, exclude={"model", "adapter"}) for c in chains]
-    assert state.pool is not None
-    try:
-        reports = await state.pool.validate(payloads, timeout=state.settings.validation_timeout_s)
-    except WorkerFailed as exc:
-        raise ApiError(503, "worker_failed", f"validation failed: {exc}") from exc
-    items = [
-        {"chain": p, "report": r, "model": c.model, "adapter": c.adapter}
-        for p, r, c in zip(payloads, reports, chains, strict=True)
-    ]
-    records = await audit_validations(state, items, request_id, key)
-    state.metrics.observe_reports(items)
-    return reports, records
-
-
-async def audit_validations(
-    state: AppState, items: list[dict], request_id: str, key: Any
-) -> list[dict]:
-    """Record the validations (group-committed); AuditWriteError becomes a 503 (errors.py)."""
-    assert state.audit_writer is not None
-    records = await state.audit_writer.record(
-        items, request_id=request_id, key_id=key.id, redact=bool(key.redact)
-    )
-    state.metrics.audit_records.labels("validation").inc(len(items))
-    opened = sum(1 for r in records if r.get("case_id"))
-    if opened:
-        state.metrics.cases_opened.inc(opened)
-    return records
+    labels = [{"model": c.model, "adapter": c.adapter} for c in chains]
+    actor = key_actor(key, request.state.request_id)
+    return await validate_and_audit(state, payloads, labels, actor)
 
 
 def _json(content: Any, headers: dict[str, str] | None = None) -> Response:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.chat.prompts import feedback, instruct, plain, question_and_context
-from service.engines.base import Engine, Generation
+from service.engines.base import Engine, Generation, SamplingParams
 from service.ops.audit import Actor
 from service.ops.validation import audit_validations, validate_chains
 from service.state import AppState
@@ -30,7 +30,7 @@ class ChatParams:
     policy: str
     max_retries: int
     add_instruction: bool
-    sampling: dict[str, Any]  # max_tokens, temperature, top_p, stop, seed, logprobs, top_logprobs
+    sampling: SamplingParams
     chain_extra: dict[str, Any] = field(default_factory=dict)  # domain, rulepack, reference...
 
 
@@ -85,7 +85,7 @@ async def run_chat(state: AppState, engine: Engine, params: ChatParams, actor: A
     for index in range(tries):
         started = time.perf_counter()
         generation = await runtime.run(
-            engine.generate, conversation, adapter=params.adapter, **params.sampling
+            engine.generate, conversation, adapter=params.adapter, **params.sampling.options()
         )
         engine_ms = (time.perf_counter() - started) * 1000
         chain = {
@@ -169,7 +169,7 @@ async def _audit(
             "prompt_tokens": generation.prompt_tokens,
             "completion_tokens": generation.completion_tokens,
         },
-        "sampling": {k: v for k, v in params.sampling.items() if k != "top_logprobs"},
+        "sampling": {k: v for k, v in params.sampling.options().items() if k != "top_logprobs"},
         "engine_ms": round(engine_ms, 1),
     }
     assert state.audit is not None

@@ -1,4 +1,4 @@
-"""Training jobs in the service's database (tables made by store migration 4).
+"""Training jobs in the service's database (store/tables.py; made by store migration 4).
 
 States: queued -> running -> succeeded | failed | cancelled | interrupted. A job never stays
 "running" without a live worker: the worker beats a heartbeat, and the runner marks jobs whose
@@ -13,59 +13,15 @@ import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Integer,
-    MetaData,
-    Table,
-    Text,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from service.store.canonical import format_ts
-from service.store.tables import cases
+from service.store.tables import cases, training_jobs, training_triggers
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
 FINISHED = ("succeeded", "failed", "cancelled", "interrupted")
 HOST = socket.gethostname()
-
-_meta = MetaData()
-jobs = Table(
-    "training_jobs",
-    _meta,
-    Column("id", Text, primary_key=True),
-    Column("created_at", Text, nullable=False),
-    Column("updated_at", Text, nullable=False),
-    Column("status", Text, nullable=False),
-    Column("triggered_by", Text, nullable=False),
-    Column("dedup_key", Text),
-    Column("key_id", Text),
-    Column("request_id", Text),
-    Column("config", Text, nullable=False),
-    Column("progress", Text),
-    Column("result", Text),
-    Column("error", Text),
-    Column("cancel_requested", Boolean, nullable=False),
-    Column("worker_host", Text),
-    Column("worker_pid", Integer),
-    Column("heartbeat_at", Text),
-    Column("started_at", Text),
-    Column("finished_at", Text),
-)
-triggers = Table(
-    "training_triggers",
-    _meta,
-    Column("domain", Text, primary_key=True),
-    Column("reviewed_count", Integer, nullable=False),
-    Column("job_id", Text),
-    Column("updated_at", Text, nullable=False),
-)
-
 
 class JobNotFound(LookupError):
     """No job with that id."""
@@ -143,7 +99,7 @@ class JobStore:
         }
         try:
             with self.db.write() as conn:
-                conn.execute(insert(jobs).values(**row))
+                conn.execute(insert(training_jobs).values(**row))
         except IntegrityError:
             # Another replica queued the same trigger a moment ago: theirs is the one job.
             existing = self.find_by_key(dedup_key) if dedup_key else None
@@ -166,13 +122,13 @@ class JobStore:
     def find_by_key(self, dedup_key: str) -> dict[str, Any] | None:
         """The job created for a trigger key, if any."""
         with self.db.read() as conn:
-            row = conn.execute(select(jobs).where(jobs.c.dedup_key == dedup_key)).first()
+            row = conn.execute(select(training_jobs).where(training_jobs.c.dedup_key == dedup_key)).first()
         return job_dict(row) if row else None
 
     def get(self, job_id: str) -> dict[str, Any]:
         """One job; JobNotFound otherwise."""
         with self.db.read() as conn:
-            row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
+            row = conn.execute(select(training_jobs).where(training_jobs.c.id == job_id)).first()
         if row is None:
             raise JobNotFound(job_id)
         return job_dict(row)
@@ -181,13 +137,13 @@ class JobStore:
         self, *, status: str | None = None, limit: int = 50, offset: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of jobs, newest first, and the total."""
-        where = [jobs.c.status == status] if status else []
+        where = [training_jobs.c.status == status] if status else []
         with self.db.read() as conn:
-            total = conn.execute(select(func.count()).select_from(jobs).where(*where)).scalar_one()
+            total = conn.execute(select(func.count()).select_from(training_jobs).where(*where)).scalar_one()
             rows = conn.execute(
-                select(jobs)
+                select(training_jobs)
                 .where(*where)
-                .order_by(jobs.c.created_at.desc(), jobs.c.id)
+                .order_by(training_jobs.c.created_at.desc(), training_jobs.c.id)
                 .limit(max(0, min(limit, 500)))
                 .offset(max(0, offset))
             ).all()
@@ -196,7 +152,7 @@ class JobStore:
     def count_by_status(self) -> dict[str, int]:
         """How many jobs are in each status (every status, 0 for none)."""
         with self.db.read() as conn:
-            rows = conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all()
+            rows = conn.execute(select(training_jobs.c.status, func.count()).group_by(training_jobs.c.status)).all()
         counts = dict.fromkeys(STATUSES, 0)
         counts.update({str(status): int(n) for status, n in rows})
         return counts
@@ -205,7 +161,7 @@ class JobStore:
         values.setdefault("updated_at", _now())
         with self.db.write() as conn:
             result = conn.execute(
-                update(jobs).where(jobs.c.id == job_id, *conditions).values(**values)
+                update(training_jobs).where(training_jobs.c.id == job_id, *conditions).values(**values)
             )
         return bool(result.rowcount)
 
@@ -218,7 +174,7 @@ class JobStore:
         now = _now()
         return self._update(
             job_id,
-            jobs.c.status == "queued",
+            training_jobs.c.status == "queued",
             status="running",
             started_at=now,
             heartbeat_at=now,
@@ -235,9 +191,9 @@ class JobStore:
         values: dict[str, Any] = {"heartbeat_at": _now()}
         if progress is not None:
             values["progress"] = json.dumps(progress)
-        self._update(job_id, jobs.c.status == "running", **values)
+        self._update(job_id, training_jobs.c.status == "running", **values)
         with self.db.read() as conn:
-            flag = conn.execute(select(jobs.c.cancel_requested).where(jobs.c.id == job_id)).scalar()
+            flag = conn.execute(select(training_jobs.c.cancel_requested).where(training_jobs.c.id == job_id)).scalar()
         return bool(flag)
 
     def finish(
@@ -258,7 +214,7 @@ class JobStore:
             values["error"] = error[:4000]
         if progress is not None:
             values["progress"] = json.dumps(progress)
-        return self._update(job_id, jobs.c.status.in_(("queued", "running")), **values)
+        return self._update(job_id, training_jobs.c.status.in_(("queued", "running")), **values)
 
     def request_cancel(self, job_id: str) -> dict[str, Any]:
         """Cancel a queued job now, or flag a running one (its worker stops at its next step)."""
@@ -266,21 +222,21 @@ class JobStore:
         if job["status"] == "queued":
             self.finish(job_id, "cancelled", error="cancelled before it started")
         elif job["status"] == "running":
-            self._update(job_id, jobs.c.status == "running", cancel_requested=True)
+            self._update(job_id, training_jobs.c.status == "running", cancel_requested=True)
         return self.get(job_id)
 
     def queued(self) -> list[dict[str, Any]]:
         """Queued jobs, oldest first."""
         with self.db.read() as conn:
             rows = conn.execute(
-                select(jobs).where(jobs.c.status == "queued").order_by(jobs.c.created_at)
+                select(training_jobs).where(training_jobs.c.status == "queued").order_by(training_jobs.c.created_at)
             ).all()
         return [job_dict(r) for r in rows]
 
     def running(self) -> list[dict[str, Any]]:
         """Running jobs."""
         with self.db.read() as conn:
-            rows = conn.execute(select(jobs).where(jobs.c.status == "running")).all()
+            rows = conn.execute(select(training_jobs).where(training_jobs.c.status == "running")).all()
         return [job_dict(r) for r in rows]
 
     def stale(self, older_than_s: float) -> list[dict[str, Any]]:
@@ -288,7 +244,7 @@ class JobStore:
         cutoff = format_ts(datetime.now(UTC) - timedelta(seconds=older_than_s))
         with self.db.read() as conn:
             rows = conn.execute(
-                select(jobs).where(jobs.c.status == "running", jobs.c.heartbeat_at < cutoff)
+                select(training_jobs).where(training_jobs.c.status == "running", training_jobs.c.heartbeat_at < cutoff)
             ).all()
         return [job_dict(r) for r in rows]
 
@@ -307,7 +263,7 @@ class JobStore:
     def trigger_marks(self) -> dict[str, int]:
         """Per domain, the reviewed count at the last automatic job."""
         with self.db.read() as conn:
-            rows = conn.execute(select(triggers.c.domain, triggers.c.reviewed_count)).all()
+            rows = conn.execute(select(training_triggers.c.domain, training_triggers.c.reviewed_count)).all()
         return {d: int(n) for d, n in rows}
 
     def set_mark(self, domain: str, count: int, job_id: str | None) -> None:
@@ -315,13 +271,13 @@ class JobStore:
         now = _now()
         with self.db.write() as conn:
             done = conn.execute(
-                update(triggers)
-                .where(triggers.c.domain == domain)
+                update(training_triggers)
+                .where(training_triggers.c.domain == domain)
                 .values(reviewed_count=count, job_id=job_id, updated_at=now)
             ).rowcount
             if not done:
                 conn.execute(
-                    insert(triggers).values(
+                    insert(training_triggers).values(
                         domain=domain, reviewed_count=count, job_id=job_id, updated_at=now
                     )
                 )

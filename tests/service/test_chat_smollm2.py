@@ -10,11 +10,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.engines.model_files import MARKER, is_converted, weights_hash
+from service.engines.model_files import is_converted
 from service.engines.transformers_engine import TransformersEngine
 from service.main import create_app
 from service.settings import Settings
 from tests.service.engine_support import Live, serve, smollm2_dir
+from training.model import MARKER, weights_hash
 
 pytestmark = pytest.mark.slow
 

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from service.chat.prompts import instruct
-from service.engines.model_files import weights_hash
 from service.main import create_app
 from service.settings import Settings
 from tests.service.engine_support import Live, build_lora_adapter, build_tiny_model, serve
+from training.model import weights_hash
 
 MESSAGES = [{"role": "user", "content": "Tom has 5 apples and buys 7 more. How many?"}]
 

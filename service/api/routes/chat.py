@@ -25,6 +25,7 @@ from service.chat.completion import completion_body, sse_events, verdict_headers
 from service.chat.flow import ChatParams, Outcome, run_chat
 from service.chat.probing import probe_and_audit
 from service.chat.prompts import plain, question_and_context
+from service.engines.base import SamplingParams
 from service.errors import ApiError, responses
 from service.ops.audit import Actor
 from service.state import AppState
@@ -77,15 +78,15 @@ def _params(body: ChatRequest, adapter: str | None, settings: Any, actor: Actor)
         policy=policy,
         max_retries=settings.chat_max_retries if body.max_retries is None else body.max_retries,
         add_instruction=body.instruct,
-        sampling={
-            "max_tokens": max_tokens,
-            "temperature": 0.0 if body.temperature is None else body.temperature,
-            "top_p": body.top_p,
-            "stop": body.stop,
-            "seed": body.seed,
-            "logprobs": body.logprobs,
-            "top_logprobs": body.top_logprobs or 0,
-        },
+        sampling=SamplingParams(
+            max_tokens=max_tokens,
+            temperature=0.0 if body.temperature is None else body.temperature,
+            top_p=body.top_p,
+            stop=body.stop,
+            seed=body.seed,
+            logprobs=body.logprobs,
+            top_logprobs=body.top_logprobs or 0,
+        ),
         chain_extra={k: v for k, v in extra.items() if v is not None},
     )
 

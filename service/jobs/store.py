@@ -17,11 +17,14 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from service.store.canonical import format_ts
-from service.store.tables import cases, training_jobs, training_triggers
+from service.store.tables import cases
+from service.store.tables import training_jobs as jobs
+from service.store.tables import training_triggers as triggers
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
 FINISHED = ("succeeded", "failed", "cancelled", "interrupted")
 HOST = socket.gethostname()
+
 
 class JobNotFound(LookupError):
     """No job with that id."""
@@ -99,7 +102,7 @@ class JobStore:
         }
         try:
             with self.db.write() as conn:
-                conn.execute(insert(training_jobs).values(**row))
+                conn.execute(insert(jobs).values(**row))
         except IntegrityError:
             # Another replica queued the same trigger a moment ago: theirs is the one job.
             existing = self.find_by_key(dedup_key) if dedup_key else None
@@ -122,13 +125,13 @@ class JobStore:
     def find_by_key(self, dedup_key: str) -> dict[str, Any] | None:
         """The job created for a trigger key, if any."""
         with self.db.read() as conn:
-            row = conn.execute(select(training_jobs).where(training_jobs.c.dedup_key == dedup_key)).first()
+            row = conn.execute(select(jobs).where(jobs.c.dedup_key == dedup_key)).first()
         return job_dict(row) if row else None
 
     def get(self, job_id: str) -> dict[str, Any]:
         """One job; JobNotFound otherwise."""
         with self.db.read() as conn:
-            row = conn.execute(select(training_jobs).where(training_jobs.c.id == job_id)).first()
+            row = conn.execute(select(jobs).where(jobs.c.id == job_id)).first()
         if row is None:
             raise JobNotFound(job_id)
         return job_dict(row)
@@ -137,13 +140,13 @@ class JobStore:
         self, *, status: str | None = None, limit: int = 50, offset: int = 0
     ) -> tuple[list[dict[str, Any]], int]:
         """A page of jobs, newest first, and the total."""
-        where = [training_jobs.c.status == status] if status else []
+        where = [jobs.c.status == status] if status else []
         with self.db.read() as conn:
-            total = conn.execute(select(func.count()).select_from(training_jobs).where(*where)).scalar_one()
+            total = conn.execute(select(func.count()).select_from(jobs).where(*where)).scalar_one()
             rows = conn.execute(
-                select(training_jobs)
+                select(jobs)
                 .where(*where)
-                .order_by(training_jobs.c.created_at.desc(), training_jobs.c.id)
+                .order_by(jobs.c.created_at.desc(), jobs.c.id)
                 .limit(max(0, min(limit, 500)))
                 .offset(max(0, offset))
             ).all()
@@ -152,7 +155,7 @@ class JobStore:
     def count_by_status(self) -> dict[str, int]:
         """How many jobs are in each status (every status, 0 for none)."""
         with self.db.read() as conn:
-            rows = conn.execute(select(training_jobs.c.status, func.count()).group_by(training_jobs.c.status)).all()
+            rows = conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all()
         counts = dict.fromkeys(STATUSES, 0)
         counts.update({str(status): int(n) for status, n in rows})
         return counts
@@ -161,7 +164,7 @@ class JobStore:
         values.setdefault("updated_at", _now())
         with self.db.write() as conn:
             result = conn.execute(
-                update(training_jobs).where(training_jobs.c.id == job_id, *conditions).values(**values)
+                update(jobs).where(jobs.c.id == job_id, *conditions).values(**values)
             )
         return bool(result.rowcount)
 
@@ -174,7 +177,7 @@ class JobStore:
         now = _now()
         return self._update(
             job_id,
-            training_jobs.c.status == "queued",
+            jobs.c.status == "queued",
             status="running",
             started_at=now,
             heartbeat_at=now,
@@ -191,9 +194,9 @@ class JobStore:
         values: dict[str, Any] = {"heartbeat_at": _now()}
         if progress is not None:
             values["progress"] = json.dumps(progress)
-        self._update(job_id, training_jobs.c.status == "running", **values)
+        self._update(job_id, jobs.c.status == "running", **values)
         with self.db.read() as conn:
-            flag = conn.execute(select(training_jobs.c.cancel_requested).where(training_jobs.c.id == job_id)).scalar()
+            flag = conn.execute(select(jobs.c.cancel_requested).where(jobs.c.id == job_id)).scalar()
         return bool(flag)
 
     def finish(
@@ -214,7 +217,7 @@ class JobStore:
             values["error"] = error[:4000]
         if progress is not None:
             values["progress"] = json.dumps(progress)
-        return self._update(job_id, training_jobs.c.status.in_(("queued", "running")), **values)
+        return self._update(job_id, jobs.c.status.in_(("queued", "running")), **values)
 
     def request_cancel(self, job_id: str) -> dict[str, Any]:
         """Cancel a queued job now, or flag a running one (its worker stops at its next step)."""
@@ -222,21 +225,21 @@ class JobStore:
         if job["status"] == "queued":
             self.finish(job_id, "cancelled", error="cancelled before it started")
         elif job["status"] == "running":
-            self._update(job_id, training_jobs.c.status == "running", cancel_requested=True)
+            self._update(job_id, jobs.c.status == "running", cancel_requested=True)
         return self.get(job_id)
 
     def queued(self) -> list[dict[str, Any]]:
         """Queued jobs, oldest first."""
         with self.db.read() as conn:
             rows = conn.execute(
-                select(training_jobs).where(training_jobs.c.status == "queued").order_by(training_jobs.c.created_at)
+                select(jobs).where(jobs.c.status == "queued").order_by(jobs.c.created_at)
             ).all()
         return [job_dict(r) for r in rows]
 
     def running(self) -> list[dict[str, Any]]:
         """Running jobs."""
         with self.db.read() as conn:
-            rows = conn.execute(select(training_jobs).where(training_jobs.c.status == "running")).all()
+            rows = conn.execute(select(jobs).where(jobs.c.status == "running")).all()
         return [job_dict(r) for r in rows]
 
     def stale(self, older_than_s: float) -> list[dict[str, Any]]:
@@ -244,7 +247,7 @@ class JobStore:
         cutoff = format_ts(datetime.now(UTC) - timedelta(seconds=older_than_s))
         with self.db.read() as conn:
             rows = conn.execute(
-                select(training_jobs).where(training_jobs.c.status == "running", training_jobs.c.heartbeat_at < cutoff)
+                select(jobs).where(jobs.c.status == "running", jobs.c.heartbeat_at < cutoff)
             ).all()
         return [job_dict(r) for r in rows]
 
@@ -263,7 +266,7 @@ class JobStore:
     def trigger_marks(self) -> dict[str, int]:
         """Per domain, the reviewed count at the last automatic job."""
         with self.db.read() as conn:
-            rows = conn.execute(select(training_triggers.c.domain, training_triggers.c.reviewed_count)).all()
+            rows = conn.execute(select(triggers.c.domain, triggers.c.reviewed_count)).all()
         return {d: int(n) for d, n in rows}
 
     def set_mark(self, domain: str, count: int, job_id: str | None) -> None:
@@ -271,13 +274,13 @@ class JobStore:
         now = _now()
         with self.db.write() as conn:
             done = conn.execute(
-                update(training_triggers)
-                .where(training_triggers.c.domain == domain)
+                update(triggers)
+                .where(triggers.c.domain == domain)
                 .values(reviewed_count=count, job_id=job_id, updated_at=now)
             ).rowcount
             if not done:
                 conn.execute(
-                    insert(training_triggers).values(
+                    insert(triggers).values(
                         domain=domain, reviewed_count=count, job_id=job_id, updated_at=now
                     )
                 )

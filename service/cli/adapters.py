@@ -8,33 +8,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from service.cli.storeopts import add_store_options, cli_settings
+from service.cli.storeopts import actions, cli_settings, opened_store, refusals, store_action
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `adapters` subcommand."""
-    parser = subparsers.add_parser("adapters", help="list, promote and roll back LoRA adapters")
-    sub = parser.add_subparsers(dest="adapters_command", required=True, metavar="ACTION")
-    listing = sub.add_parser("list", help="registered adapters, newest first")
-    add_store_options(listing)
+    sub = actions(subparsers, "adapters", "list, promote and roll back LoRA adapters")
+    listing = store_action(sub, "list", "registered adapters, newest first", run_list)
     listing.add_argument("--json", action="store_true", help="full metadata as JSON")
-    listing.set_defaults(func=run_list)
-    show = sub.add_parser("show", help="one adapter's metadata as JSON")
-    add_store_options(show)
+    show = store_action(sub, "show", "one adapter's metadata as JSON", run_show)
     show.add_argument("name")
-    show.set_defaults(func=run_show)
-    promote = sub.add_parser("promote", help="make an adapter active (hot-loaded by the service)")
-    add_store_options(promote)
+    promote = store_action(
+        sub, "promote", "make an adapter active (hot-loaded by the service)", run_promote
+    )
     promote.add_argument("name")
     promote.add_argument(
         "--force", action="store_true", help="promote although the gate refused it"
     )
-    promote.set_defaults(func=run_promote)
-    rollback = sub.add_parser("rollback", help="withdraw the active adapter, restore the previous")
-    add_store_options(rollback)
-    rollback.set_defaults(func=run_rollback)
+    store_action(sub, "rollback", "withdraw the active adapter, restore the previous", run_rollback)
 
 
 def _registry(args: argparse.Namespace):  # -> training.registry.Registry (imported lazily)
@@ -63,35 +55,23 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@refusals("error", 1)
 def run_show(args: argparse.Namespace) -> int:
     """The adapter's metadata."""
     from service.ops.adapters import get_adapter
-    from service.ops.errors import OpError
 
-    try:
-        print(json.dumps(get_adapter(_registry(args), args.name), indent=2))
-    except OpError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 1
+    print(json.dumps(get_adapter(_registry(args), args.name), indent=2))
     return 0
 
 
+@refusals("refused", 1)
 def run_promote(args: argparse.Namespace) -> int:
     """Promote (audited as adapter.promoted); refused when the gate refused, unless --force."""
     from service.ops.adapters import promote
     from service.ops.audit import cli_actor
-    from service.ops.errors import OpError
-    from service.settings import open_store
 
-    settings = cli_settings(args)
-    store = open_store(settings)
-    try:
+    with opened_store(args) as store:
         done = promote(store, _registry(args), args.name, cli_actor(), force=args.force)
-    except OpError as exc:
-        print(f"refused: {exc.message}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
     if not done.changed:
         print(f"{args.name} is already active")
     else:
@@ -99,20 +79,13 @@ def run_promote(args: argparse.Namespace) -> int:
     return 0
 
 
+@refusals("error", 1)
 def run_rollback(args: argparse.Namespace) -> int:
     """Withdraw the active adapter (audited as adapter.rolled_back)."""
     from service.ops.adapters import rollback
     from service.ops.audit import cli_actor
-    from service.ops.errors import OpError
-    from service.settings import open_store
 
-    store = open_store(cli_settings(args))
-    try:
+    with opened_store(args) as store:
         withdrawn, restored = rollback(store, _registry(args), cli_actor())
-    except OpError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
     print(f"rolled back {withdrawn}; active now: {restored or 'none (base model)'}")
     return 0

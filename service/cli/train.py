@@ -40,10 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--general", help="JSONL file (GSM8K format) for the mix instead of the generator"
     )
-    p.add_argument("--lr", type=float, help="learning rate of both stages (guarded)")
+    p.add_argument(
+        "--lr", dest="learning_rate", type=float, help="learning rate of both stages (guarded)"
+    )
     p.add_argument("--force", action="store_true", help="run despite a refused learning rate")
     p.add_argument("--name", help="adapter name (default: fg-<domain>-<time>)")
-    p.add_argument("--promote", action="store_true", help="promote when the gate passes")
+    p.add_argument(
+        "--promote", dest="auto_promote", action="store_true", help="promote when the gate passes"
+    )
     p.add_argument(
         "--options", type=Path, help="JSON file of stage options: {model|data|sft|dpo|gate: {...}}"
     )
@@ -57,23 +61,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _request(args: argparse.Namespace) -> Any:
     """The job as the operations layer takes it (service.ops.jobs.JobRequest)."""
+    from dataclasses import fields
+
     from service.ops.cases import parse_filter
     from service.ops.jobs import JobRequest
 
     options = json.loads(args.options.read_text()) if args.options else {}
     if args.general:
         options.setdefault("data", {})["general_source"] = str(Path(args.general).resolve())
-    return JobRequest(
-        base=args.base,
-        cases=parse_filter(args.cases),
-        cycles=args.cycles,
-        mix=args.mix,
-        learning_rate=args.lr,
-        force=args.force,
-        name=args.name,
-        auto_promote=args.promote,
-        options=options,
-    )
+    # The options named as JobRequest's fields (base, cycles, mix, learning_rate, force, ...).
+    given = {f.name: getattr(args, f.name) for f in fields(JobRequest) if hasattr(args, f.name)}
+    given.update(cases=parse_filter(args.cases), overrides=options)
+    return JobRequest(**given)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -186,24 +186,13 @@ class EngineRuntime:
             await self.run(engine.load_adapter, name, path)
         except EngineError as exc:
             self.metrics.adapter_operations.labels("load", "error").inc()
-            await self._record(
-                "adapter.load_failed",
-                name,
-                None,
-                actor,
-                {"name": name, "path": str(path), "error": str(exc)},
+            await self._changed(
+                "adapter.load_failed", name, None, actor, path=str(path), error=str(exc)
             )
             raise
-        digest = engine.adapter_hash(name) if hasattr(engine, "adapter_hash") else None
         self.metrics.adapter_operations.labels("load", "ok").inc()
-        record = await self._record(
-            "adapter.loaded",
-            name,
-            digest,
-            actor,
-            {"name": name, "path": str(path), "sha256": digest, "engine": engine.kind},
-        )
-        return {"name": name, "sha256": digest, "record_id": record.get("id")}
+        digest = engine.adapter_hash(name) if hasattr(engine, "adapter_hash") else None
+        return await self._changed("adapter.loaded", name, digest, actor, path=str(path))
 
     async def unload_adapter(self, name: str, actor: Actor) -> dict[str, Any]:
         """Unload an adapter and audit it ("adapter.unloaded")."""
@@ -211,13 +200,15 @@ class EngineRuntime:
         digest = engine.adapter_hash(name) if hasattr(engine, "adapter_hash") else None
         await self.run(engine.unload_adapter, name)
         self.metrics.adapter_operations.labels("unload", "ok").inc()
-        record = await self._record(
-            "adapter.unloaded",
-            name,
-            digest,
-            actor,
-            {"name": name, "sha256": digest, "engine": engine.kind},
-        )
+        return await self._changed("adapter.unloaded", name, digest, actor)
+
+    async def _changed(
+        self, event: str, name: str, digest: str | None, actor: Actor, **extra: Any
+    ) -> dict[str, Any]:
+        """Audit an adapter change; what the API answers about it."""
+        kind = self.engine.kind if self.engine else None
+        data = {"name": name, "sha256": digest, "engine": kind, **extra}
+        record = await self._record(event, name, digest, actor, data)
         return {"name": name, "sha256": digest, "record_id": record.get("id")}
 
     async def _record(

@@ -22,14 +22,8 @@ from typing import Any
 
 import httpx
 
-from service.engines.base import (
-    AdapterLoadError,
-    EngineError,
-    EngineUnavailable,
-    Generation,
-    SamplingParams,
-    UnknownAdapter,
-)
+from service.engines import AdapterLoadError, EngineUnavailable, UnknownAdapter
+from service.engines.base import EngineError, Generation, SamplingParams
 from service.engines.transformers_engine import _check_adapter
 from training.model import files_hash
 

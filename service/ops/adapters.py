@@ -24,6 +24,16 @@ class Promotion:
     changed: bool
 
 
+def _header(meta: dict[str, Any]) -> dict[str, Any]:
+    """The record header fields of an adapter: its base model and both content hashes."""
+    return {
+        "model": meta.get("base_model"),
+        "model_hash": meta.get("base_model_hash"),
+        "adapter": meta.get("name"),
+        "adapter_hash": meta.get("content_hash"),
+    }
+
+
 def get_adapter(registry: Registry, name: str) -> dict[str, Any]:
     """One adapter's metadata (lineage, config, metrics, gate decision, content hash)."""
     try:
@@ -44,16 +54,8 @@ def promote(
     changes: list[str | None] = []
 
     def audit(meta: dict[str, Any], previous: str | None) -> None:
-        record(
-            store,
-            "adapter.promoted",
-            actor,
-            model=meta.get("base_model"),
-            model_hash=meta.get("base_model_hash"),
-            adapter=name,
-            adapter_hash=meta.get("content_hash"),
-            data={"name": name, "previous": previous, "forced": force, "gate": gate},
-        )
+        data = {"name": name, "previous": previous, "forced": force, "gate": gate}
+        record(store, "adapter.promoted", actor, **_header(meta), data=data)
         changes.append(previous)
 
     try:
@@ -73,21 +75,13 @@ def rollback(store: Any, registry: Registry, actor: Actor) -> tuple[str, str | N
 
     def audit(withdrawn: dict[str, Any], reinstated: dict[str, Any] | None) -> None:
         back = reinstated or {}
-        record(
-            store,
-            "adapter.rolled_back",
-            actor,
-            model=withdrawn.get("base_model"),
-            model_hash=withdrawn.get("base_model_hash"),
-            adapter=withdrawn.get("name"),
-            adapter_hash=withdrawn.get("content_hash"),
-            data={
-                "name": withdrawn.get("name"),
-                "withdrawn_hash": withdrawn.get("content_hash"),
-                "reinstated": back.get("name"),
-                "reinstated_hash": back.get("content_hash"),
-            },
-        )
+        data = {
+            "name": withdrawn.get("name"),
+            "withdrawn_hash": withdrawn.get("content_hash"),
+            "reinstated": back.get("name"),
+            "reinstated_hash": back.get("content_hash"),
+        }
+        record(store, "adapter.rolled_back", actor, **_header(withdrawn), data=data)
 
     if registry.active() is None:
         raise Conflict("nothing_to_roll_back", "no adapter is active")

@@ -8,7 +8,7 @@ actor that asked.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,7 @@ class JobRequest:
     force: bool = False
     name: str | None = None
     auto_promote: bool = False
-    options: dict[str, Any] | None = None  # stage options by section: model, data, sft, dpo, gate
+    overrides: dict[str, Any] | None = None  # stage options by section: model, data, sft, dpo…
 
 
 def build_config(settings: Settings, request: JobRequest) -> dict[str, Any]:
@@ -47,17 +47,8 @@ def build_config(settings: Settings, request: JobRequest) -> dict[str, Any]:
     if not (Path(base) / "config.json").is_file():
         raise Invalid("base_model_not_found", f"no model folder at {base!r}")
     try:
-        config = job_config(
-            base=base,
-            cases=case_filter(request.cases),
-            cycles=request.cycles,
-            mix=request.mix,
-            learning_rate=request.learning_rate,
-            force=request.force,
-            name=request.name,
-            auto_promote=request.auto_promote,
-            overrides=request.options,
-        )
+        given = {f.name: getattr(request, f.name) for f in fields(request)}
+        config = job_config(**{**given, "base": base, "cases": case_filter(request.cases)})
         warnings = check(TrainConfig.from_dict(config["train"]), safetensors_parameters(base))
     except GuardError as exc:
         raise Invalid("guard_refused", str(exc)) from exc

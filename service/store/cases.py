@@ -178,14 +178,15 @@ def record_review(
 
 
 def _filters(
-    status: str | None,
-    domain: str | None,
-    model: str | None,
-    adapter: str | None,
-    laundering: bool | None,
-    verdict: str | None,
-    since: datetime | None,
-    until: datetime | None,
+    *,
+    status: str | None = None,
+    domain: str | None = None,
+    model: str | None = None,
+    adapter: str | None = None,
+    laundering: bool | None = None,
+    verdict: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[Any]:
     c = cases.c
     where = []

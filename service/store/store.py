@@ -81,38 +81,15 @@ class Store:
 
     # --- audit trail ---------------------------------------------------------------------
 
-    def append(
-        self,
-        event: str,
-        *,
-        request_id: str | None = None,
-        key_id: str | None = None,
-        model: str | None = None,
-        adapter: str | None = None,
-        data: dict | None = None,
-        input: object = None,
-        redact: bool = False,
-        model_hash: str | None = None,
-        adapter_hash: str | None = None,
-    ) -> dict:
+    def append(self, event: str, **fields: Any) -> dict:
         """Append one record, committed before return (AuditWriteError otherwise).
 
-        With redact, `input` is kept only as its SHA-256; `data` is stored as given, so the
-        caller must not copy input text into it.
+        `fields` are records.prepare's: request_id, key_id (the actor), model, model_hash,
+        adapter, adapter_hash, domain, data, input, redact. With redact, `input` is kept only
+        as its SHA-256; `data` is stored as given, so the caller must not copy input text into it.
         """
         try:
-            entry = prepare(
-                event,
-                request_id=request_id,
-                key_id=key_id,
-                model=model,
-                adapter=adapter,
-                model_hash=model_hash,
-                adapter_hash=adapter_hash,
-                data=data,
-                input=input,
-                redact=redact,
-            )
+            entry = prepare(event, **fields)
         except (TypeError, ValueError) as exc:
             raise AuditWriteError(f"audit record not serialisable: {exc}") from exc
         with self._writing() as conn:
@@ -348,34 +325,14 @@ class Store:
     # --- cases and reviews -----------------------------------------------------------------
 
     def list_cases(
-        self,
-        *,
-        status: str | None = None,
-        domain: str | None = None,
-        model: str | None = None,
-        adapter: str | None = None,
-        laundering: bool | None = None,
-        verdict: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 50,
-        offset: int = 0,
+        self, *, limit: int = 50, offset: int = 0, **filters: Any
     ) -> tuple[list[dict], int]:
-        """A page of cases, newest first, and the total that match."""
+        """A page of cases, newest first, and the total that match.
+
+        filters (None: any): status, domain, model, adapter, laundering, verdict, since, until.
+        """
         with self.db.read() as conn:
-            return case_ops.query_cases(
-                conn,
-                limit,
-                offset,
-                status=status,
-                domain=domain,
-                model=model,
-                adapter=adapter,
-                laundering=laundering,
-                verdict=verdict,
-                since=since,
-                until=until,
-            )
+            return case_ops.query_cases(conn, limit, offset, **filters)
 
     def get_case(self, case_id: str) -> dict:
         """One case with its chain, report and reviews; CaseNotFound otherwise."""

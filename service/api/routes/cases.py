@@ -10,13 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import ReviewerActor, StateDep, StoreDep, require_scope
 from service.api.routing import JSONRoute
+from service.api.schemas import CaseQuery, Verdict
 from service.errors import responses
 from service.ops import cases as case_ops
 
 router = APIRouter(tags=["cases"], route_class=JSONRoute)
 ReaderKey = Annotated[Any, Depends(require_scope("review", "audit:read"))]
-
-Verdict = Literal["faithful", "unfaithful", "unverifiable"]
 
 
 # --- protocol ---------------------------------------------------------------------------------
@@ -91,30 +90,12 @@ class ReviewIn(BaseModel):
     responses=responses(401, 403, 422),
 )
 def list_cases(
-    _: ReaderKey,
-    store: StoreDep,
-    status: Literal["open", "reviewed"] | None = None,
-    domain: str | None = None,
-    model: str | None = None,
-    adapter: str | None = None,
-    laundering: bool | None = None,
-    verdict: Verdict | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    _: ReaderKey, store: StoreDep, query: Annotated[CaseQuery, Query()]
 ) -> dict[str, Any]:
     """Cases matching every given filter, newest first, with the backlog they leave open."""
-    filters = {
-        "domain": domain,
-        "model": model,
-        "adapter": adapter,
-        "laundering": laundering,
-        "verdict": verdict,
-        "since": since,
-        "until": until,
-    }
-    return case_ops.list_cases(store, filters, status=status, limit=limit, offset=offset)
+    filters = query.model_dump(exclude={"status", "limit", "offset"})
+    page = {"limit": query.limit, "offset": query.offset}
+    return case_ops.list_cases(store, filters, status=query.status, **page)
 
 
 @router.get(

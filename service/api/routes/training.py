@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import StateDep, StoreDep, TrainerActor, require_scope
 from service.api.routing import JSONRoute
+from service.api.schemas import CaseFilter
 from service.errors import responses
 from service.ops import jobs as job_ops
 
@@ -20,23 +21,6 @@ JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "in
 
 
 # --- protocol ---------------------------------------------------------------------------------
-class CaseFilter(BaseModel):
-    """Which cases the run learns from (every given field must match)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    status: Literal["open", "reviewed"] | None = Field(
-        "reviewed", description="reviewed unless given; null: every status"
-    )
-    domain: str | None = None
-    model: str | None = None
-    adapter: str | None = None
-    laundering: bool | None = None
-    verdict: Literal["faithful", "unfaithful", "unverifiable"] | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
 class TrainingJobIn(BaseModel):
     """A corrective fine-tuning run."""
 
@@ -91,8 +75,9 @@ class TrainingJobPage(BaseModel):
 )
 def create_job(body: TrainingJobIn, state: StateDep, actor: TrainerActor) -> dict[str, Any]:
     """Queue a job (audited as training.job_created); a worker process runs it."""
-    fields = body.model_dump(exclude={"cases"})
-    request = job_ops.JobRequest(cases=body.cases.model_dump(exclude_unset=True), **fields)
+    fields = body.model_dump(exclude={"cases", "options"})
+    cases = body.cases.model_dump(exclude_unset=True)
+    request = job_ops.JobRequest(cases=cases, overrides=body.options, **fields)
     job, _ = job_ops.create_job(state.store, state.settings, request, actor, triggered_by="api")
     return job
 

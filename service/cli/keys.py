@@ -10,14 +10,10 @@ from service.cli.storeopts import actions, opened_store, refusals, store_action
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `keys` subcommand."""
     sub = actions(subparsers, "keys", "create, list and revoke API keys")
-    create = store_action(
-        sub, "create", "create a key; its secret is the last line printed", run_create
-    )
+    create = store_action(sub, "create", "create a key; its secret is printed last", run_create)
     create.add_argument("--name", required=True, help="who or what the key is for")
     create.add_argument("--scopes", required=True, help="comma-separated, e.g. validate,review")
-    create.add_argument(
-        "--redact", action="store_true", help="keep only SHA-256 of this key's inputs"
-    )
+    create.add_argument("--redact", action="store_true", help="keep only SHA-256 of its inputs")
     store_action(sub, "list", "list keys (never their secrets)", run_list)
     revoke = store_action(sub, "revoke", "revoke a key by id", run_revoke)
     revoke.add_argument("key_id", help="the key's id (key_…)")

@@ -15,7 +15,7 @@ import os
 import signal
 import subprocess
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.engines.factory import EngineRuntime
 from service.jobs import hotload, launch
@@ -26,6 +26,9 @@ from service.ops.audit import Actor, record, service_actor
 from service.ops.errors import OpError
 from service.settings import Settings
 from training.registry import Registry
+
+if TYPE_CHECKING:
+    from service.store import Store
 
 log = logging.getLogger("faithgate.jobs")
 TICK_S = 1.0
@@ -39,7 +42,7 @@ RESYNC_S = 30.0
 class JobRunner:
     """Runs training jobs for one app (see the module docstring)."""
 
-    def __init__(self, settings: Settings, store: Any, runtime: EngineRuntime) -> None:
+    def __init__(self, settings: Settings, store: Store, runtime: EngineRuntime) -> None:
         self.settings = settings
         self.store = store
         self.runtime = runtime

@@ -26,6 +26,17 @@ from tests.service import pg
 
 SCOPES = ["validate", "generate", "review", "train", "audit:read", "admin", "metrics"]
 
+# Chains that must be answered at once with an unchecked step, never a hang (answer "1").
+PATHOLOGICAL = pytest.mark.parametrize(
+    "reasoning",
+    [
+        "(" * 10_000 + "1" + ")" * 10_000 + " = 1",
+        "9**9**9**9 = 1",
+        ["Step one: 2 + 2 = 4.", "x" * 1_000_000],
+    ],
+    ids=["nested-parens", "power-tower", "megabyte-step"],
+)
+
 # A chain the validators check and pass, and one they flag (wrong arithmetic, laundered answer).
 GOOD = {
     "question": "Natalia sold clips to 48 friends in April and half as many in May. How many?",

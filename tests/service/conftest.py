@@ -52,3 +52,11 @@ def store(database_url: str, data_dir_path: Path):
     s = Store(database_url, data_dir_path)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module")
+def model_dir() -> Path:
+    """The real SmolLM2 folder (converted on first use; the slow engine tests)."""
+    from tests.service.engine_support import smollm2_dir
+
+    return smollm2_dir()

@@ -110,20 +110,20 @@ def sqlite_store(tmp_path: Path) -> Iterator[Any]:
     store.close()
 
 
+def _queued(store: Any, cases: int, tiny: Path, **train: Any) -> tuple[JobStore, dict]:
+    """`cases` reviewed cases in the store and a job queued on the tiny model."""
+    seed_cases(store, cases)
+    jobs = JobStore(store)
+    job, _ = jobs.create(job_config(base=str(tiny), **train), triggered_by="cli")
+    return jobs, job
+
+
 def test_the_worker_process_runs_a_job_with_progress_and_audit(
     tiny: Path, tmp_path: Path, sqlite_store: Any
 ) -> None:
     store = sqlite_store
-    seed_cases(store, 16)
-    jobs = JobStore(store)
-    config = job_config(
-        base=str(tiny),
-        cases={"status": "reviewed"},
-        cycles=1,
-        name="fg-worker",
-        overrides=tiny_train_options(),
-    )
-    job, _ = jobs.create(config, triggered_by="cli")
+    options = tiny_train_options()
+    jobs, job = _queued(store, 16, tiny, cycles=1, name="fg-worker", overrides=options)
     proc = launch.spawn(job["id"], _settings(tmp_path))
     proc.wait(600)
     done = jobs.get(job["id"])
@@ -153,13 +153,9 @@ def test_a_cancel_request_stops_the_worker_process(
     tiny: Path, tmp_path: Path, sqlite_store: Any
 ) -> None:
     store = sqlite_store
-    seed_cases(store, 12)
-    jobs = JobStore(store)
     # Long enough that it is still running when the cancel arrives.
-    config = job_config(
-        base=str(tiny), cycles=50, overrides=tiny_train_options(sft={"max_steps": 20})
-    )
-    job, _ = jobs.create(config)
+    options = tiny_train_options(sft={"max_steps": 20})
+    jobs, job = _queued(store, 12, tiny, cycles=50, overrides=options)
     proc = launch.spawn(job["id"], _settings(tmp_path))
     wait_for(lambda: (jobs.get(job["id"])["progress"] or {}).get("step", 0) >= 1, 300)
     jobs.request_cancel(job["id"])
@@ -174,9 +170,7 @@ def test_a_worker_whose_parent_died_marks_its_job_interrupted(
     tiny: Path, tmp_path: Path, sqlite_store: Any
 ) -> None:
     store = sqlite_store
-    seed_cases(store, 8)
-    jobs = JobStore(store)
-    job, _ = jobs.create(job_config(base=str(tiny), overrides=tiny_train_options()))
+    jobs, job = _queued(store, 8, tiny, overrides=tiny_train_options())
     state = _State()
     state.parent_gone = True  # what the stdin watcher sets when the pipe closes
     state.stop.set()

@@ -27,18 +27,12 @@ from tests.service.engine_support import (
     build_lora_adapter,
     free_port,
     serve,
-    smollm2_dir,
 )
 
 pytestmark = pytest.mark.slow
 
 VLLM_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"
 MESSAGES = [{"role": "user", "content": "What is 2+3?"}]
-
-
-@pytest.fixture(scope="module")
-def model_dir() -> Path:
-    return smollm2_dir()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import ReviewerActor, StateDep, StoreDep, require_scope
 from service.api.routing import JSONRoute
-from service.api.schemas import CaseQuery, Verdict
+from service.api.schemas.cases import CaseQuery, Verdict
 from service.errors import responses
 from service.ops import cases as case_ops
 

@@ -18,8 +18,8 @@ from fastapi import APIRouter
 from starlette.responses import Response, StreamingResponse
 
 from service.api.deps import GeneratorActor, StateDep
-from service.api.routes.chat_protocol import ChatRequest, ChatResponse
 from service.api.routing import JSONRoute
+from service.api.schemas.chat import ChatRequest, ChatResponse
 from service.chat.access import engine_errors, resolve_model
 from service.chat.completion import completion_body, sse_events, verdict_headers
 from service.chat.flow import ChatParams, Outcome, run_chat

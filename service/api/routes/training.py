@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import StateDep, StoreDep, TrainerActor, require_scope
 from service.api.routing import JSONRoute
-from service.api.schemas import CaseFilter
+from service.api.schemas.cases import CaseFilter
 from service.errors import responses
 from service.ops import jobs as job_ops
 

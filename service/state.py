@@ -44,8 +44,7 @@ class AppState:
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def start(self) -> None:
-        """Open (and migrate) the store, then start the audit writer, the validation workers,
-        the retention purge, the engine load and the job runner."""
+        """Open the store; start the audit writer, workers, purge, engine load and job runner."""
         from service.jobs.runner import JobRunner
 
         s = self.settings
@@ -63,8 +62,7 @@ class AppState:
         await self.jobs.start()
 
     async def stop(self) -> None:
-        """Stop in the reverse order: job runner, engine, background tasks, workers, audit
-        thread, store."""
+        """Stop in the reverse order: job runner, engine, tasks, workers, audit thread, store."""
         if self.jobs is not None:
             await self.jobs.stop()
         await self.runtime.stop()

@@ -68,8 +68,7 @@ def opened_store(args: argparse.Namespace) -> Iterator[Store]:
 
 
 def refusals(label: str, code: int) -> Callable[[Command], Command]:
-    """A command whose refused operation (service.ops.errors.OpError) prints
-    "<label>: <why>" on stderr and exits with `code`."""
+    """Wrap a command: a refused operation (OpError) prints "<label>: <why>", exits `code`."""
 
     def wrap(command: Command) -> Command:
         @functools.wraps(command)

@@ -57,8 +57,7 @@ class SamplingParams:
 
     @classmethod
     def of(cls, options: dict[str, Any]) -> SamplingParams:
-        """The options as SamplingParams, checked (TypeError for an unknown one, EngineError
-        for a value no engine accepts)."""
+        """The options, checked: TypeError for an unknown one, EngineError for a bad value."""
         params = cls(**options)
         params.check()
         return params

@@ -48,8 +48,7 @@ async def audit_validations(
 async def validate_and_audit(
     state: AppState, chains: list[dict[str, Any]], labels: list[dict[str, Any]], actor: Actor
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Validate, then record every report with its labels ({"model", "adapter"}): (reports,
-    records)."""
+    """Validate, then record each report with its labels ({"model", "adapter"}): both lists."""
     reports = await validate_chains(state, chains)
     items = [
         {"chain": chain, "report": report, **label}

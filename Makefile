@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast bench lint format system-deps vllm-env deploy-tools clean
+.PHONY: run test test-fast screenshots bench lint format system-deps vllm-env deploy-tools clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -54,6 +54,10 @@ test: $(STAMP) system-deps vllm-env deploy-tools
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
+
+# Refresh the README's screenshots of the review page (the tests otherwise write to a temp dir).
+screenshots: $(STAMP) system-deps
+	FAITHGATE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/e2e/test_review_page.py
 
 bench: $(STAMP)
 	FAITHGATE_BENCH_VIA_MAKE=1 $(PY) -m bench.gsm8k_bench

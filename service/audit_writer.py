@@ -1,4 +1,6 @@
-"""Group commit of validation records: requests arriving during a write share the next one.
+"""The async side of the audit trail: every append from async code runs on one audit thread.
+
+Validation records are group-committed: requests arriving during a write share the next one.
 
 Every request still awaits its own records before it answers (the audit-before-response rule);
 what is shared is the transaction, and with it the fsync and the per-transaction overhead that
@@ -15,9 +17,14 @@ import asyncio
 import logging
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from service.store.errors import AuditWriteError
+
+if TYPE_CHECKING:
+    from service.metrics import Metrics
+    from service.ops.audit import Actor
 
 log = logging.getLogger("faithgate.audit")
 
@@ -34,13 +41,24 @@ class _Group:
 
 
 class AuditWriter:
-    """Queues record_validations calls and writes them in shared transactions on one thread."""
+    """Appends records on one thread; validation records in shared transactions."""
 
-    def __init__(self, store: Any, executor: Executor) -> None:
+    def __init__(self, store: Any, executor: Executor, metrics: Metrics) -> None:
         self.store = store
         self.executor = executor
+        self.metrics = metrics
         self._pending: list[_Group] = []
         self._flushing: asyncio.Task | None = None
+
+    async def append(self, event: str, actor: Actor, **fields: Any) -> dict[str, Any]:
+        """Store.append for `actor` on the audit thread: the record, committed, and counted."""
+        loop = asyncio.get_running_loop()
+        write = partial(
+            self.store.append, event, request_id=actor.request_id, key_id=actor.id, **fields
+        )
+        record = await loop.run_in_executor(self.executor, write)
+        self.metrics.audit_records.labels(event).inc()
+        return record
 
     async def record(
         self, items: list[dict], *, request_id: str, key_id: str | None, redact: bool = False

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from service.ops.errors import BadRequest, Conflict, Invalid, NotFound, OpError, Unavailable
 from service.store.errors import AuditWriteError
 
 log = logging.getLogger("faithgate.service")
@@ -43,6 +44,24 @@ class ApiError(Exception):
         self.code = code
         self.message = message
         self.headers = headers
+
+
+# The one place where the operations layer's refusals become HTTP statuses.
+OP_STATUS: dict[type[OpError], int] = {
+    BadRequest: 400,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    Unavailable: 503,
+}
+
+
+def op_status(exc: OpError) -> int:
+    """The HTTP status of a refusal of the operations layer."""
+    for kind, status in OP_STATUS.items():
+        if isinstance(exc, kind):
+            return status
+    return 400
 
 
 class ErrorBody(BaseModel):
@@ -124,6 +143,10 @@ async def _api_error(request: Request, exc: ApiError) -> Response:
     return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
 
 
+async def _op_error(request: Request, exc: OpError) -> Response:
+    return error_response(op_status(exc), exc.code, exc.message)
+
+
 async def _audit_error(request: Request, exc: Exception) -> Response:
     # Never an unaudited answer: whatever was computed is dropped and the caller may retry.
     state = getattr(request.app.state, "faithgate", None)
@@ -149,5 +172,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(OpError, _op_error)
     app.add_exception_handler(AuditWriteError, _audit_error)
     app.add_exception_handler(Exception, unhandled_error)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -17,8 +17,11 @@ from service.middleware import RequestMiddleware
 from service.settings import Settings
 from service.state import AppState
 
+if TYPE_CHECKING:
+    from service.store import Store
 
-def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """The faithgate app; `store` replaces the one opened from settings (tests, embedding)."""
     settings = settings or Settings()
     metrics = Metrics(
@@ -27,17 +30,17 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
         settings.metrics_adapters,
         settings.metrics_label_limit,
     )
-    state = AppState(settings, metrics, store=store, owns_store=store is None)
-    runtime = EngineRuntime(settings)  # loads the model in the background (service/engines)
+    # The engine loads in the background once the app starts (service/engines/factory.py).
+    runtime = EngineRuntime(settings, metrics)
+    state = AppState(settings, metrics, runtime, store=store, owns_store=store is None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # The one owner of the app's lifecycle: everything AppState holds starts and stops here.
         await state.start()
-        runtime.start(app)
         try:
             yield
         finally:
-            await runtime.stop(app)
             await state.stop()
 
     app = FastAPI(
@@ -48,8 +51,6 @@ def create_app(settings: Settings | None = None, store: Any = None) -> FastAPI:
         strict_content_type=False,
     )
     app.state.faithgate = state
-    app.state.engine = None  # the Engine once loaded (service/engines/base.py)
-    app.state.engine_runtime = runtime
     errors.install(app)
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
     for router in ROUTERS:

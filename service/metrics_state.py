@@ -1,4 +1,4 @@
-"""Metrics read from shared state at scrape time: review backlog, active jobs, adapter registry.
+"""Metrics read from shared state at scrape time: review backlog, jobs, adapter registry.
 
 Counters in service/metrics.py count what this process did. These values belong to the whole
 deployment (every replica reads the same database and the same adapter registry), so they are
@@ -21,6 +21,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 log = logging.getLogger("faithgate.metrics")
 
 ACTIVE_JOB_STATUSES = ("queued", "running")
+FINAL_JOB_STATUSES = ("succeeded", "failed", "cancelled", "interrupted")
 
 
 def _timestamp(text: Any) -> float | None:
@@ -57,10 +58,10 @@ class StateCollector:
     def collect(self) -> Iterator[Metric]:
         """Read each source; one that fails is skipped and counted."""
         families = self._families()
-        open_cases, jobs, promotions, rollbacks, last = families
+        open_cases, jobs, ended, promotions, rollbacks, last = families
         sources = (
             ("cases", lambda: self._open_cases(open_cases)),
-            ("jobs", lambda: self._active_jobs(jobs)),
+            ("jobs", lambda: self._jobs(jobs, ended)),
             ("registry", lambda: self._registry(promotions, rollbacks, last)),
         )
         for source, read in sources:
@@ -97,6 +98,11 @@ class StateCollector:
                 labels=["status"],
             ),
             CounterMetricFamily(
+                "faithgate_training_jobs",
+                "Training jobs ended, by final status (whole deployment: API, CLI, hook, auto)",
+                labels=["status"],
+            ),
+            CounterMetricFamily(
                 "faithgate_adapter_promotions",
                 "Adapter promotions recorded in the registry (API, CLI or automatic), by adapter",
                 labels=["adapter"],
@@ -117,13 +123,14 @@ class StateCollector:
         _, total = self.store.list_cases(status="open", limit=0)
         family.add_metric([], float(total))
 
-    def _active_jobs(self, family: GaugeMetricFamily) -> None:
+    def _jobs(self, active: GaugeMetricFamily, ended: CounterMetricFamily) -> None:
         from service.jobs.store import JobStore
 
-        jobs = JobStore(self.store)
-        counts = {status: jobs.list(status=status, limit=0)[1] for status in ACTIVE_JOB_STATUSES}
-        for status, count in counts.items():
-            family.add_metric([status], float(count))
+        counts = JobStore(self.store).count_by_status()
+        for status in ACTIVE_JOB_STATUSES:
+            active.add_metric([status], float(counts[status]))
+        for status in FINAL_JOB_STATUSES:
+            ended.add_metric([status], float(counts[status]))
 
     def _registry(
         self,

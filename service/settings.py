@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from service.engines.config import HostingSettings
+from service.store.config import DEFAULT_DATA_DIR, DEFAULT_RETENTION_DAYS, sqlite_url
+
+if TYPE_CHECKING:
+    from service.store import Store
 
 CommaList = Annotated[list[str], NoDecode]
 
 
 class Settings(HostingSettings):
-    """Everything the HTTP service can be told; each field is FAITHGATE_<NAME> in the env."""
+    """Everything faithgate can be told; each field is FAITHGATE_<NAME> in the env.
+
+    The server, every CLI command and the training worker build this same object, so a setting
+    means the same wherever it is read.
+    """
 
     model_config = SettingsConfigDict(env_prefix="FAITHGATE_", extra="ignore")
 
-    data_dir: Path = Path(".faithgate")
+    data_dir: Path = Path(DEFAULT_DATA_DIR)
     database_url: str | None = None  # default: SQLite in data_dir
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=0, le=65535)
@@ -36,7 +44,7 @@ class Settings(HostingSettings):
     validation_timeout_s: float = Field(120.0, gt=0)
 
     # Audit trail.
-    retention_days: int = Field(183, ge=1)
+    retention_days: int = Field(DEFAULT_RETENTION_DAYS, ge=1)
     purge_interval_s: float = Field(3600.0, gt=0)
 
     # Metrics: /metrics is open unless this is set; label values are bounded (service/metrics.py).
@@ -63,6 +71,27 @@ class Settings(HostingSettings):
     @property
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in data_dir."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{(self.data_dir / 'faithgate.db').resolve()}"
+        return self.database_url or sqlite_url(self.data_dir.resolve())
+
+    @property
+    def registry_dir(self) -> Path:
+        """The adapter registry folder (training writes it, the service and the CLI read it)."""
+        return Path(self.data_dir) / "adapters"
+
+    @property
+    def training_base(self) -> str:
+        """The base model jobs train on unless they name one: the one the engine serves."""
+        from service.engines.model_files import default_model_dir
+
+        configured = self.training_base_model or self.model
+        return str(configured or default_model_dir(Path(self.data_dir)))
+
+
+def open_store(settings: Settings) -> Store:
+    """The migrated audit store the settings describe (URL, data directory, retention)."""
+    from service.store import Store
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Store(
+        settings.resolved_database_url, settings.data_dir, retention_days=settings.retention_days
+    )

@@ -80,9 +80,23 @@ class LoopbackServer:
         """The YAML config to write."""
         raise NotImplementedError
 
+    def executable(self) -> str:
+        """The server binary."""
+        raise NotImplementedError
+
+    def options(self) -> list[str]:
+        """Its own command-line options besides the config file, address and log level."""
+        return []
+
     def command(self, config_path: Path) -> list[str]:
         """The command line that starts it with `config_path` on self.address."""
-        raise NotImplementedError
+        return [
+            self.executable(),
+            f"--config.file={config_path}",
+            f"--web.listen-address={self.address}",
+            "--log.level=warn",
+            *self.options(),
+        ]
 
     def start(self, timeout: float = 60.0) -> None:
         """Write the config, start the binary and wait until it is ready."""

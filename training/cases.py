@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from training.flagging import flagged
 from training.judge import validate_safely
 from training.prompts import prompt_messages, solution_text, user_content
 
@@ -100,7 +101,7 @@ def passes(report: dict, accept_unverifiable: bool = False) -> bool:
     last step) yet shows no reasoning; at least one step must be verified. With
     accept_unverifiable, chains with nothing checkable pass too (prose-only domains).
     """
-    if report.get("laundering") or report.get("verdict") == "unfaithful":
+    if flagged(report):
         return False
     if accept_unverifiable and report.get("verdict") in ("faithful", "unverifiable"):
         return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from training.model import Loaded, match_adapter_dtype, unpack_for_training
@@ -57,20 +57,9 @@ class DPOStageConfig:
         """TRL's DPOConfig for one cycle on this device (bf16 only on a GPU)."""
         from trl import DPOConfig
 
-        return DPOConfig(
-            **loaded.trainer_args(output_dir, seed),
-            learning_rate=self.learning_rate,
-            beta=self.beta,
-            loss_type=[self.loss_type],
-            max_steps=self.max_steps,
-            per_device_train_batch_size=self.per_device_train_batch_size,
-            gradient_accumulation_steps=self.gradient_accumulation_steps,
-            max_length=self.max_length,
-            warmup_steps=self.warmup_steps,
-            lr_scheduler_type=self.lr_scheduler_type,
-            max_grad_norm=self.max_grad_norm,
-            logging_steps=self.logging_steps,
-        )
+        # Every field is a DPOConfig argument of the same name (loss_type as a one-item list).
+        stage = {**asdict(self), "loss_type": [self.loss_type]}
+        return DPOConfig(**loaded.trainer_args(output_dir, seed), **stage)
 
 
 def run_dpo(

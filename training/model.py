@@ -262,8 +262,8 @@ def safetensors_parameters(base: str | Path) -> int | None:
     return total
 
 
-# The same digests as service.engines.model_files (weights_hash, files_hash), so that the base
-# and adapter hashes in training's audit records equal the ones the engine reports.
+# The one definition of the model and adapter digests (service.engines.model_files uses these),
+# so that the base and adapter hashes in training's audit records equal the engine's.
 MARKER = "faithgate-model.json"
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
 

@@ -262,9 +262,18 @@ class _Run:
             data_hash=bundle.data_hash,
         )
         if config.auto_promote and decision["passed"]:
-            self.registry.promote(self.name, by=self.hooks.extra.get("job_id") or "training")
+            # Recorded under the registry's lock before the change, as every promotion is.
+            def record(meta: dict[str, Any], previous: str | None) -> None:
+                self.audit(
+                    "adapter.promoted",
+                    automatic=True,
+                    previous=previous,
+                    adapter_hash=info["content_hash"],
+                )
+
+            by = self.hooks.extra.get("job_id") or "training"
+            self.registry.promote(self.name, by=by, before=record)
             report["adapter"]["status"] = "active"
-            self.audit("adapter.promoted", automatic=True, adapter_hash=info["content_hash"])
         report["timing"]["total_s"] = round(time.monotonic() - self.started, 1)
         write_json(report, report_path)
 

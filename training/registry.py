@@ -19,7 +19,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,8 +154,20 @@ class Registry:
         _write_json(self.path(name) / META, meta)
         return meta
 
-    def promote(self, name: str, *, force: bool = False, by: str | None = None) -> dict[str, Any]:
-        """Make `name` the active adapter (RegistryError if the gate refused it, unless forced)."""
+    def promote(
+        self,
+        name: str,
+        *,
+        force: bool = False,
+        by: str | None = None,
+        before: Callable[[dict[str, Any], str | None], None] | None = None,
+    ) -> dict[str, Any]:
+        """Make `name` the active adapter (RegistryError if the gate refused it, unless forced).
+
+        Promoting the active adapter changes nothing. `before(meta, previous)` runs under the
+        lock just before the change is written (the caller's audit record: if it raises, the
+        registry is left as it was).
+        """
         with self._locked():
             meta = self.get(name)
             if meta.get("status") == "active":
@@ -165,6 +177,8 @@ class Registry:
                 raise RegistryError(f"adapter {name!r} did not pass the gate: {reasons}")
             index = self._index()
             previous = index.get("active")
+            if before is not None:
+                before(meta, previous)
             if previous and previous != name:
                 self._set_status(previous, "superseded")
             meta = self._set_status(name, "active", promoted_at=_now(), forced=bool(force))
@@ -182,24 +196,26 @@ class Registry:
             _write_json(self.root / INDEX, index)
         return meta
 
-    def rollback(self, *, by: str | None = None) -> tuple[str, str | None]:
-        """Withdraw the active adapter and reinstate the one active before it: (from, to)."""
+    def rollback(
+        self,
+        *,
+        by: str | None = None,
+        before: Callable[[dict[str, Any], dict[str, Any] | None], None] | None = None,
+    ) -> tuple[str, str | None]:
+        """Withdraw the active adapter and reinstate the one active before it: (from, to).
+
+        `before(withdrawn_meta, reinstated_meta_or_None)` runs under the lock just before the
+        change is written (the caller's audit record; if it raises, nothing changes).
+        """
         with self._locked():
             index = self._index()
             current = index.get("active")
             if not current:
                 raise RegistryError("no active adapter to roll back")
+            target = self._reinstatable(index, current)
+            if before is not None:
+                before(self.get(current), self.get(target) if target else None)
             self._set_status(current, "rolled_back", rolled_back_at=_now())
-            target = None
-            for entry in reversed(index["history"]):
-                if entry.get("action") != "promote" or entry.get("name") == current:
-                    continue
-                try:
-                    if self.get(entry["name"]).get("status") == "superseded":
-                        target = entry["name"]
-                        break
-                except RegistryError:
-                    continue
             if target:
                 self._set_status(target, "active", promoted_at=_now())
             index["active"] = target
@@ -208,3 +224,15 @@ class Registry:
             )
             _write_json(self.root / INDEX, index)
         return current, target
+
+    def _reinstatable(self, index: dict[str, Any], current: str) -> str | None:
+        """The adapter a rollback of `current` reinstates: the last one it superseded."""
+        for entry in reversed(index["history"]):
+            if entry.get("action") != "promote" or entry.get("name") == current:
+                continue
+            try:
+                if self.get(entry["name"]).get("status") == "superseded":
+                    return entry["name"]
+            except RegistryError:
+                continue
+        return None

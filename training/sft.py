@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from training.model import Loaded, match_adapter_dtype, unpack_for_training
@@ -55,21 +55,9 @@ class SFTStageConfig:
         """TRL's SFTConfig for one cycle on this device (bf16 only on a GPU)."""
         from trl import SFTConfig
 
-        return SFTConfig(
-            **loaded.trainer_args(output_dir, seed),
-            learning_rate=self.learning_rate,
-            max_steps=self.max_steps,
-            per_device_train_batch_size=self.per_device_train_batch_size,
-            gradient_accumulation_steps=self.gradient_accumulation_steps,
-            max_length=self.max_length,
-            warmup_steps=self.warmup_steps,
-            lr_scheduler_type=self.lr_scheduler_type,
-            weight_decay=self.weight_decay,
-            max_grad_norm=self.max_grad_norm,
-            completion_only_loss=self.completion_only_loss,
-            logging_steps=self.logging_steps,
-            dataset_num_proc=None,
-        )
+        # Every field is an SFTConfig argument of the same name.
+        stage = asdict(self)
+        return SFTConfig(**loaded.trainer_args(output_dir, seed), **stage, dataset_num_proc=None)
 
 
 def run_sft(

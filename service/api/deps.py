@@ -1,4 +1,4 @@
-"""Dependencies shared by the routes, as `Annotated` aliases (SettingsDep, StoreDep, ...).
+"""Dependencies shared by the routes, as `Annotated` aliases (StateDep, StoreDep, TrainerActor…).
 
 They are all `async def`: FastAPI runs a plain `def` dependency in a worker thread, a thread hop
 per dependency per request that the hot path cannot afford.
@@ -12,13 +12,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from service.engines.factory import EngineRuntime
 from service.errors import ApiError
-from service.metrics import Metrics
-from service.pool import ValidationPool
-from service.settings import Settings
+from service.jobs.runner import JobRunner
+from service.ops.audit import Actor, key_actor
 from service.state import AppState
-
-SCOPES = ("validate", "generate", "review", "train", "audit:read", "admin", "metrics")
+from service.store.keys import SCOPES, KeyInfo
+from service.store.store import Store
 
 # Declared for OpenAPI (the "Authorize" button); auto_error=False so that our 401 shape is used.
 # SECURITY is the same requirement for routes that authenticate without these dependencies.
@@ -39,25 +39,21 @@ async def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-async def get_settings(state: StateDep) -> Settings:
-    """The app's settings."""
-    return state.settings
-
-
-async def get_store(state: StateDep) -> Any:
-    """The audit store (service.store.Store)."""
+async def get_store(state: StateDep) -> Store:
+    """The audit store."""
+    assert state.store is not None, "the app has not started"
     return state.store
 
 
-async def get_pool(state: StateDep) -> ValidationPool:
-    """The validation worker pool."""
-    assert state.pool is not None
-    return state.pool
+async def get_runtime(state: StateDep) -> EngineRuntime:
+    """The engine runtime (the engine once loaded, its threads, audited adapter changes)."""
+    return state.runtime
 
 
-async def get_metrics(state: StateDep) -> Metrics:
-    """The app's Prometheus metrics."""
-    return state.metrics
+async def get_jobs(state: StateDep) -> JobRunner:
+    """The training job runner (and its adapter registry)."""
+    assert state.jobs is not None, "the app has not started"
+    return state.jobs
 
 
 async def get_request_id(request: Request) -> str:
@@ -65,10 +61,9 @@ async def get_request_id(request: Request) -> str:
     return request.state.request_id
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
-StoreDep = Annotated[Any, Depends(get_store)]
-PoolDep = Annotated[ValidationPool, Depends(get_pool)]
-MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+StoreDep = Annotated[Store, Depends(get_store)]
+RuntimeDep = Annotated[EngineRuntime, Depends(get_runtime)]
+JobsDep = Annotated[JobRunner, Depends(get_jobs)]
 RequestIdDep = Annotated[str, Depends(get_request_id)]
 
 
@@ -82,7 +77,7 @@ def secret_of(headers: Any) -> str | None:
     return headers.get("x-api-key") or None
 
 
-def authenticate(state: AppState, secret: str | None, scopes: tuple[str, ...]) -> Any:
+def authenticate(state: AppState, secret: str | None, scopes: tuple[str, ...]) -> KeyInfo:
     """The KeyInfo of the caller if it holds one of `scopes` (admin holds all); else 401/403."""
     if not secret:
         raise ApiError(
@@ -91,6 +86,7 @@ def authenticate(state: AppState, secret: str | None, scopes: tuple[str, ...]) -
             "an API key is required (Authorization: Bearer <key> or X-API-Key)",
             headers={"www-authenticate": "Bearer"},
         )
+    assert state.store is not None, "the app has not started"
     key = state.store.authenticate(secret)
     if key is None:
         raise ApiError(
@@ -105,15 +101,34 @@ def authenticate(state: AppState, secret: str | None, scopes: tuple[str, ...]) -
     return key
 
 
-def require_scope(*scopes: str) -> Callable[..., Awaitable[Any]]:
+def require_scope(*scopes: str) -> Callable[..., Awaitable[KeyInfo]]:
     """A dependency that admits keys holding any of `scopes` (or admin) and returns the KeyInfo."""
-    unknown = set(scopes) - set(SCOPES)
+    unknown = set(scopes) - SCOPES
     assert not unknown, f"unknown scopes {unknown}"
 
     # The security schemes are parameters only so that OpenAPI shows them; the secret itself is
     # read by secret_of(), the same function the hot validate routes call directly.
-    async def dependency(request: Request, _b: BearerDep, _k: ApiKeyDep) -> Any:
+    async def dependency(request: Request, _b: BearerDep, _k: ApiKeyDep) -> KeyInfo:
         return authenticate(request.app.state.faithgate, secret_of(request.headers), scopes)
 
     dependency.scopes = scopes  # type: ignore[attr-defined]  # read by the auth tests and docs
     return dependency
+
+
+def require_actor(*scopes: str) -> Callable[..., Awaitable[Actor]]:
+    """require_scope(), returning the caller as the Actor its audit records name."""
+    check = require_scope(*scopes)
+
+    async def dependency(request: Request, _b: BearerDep, _k: ApiKeyDep) -> Actor:
+        key = await check(request, _b, _k)
+        return key_actor(key, request.state.request_id)
+
+    dependency.scopes = scopes  # type: ignore[attr-defined]  # read by the auth tests and docs
+    return dependency
+
+
+# The callers of the feature routers, by what they may do.
+TrainerActor = Annotated[Actor, Depends(require_actor("train"))]
+ReviewerActor = Annotated[Actor, Depends(require_actor("review"))]
+AdminActor = Annotated[Actor, Depends(require_actor("admin"))]
+GeneratorActor = Annotated[Actor, Depends(require_actor("generate"))]

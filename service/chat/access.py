@@ -1,10 +1,9 @@
-"""Reaching the engine from a route: readiness, model names, and engine errors as API errors."""
+"""Reaching the engine: readiness, model names, and engine errors as domain errors."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from service.engines.base import (
     AdapterLoadError,
@@ -13,34 +12,31 @@ from service.engines.base import (
     EngineUnavailable,
     UnknownAdapter,
 )
-from service.errors import ApiError
+from service.engines.factory import EngineRuntime
+from service.ops.errors import BadRequest, Invalid, NotFound, Unavailable
 
 
-def engine_of(app: Any) -> Engine:
-    """The loaded engine; 503 while it loads or when none is configured.
+def engine_of(runtime: EngineRuntime) -> Engine:
+    """The loaded engine; Unavailable while it loads or when none is configured.
 
     Whether a loaded engine still answers is found out by the call itself (EngineUnavailable,
     a 503): a health check per request would cost a round trip to a vLLM server.
     """
-    engine = getattr(app.state, "engine", None)
-    if engine is None:
-        runtime = getattr(app.state, "engine_runtime", None)
-        why = runtime.why_not(app) if runtime is not None else "no engine"
-        raise ApiError(503, "engine_not_ready", why)
-    return engine
+    if runtime.engine is None:
+        raise Unavailable("engine_not_ready", runtime.why_not())
+    return runtime.engine
 
 
-async def resolve_model(app: Any, model: str) -> tuple[Engine, str | None]:
-    """The engine and the adapter a request's `model` names (None: the base); 404 otherwise."""
-    engine = engine_of(app)
+async def resolve_model(runtime: EngineRuntime, model: str) -> tuple[Engine, str | None]:
+    """The engine and the adapter a request's `model` names (None: the base); NotFound else."""
+    engine = engine_of(runtime)
     if model == engine.base_model:
         return engine, None
     with engine_errors():
-        adapters = await app.state.engine_runtime.run(engine.adapters)
+        adapters = await runtime.run(engine.adapters)
     if model in adapters:
         return engine, model
-    raise ApiError(
-        404,
+    raise NotFound(
         "model_not_found",
         f"model {model!r} is neither the base model {engine.base_model!r} nor a loaded adapter",
     )
@@ -48,14 +44,14 @@ async def resolve_model(app: Any, model: str) -> tuple[Engine, str | None]:
 
 @contextmanager
 def engine_errors() -> Iterator[None]:
-    """Engine exceptions as API errors: 404 unknown adapter, 503 unavailable, 400 otherwise."""
+    """Engine exceptions as domain errors: unknown adapter, unavailable, bad load, bad options."""
     try:
         yield
     except UnknownAdapter as exc:
-        raise ApiError(404, "model_not_found", str(exc)) from exc
+        raise NotFound("model_not_found", str(exc)) from exc
     except EngineUnavailable as exc:
-        raise ApiError(503, "engine_unavailable", str(exc)) from exc
+        raise Unavailable("engine_unavailable", str(exc)) from exc
     except AdapterLoadError as exc:
-        raise ApiError(422, "adapter_load_failed", str(exc)) from exc
+        raise Invalid("adapter_load_failed", str(exc)) from exc
     except EngineError as exc:
-        raise ApiError(400, "engine_error", str(exc)) from exc
+        raise BadRequest("engine_error", str(exc)) from exc

@@ -9,17 +9,16 @@ before the response is sent: a "validation" record (which opens a case when flag
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
-from service.api.routes.validate import audit_validations
 from service.chat.prompts import feedback, instruct, plain, question_and_context
-from service.engines.base import Engine, Generation
-from service.errors import ApiError
-from service.pool import WorkerFailed
+from service.engines.base import Engine, Generation, SamplingParams
+from service.ops.audit import Actor
+from service.ops.validation import audit_validations, validate_chains
+from service.state import AppState
+from training.flagging import flagged
 
 
 @dataclass
@@ -31,7 +30,7 @@ class ChatParams:
     policy: str
     max_retries: int
     add_instruction: bool
-    sampling: dict[str, Any]  # max_tokens, temperature, top_p, stop, seed, logprobs, top_logprobs
+    sampling: SamplingParams
     chain_extra: dict[str, Any] = field(default_factory=dict)  # domain, rulepack, reference...
 
 
@@ -67,17 +66,14 @@ class Outcome:
         return self.final.outcome == "blocked"
 
 
-def flagged(report: dict[str, Any]) -> bool:
-    """The policies act on unfaithful or laundering answers (unverifiable ones pass)."""
-    return report.get("verdict") == "unfaithful" or report.get("laundering") is True
+async def run_chat(state: AppState, engine: Engine, params: ChatParams, actor: Actor) -> Outcome:
+    """Generate under the request's policy, auditing every attempt.
 
-
-async def run_chat(app: Any, params: ChatParams, key: Any, request_id: str) -> Outcome:
-    """Generate under the request's policy, auditing every attempt."""
-    state = app.state.faithgate
-    runtime = app.state.engine_runtime
-    engine: Engine = app.state.engine
+    The policies act on flagged answers (unfaithful or laundering; unverifiable ones pass).
+    """
+    runtime = state.runtime
     settings = state.settings
+    request_id = actor.request_id
     conversation = (
         instruct(params.messages, settings.chat_prompt_template)
         if params.add_instruction
@@ -89,7 +85,7 @@ async def run_chat(app: Any, params: ChatParams, key: Any, request_id: str) -> O
     for index in range(tries):
         started = time.perf_counter()
         generation = await runtime.run(
-            engine.generate, conversation, adapter=params.adapter, **params.sampling
+            engine.generate, conversation, adapter=params.adapter, **params.sampling.options()
         )
         engine_ms = (time.perf_counter() - started) * 1000
         chain = {
@@ -99,7 +95,7 @@ async def run_chat(app: Any, params: ChatParams, key: Any, request_id: str) -> O
             **({"context": context} if context else {}),
             **params.chain_extra,
         }
-        report = await _validate(state, chain)
+        (report,) = await validate_chains(state, [chain])
         bad = flagged(report)
         last = index == tries - 1
         if not bad or params.policy == "annotate":
@@ -107,11 +103,10 @@ async def run_chat(app: Any, params: ChatParams, key: Any, request_id: str) -> O
         else:
             outcome = "blocked" if last else "retried"
         validation, gen_record = await _audit(
-            app,
+            state,
             engine,
             params,
-            key,
-            request_id,
+            actor,
             index,
             conversation,
             chain,
@@ -134,20 +129,11 @@ async def run_chat(app: Any, params: ChatParams, key: Any, request_id: str) -> O
     return Outcome(params.policy, attempts)
 
 
-async def _validate(state: Any, chain: dict[str, Any]) -> dict[str, Any]:
-    try:
-        reports = await state.pool.validate([chain], timeout=state.settings.validation_timeout_s)
-    except WorkerFailed as exc:
-        raise ApiError(503, "worker_failed", f"validation failed: {exc}") from exc
-    return reports[0]
-
-
 async def _audit(
-    app: Any,
+    state: AppState,
     engine: Engine,
     params: ChatParams,
-    key: Any,
-    request_id: str,
+    actor: Actor,
     index: int,
     conversation: list[dict],
     chain: dict[str, Any],
@@ -157,7 +143,6 @@ async def _audit(
     engine_ms: float,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The validation record (and case), then the generation record pointing at it."""
-    state = app.state.faithgate
     adapter_hash = engine.adapter_hash(params.adapter) if params.adapter else None
     item = {
         "chain": chain,
@@ -167,8 +152,7 @@ async def _audit(
         "model_hash": engine.base_model_hash,
         "adapter_hash": adapter_hash,
     }
-    validation = (await audit_validations(state, [item], request_id, key))[0]
-    state.metrics.observe_reports([item])
+    (validation,) = await audit_validations(state, [item], actor)
     data = {
         "attempt": index,
         "policy": params.policy,
@@ -185,26 +169,21 @@ async def _audit(
             "prompt_tokens": generation.prompt_tokens,
             "completion_tokens": generation.completion_tokens,
         },
-        "sampling": {k: v for k, v in params.sampling.items() if k != "top_logprobs"},
+        "sampling": {k: v for k, v in params.sampling.options().items() if k != "top_logprobs"},
         "engine_ms": round(engine_ms, 1),
     }
-    record = await asyncio.get_running_loop().run_in_executor(
-        state.audit_executor,
-        partial(
-            state.store.append,
-            "generation",
-            request_id=request_id,
-            key_id=key.id,
-            model=engine.base_model,
-            adapter=params.adapter,
-            data=data,
-            input={"messages": conversation, "completion": generation.text},
-            redact=bool(key.redact),
-            model_hash=engine.base_model_hash,
-            adapter_hash=adapter_hash,
-        ),
+    assert state.audit is not None
+    record = await state.audit.append(
+        "generation",
+        actor,
+        model=engine.base_model,
+        adapter=params.adapter,
+        data=data,
+        input={"messages": conversation, "completion": generation.text},
+        redact=actor.redact,
+        model_hash=engine.base_model_hash,
+        adapter_hash=adapter_hash,
     )
-    state.metrics.audit_records.labels("generation").inc()
     return validation, {"record_id": record["id"], "hash": record.get("hash")}
 
 

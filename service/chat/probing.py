@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from functools import partial
 from typing import Any
 
 from service.chat.prompts import instruct
 from service.engines.base import Engine
+from service.ops.audit import Actor
+from service.state import AppState
 from validators.probes import ProbeConfig, run_probes
 
 
@@ -35,47 +35,40 @@ def probe_blocking(
 
 
 async def probe_and_audit(
-    app: Any,
+    state: AppState,
     engine: Engine,
     adapter: str | None,
     messages: list[dict],
     question: str,
     config: ProbeConfig,
     *,
-    key: Any,
-    request_id: str,
+    actor: Actor,
     template: str | None,
     reasoning: str | None = None,
     answer: str | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The probe result and its "probe" audit record (written before the caller answers)."""
-    state = app.state.faithgate
     started = time.perf_counter()
-    result = await app.state.engine_runtime.run(
+    result = await state.runtime.run(
         probe_blocking, engine, adapter, messages, question, config, template, reasoning, answer
     )
     state.metrics.probes.labels(result["interpretation"]).inc()
     state.metrics.probe_seconds.observe(time.perf_counter() - started)
     data = (
-        _redacted(result) if key.redact else {k: v for k, v in result.items() if k != "reasoning"}
+        _redacted(result) if actor.redact else {k: v for k, v in result.items() if k != "reasoning"}
     )
-    record = await asyncio.get_running_loop().run_in_executor(
-        state.audit_executor,
-        partial(
-            state.store.append,
-            "probe",
-            request_id=request_id,
-            key_id=key.id,
-            model=engine.base_model,
-            adapter=adapter,
-            data=data,
-            input={"messages": messages, "reasoning": result.get("reasoning")},
-            redact=bool(key.redact),
-            model_hash=engine.base_model_hash,
-            adapter_hash=engine.adapter_hash(adapter) if adapter else None,
-        ),
+    assert state.audit is not None
+    record = await state.audit.append(
+        "probe",
+        actor,
+        model=engine.base_model,
+        adapter=adapter,
+        data=data,
+        input={"messages": messages, "reasoning": result.get("reasoning")},
+        redact=actor.redact,
+        model_hash=engine.base_model_hash,
+        adapter_hash=engine.adapter_hash(adapter) if adapter else None,
     )
-    state.metrics.audit_records.labels("probe").inc()
     return result, {"record_id": record["id"], "hash": record.get("hash")}
 
 

@@ -8,41 +8,31 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
-from service.cli.storeopts import add_store_options, open_store
+from service.cli.storeopts import actions, cli_settings, opened_store, refusals, store_action
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `adapters` subcommand."""
-    parser = subparsers.add_parser("adapters", help="list, promote and roll back LoRA adapters")
-    sub = parser.add_subparsers(dest="adapters_command", required=True, metavar="ACTION")
-    listing = sub.add_parser("list", help="registered adapters, newest first")
-    add_store_options(listing)
+    sub = actions(subparsers, "adapters", "list, promote and roll back LoRA adapters")
+    listing = store_action(sub, "list", "registered adapters, newest first", run_list)
     listing.add_argument("--json", action="store_true", help="full metadata as JSON")
-    listing.set_defaults(func=run_list)
-    show = sub.add_parser("show", help="one adapter's metadata as JSON")
-    add_store_options(show)
+    show = store_action(sub, "show", "one adapter's metadata as JSON", run_show)
     show.add_argument("name")
-    show.set_defaults(func=run_show)
-    promote = sub.add_parser("promote", help="make an adapter active (hot-loaded by the service)")
-    add_store_options(promote)
+    promote = store_action(
+        sub, "promote", "make an adapter active (hot-loaded by the service)", run_promote
+    )
     promote.add_argument("name")
     promote.add_argument(
         "--force", action="store_true", help="promote although the gate refused it"
     )
-    promote.set_defaults(func=run_promote)
-    rollback = sub.add_parser("rollback", help="withdraw the active adapter, restore the previous")
-    add_store_options(rollback)
-    rollback.set_defaults(func=run_rollback)
+    store_action(sub, "rollback", "withdraw the active adapter, restore the previous", run_rollback)
 
 
-def _registry(args: argparse.Namespace):
-    from service.store.config import default_data_dir
+def _registry(args: argparse.Namespace):  # -> training.registry.Registry (imported lazily)
     from training.registry import Registry
 
-    return Registry(Path(args.data_dir or default_data_dir()) / "adapters")
+    return Registry(cli_settings(args).registry_dir)
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -65,76 +55,37 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@refusals("error", 1)
 def run_show(args: argparse.Namespace) -> int:
     """The adapter's metadata."""
-    from training.registry import RegistryError
+    from service.ops.adapters import get_adapter
 
-    try:
-        print(json.dumps(_registry(args).get(args.name), indent=2))
-    except RegistryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    print(json.dumps(get_adapter(_registry(args), args.name), indent=2))
     return 0
 
 
+@refusals("refused", 1)
 def run_promote(args: argparse.Namespace) -> int:
     """Promote (audited as adapter.promoted); refused when the gate refused, unless --force."""
-    from training.registry import RegistryError
+    from service.ops.adapters import promote
+    from service.ops.audit import cli_actor
 
-    registry = _registry(args)
-    try:
-        meta = registry.get(args.name)
-        gate = meta.get("gate") or {}
-        if not gate.get("passed") and not args.force:
-            raise RegistryError(
-                f"adapter {args.name!r} did not pass the gate: "
-                + "; ".join(gate.get("reasons") or ["no gate result"])
-            )
-    except RegistryError as exc:
-        print(f"refused: {exc}", file=sys.stderr)
-        return 1
-    previous = registry.active()
-    store = open_store(args)
-    try:
-        store.append(
-            "adapter.promoted",
-            model=meta.get("base_model"),
-            model_hash=meta.get("base_model_hash"),
-            adapter=args.name,
-            adapter_hash=meta.get("content_hash"),
-            data={
-                "name": args.name,
-                "previous": previous,
-                "forced": args.force,
-                "gate": gate,
-                "by": "cli",
-            },
-        )
-    finally:
-        store.close()
-    registry.promote(args.name, force=args.force, by="cli")
-    print(f"promoted {args.name}" + (f" (was {previous})" if previous else ""))
+    with opened_store(args) as store:
+        done = promote(store, _registry(args), args.name, cli_actor(), force=args.force)
+    if not done.changed:
+        print(f"{args.name} is already active")
+    else:
+        print(f"promoted {args.name}" + (f" (was {done.previous})" if done.previous else ""))
     return 0
 
 
+@refusals("error", 1)
 def run_rollback(args: argparse.Namespace) -> int:
     """Withdraw the active adapter (audited as adapter.rolled_back)."""
-    from training.registry import RegistryError
+    from service.ops.adapters import rollback
+    from service.ops.audit import cli_actor
 
-    registry = _registry(args)
-    current = registry.active()
-    if current is None:
-        print("error: no adapter is active", file=sys.stderr)
-        return 1
-    store = open_store(args)
-    try:
-        store.append("adapter.rolled_back", adapter=current, data={"name": current, "by": "cli"})
-    finally:
-        store.close()
-    try:
-        withdrawn, restored = registry.rollback(by="cli")
-    except RegistryError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+    with opened_store(args) as store:
+        withdrawn, restored = rollback(store, _registry(args), cli_actor())
     print(f"rolled back {withdrawn}; active now: {restored or 'none (base model)'}")
     return 0

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from service.cli.storeopts import add_store_options, open_store
+from service.cli.storeopts import actions, open_store, store_action
 
 AUDITOR_NOTE = (
     "An auditor should compare this fingerprint with the one the operator publishes: "
@@ -27,31 +27,22 @@ def _when(text: str) -> datetime:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `audit` subcommand."""
-    parser = subparsers.add_parser("audit", help="export, verify and purge the audit trail")
-    sub = parser.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-
-    export = sub.add_parser("export", help="write a signed bundle of the records of a period")
-    add_store_options(export)
+    sub = actions(subparsers, "audit", "export, verify and purge the audit trail")
+    export = store_action(
+        sub, "export", "write a signed bundle of the records of a period", run_export
+    )
     export.add_argument("--since", type=_when, help="first time included (ISO-8601, UTC if naive)")
     export.add_argument("--until", type=_when, help="first time excluded (ISO-8601)")
     export.add_argument("-o", "--output", type=Path, required=True, help="bundle file to write")
-    export.set_defaults(func=run_export)
-
-    verify = sub.add_parser(
-        "verify", help="check a bundle (needs only the bundle) or the live chain"
+    verify = store_action(
+        sub, "verify", "check a bundle (needs only the bundle) or the live chain", run_verify
     )
-    add_store_options(verify)
     verify.add_argument("bundle", nargs="?", type=Path, help="bundle written by `audit export`")
     verify.add_argument("--db", action="store_true", help="verify the live chain in the database")
-    verify.set_defaults(func=run_verify)
-
-    purge = sub.add_parser("purge", help="drop the payloads past their retention date")
-    add_store_options(purge)
-    purge.set_defaults(func=run_purge)
-
-    pub = sub.add_parser("public-key", help="print the signing public key and its fingerprint")
-    add_store_options(pub)
-    pub.set_defaults(func=run_public_key)
+    store_action(sub, "purge", "drop the payloads past their retention date", run_purge)
+    store_action(
+        sub, "public-key", "print the signing public key and its fingerprint", run_public_key
+    )
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -98,10 +89,12 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_purge(args: argparse.Namespace) -> int:
-    """Apply retention now."""
+    """Apply retention now (the audit.purged record names cli:<user>@<host>)."""
+    from service.ops.audit import cli_actor
+
     store = open_store(args)
     try:
-        purged = store.purge_expired()
+        purged = store.purge_expired(actor=cli_actor().id)
     finally:
         store.close()
     print(f"purged the payloads of {purged} expired records (their hashes stay in the chain)")

@@ -18,21 +18,19 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from service.cli.storeopts import add_store_options, open_store
+from service.cli.storeopts import actions, open_store, store_action
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `cases` subcommand."""
-    parser = subparsers.add_parser("cases", help="export review cases as training data")
-    sub = parser.add_subparsers(dest="cases_command", required=True, metavar="ACTION")
-    export = sub.add_parser("export", help="write SFT / DPO / PRM JSON Lines for TRL")
-    add_store_options(export)
+    sub = actions(subparsers, "cases", "export review cases as training data")
+    export = store_action(sub, "export", "write SFT / DPO / PRM JSON Lines for TRL", run_export)
     export.add_argument("--format", required=True, choices=["sft", "dpo", "prm", "cases"])
     export.add_argument("-o", "--output", required=True, type=Path, help="JSONL file to write")
     export.add_argument(
         "--cases",
         default="status=reviewed",
-        help="case filter key=value,... or 'all' (default: status=reviewed)",
+        help="case filter key=value,... or 'all'; reviewed cases unless status= is given",
     )
     export.add_argument(
         "--split",
@@ -49,12 +47,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--general", help="JSONL (GSM8K format) for the mix instead of the generator"
     )
-    export.set_defaults(func=run_export)
 
 
 def run_export(args: argparse.Namespace) -> int:
     """Build the rows, write them and the manifest; refusals are summarised on stderr."""
-    from service.jobs.spec import fetch_cases, parse_filter
+    from service.ops.cases import fetch_cases, parse_filter
     from training import data as data_mod
 
     try:

@@ -3,50 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from service.cli.storeopts import add_store_options, open_store
+from service.cli.storeopts import actions, opened_store, refusals, store_action
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `keys` subcommand."""
-    parser = subparsers.add_parser("keys", help="create, list and revoke API keys")
-    sub = parser.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
-
-    create = sub.add_parser("create", help="create a key; its secret is the last line printed")
-    add_store_options(create)
+    sub = actions(subparsers, "keys", "create, list and revoke API keys")
+    create = store_action(sub, "create", "create a key; its secret is printed last", run_create)
     create.add_argument("--name", required=True, help="who or what the key is for")
     create.add_argument("--scopes", required=True, help="comma-separated, e.g. validate,review")
-    create.add_argument(
-        "--redact", action="store_true", help="keep only SHA-256 of this key's inputs"
-    )
-    create.set_defaults(func=run_create)
-
-    listing = sub.add_parser("list", help="list keys (never their secrets)")
-    add_store_options(listing)
-    listing.set_defaults(func=run_list)
-
-    revoke = sub.add_parser("revoke", help="revoke a key by id")
-    add_store_options(revoke)
+    create.add_argument("--redact", action="store_true", help="keep only SHA-256 of its inputs")
+    store_action(sub, "list", "list keys (never their secrets)", run_list)
+    revoke = store_action(sub, "revoke", "revoke a key by id", run_revoke)
     revoke.add_argument("key_id", help="the key's id (key_…)")
-    revoke.set_defaults(func=run_revoke)
 
 
+@refusals("error", 2)
 def run_create(args: argparse.Namespace) -> int:
-    """Create a key and print its secret last, for scripts to take with `tail -1`."""
-    from service.store.keys import check_scopes
+    """Create a key (audited, by cli:<user>@<host>) and print its secret last (`tail -1`)."""
+    from service.ops.audit import cli_actor
+    from service.ops.keys import create_key
 
-    try:
-        scopes = sorted(check_scopes(args.scopes.split(",")))
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    store = open_store(args)
-    try:
-        info, secret = store.create_key(args.name, scopes, redact=args.redact)
-    finally:
-        store.close()
-    print(f"created {info.id} ({info.name}) scopes={','.join(scopes)} redact={info.redact}")
+    scopes, actor = args.scopes.split(","), cli_actor()
+    with opened_store(args) as store:
+        info, secret = create_key(store, args.name, scopes, actor, redact=args.redact)
+    scopes = ",".join(sorted(info.scopes))
+    print(f"created {info.id} ({info.name}) scopes={scopes} redact={info.redact}")
     print("the secret below is shown once and stored only as its SHA-256:")
     print(secret)
     return 0
@@ -54,11 +37,8 @@ def run_create(args: argparse.Namespace) -> int:
 
 def run_list(args: argparse.Namespace) -> int:
     """One line per key: id, state, scopes, name."""
-    store = open_store(args)
-    try:
+    with opened_store(args) as store:
         keys = store.list_keys()
-    finally:
-        store.close()
     for k in keys:
         state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
         redact = " redact" if k.redact else ""
@@ -68,15 +48,13 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+@refusals("error", 1)
 def run_revoke(args: argparse.Namespace) -> int:
-    """Revoke; exit 1 when the key is unknown or already revoked."""
-    store = open_store(args)
-    try:
-        done = store.revoke_key(args.key_id)
-    finally:
-        store.close()
-    if not done:
-        print(f"error: no active key {args.key_id}", file=sys.stderr)
-        return 1
+    """Revoke (audited); exit 1 when the key is unknown or already revoked."""
+    from service.ops.audit import cli_actor
+    from service.ops.keys import revoke_key
+
+    with opened_store(args) as store:
+        revoke_key(store, args.key_id, cli_actor())
     print(f"revoked {args.key_id}")
     return 0

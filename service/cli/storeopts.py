@@ -1,16 +1,25 @@
-"""The --database-url / --data-dir options shared by the commands that open the store."""
+"""The --database-url / --data-dir options of the commands that open the store, and the
+Settings they build: the same object the server builds, with these options on top."""
 
 from __future__ import annotations
 
 import argparse
-import os
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from service.store.config import DEFAULT_RETENTION_DAYS, default_data_dir, default_database_url
+if TYPE_CHECKING:
+    from service.settings import Settings
+    from service.store import Store
+
+Command = Callable[[argparse.Namespace], int]
 
 
 def add_store_options(parser: argparse.ArgumentParser) -> None:
-    """Add --database-url and --data-dir (defaults read from the environment at run time)."""
+    """Add --database-url and --data-dir (defaults: the FAITHGATE_* settings at run time)."""
     parser.add_argument(
         "--database-url",
         default=None,
@@ -26,11 +35,59 @@ def add_store_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def open_store(args: argparse.Namespace):  # -> service.store.Store (imported lazily)
-    """A migrated Store for the options given."""
-    from service.store import Store
+def actions(subparsers: argparse._SubParsersAction, command: str, help: str) -> Any:
+    """Add a command with actions (`faithgate keys create|list|revoke`); its action parsers."""
+    parser = subparsers.add_parser(command, help=help)
+    return parser.add_subparsers(dest=f"{command}_command", required=True, metavar="ACTION")
 
-    data_dir = args.data_dir or default_data_dir()
-    url = args.database_url or default_database_url(data_dir)
-    retention = int(os.environ.get("FAITHGATE_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS)
-    return Store(url, data_dir, retention_days=retention)
+
+def store_action(actions: Any, name: str, help: str, func: Command) -> argparse.ArgumentParser:
+    """Add an action that opens the store (--database-url, --data-dir) and runs `func`."""
+    parser = actions.add_parser(name, help=help)
+    add_store_options(parser)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def cli_settings(args: argparse.Namespace) -> Settings:
+    """The server's Settings (FAITHGATE_* variables) with the command's store options on top."""
+    from service.settings import Settings
+
+    given = {"data_dir": args.data_dir, "database_url": args.database_url}
+    return Settings(**{k: v for k, v in given.items() if v is not None})
+
+
+@contextmanager
+def opened_store(args: argparse.Namespace) -> Iterator[Store]:
+    """The store for the options given, closed afterwards."""
+    store = open_store(args)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def refusals(label: str, code: int) -> Callable[[Command], Command]:
+    """Wrap a command: a refused operation (OpError) prints "<label>: <why>", exits `code`."""
+
+    def wrap(command: Command) -> Command:
+        @functools.wraps(command)
+        def run(args: argparse.Namespace) -> int:
+            from service.ops.errors import OpError
+
+            try:
+                return command(args)
+            except OpError as exc:
+                print(f"{label}: {exc.message}", file=sys.stderr)
+                return code
+
+        return run
+
+    return wrap
+
+
+def open_store(args: argparse.Namespace) -> Store:
+    """A migrated Store for the options given (retention from FAITHGATE_RETENTION_DAYS)."""
+    from service.settings import open_store as open_settings_store
+
+    return open_settings_store(cli_settings(args))

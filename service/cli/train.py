@@ -13,8 +13,9 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
-from service.cli.storeopts import add_store_options, open_store
+from service.cli.storeopts import add_store_options, cli_settings
 
 EXIT_REFUSED = 3  # trained, but the gate refused the adapter
 
@@ -30,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--cases",
         default="status=reviewed",
         help="case filter: key=value,... over status, domain, model, adapter, "
-        "laundering, verdict, since, until; or 'all' (default: status=reviewed)",
+        "laundering, verdict, since, until (reviewed cases unless status= is given); or 'all'",
     )
     p.add_argument("--cycles", type=int, default=4, help="refinement cycles (default 4)")
     p.add_argument(
@@ -39,10 +40,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--general", help="JSONL file (GSM8K format) for the mix instead of the generator"
     )
-    p.add_argument("--lr", type=float, help="learning rate of both stages (guarded)")
+    p.add_argument(
+        "--lr", dest="learning_rate", type=float, help="learning rate of both stages (guarded)"
+    )
     p.add_argument("--force", action="store_true", help="run despite a refused learning rate")
     p.add_argument("--name", help="adapter name (default: fg-<domain>-<time>)")
-    p.add_argument("--promote", action="store_true", help="promote when the gate passes")
+    p.add_argument(
+        "--promote", dest="auto_promote", action="store_true", help="promote when the gate passes"
+    )
     p.add_argument(
         "--options", type=Path, help="JSON file of stage options: {model|data|sft|dpo|gate: {...}}"
     )
@@ -54,79 +59,68 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _config(args: argparse.Namespace, data_dir: Path) -> dict:
-    from service.jobs.runner import default_base
-    from service.jobs.spec import job_config, parse_filter
-    from service.settings import Settings
+def _request(args: argparse.Namespace) -> Any:
+    """The job as the operations layer takes it (service.ops.jobs.JobRequest)."""
+    from dataclasses import fields
 
-    overrides = json.loads(args.options.read_text()) if args.options else {}
+    from service.ops.cases import parse_filter
+    from service.ops.jobs import JobRequest
+
+    options = json.loads(args.options.read_text()) if args.options else {}
     if args.general:
-        overrides.setdefault("data", {})["general_source"] = str(Path(args.general).resolve())
-    base = args.base or default_base(Settings(data_dir=data_dir))
-    return job_config(
-        base=base,
-        cases=parse_filter(args.cases),
-        cycles=args.cycles,
-        mix=args.mix,
-        learning_rate=args.lr,
-        force=args.force,
-        name=args.name,
-        auto_promote=args.promote,
-        overrides=overrides,
-    )
-
-
-def _preflight(config: dict) -> list[str]:
-    """The guards, before anything is queued (GuardError says why)."""
-    from training.config import TrainConfig, check
-    from training.model import safetensors_parameters
-
-    train = TrainConfig.from_dict(config["train"])
-    if not (Path(train.base) / "config.json").is_file():
-        raise FileNotFoundError(f"no model folder at {train.base}")
-    return check(train, safetensors_parameters(train.base))
+        options.setdefault("data", {})["general_source"] = str(Path(args.general).resolve())
+    # The options named as JobRequest's fields (base, cycles, mix, learning_rate, force, ...).
+    given = {f.name: getattr(args, f.name) for f in fields(JobRequest) if hasattr(args, f.name)}
+    given.update(cases=parse_filter(args.cases), overrides=options)
+    return JobRequest(**given)
 
 
 def run(args: argparse.Namespace) -> int:
     """Queue the job, run its worker, draw the progress bar, print the gate's decision."""
     from service.jobs.store import HOST, JobStore
-    from service.store.config import default_data_dir, default_database_url
-    from training.config import GuardError
+    from service.ops import jobs as job_ops
+    from service.ops.audit import cli_actor
+    from service.ops.errors import OpError
+    from service.settings import open_store
 
-    data_dir = args.data_dir or default_data_dir()
+    settings, actor = cli_settings(args), cli_actor()
     try:
-        config = _config(args, data_dir)
-        for warning in _preflight(config):
-            print(f"warning: {warning}", file=sys.stderr)
-    except GuardError as exc:
-        print(f"refused: {exc}", file=sys.stderr)
-        return 2
+        request = _request(args)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    store = open_store(args)
+    store = open_store(settings)
     try:
-        jobs = JobStore(store)
-        job, _ = jobs.create(config, triggered_by="cli")
+        try:
+            job, _ = job_ops.create_job(store, settings, request, actor, triggered_by="cli")
+        except OpError as exc:
+            label = "refused" if exc.code == "guard_refused" else "error"
+            print(f"{label}: {exc.message}", file=sys.stderr)
+            return 2
+        for warning in job["config"].get("warnings") or []:
+            print(f"warning: {warning}", file=sys.stderr)
         print(f"job {job['id']} queued", file=sys.stderr)
         if args.detach:
             print(job["id"])
             return 0
-        url = args.database_url or default_database_url(data_dir)
         # Claimed here, before the worker starts, so that a running service cannot take it.
-        jobs.claim(job["id"], owner=f"{HOST}/cli")
-        return _follow(jobs, job["id"], url, data_dir)
+        JobStore(store).claim(job["id"], owner=f"{HOST}/cli")
+        return _follow(store, job["id"], settings, actor)
     finally:
         store.close()
 
 
-def _follow(jobs, job_id: str, url: str, data_dir: Path) -> int:
-    """Run the worker and draw its progress until the job ends."""
+def _follow(store: Any, job_id: str, settings: Any, actor: Any) -> int:
+    """Run the worker and draw its progress until the job ends (Ctrl-C cancels, audited)."""
     from tqdm import tqdm
 
     from service.jobs import launch
+    from service.jobs.store import JobStore
+    from service.ops.jobs import cancel_job
 
-    proc = launch.spawn(job_id, url, data_dir)
+    jobs = JobStore(store)
+    data_dir = Path(settings.data_dir)
+    proc = launch.spawn(job_id, settings)
     print(f"worker {proc.pid}; log: {launch.log_path(data_dir, job_id)}", file=sys.stderr)
     bar = tqdm(total=1, unit="step", dynamic_ncols=True, file=sys.stderr)
     try:
@@ -138,7 +132,7 @@ def _follow(jobs, job_id: str, url: str, data_dir: Path) -> int:
             time.sleep(1.0)
     except KeyboardInterrupt:
         print("\ncancelling…", file=sys.stderr)
-        jobs.request_cancel(job_id)
+        cancel_job(store, job_id, actor)
         try:
             proc.wait(120)
         except Exception:

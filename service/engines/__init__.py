@@ -6,6 +6,7 @@ from service.engines.base import (
     EngineError,
     EngineUnavailable,
     Generation,
+    SamplingParams,
     UnknownAdapter,
 )
 
@@ -15,5 +16,6 @@ __all__ = [
     "EngineError",
     "EngineUnavailable",
     "Generation",
+    "SamplingParams",
     "UnknownAdapter",
 ]

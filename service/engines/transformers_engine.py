@@ -24,11 +24,12 @@ from service.engines.base import (
     EngineError,
     EngineUnavailable,
     Generation,
+    SamplingParams,
     UnknownAdapter,
-    check_options,
     cut_at_stop,
 )
-from service.engines.model_files import files_hash, model_hash, offline
+from service.engines.model_files import model_hash, offline
+from training.model import files_hash
 
 log = logging.getLogger("faithgate.engines")
 
@@ -203,22 +204,10 @@ class TransformersEngine:
         """Chat completion: the chat template, then complete()."""
         return self.complete(self.chat_prompt(messages), **options)
 
-    def complete(
-        self,
-        prompt: str,
-        *,
-        adapter: str | None = None,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        stop: list[str] | None = None,
-        seed: int | None = None,
-        logprobs: bool = False,
-        top_logprobs: int = 0,
-    ) -> Generation:
+    def complete(self, prompt: str, *, adapter: str | None = None, **sampling: Any) -> Generation:
         """Continue `prompt` with the base model or one adapter (blocking, thread-safe)."""
         self._require_ready()
-        check_options(max_tokens, temperature, top_p, top_logprobs)
+        params = SamplingParams.of(sampling)
         ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
         if not ids:
             raise EngineError("the prompt is empty")
@@ -230,35 +219,20 @@ class TransformersEngine:
         with self._lock:
             if adapter is not None and adapter not in self._adapters:
                 raise UnknownAdapter(f"no adapter named {adapter!r} is loaded")
-            return self._decode_loop(
-                ids,
-                adapter=adapter,
-                max_tokens=min(max_tokens, room),
-                temperature=temperature,
-                top_p=top_p,
-                stop=[s for s in stop or [] if s],
-                seed=seed,
-                want_logprobs=logprobs or top_logprobs > 0,
-                top_logprobs=top_logprobs,
-            )
+            return self._decode_loop(ids, adapter, params, room)
 
     def _decode_loop(
-        self,
-        ids: list[int],
-        *,
-        adapter: str | None,
-        max_tokens: int,
-        temperature: float,
-        top_p: float,
-        stop: list[str],
-        seed: int | None,
-        want_logprobs: bool,
-        top_logprobs: int,
+        self, ids: list[int], adapter: str | None, params: SamplingParams, room: int
     ) -> Generation:
         """Greedy or sampled decoding with the KV cache; the caller holds the lock."""
         import contextlib
 
         import torch
+
+        max_tokens = min(params.max_tokens, room)
+        temperature, top_p, seed = params.temperature, params.top_p, params.seed
+        stop = [s for s in params.stop or [] if s]
+        want_logprobs, top_logprobs = params.wants_logprobs, params.top_logprobs
 
         generator = None
         if temperature > 0:

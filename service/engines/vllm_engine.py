@@ -22,16 +22,10 @@ from typing import Any
 
 import httpx
 
-from service.engines.base import (
-    AdapterLoadError,
-    EngineError,
-    EngineUnavailable,
-    Generation,
-    UnknownAdapter,
-    check_options,
-)
-from service.engines.model_files import files_hash
+from service.engines import AdapterLoadError, EngineUnavailable, UnknownAdapter
+from service.engines.base import EngineError, Generation, SamplingParams
 from service.engines.transformers_engine import _check_adapter
+from training.model import files_hash
 
 log = logging.getLogger("faithgate.engines")
 
@@ -293,23 +287,14 @@ class VLLMEngine:
         return self._request("POST", "/detokenize", {"model": model, "tokens": tokens})["prompt"]
 
     def generate(
-        self,
-        messages: list[dict],
-        *,
-        adapter: str | None = None,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        stop: list[str] | None = None,
-        seed: int | None = None,
-        logprobs: bool = False,
-        top_logprobs: int = 0,
+        self, messages: list[dict], *, adapter: str | None = None, **sampling: Any
     ) -> Generation:
         """A chat completion from the server (/v1/chat/completions)."""
-        check_options(max_tokens, temperature, top_p, top_logprobs)
-        body = self._body(adapter, max_tokens, temperature, top_p, stop, seed)
+        params = SamplingParams.of(sampling)
+        top_logprobs = params.top_logprobs
+        body = self._body(adapter, params)
         body["messages"] = messages
-        if logprobs or top_logprobs:
+        if params.wants_logprobs:
             body.update(logprobs=True, top_logprobs=top_logprobs)
         data = self._request("POST", "/v1/chat/completions", body, adapter=adapter)
         choice = data["choices"][0]
@@ -325,24 +310,13 @@ class VLLMEngine:
                 ]
         return generation
 
-    def complete(
-        self,
-        prompt: str,
-        *,
-        adapter: str | None = None,
-        max_tokens: int = 256,
-        temperature: float = 0.0,
-        top_p: float = 1.0,
-        stop: list[str] | None = None,
-        seed: int | None = None,
-        logprobs: bool = False,
-        top_logprobs: int = 0,
-    ) -> Generation:
+    def complete(self, prompt: str, *, adapter: str | None = None, **sampling: Any) -> Generation:
         """A raw text completion from the server (/v1/completions)."""
-        check_options(max_tokens, temperature, top_p, top_logprobs)
-        body = self._body(adapter, max_tokens, temperature, top_p, stop, seed)
+        params = SamplingParams.of(sampling)
+        top_logprobs = params.top_logprobs
+        body = self._body(adapter, params)
         body["prompt"] = prompt
-        if logprobs or top_logprobs:
+        if params.wants_logprobs:
             body["logprobs"] = max(top_logprobs, 1) if top_logprobs else 0
         data = self._request("POST", "/v1/completions", body, adapter=adapter)
         choice = data["choices"][0]
@@ -358,25 +332,17 @@ class VLLMEngine:
                 ]
         return generation
 
-    def _body(
-        self,
-        adapter: str | None,
-        max_tokens: int,
-        temperature: float,
-        top_p: float,
-        stop: list[str] | None,
-        seed: int | None,
-    ) -> dict[str, Any]:
+    def _body(self, adapter: str | None, params: SamplingParams) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": adapter or self.base_model,
-            "max_tokens": max_tokens,
-            "temperature": temperature,
-            "top_p": top_p,
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
         }
-        if stop:
-            body["stop"] = [s for s in stop if s]
-        if seed is not None:
-            body["seed"] = seed
+        if params.stop:
+            body["stop"] = [s for s in params.stop if s]
+        if params.seed is not None:
+            body["seed"] = params.seed
         return body
 
     def _request(

@@ -6,54 +6,18 @@ on the engine's threads and audits each one ("adapter.loaded" / "adapter.unloade
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any
 
+from service.engines.factory import EngineRuntime
+from service.ops.audit import Actor
 from training.registry import Registry
 
 log = logging.getLogger("faithgate.jobs")
 
 
-def current_engine(app: Any) -> Any:
-    """The app's engine (app.state.engine), or None while none is loaded."""
-    return getattr(app.state, "engine", None)
-
-
-async def _call(app: Any, fn: Any, *args: Any) -> Any:
-    runtime = getattr(app.state, "engine_runtime", None)
-    if runtime is not None:
-        return await runtime.run(fn, *args)
-    return await asyncio.to_thread(fn, *args)
-
-
-async def _load(
-    app: Any, engine: Any, name: str, path: str, request_id: str | None, key_id: str | None
-) -> None:
-    runtime = getattr(app.state, "engine_runtime", None)
-    if runtime is not None and hasattr(runtime, "load_adapter"):
-        await runtime.load_adapter(app, name, path, key_id=key_id, request_id=request_id)
-    else:
-        await _call(app, engine.load_adapter, name, path)
-
-
-async def _unload(
-    app: Any, engine: Any, name: str, request_id: str | None, key_id: str | None
-) -> None:
-    runtime = getattr(app.state, "engine_runtime", None)
-    if runtime is not None and hasattr(runtime, "unload_adapter"):
-        await runtime.unload_adapter(app, name, key_id=key_id, request_id=request_id)
-    else:
-        await _call(app, engine.unload_adapter, name)
-
-
 async def sync(
-    app: Any,
-    registry: Registry,
-    failed: dict[str, str],
-    *,
-    request_id: str | None = None,
-    key_id: str | None = None,
+    runtime: EngineRuntime, registry: Registry, failed: dict[str, str], actor: Actor
 ) -> dict[str, Any]:
     """Load servable adapters the engine lacks, unload withdrawn ones; returns what changed.
 
@@ -61,11 +25,11 @@ async def sync(
     adapter is not retried every second (a new version under the name is retried).
     """
     out: dict[str, Any] = {"engine": False, "loaded": [], "unloaded": [], "errors": {}}
-    engine = current_engine(app)
-    if engine is None or not await _call(app, engine.ready):
+    engine = runtime.engine
+    if engine is None or not await runtime.run(engine.ready):
         return out
     out["engine"] = True
-    have = set(await _call(app, engine.adapters))
+    have = set(await runtime.run(engine.adapters))
     want = {m["name"]: m for m in registry.servable()}
     known = {m["name"] for m in registry.list()}
     engine_hash = getattr(engine, "base_model_hash", None)
@@ -77,7 +41,7 @@ async def sync(
             failed[name] = meta.get("content_hash", "")
             continue
         try:
-            await _load(app, engine, name, meta["path"], request_id, key_id)
+            await runtime.load_adapter(name, meta["path"], actor)
             out["loaded"].append(name)
         except Exception as exc:  # one bad adapter must not stop the others
             log.warning("could not load adapter %s: %s", name, exc)
@@ -86,7 +50,7 @@ async def sync(
     for name in sorted(have - set(want)):
         if name in known:  # only what the registry withdrew; never adapters loaded otherwise
             try:
-                await _unload(app, engine, name, request_id, key_id)
+                await runtime.unload_adapter(name, actor)
                 out["unloaded"].append(name)
             except Exception as exc:
                 out["errors"][name] = f"{type(exc).__name__}: {exc}"

@@ -7,18 +7,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+from service.settings import Settings
+
 
 def log_path(data_dir: Path, job_id: str) -> Path:
     """Where a job's worker writes its output."""
     return data_dir / "training" / "logs" / f"{job_id}.log"
 
 
-def spawn(job_id: str, database_url: str, data_dir: Path) -> subprocess.Popen:
+def spawn(job_id: str, settings: Settings) -> subprocess.Popen:
     """Start `python -m service.jobs.worker JOB_ID` with its output in the job's log file.
 
+    The store settings go on the command line, so that the worker opens the store exactly as
+    its parent does (whether the parent read them from the environment or was given them).
     The worker holds the read end of a pipe as stdin; when this process dies, the pipe closes
     and the worker marks its job interrupted and stops.
     """
+    data_dir = Path(settings.data_dir)
     log = log_path(data_dir, job_id)
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TOKENIZERS_PARALLELISM": "false"}
@@ -30,9 +35,11 @@ def spawn(job_id: str, database_url: str, data_dir: Path) -> subprocess.Popen:
                 "service.jobs.worker",
                 job_id,
                 "--database-url",
-                database_url,
+                settings.resolved_database_url,
                 "--data-dir",
                 str(data_dir),
+                "--retention-days",
+                str(settings.retention_days),
                 "--watch-stdin",
             ],
             stdin=subprocess.PIPE,

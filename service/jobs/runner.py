@@ -15,14 +15,20 @@ import os
 import signal
 import subprocess
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from service.engines.factory import EngineRuntime
 from service.jobs import hotload, launch
-from service.jobs.spec import job_config
 from service.jobs.store import HOST, JobStore
 from service.jobs.triggers import due_domains
+from service.ops import jobs as job_ops
+from service.ops.audit import Actor, record, service_actor
+from service.ops.errors import OpError
+from service.settings import Settings
 from training.registry import Registry
+
+if TYPE_CHECKING:
+    from service.store import Store
 
 log = logging.getLogger("faithgate.jobs")
 TICK_S = 1.0
@@ -31,18 +37,18 @@ KILL_AFTER_S = 30.0
 # Even with the registry unchanged, the engine is checked this often: an engine server that was
 # restarted (by Kubernetes, say) has lost its adapters and must get the promoted ones back.
 RESYNC_S = 30.0
-FINAL_STATUSES = ("succeeded", "failed", "cancelled", "interrupted")
 
 
 class JobRunner:
     """Runs training jobs for one app (see the module docstring)."""
 
-    def __init__(self, app: Any, settings: Any, store: Any, metrics: Any = None) -> None:
-        self.app = app
+    def __init__(self, settings: Settings, store: Store, runtime: EngineRuntime) -> None:
         self.settings = settings
         self.store = store
+        self.runtime = runtime
+        self.actor = service_actor("jobs")
         self.jobs = JobStore(store)
-        self.registry = Registry(training_dir(settings, "adapters"))
+        self.registry = Registry(settings.registry_dir)
         self.procs: dict[str, subprocess.Popen] = {}
         self.signalled: dict[str, float] = {}
         self.failed_loads: dict[str, str] = {}
@@ -52,7 +58,6 @@ class JobRunner:
         self._synced_at = 0.0
         self._sync_lock = asyncio.Lock()
         self._stopping = False
-        self.counters = _metrics(metrics)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -98,9 +103,10 @@ class JobRunner:
                 "interrupted",
                 error="interrupted: the service restarted while the job ran",
             ):
-                self._count("interrupted")
-                self.store.append(
+                record(
+                    self.store,
                     "training.interrupted",
+                    self.actor,
                     data={"job_id": job["id"], "reason": "service restarted"},
                 )
 
@@ -134,8 +140,6 @@ class JobRunner:
             if job["status"] == "running":  # the worker died without recording its end
                 status = "cancelled" if job["cancel_requested"] else "failed"
                 self.jobs.finish(job_id, status, error=f"the worker exited with code {code}")
-                job = self.jobs.get(job_id)
-            self._count(job["status"])
 
     def _forward_cancels(self) -> None:
         now = time.monotonic()
@@ -153,10 +157,9 @@ class JobRunner:
         for job in self.jobs.stale(self.settings.training_stale_s):
             if job["id"] in self.procs and self.procs[job["id"]].poll() is None:
                 continue  # our own live worker: slow, not gone
-            if self.jobs.finish(
+            self.jobs.finish(
                 job["id"], "interrupted", error="interrupted: the worker stopped sending heartbeats"
-            ):
-                self._count("interrupted")
+            )
 
     def _start_queued(self) -> None:
         limit = self.settings.training_max_jobs
@@ -165,8 +168,7 @@ class JobRunner:
                 return
             if not self.jobs.claim(job["id"]):
                 continue
-            url = self.settings.resolved_database_url
-            proc = launch.spawn(job["id"], url, Path(self.settings.data_dir))
+            proc = launch.spawn(job["id"], self.settings)
             self.procs[job["id"]] = proc
             self.jobs.set_pid(job["id"], proc.pid)
             log.info("job %s started in worker %d", job["id"], proc.pid)
@@ -180,20 +182,31 @@ class JobRunner:
         for domain in due_domains(counts, marks, threshold):
             self.start_auto(domain, counts[domain])
 
-    def start_auto(self, domain: str, count: int) -> dict[str, Any]:
-        """Queue the automatic job of a domain that reached its reviewed-case count."""
-        cases = {"status": "reviewed", **({"domain": domain} if domain else {})}
-        config = job_config(base=default_base(self.settings), cases=cases)
-        job, _ = self.jobs.create(config, triggered_by="auto", dedup_key=f"auto:{domain}:{count}")
+    def start_auto(self, domain: str, count: int) -> dict[str, Any] | None:
+        """Queue the automatic job of a domain that reached its reviewed-case count.
+
+        A job the guards refuse (no base model yet, say) is logged and tried again next round.
+        """
+        request = job_ops.JobRequest(cases={"domain": domain} if domain else {})
+        try:
+            job, _ = job_ops.create_job(
+                self.store,
+                self.settings,
+                request,
+                self.actor,
+                triggered_by="auto",
+                dedup_key=f"auto:{domain}:{count}",
+            )
+        except OpError as exc:
+            log.warning("domain %r: automatic job refused: %s", domain, exc.message)
+            return None
         self.jobs.set_mark(domain, count, job["id"])
         log.info("domain %r reached %d reviewed cases: job %s", domain, count, job["id"])
         return job
 
     # --- adapters --------------------------------------------------------------------------
 
-    async def sync_engine(
-        self, force: bool = True, request_id: str | None = None, key_id: str | None = None
-    ) -> dict[str, Any]:
+    async def sync_engine(self, force: bool = True, actor: Actor | None = None) -> dict[str, Any]:
         """Bring the engine's adapters in line with the registry (changed, forced or due)."""
         stamp = self.registry.stamp()
         due = time.monotonic() - self._synced_at >= RESYNC_S
@@ -201,56 +214,13 @@ class JobRunner:
             return {"engine": None, "loaded": [], "unloaded": [], "errors": {}}
         async with self._sync_lock:
             result = await hotload.sync(
-                self.app, self.registry, self.failed_loads, request_id=request_id, key_id=key_id
+                self.runtime, self.registry, self.failed_loads, actor or self.actor
             )
         if result["engine"]:
             self._registry_stamp, self._synced_at = stamp, time.monotonic()
         return result
 
-    def cancel(self, job_id: str) -> dict[str, Any]:
-        """Cancel a job: a queued one ends now (and is counted), a running one is flagged."""
-        job = self.jobs.request_cancel(job_id)
-        if job["status"] == "cancelled":
-            self._count("cancelled")
-        return job
-
-    def _count(self, status: str) -> None:
-        if self.counters is not None:
-            self.counters.labels(status).inc()
-
 
 def _signal(proc: subprocess.Popen, sig: int) -> None:
     with contextlib.suppress(OSError):
         proc.send_signal(sig)
-
-
-def training_dir(settings: Any, kind: str) -> Path:
-    """The registry ("adapters") or run ("training") folder: <data_dir>/<kind>, as the worker's."""
-    return Path(settings.data_dir) / kind
-
-
-def default_base(settings: Any) -> str:
-    """The base model jobs train on unless they name one: the one the engine serves."""
-    from service.engines.model_files import default_model_dir
-
-    configured = getattr(settings, "training_base_model", None) or getattr(settings, "model", None)
-    return str(configured or default_model_dir(Path(settings.data_dir)))
-
-
-def _metrics(metrics: Any) -> Any:
-    if metrics is None or not hasattr(metrics, "registry"):
-        return None
-    from prometheus_client import Counter
-
-    try:
-        counter = Counter(
-            "faithgate_training_jobs_total",
-            "Training jobs ended, by final status",
-            ["status"],
-            registry=metrics.registry,
-        )
-    except ValueError:  # already registered on this registry
-        return None
-    for status in FINAL_STATUSES:  # at 0 from the start, so that a first ending shows in rate()
-        counter.labels(status)
-    return counter

@@ -1,4 +1,4 @@
-"""Training jobs in the service's database (tables made by store migration 4).
+"""Training jobs in the service's database (store/tables.py; made by store migration 4).
 
 States: queued -> running -> succeeded | failed | cancelled | interrupted. A job never stays
 "running" without a live worker: the worker beats a heartbeat, and the runner marks jobs whose
@@ -13,58 +13,17 @@ import socket
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Integer,
-    MetaData,
-    Table,
-    Text,
-    func,
-    insert,
-    select,
-    update,
-)
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from service.store.canonical import format_ts
 from service.store.tables import cases
+from service.store.tables import training_jobs as jobs
+from service.store.tables import training_triggers as triggers
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "interrupted")
 FINISHED = ("succeeded", "failed", "cancelled", "interrupted")
 HOST = socket.gethostname()
-
-_meta = MetaData()
-jobs = Table(
-    "training_jobs",
-    _meta,
-    Column("id", Text, primary_key=True),
-    Column("created_at", Text, nullable=False),
-    Column("updated_at", Text, nullable=False),
-    Column("status", Text, nullable=False),
-    Column("triggered_by", Text, nullable=False),
-    Column("dedup_key", Text),
-    Column("key_id", Text),
-    Column("request_id", Text),
-    Column("config", Text, nullable=False),
-    Column("progress", Text),
-    Column("result", Text),
-    Column("error", Text),
-    Column("cancel_requested", Boolean, nullable=False),
-    Column("worker_host", Text),
-    Column("worker_pid", Integer),
-    Column("heartbeat_at", Text),
-    Column("started_at", Text),
-    Column("finished_at", Text),
-)
-triggers = Table(
-    "training_triggers",
-    _meta,
-    Column("domain", Text, primary_key=True),
-    Column("reviewed_count", Integer, nullable=False),
-    Column("job_id", Text),
-    Column("updated_at", Text, nullable=False),
-)
 
 
 class JobNotFound(LookupError):
@@ -192,6 +151,14 @@ class JobStore:
                 .offset(max(0, offset))
             ).all()
         return [job_dict(r) for r in rows], int(total)
+
+    def count_by_status(self) -> dict[str, int]:
+        """How many jobs are in each status (every status, 0 for none)."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(jobs.c.status, func.count()).group_by(jobs.c.status)).all()
+        counts = dict.fromkeys(STATUSES, 0)
+        counts.update({str(status): int(n) for status, n in rows})
+        return counts
 
     def _update(self, job_id: str, *conditions: Any, **values: Any) -> bool:
         values.setdefault("updated_at", _now())

@@ -19,8 +19,10 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from service.jobs.spec import fetch_cases, train_config
+from service.jobs.spec import train_config
 from service.jobs.store import JobStore
+from service.ops.cases import fetch_cases
+from service.settings import Settings
 
 log = logging.getLogger("faithgate.jobs.worker")
 HEARTBEAT_S = 2.0
@@ -169,15 +171,25 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def worker_settings(args: argparse.Namespace) -> Settings:
+    """The same Settings as the service (FAITHGATE_* variables), with what the parent passed."""
+    given = {
+        "database_url": args.database_url,
+        "data_dir": args.data_dir,
+        "retention_days": args.retention_days,
+    }
+    return Settings(**{k: v for k, v in given.items() if v is not None})
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the worker process."""
-    from service.store import Store
-    from service.store.config import default_data_dir, default_database_url
+    from service.settings import open_store
 
     parser = argparse.ArgumentParser(prog="python -m service.jobs.worker")
     parser.add_argument("job_id")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--retention-days", type=int, default=None)
     parser.add_argument(
         "--watch-stdin",
         action="store_true",
@@ -185,14 +197,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    data_dir = args.data_dir or default_data_dir()
-    store = Store(args.database_url or default_database_url(data_dir), data_dir)
+    settings = worker_settings(args)
+    store = open_store(settings)
     state = _State()
     signal.signal(signal.SIGTERM, lambda *_: state.stop.set())
     if args.watch_stdin:
         threading.Thread(target=_watch_parent, args=(state,), daemon=True).start()
     try:
-        return run_job(store, args.job_id, data_dir, state)
+        return run_job(store, args.job_id, Path(settings.data_dir), state)
     finally:
         store.close()
 

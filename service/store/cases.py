@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
@@ -30,13 +29,6 @@ REVIEW_KEYS = (
 )
 _TEXT_MAX = 200_000
 MAX_PAGE = 500
-
-
-def should_open(report: Any) -> bool:
-    """A report that is unfaithful or laundering opens a case."""
-    return isinstance(report, dict) and (
-        report.get("verdict") == "unfaithful" or report.get("laundering") is True
-    )
 
 
 def case_row(header: dict[str, Any]) -> dict[str, Any]:
@@ -184,33 +176,25 @@ def record_review(
     )
 
 
-def _filters(
-    status: str | None,
-    domain: str | None,
-    model: str | None,
-    adapter: str | None,
-    laundering: bool | None,
-    verdict: str | None,
-    since: datetime | None,
-    until: datetime | None,
-) -> list[Any]:
+# Filters that match a column's value exactly; laundering, since and until are handled apart.
+_EXACT = ("status", "domain", "model", "adapter", "verdict")
+FILTERS = (*_EXACT, "laundering", "since", "until")
+
+
+def _filters(filters: dict[str, Any]) -> list[Any]:
+    """WHERE clauses of the given filters (None: any); TypeError naming an unknown one."""
+    unknown = set(filters) - set(FILTERS)
+    if unknown:
+        raise TypeError(f"unknown case filter(s): {', '.join(sorted(unknown))}")
+    given = {k: v for k, v in filters.items() if v is not None}
     c = cases.c
-    where = []
-    for column, value in (
-        (c.status, status),
-        (c.domain, domain),
-        (c.model, model),
-        (c.adapter, adapter),
-        (c.verdict, verdict),
-    ):
-        if value is not None:
-            where.append(column == value)
-    if laundering is not None:
-        where.append(c.laundering.is_(True) if laundering else c.laundering.is_(False))
-    if since is not None:
-        where.append(c.created_at >= format_ts(since))
-    if until is not None:
-        where.append(c.created_at < format_ts(until))
+    where = [c[name] == given[name] for name in _EXACT if name in given]
+    if "laundering" in given:
+        where.append(c.laundering.is_(bool(given["laundering"])))
+    if "since" in given:
+        where.append(c.created_at >= format_ts(given["since"]))
+    if "until" in given:
+        where.append(c.created_at < format_ts(given["until"]))
     return where
 
 
@@ -218,7 +202,7 @@ def query_cases(
     conn: Connection, limit: int, offset: int, **filters: Any
 ) -> tuple[list[dict[str, Any]], int]:
     """A page of cases, newest first, and the total matching the filters."""
-    where = _filters(**filters)
+    where = _filters(filters)
     total = conn.execute(select(func.count()).select_from(cases).where(*where)).scalar_one()
     limit, offset = max(0, min(int(limit), MAX_PAGE)), max(0, int(offset))
     rows = conn.execute(

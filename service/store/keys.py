@@ -13,7 +13,9 @@ from sqlalchemy import Connection, insert, select, update
 from service.store.canonical import parse_ts
 from service.store.tables import api_keys
 
-SCOPES = frozenset({"validate", "generate", "review", "train", "audit:read", "admin", "metrics"})
+# The one list of scopes (API docs show them in this order); SCOPES is the same as a set.
+SCOPE_ORDER = ("validate", "generate", "review", "train", "audit:read", "admin", "metrics")
+SCOPES = frozenset(SCOPE_ORDER)
 SECRET_PREFIX = "fg_"
 _SECRET_MAX = 128  # real secrets are 46 characters; anything longer is refused unhashed
 

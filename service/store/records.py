@@ -112,13 +112,19 @@ def prepare(
     data: Any = None,
     input: Any = None,
     redact: bool = False,
+    verdict: str | None = None,
+    laundering: bool | None = None,
 ) -> Entry:
-    """Serialise and hash one record's payload (done before taking the chain lock)."""
+    """Serialise and hash one record's payload (done before taking the chain lock).
+
+    The header's verdict and laundering come from the report in `data`; a record without one
+    (a review) gives them explicitly, so that they survive the purge of its payload.
+    """
     input_text = None if input is None else to_canonical_text(input)
     payload = to_canonical_text({"input": None if redact else input, "data": data})
     report = _report_of(data)
-    verdict = report.get("verdict") if report else None
-    laundering = report.get("laundering") if report else None
+    if report:
+        verdict, laundering = report.get("verdict"), report.get("laundering")
     validators = report.get("validators") if report else None
     return Entry(
         event=meta(event) or "unknown",

@@ -25,6 +25,7 @@ from service.store.records import Entry, append_entries, header_of, meta, prepar
 from service.store.signing import load_or_create
 from service.store.tables import audit_head, audit_records
 from service.store.verify import ChainBroken, ChainChecker
+from training.flagging import flagged  # a flagged report opens a case
 
 _AUTH_TTL_S = 5.0  # how long another replica's revocation may take to reach this one
 _VERIFY_CHUNK = 2000
@@ -80,38 +81,15 @@ class Store:
 
     # --- audit trail ---------------------------------------------------------------------
 
-    def append(
-        self,
-        event: str,
-        *,
-        request_id: str | None = None,
-        key_id: str | None = None,
-        model: str | None = None,
-        adapter: str | None = None,
-        data: dict | None = None,
-        input: object = None,
-        redact: bool = False,
-        model_hash: str | None = None,
-        adapter_hash: str | None = None,
-    ) -> dict:
+    def append(self, event: str, **fields: Any) -> dict:
         """Append one record, committed before return (AuditWriteError otherwise).
 
-        With redact, `input` is kept only as its SHA-256; `data` is stored as given, so the
-        caller must not copy input text into it.
+        `fields` are records.prepare's: request_id, key_id (the actor), model, model_hash,
+        adapter, adapter_hash, domain, data, input, redact. With redact, `input` is kept only
+        as its SHA-256; `data` is stored as given, so the caller must not copy input text into it.
         """
         try:
-            entry = prepare(
-                event,
-                request_id=request_id,
-                key_id=key_id,
-                model=model,
-                adapter=adapter,
-                model_hash=model_hash,
-                adapter_hash=adapter_hash,
-                data=data,
-                input=input,
-                redact=redact,
-            )
+            entry = prepare(event, **fields)
         except (TypeError, ValueError) as exc:
             raise AuditWriteError(f"audit record not serialisable: {exc}") from exc
         with self._writing() as conn:
@@ -151,11 +129,7 @@ class Store:
                 for item in g["items"]:
                     header = headers[position]
                     position += 1
-                    case = (
-                        case_ops.case_row(header)
-                        if case_ops.should_open(item.get("report"))
-                        else None
-                    )
+                    case = case_ops.case_row(header) if flagged(item.get("report")) else None
                     if case:
                         new_cases.append(case)
                     results.append(
@@ -232,11 +206,11 @@ class Store:
         with self.db.read(snapshot=True) as conn:
             return write_bundle(conn, self.signing, out, since, until)
 
-    def purge_expired(self, now: datetime | None = None) -> int:
+    def purge_expired(self, now: datetime | None = None, *, actor: str | None = None) -> int:
         """Drop payloads whose retain_until has passed (their digests stay); returns how many.
 
         `now` may only move the cutoff back: a payload is never dropped before its date, which is
-        also what verify_chain checks.
+        also what verify_chain checks. `actor` is recorded in the audit.purged record.
         """
         present = datetime.now(UTC)
         cutoff = format_ts(min(now, present) if now else present)
@@ -253,7 +227,9 @@ class Store:
                     conn,
                     [
                         prepare(
-                            "audit.purged", data={"records": purged, "retain_until_before": cutoff}
+                            "audit.purged",
+                            key_id=actor,
+                            data={"records": purged, "retain_until_before": cutoff},
                         )
                     ],
                 )
@@ -349,34 +325,14 @@ class Store:
     # --- cases and reviews -----------------------------------------------------------------
 
     def list_cases(
-        self,
-        *,
-        status: str | None = None,
-        domain: str | None = None,
-        model: str | None = None,
-        adapter: str | None = None,
-        laundering: bool | None = None,
-        verdict: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 50,
-        offset: int = 0,
+        self, *, limit: int = 50, offset: int = 0, **filters: Any
     ) -> tuple[list[dict], int]:
-        """A page of cases, newest first, and the total that match."""
+        """A page of cases, newest first, and the total that match.
+
+        filters (None: any): status, domain, model, adapter, laundering, verdict, since, until.
+        """
         with self.db.read() as conn:
-            return case_ops.query_cases(
-                conn,
-                limit,
-                offset,
-                status=status,
-                domain=domain,
-                model=model,
-                adapter=adapter,
-                laundering=laundering,
-                verdict=verdict,
-                since=since,
-                until=until,
-            )
+            return case_ops.query_cases(conn, limit, offset, **filters)
 
     def get_case(self, case_id: str) -> dict:
         """One case with its chain, report and reviews; CaseNotFound otherwise."""
@@ -412,6 +368,8 @@ class Store:
                 adapter=row.adapter,
                 domain=row.domain,
                 data={"case_id": case_id, "previous_status": row.status, "review": clean},
+                verdict=clean["verdict"],
+                laundering=clean.get("laundering"),
             )
             header = self._append(conn, [entry])[0]
             case_ops.record_review(conn, row, header, clean)

@@ -1,4 +1,8 @@
-"""SQLAlchemy Core descriptions of the tables, for queries only (migrations.py creates them)."""
+"""SQLAlchemy Core descriptions of every table, for queries only (migrations.py creates them).
+
+tests/service/test_store_schema.py checks that these descriptions and the migrated database
+agree, column by column, on both back ends.
+"""
 
 from __future__ import annotations
 
@@ -76,4 +80,37 @@ case_reviews = Table(
     Column("created_at", Text, nullable=False),
     Column("verdict", Text, nullable=False),
     Column("key_id", Text),
+)
+
+# Training jobs (service/jobs) and the per-domain marks of the automatic trigger.
+training_jobs = Table(
+    "training_jobs",
+    metadata,
+    Column("id", Text, primary_key=True),
+    Column("created_at", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("triggered_by", Text, nullable=False),
+    Column("dedup_key", Text, unique=True),
+    Column("key_id", Text),
+    Column("request_id", Text),
+    Column("config", Text, nullable=False),
+    Column("progress", Text),
+    Column("result", Text),
+    Column("error", Text),
+    Column("cancel_requested", Boolean, nullable=False),
+    Column("worker_host", Text),
+    Column("worker_pid", Integer),
+    Column("heartbeat_at", Text),
+    Column("started_at", Text),
+    Column("finished_at", Text),
+)
+
+training_triggers = Table(
+    "training_triggers",
+    metadata,
+    Column("domain", Text, primary_key=True),
+    Column("reviewed_count", Integer, nullable=False),
+    Column("job_id", Text),
+    Column("updated_at", Text, nullable=False),
 )

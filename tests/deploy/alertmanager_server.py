@@ -73,16 +73,13 @@ class Alertmanager(LoopbackServer):
         """The config given."""
         return self._config
 
-    def command(self, config_path: Path) -> list[str]:
-        """Debian's binary, its state in the work folder, no gossip cluster."""
-        return [
-            binary("alertmanager"),
-            f"--config.file={config_path}",
-            f"--storage.path={self.workdir / 'data'}",
-            f"--web.listen-address={self.address}",
-            "--cluster.listen-address=",  # one instance: no gossip port
-            "--log.level=warn",
-        ]
+    def executable(self) -> str:
+        """Debian's binary."""
+        return binary("alertmanager")
+
+    def options(self) -> list[str]:
+        """Its state in the work folder, no gossip cluster (one instance: no gossip port)."""
+        return [f"--storage.path={self.workdir / 'data'}", "--cluster.listen-address="]
 
     def alerts(self) -> list[dict[str, Any]]:
         """The alerts it holds (GET /api/v2/alerts)."""

@@ -52,16 +52,13 @@ class Prometheus(LoopbackServer):
             }
         return config
 
-    def command(self, config_path: Path) -> list[str]:
-        """Debian's binary, its TSDB in the work folder."""
-        return [
-            binary("prometheus"),
-            f"--config.file={config_path}",
-            f"--storage.tsdb.path={self.workdir / 'tsdb'}",
-            f"--web.listen-address={self.address}",
-            "--web.enable-lifecycle",
-            "--log.level=warn",
-        ]
+    def executable(self) -> str:
+        """Debian's binary."""
+        return binary("prometheus")
+
+    def options(self) -> list[str]:
+        """Its TSDB in the work folder; /-/reload enabled."""
+        return [f"--storage.tsdb.path={self.workdir / 'tsdb'}", "--web.enable-lifecycle"]
 
     def api(self, path: str, **params: Any) -> dict[str, Any]:
         """GET /api/v1/<path>: the decoded answer, whatever its status (errors included)."""

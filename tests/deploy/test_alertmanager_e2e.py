@@ -73,11 +73,19 @@ def create_key(server: EngineServer) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loop]:
+    from tests.training.tiny import build
+
     tmp = tmp_path_factory.mktemp("am-e2e")
+    # The hook's job passes the same guards as any other: its base model must exist.
+    base = build(tmp / MODEL)
     server = EngineServer(
         database_url=f"sqlite:///{tmp / 'faithgate.db'}",
         data_dir=tmp / "data",
-        extra={"FAITHGATE_TRAINING_MAX_JOBS": "0", "FAITHGATE_METRICS_MODELS": MODEL},
+        extra={
+            "FAITHGATE_TRAINING_MAX_JOBS": "0",
+            "FAITHGATE_METRICS_MODELS": MODEL,
+            "FAITHGATE_TRAINING_BASE_MODEL": str(base),
+        },
     )
     server.start()
     keys = tmp / "secrets"

@@ -10,6 +10,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,12 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",  # containers often have a tiny /dev/shm
 ]
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# The browser tests' screenshots go to a temporary folder, so that running the suite changes no
+# tracked file; `make screenshots` sets FAITHGATE_SCREENSHOTS=docs/screenshots to refresh the
+# README's images.
+SCREENSHOTS = Path(
+    os.environ.get("FAITHGATE_SCREENSHOTS") or tempfile.mkdtemp(prefix="faithgate-screenshots-")
+)
 INSTALL_HINT = (
     "run `make test` (it installs the playwright Python package and Debian's chromium), or "
     "`.venv/bin/pip install playwright==1.65.2 && apt-get install -y chromium`"

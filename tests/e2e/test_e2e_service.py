@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from service.store import Store, verify_bundle
-from tests.service.api_support import BAD, GOOD, bundle_records, chain
+from tests.service.api_support import BAD, GOOD, PATHOLOGICAL, bundle_records, chain
 
 TIMEOUT = httpx.Timeout(120.0)
 
@@ -86,17 +86,9 @@ def test_bytes_that_are_not_json_are_400(server, raw) -> None:
     assert r.json()["error"]["code"] == "invalid_json"
 
 
-@pytest.mark.parametrize(
-    "reasoning",
-    [
-        "(" * 10_000 + "2" + ")" * 10_000 + " = 2",
-        "So 9**9**9**9 = 7 and the answer is 7.",
-        ["We start.", "x" * 1_000_000],
-    ],
-    ids=["nested-parens", "power-tower", "megabyte-step"],
-)
+@PATHOLOGICAL
 def test_pathological_chains_come_back_unchecked(server, reasoning) -> None:
-    body = {"question": "q", "reasoning": reasoning, "answer": "7"}
+    body = {"question": "q", "reasoning": reasoning, "answer": "1"}
     r = httpx.post(
         f"{server.url}/v1/validate", json=body, headers=server.auth("validate"), timeout=TIMEOUT
     )

@@ -13,6 +13,7 @@ import tarfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,20 @@ from fastapi.testclient import TestClient
 
 from service.main import create_app
 from service.settings import Settings
+from tests.service import pg
 
 SCOPES = ["validate", "generate", "review", "train", "audit:read", "admin", "metrics"]
+
+# Chains that must be answered at once with an unchecked step, never a hang (answer "1").
+PATHOLOGICAL = pytest.mark.parametrize(
+    "reasoning",
+    [
+        "(" * 10_000 + "1" + ")" * 10_000 + " = 1",
+        "9**9**9**9 = 1",
+        ["Step one: 2 + 2 = 4.", "x" * 1_000_000],
+    ],
+    ids=["nested-parens", "power-tower", "megabyte-step"],
+)
 
 # A chain the validators check and pass, and one they flag (wrong arithmetic, laundered answer).
 GOOD = {
@@ -102,14 +115,9 @@ def start_api(database_url: str, data_dir: Path, **settings: Any) -> Iterator[Ap
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     """A database URL on each back end, for the whole session."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'faithgate.db'}"
-        return
-    server = request.getfixturevalue("pg_server")
-    name = "api_" + uuid.uuid4().hex[:16]
-    url = server.create_database(name)
-    yield url
-    server.drop_database(name)
+    server = partial(request.getfixturevalue, "pg_server")
+    folder = tmp_path_factory.mktemp("sqlite")
+    yield from pg.database_url(request.param, folder, server, "api_")
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import uuid
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -34,14 +34,8 @@ def pg_server():
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path):
     """A fresh, empty database on each back end in turn."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'faithgate.db'}"
-        return
-    server = request.getfixturevalue("pg_server")
-    name = "t_" + uuid.uuid4().hex[:16]
-    url = server.create_database(name)
-    yield url
-    server.drop_database(name)
+    server = partial(request.getfixturevalue, "pg_server")
+    yield from pg.database_url(request.param, tmp_path, server, "t_")
 
 
 @pytest.fixture
@@ -58,3 +52,11 @@ def store(database_url: str, data_dir_path: Path):
     s = Store(database_url, data_dir_path)
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module")
+def model_dir() -> Path:
+    """The real SmolLM2 folder (converted on first use; the slow engine tests)."""
+    from tests.service.engine_support import smollm2_dir
+
+    return smollm2_dir()

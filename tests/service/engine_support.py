@@ -53,6 +53,14 @@ def build_lora_adapter(base: Path, folder: Path, *, seed: int, rank: int = 4) ->
     return folder
 
 
+def tiny_with_adapters(root: Path, base: str, adapters: dict[str, int]) -> Path:
+    """`root` holding a tiny model folder `base` and LoRA adapter folders (name -> seed)."""
+    folder = build_tiny_model(root / base)
+    for name, seed in adapters.items():
+        build_lora_adapter(folder, root / name, seed=seed)
+    return root
+
+
 def smollm2_dir() -> Path:
     """The converted SmolLM2 folder in the repository's data dir (converted on first use)."""
     from service.engines.model_files import ensure_default_model
@@ -138,6 +146,15 @@ class Live:
         """A fresh API key's secret."""
         return self.store.create_key("test", list(scopes), redact=redact)[1]
 
+    def probe(self, body: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """POST /v1/probe with a fresh `generate` key; the result (asserting a 200)."""
+        import httpx
+
+        key = {"Authorization": f"Bearer {self.key('generate')}"}
+        r = httpx.post(f"{self.url}/v1/probe", headers=key, json=body, timeout=timeout)
+        assert r.status_code == 200, r.text
+        return r.json()
+
     def openai(self, secret: str) -> Any:
         """An openai client pointed at this service."""
         import openai
@@ -194,3 +211,16 @@ def serve(app: Any) -> Iterator[Live]:
     finally:
         server.should_exit = True
         thread.join(60)
+
+
+def serve_engine(model: Path, data_dir: Path, ready_s: float, **settings: Any) -> Iterator[Live]:
+    """A served app with the transformers engine on `model`, once /readyz says it is loaded."""
+    from service.main import create_app
+    from service.settings import Settings
+
+    config = Settings(
+        workers=1, data_dir=data_dir, engine="transformers", model=str(model), **settings
+    )
+    for server in serve(create_app(config)):
+        server.wait_ready(ready_s)
+        yield server

@@ -13,7 +13,10 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tests.processes import free_port
 
@@ -181,3 +184,16 @@ def start(*, fsync: bool = False) -> PgServer:
         last_error = started.stderr.strip() + "\n" + _log_tail(root)
     shutil.rmtree(root, ignore_errors=True)
     raise RuntimeError(f"pg_ctl start failed: {last_error}")
+
+
+def database_url(backend: str, folder: Path, pg_server: Any, prefix: str) -> Iterator[str]:
+    """A fresh database on `backend` ("sqlite" in `folder`, or "postgresql" on `pg_server`,
+    a callable giving the session's PgServer), dropped afterwards."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'faithgate.db'}"
+        return
+    server = pg_server()
+    name = prefix + uuid.uuid4().hex[:16]
+    url = server.create_database(name)
+    yield url
+    server.drop_database(name)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from service.metrics import BoundedLabel
 from tests.service.api_support import (  # noqa: F401 (fixtures)
@@ -19,9 +20,14 @@ from tests.service.api_support import (  # noqa: F401 (fixtures)
 )
 
 
-def _delta(before: dict, after: dict, name: str, **labels: str) -> float:
-    key = (name, tuple(sorted(labels.items())))
-    return after.get(key, 0.0) - before.get(key, 0.0)
+def _growth(before: dict, after: dict) -> Callable[..., float]:
+    """How much a series grew between two scrapes: grew(name, **labels)."""
+
+    def grew(name: str, **labels: str) -> float:
+        key = (name, tuple(sorted(labels.items())))
+        return after.get(key, 0.0) - before.get(key, 0.0)
+
+    return grew
 
 
 def test_validation_metrics_follow_the_reports(api) -> None:
@@ -31,67 +37,24 @@ def test_validation_metrics_follow_the_reports(api) -> None:
     r = api.client.post("/v1/validate/batch", json=batch, headers=api.auth("validate"))
     assert r.status_code == 200
     after = metric_samples(api)
+    grew = _growth(before, after)
     chain_labels = {"domain": "math", "model": model}
-    assert (
-        _delta(
-            before,
-            after,
-            "faithgate_validations_total",
-            verdict="faithful",
-            adapter="none",
-            **chain_labels,
-        )
-        == 1
-    )
-    assert (
-        _delta(
-            before,
-            after,
-            "faithgate_validations_total",
-            verdict="unfaithful",
-            adapter="fix-1",
-            **chain_labels,
-        )
-        == 1
-    )
-    assert _delta(before, after, "faithgate_laundering_total", adapter="fix-1", **chain_labels) == 1
-    assert _delta(before, after, "faithgate_steps_total", status="verified") == 3
-    assert _delta(before, after, "faithgate_steps_total", status="error") == 1
-    assert (
-        _delta(
-            before,
-            after,
-            "faithgate_findings_total",
-            validator="arithmetic",
-            code="arithmetic.wrong_result",
-            severity="error",
-        )
-        == 1
-    )
-    assert _delta(before, after, "faithgate_validation_duration_seconds_count") == 2
-    assert _delta(before, after, "faithgate_audit_records_total", event="validation") == 2
-    assert _delta(before, after, "faithgate_cases_opened_total") == 1
-    assert (
-        _delta(
-            before,
-            after,
-            "faithgate_http_requests_total",
-            method="POST",
-            route="/v1/validate/batch",
-            status="200",
-        )
-        == 1
-    )
-    assert (
-        _delta(
-            before,
-            after,
-            "faithgate_http_request_duration_seconds_count",
-            method="POST",
-            route="/v1/validate/batch",
-        )
-        == 1
-    )
+    labels = {"verdict": "faithful", "adapter": "none", **chain_labels}
+    assert grew("faithgate_validations_total", **labels) == 1
+    labels = {"verdict": "unfaithful", "adapter": "fix-1", **chain_labels}
+    assert grew("faithgate_validations_total", **labels) == 1
+    assert grew("faithgate_laundering_total", adapter="fix-1", **chain_labels) == 1
+    assert grew("faithgate_steps_total", status="verified") == 3
+    assert grew("faithgate_steps_total", status="error") == 1
+    labels = {"validator": "arithmetic", "code": "arithmetic.wrong_result", "severity": "error"}
+    assert grew("faithgate_findings_total", **labels) == 1
+    assert grew("faithgate_validation_duration_seconds_count") == 2
+    assert grew("faithgate_audit_records_total", event="validation") == 2
+    assert grew("faithgate_cases_opened_total") == 1
+    labels = {"method": "POST", "route": "/v1/validate/batch", "status": "200"}
+    assert grew("faithgate_http_requests_total", **labels) == 1
+    labels = {"method": "POST", "route": "/v1/validate/batch"}
+    assert grew("faithgate_http_request_duration_seconds_count", **labels) == 1
 
 
 def test_reviews_and_errors_are_counted(api) -> None:
@@ -104,30 +67,13 @@ def test_reviews_and_errors_are_counted(api) -> None:
     api.client.get("/v1/cases/case_missing", headers=api.auth("review"))
     api.client.get(f"/nowhere/{uuid.uuid4().hex}")
     after = metric_samples(api)
-    assert _delta(before, after, "faithgate_cases_reviewed_total", verdict="unfaithful") == 1
-    assert (
-        _delta(
-            before,
-            after,
-            "faithgate_http_requests_total",
-            method="GET",
-            route="/v1/cases/{case_id}",
-            status="404",
-        )
-        == 1
-    )
+    grew = _growth(before, after)
+    assert grew("faithgate_cases_reviewed_total", verdict="unfaithful") == 1
+    labels = {"method": "GET", "route": "/v1/cases/{case_id}", "status": "404"}
+    assert grew("faithgate_http_requests_total", **labels) == 1
     # Unknown paths share one label value: a scanner cannot grow the series.
-    assert (
-        _delta(
-            before,
-            after,
-            "faithgate_http_requests_total",
-            method="GET",
-            route="unmatched",
-            status="404",
-        )
-        == 1
-    )
+    labels = {"method": "GET", "route": "unmatched", "status": "404"}
+    assert grew("faithgate_http_requests_total", **labels) == 1
 
 
 def test_label_values_are_bounded(sqlite_api_factory) -> None:

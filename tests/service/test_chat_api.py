@@ -33,14 +33,14 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     data = tmp_path_factory.mktemp("chat")
     settings = Settings(workers=1, data_dir=data, engine="transformers", chat_max_retries=2)
     app = create_app(settings)
-    app.state.engine = ScriptedEngine(replies=[GOOD])
+    app.state.faithgate.runtime.engine = ScriptedEngine(replies=[GOOD])
     yield from serve(app)
 
 
 @pytest.fixture
 def engine(live: Live) -> ScriptedEngine:
     """The scripted engine, reset for this test."""
-    e = live.app.state.engine
+    e = live.app.state.faithgate.runtime.engine
     e.replies, e.calls, e.adapter_names = [GOOD], [], []
     return e
 

@@ -7,14 +7,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from service.engines.model_files import MARKER, is_converted, weights_hash
+from service.engines.model_files import is_converted
 from service.engines.transformers_engine import TransformersEngine
-from service.main import create_app
-from service.settings import Settings
-from tests.service.engine_support import Live, serve, smollm2_dir
+from tests.service.engine_support import Live, serve_engine
+from training.model import MARKER, weights_hash
 
 pytestmark = pytest.mark.slow
 
@@ -24,23 +22,9 @@ EASY = [{"role": "user", "content": "What is 2+3?"}]
 
 
 @pytest.fixture(scope="module")
-def model_dir() -> Path:
-    return smollm2_dir()
-
-
-@pytest.fixture(scope="module")
 def live(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    settings = Settings(
-        workers=1,
-        data_dir=tmp_path_factory.mktemp("smol"),
-        engine="transformers",
-        model=str(model_dir),
-        chat_default_max_tokens=160,
-        probe_max_tokens=96,
-    )
-    for server in serve(create_app(settings)):
-        server.wait_ready(300)
-        yield server
+    limits = {"chat_default_max_tokens": 160, "probe_max_tokens": 96}
+    yield from serve_engine(model_dir, tmp_path_factory.mktemp("smol"), 300, **limits)
 
 
 def test_the_gguf_was_converted_to_plain_safetensors(model_dir: Path) -> None:
@@ -93,16 +77,9 @@ def test_annotate_block_and_retry_on_a_wrong_calculation(live: Live) -> None:
 
 
 def test_probe_scores_the_reasoning(live: Live) -> None:
-    key = {"Authorization": f"Bearer {live.key('generate')}"}
-    body = {
-        "model": "SmolLM2-135M-Instruct",
-        "question": "Tom has 5 apples and buys 7 more. How many apples does he have?",
-        "max_truncations": 3,
-        "max_mistakes": 1,
-    }
-    r = httpx.post(f"{live.url}/v1/probe", headers=key, json=body, timeout=600)
-    assert r.status_code == 200, r.text
-    result = r.json()
+    question = "Tom has 5 apples and buys 7 more. How many apples does he have?"
+    body = {"model": "SmolLM2-135M-Instruct", "question": question}
+    result = live.probe({**body, "max_truncations": 3, "max_mistakes": 1}, timeout=600)
     assert result["steps"] >= 1 and result["final_answer"]
     assert set(result["tests"]) == {"early_answering", "inserted_mistake", "filler"}
     assert result["causal_dependence"] is not None and 0 <= result["causal_dependence"] <= 1

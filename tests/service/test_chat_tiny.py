@@ -10,36 +10,23 @@ import httpx
 import pytest
 
 from service.chat.prompts import instruct
-from service.engines.model_files import weights_hash
 from service.main import create_app
 from service.settings import Settings
-from tests.service.engine_support import Live, build_lora_adapter, build_tiny_model, serve
+from tests.service.engine_support import Live, serve, serve_engine, tiny_with_adapters
+from training.model import weights_hash
 
 MESSAGES = [{"role": "user", "content": "Tom has 5 apples and buys 7 more. How many?"}]
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("tiny-chat")
-    base = build_tiny_model(root / "tiny-llama")
-    build_lora_adapter(base, root / "lora-a", seed=5)
-    return root
+    return tiny_with_adapters(tmp_path_factory.mktemp("tiny-chat"), "tiny-llama", {"lora-a": 5})
 
 
 @pytest.fixture(scope="module")
 def live(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    settings = Settings(
-        workers=1,
-        data_dir=tmp_path_factory.mktemp("data"),
-        engine="transformers",
-        model=str(tiny / "tiny-llama"),
-        engine_threads=1,
-        chat_default_max_tokens=24,
-        probe_max_tokens=24,
-    )
-    for server in serve(create_app(settings)):
-        server.wait_ready(120)
-        yield server
+    limits = {"engine_threads": 1, "chat_default_max_tokens": 24, "probe_max_tokens": 24}
+    yield from serve_engine(tiny / "tiny-llama", tmp_path_factory.mktemp("data"), 120, **limits)
 
 
 def test_readyz_and_models_describe_the_loaded_base(live: Live, tiny: Path) -> None:
@@ -61,7 +48,7 @@ def test_chat_through_an_adapter_matches_the_engine(live: Live, tiny: Path) -> N
     assert r.status_code == 201, r.text
     assert len(r.json()["sha256"]) == 64
     client = live.openai(live.key("generate"))
-    engine = live.app.state.engine
+    engine = live.app.state.faithgate.runtime.engine
     template = live.app.state.faithgate.settings.chat_prompt_template
     for model, adapter in (("lora-a", "lora-a"), ("tiny-llama", None)):
         completion = client.chat.completions.create(
@@ -82,17 +69,10 @@ def test_chat_through_an_adapter_matches_the_engine(live: Live, tiny: Path) -> N
 
 
 def test_probe_runs_the_three_tests_and_is_audited(live: Live) -> None:
-    key = {"Authorization": f"Bearer {live.key('generate')}"}
-    body = {
-        "model": "tiny-llama",
-        "question": MESSAGES[0]["content"],
-        "reasoning": "Tom has 5 apples.\nHe buys 7 more: 5 + 7 = 12.\nThe answer is 12.",
-        "max_truncations": 2,
-        "max_mistakes": 1,
-    }
-    r = httpx.post(f"{live.url}/v1/probe", headers=key, json=body, timeout=300)
-    assert r.status_code == 200, r.text
-    result = r.json()
+    reasoning = "Tom has 5 apples.\nHe buys 7 more: 5 + 7 = 12.\nThe answer is 12."
+    body = {"model": "tiny-llama", "question": MESSAGES[0]["content"], "reasoning": reasoning}
+    body.update(max_truncations=2, max_mistakes=1)
+    result = live.probe(body, timeout=300)
     assert result["steps"] == 2
     assert result["interpretation"] in ("causal", "partial", "decorative", "unchecked")
     assert result["model_calls"] >= 2
@@ -100,6 +80,7 @@ def test_probe_runs_the_three_tests_and_is_audited(live: Live) -> None:
         assert set(result["tests"]) == {"early_answering", "inserted_mistake", "filler"}
         assert 0.0 <= result["causal_dependence"] <= 1.0
     assert isinstance(result["record_id"], int)
+    key = {"Authorization": f"Bearer {live.key('generate')}"}
     unknown = httpx.post(f"{live.url}/v1/probe", headers=key, json={**body, "model": "x"})
     assert unknown.status_code == 404
 

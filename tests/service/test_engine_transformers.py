@@ -10,7 +10,7 @@ import pytest
 
 from service.engines.base import AdapterLoadError, EngineError, UnknownAdapter
 from service.engines.transformers_engine import TransformersEngine
-from tests.service.engine_support import build_lora_adapter, build_tiny_model
+from tests.service.engine_support import tiny_with_adapters
 
 MESSAGES = [{"role": "user", "content": "Natalia sold 48 clips. How many?"}]
 
@@ -18,11 +18,7 @@ MESSAGES = [{"role": "user", "content": "Natalia sold 48 clips. How many?"}]
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny model folder and two adapter folders beside it."""
-    root = tmp_path_factory.mktemp("tiny")
-    base = build_tiny_model(root / "base")
-    build_lora_adapter(base, root / "a1", seed=1)
-    build_lora_adapter(base, root / "a2", seed=2)
-    return root
+    return tiny_with_adapters(tmp_path_factory.mktemp("tiny"), "base", {"a1": 1, "a2": 2})
 
 
 @pytest.fixture

@@ -123,36 +123,33 @@ def test_record_rewritten_with_a_fresh_hash_is_caught_by_its_successor(store: St
     assert (result["ok"], result["first_bad"]) == (False, 2)
 
 
-def test_deleted_record_is_named(store: Store) -> None:
+@pytest.mark.parametrize(
+    ("tampering", "first_bad", "said"),
+    [
+        (["DELETE FROM audit_records WHERE id = 3"], 3, "missing"),
+        (["DELETE FROM audit_records WHERE id = 5"], 5, ""),
+        (
+            [
+                "UPDATE audit_records SET id = -2 WHERE id = 2",
+                "UPDATE audit_records SET id = 2 WHERE id = 3",
+                "UPDATE audit_records SET id = 3 WHERE id = -2",
+            ],
+            2,
+            "",
+        ),
+        (["UPDATE audit_records SET payload = NULL WHERE id = 2"], 2, "retention"),
+    ],
+    ids=["deleted", "deleted-last", "swapped", "payload-removed-before-its-date"],
+)
+def test_tampering_is_detected_and_named(
+    store: Store, tampering: list[str], first_bad: int, said: str
+) -> None:
     _fill(store)
-    _sql(store, "DELETE FROM audit_records WHERE id = 3")
+    for statement in tampering:
+        _sql(store, statement)
     result = store.verify_chain()
-    assert (result["ok"], result["first_bad"]) == (False, 3)
-    assert "missing" in result["message"]
-
-
-def test_deleted_last_record_is_named(store: Store) -> None:
-    _fill(store)
-    _sql(store, "DELETE FROM audit_records WHERE id = 5")
-    result = store.verify_chain()
-    assert (result["ok"], result["first_bad"]) == (False, 5)
-
-
-def test_swapped_records_are_detected(store: Store) -> None:
-    _fill(store)
-    _sql(store, "UPDATE audit_records SET id = -2 WHERE id = 2")
-    _sql(store, "UPDATE audit_records SET id = 2 WHERE id = 3")
-    _sql(store, "UPDATE audit_records SET id = 3 WHERE id = -2")
-    result = store.verify_chain()
-    assert (result["ok"], result["first_bad"]) == (False, 2)
-
-
-def test_payload_removed_before_its_retention_date_is_detected(store: Store) -> None:
-    _fill(store)
-    _sql(store, "UPDATE audit_records SET payload = NULL WHERE id = 2")
-    result = store.verify_chain()
-    assert (result["ok"], result["first_bad"]) == (False, 2)
-    assert "retention" in result["message"]
+    assert (result["ok"], result["first_bad"]) == (False, first_bad)
+    assert said in result["message"]
 
 
 def test_purge_drops_expired_payloads_and_keeps_the_chain_verifiable(

@@ -146,7 +146,7 @@ def test_alertmanager_starts_one_job_per_alert_group(env) -> None:
 
 def test_promotion_hot_loads_and_rollback_unloads(env, tmp_path: Path) -> None:
     app, client, engine = env
-    registry = app.state.training.registry
+    registry = app.state.faithgate.jobs.registry
     _fake_adapter(registry, tmp_path, "fg-good", passed=True)
     _fake_adapter(registry, tmp_path, "fg-bad", passed=False)
     headers = auth(app, "train")
@@ -176,7 +176,7 @@ def test_promotion_hot_loads_and_rollback_unloads(env, tmp_path: Path) -> None:
 
 def test_a_promotion_made_outside_the_service_is_hot_loaded(env, tmp_path: Path) -> None:
     app, _, engine = env
-    registry = Registry(app.state.training.registry.root)  # e.g. `faithgate adapters promote`
+    registry = Registry(app.state.faithgate.jobs.registry.root)  # e.g. `faithgate adapters promote`
     _fake_adapter(registry, tmp_path, "fg-cli", passed=True)
     registry.promote("fg-cli", by="cli")
     wait_for(lambda: engine.adapters() == ["fg-cli"], 10)
@@ -186,10 +186,10 @@ def test_an_engine_that_lost_its_adapters_gets_the_promoted_one_back(
     env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app, _, engine = env
-    registry = app.state.training.registry
+    registry = app.state.faithgate.jobs.registry
     _fake_adapter(registry, tmp_path, "fg-kept", passed=True)
     registry.promote("fg-kept", by="cli")
-    runner = app.state.training
+    runner = app.state.faithgate.jobs
     wait_for(lambda: runner._registry_stamp == registry.stamp(), 10)  # the change is synced
     assert engine.adapters() == ["fg-kept"]
     monkeypatch.setattr(runner_module, "RESYNC_S", 0.5)
@@ -202,7 +202,7 @@ def test_reviewed_cases_reaching_the_count_start_a_job(tiny: Path, tmp_path: Pat
     for app, _client in start_app(
         tmp_path, None, training_base_model=str(tiny), training_auto_reviewed_cases=3
     ):
-        runner = app.state.training
+        runner = app.state.faithgate.jobs
         seed_cases(runner.store, 2, domain="legal")
         runner.tick()
         assert runner.jobs.list()[1] == 0

@@ -53,8 +53,8 @@ def test_a_trained_adapter_is_promoted_into_the_running_engine_and_chat_can_name
         engine_threads=1,
         chat_default_max_tokens=8,
     ):
-        wait_for(lambda app=app: app.state.engine is not None, 120)
-        engine = app.state.engine
+        wait_for(lambda app=app: app.state.faithgate.runtime.engine is not None, 120)
+        engine = app.state.faithgate.runtime.engine
         assert engine.base_model_hash == report["base_model_hash"]
         r = client.post("/v1/adapters/fg-hot/promote", headers=auth(app, "train"))
         assert r.status_code == 200, r.text

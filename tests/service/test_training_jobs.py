@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from service.engines.factory import EngineRuntime
 from service.jobs import launch
 from service.jobs.runner import JobRunner
-from service.jobs.spec import fetch_cases, job_config, parse_filter
+from service.jobs.spec import job_config
 from service.jobs.store import HOST, JobStore
 from service.jobs.triggers import due_domains
 from service.jobs.worker import _State, run_job
+from service.metrics import Metrics
+from service.ops.cases import fetch_cases, parse_filter
 from service.settings import Settings
 from tests.service.api_support import store_events
 from tests.service.training_support import seed_cases, tiny_train_options, wait_for
@@ -64,12 +69,15 @@ def test_reviewed_counts_feed_the_automatic_trigger(store) -> None:
     assert due_domains(counts, jobs.trigger_marks(), 2) == []
     assert due_domains(counts, {}, 0) == []
     assert len(fetch_cases(store, parse_filter("domain=math,status=reviewed"))) == 3
+    # A filter without a status means reviewed cases, through every door (CLI, API, hook).
+    assert len(fetch_cases(store, parse_filter("domain=math"))) == 3
+    assert len(fetch_cases(store, parse_filter("domain=math,status=open"))) == 2
     assert len(fetch_cases(store, parse_filter("all"))) == 6
 
 
 def test_runner_marks_jobs_of_a_dead_service_interrupted(store, tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, training_max_jobs=0)
-    runner = JobRunner(app=None, settings=settings, store=store)
+    runner = JobRunner(settings, store, EngineRuntime(settings, Metrics()))
     job, _ = runner.jobs.create({"cases": {}, "train": {"base": "b"}})
     runner.jobs.claim(job["id"], pid=os.getpid())  # not a worker: a restart left it running
     cli, _ = runner.jobs.create({"cases": {}, "train": {"base": "b"}}, triggered_by="cli")
@@ -88,88 +96,87 @@ def test_runner_marks_jobs_of_a_dead_service_interrupted(store, tmp_path: Path) 
     assert runner.jobs.get(other["id"])["worker"]["host"] == HOST
 
 
-def _sqlite_store(path: Path):
-    from service.store import Store
-
-    return Store(f"sqlite:///{path / 'faithgate.db'}", path)
+def _settings(path: Path) -> Settings:
+    return Settings(data_dir=path, database_url=f"sqlite:///{path / 'faithgate.db'}")
 
 
-def test_the_worker_process_runs_a_job_with_progress_and_audit(tiny: Path, tmp_path: Path) -> None:
-    store = _sqlite_store(tmp_path)
-    try:
-        seed_cases(store, 16)
-        jobs = JobStore(store)
-        config = job_config(
-            base=str(tiny),
-            cases={"status": "reviewed"},
-            cycles=1,
-            name="fg-worker",
-            overrides=tiny_train_options(),
-        )
-        job, _ = jobs.create(config, triggered_by="cli")
-        proc = launch.spawn(job["id"], f"sqlite:///{tmp_path / 'faithgate.db'}", tmp_path)
-        proc.wait(600)
-        done = jobs.get(job["id"])
-        log = launch.tail(launch.log_path(tmp_path, job["id"]))
-        assert done["status"] == "succeeded", log
-        assert proc.returncode == 0
-        assert done["worker"]["pid"] == proc.pid and done["finished_at"]
-        result = done["result"]
-        assert result["adapter"]["name"] == "fg-worker"
-        assert result["adapter"]["status"] in ("candidate", "rejected")
-        assert result["decision"]["reasons"] or result["decision"]["passed"]
-        assert (tmp_path / "adapters" / "fg-worker" / "faithgate.json").is_file()
-        assert Path(result["files"]["chart"]).is_file()
-        progress = done["progress"]
-        assert progress["step"] == progress["total_steps"] and progress["eta_s"] == 0
-        assert _events(store, job["id"]) == [
-            "training.job_created",
-            "training.started",
-            "training.data",
-            "training.baseline",
-            "training.cycle",
-            "adapter.registered",
-        ]
-    finally:
-        store.close()
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[Any]:
+    """The store a worker process started with _settings(tmp_path) opens too."""
+    from service.settings import open_store
+
+    store = open_store(_settings(tmp_path))
+    yield store
+    store.close()
 
 
-def test_a_cancel_request_stops_the_worker_process(tiny: Path, tmp_path: Path) -> None:
-    store = _sqlite_store(tmp_path)
-    try:
-        seed_cases(store, 12)
-        jobs = JobStore(store)
-        # Long enough that it is still running when the cancel arrives.
-        config = job_config(
-            base=str(tiny), cycles=50, overrides=tiny_train_options(sft={"max_steps": 20})
-        )
-        job, _ = jobs.create(config)
-        proc = launch.spawn(job["id"], f"sqlite:///{tmp_path / 'faithgate.db'}", tmp_path)
-        wait_for(lambda: (jobs.get(job["id"])["progress"] or {}).get("step", 0) >= 1, 300)
-        jobs.request_cancel(job["id"])
-        proc.wait(120)
-        done = jobs.get(job["id"])
-        assert done["status"] == "cancelled", launch.tail(launch.log_path(tmp_path, job["id"]))
-        assert "training.cancelled" in _events(store, job["id"])
-        assert not (tmp_path / "adapters").exists() or not any((tmp_path / "adapters").iterdir())
-    finally:
-        store.close()
+def _queued(store: Any, cases: int, tiny: Path, **train: Any) -> tuple[JobStore, dict]:
+    """`cases` reviewed cases in the store and a job queued on the tiny model."""
+    seed_cases(store, cases)
+    jobs = JobStore(store)
+    job, _ = jobs.create(job_config(base=str(tiny), **train), triggered_by="cli")
+    return jobs, job
 
 
-def test_a_worker_whose_parent_died_marks_its_job_interrupted(tiny: Path, tmp_path: Path) -> None:
-    store = _sqlite_store(tmp_path)
-    try:
-        seed_cases(store, 8)
-        jobs = JobStore(store)
-        job, _ = jobs.create(job_config(base=str(tiny), overrides=tiny_train_options()))
-        state = _State()
-        state.parent_gone = True  # what the stdin watcher sets when the pipe closes
-        state.stop.set()
-        assert run_job(store, job["id"], tmp_path, state) == 3
-        done = jobs.get(job["id"])
-        assert done["status"] == "interrupted" and "went away" in done["error"]
-    finally:
-        store.close()
+def test_the_worker_process_runs_a_job_with_progress_and_audit(
+    tiny: Path, tmp_path: Path, sqlite_store: Any
+) -> None:
+    store = sqlite_store
+    options = tiny_train_options()
+    jobs, job = _queued(store, 16, tiny, cycles=1, name="fg-worker", overrides=options)
+    proc = launch.spawn(job["id"], _settings(tmp_path))
+    proc.wait(600)
+    done = jobs.get(job["id"])
+    log = launch.tail(launch.log_path(tmp_path, job["id"]))
+    assert done["status"] == "succeeded", log
+    assert proc.returncode == 0
+    assert done["worker"]["pid"] == proc.pid and done["finished_at"]
+    result = done["result"]
+    assert result["adapter"]["name"] == "fg-worker"
+    assert result["adapter"]["status"] in ("candidate", "rejected")
+    assert result["decision"]["reasons"] or result["decision"]["passed"]
+    assert (tmp_path / "adapters" / "fg-worker" / "faithgate.json").is_file()
+    assert Path(result["files"]["chart"]).is_file()
+    progress = done["progress"]
+    assert progress["step"] == progress["total_steps"] and progress["eta_s"] == 0
+    assert _events(store, job["id"]) == [
+        "training.job_created",
+        "training.started",
+        "training.data",
+        "training.baseline",
+        "training.cycle",
+        "adapter.registered",
+    ]
+
+
+def test_a_cancel_request_stops_the_worker_process(
+    tiny: Path, tmp_path: Path, sqlite_store: Any
+) -> None:
+    store = sqlite_store
+    # Long enough that it is still running when the cancel arrives.
+    options = tiny_train_options(sft={"max_steps": 20})
+    jobs, job = _queued(store, 12, tiny, cycles=50, overrides=options)
+    proc = launch.spawn(job["id"], _settings(tmp_path))
+    wait_for(lambda: (jobs.get(job["id"])["progress"] or {}).get("step", 0) >= 1, 300)
+    jobs.request_cancel(job["id"])
+    proc.wait(120)
+    done = jobs.get(job["id"])
+    assert done["status"] == "cancelled", launch.tail(launch.log_path(tmp_path, job["id"]))
+    assert "training.cancelled" in _events(store, job["id"])
+    assert not (tmp_path / "adapters").exists() or not any((tmp_path / "adapters").iterdir())
+
+
+def test_a_worker_whose_parent_died_marks_its_job_interrupted(
+    tiny: Path, tmp_path: Path, sqlite_store: Any
+) -> None:
+    store = sqlite_store
+    jobs, job = _queued(store, 8, tiny, overrides=tiny_train_options())
+    state = _State()
+    state.parent_gone = True  # what the stdin watcher sets when the pipe closes
+    state.stop.set()
+    assert run_job(store, job["id"], tmp_path, state) == 3
+    done = jobs.get(job["id"])
+    assert done["status"] == "interrupted" and "went away" in done["error"]
 
 
 def test_a_worker_is_recognised_by_its_command_line_not_its_pid(tmp_path: Path) -> None:

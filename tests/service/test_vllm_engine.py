@@ -27,18 +27,12 @@ from tests.service.engine_support import (
     build_lora_adapter,
     free_port,
     serve,
-    smollm2_dir,
 )
 
 pytestmark = pytest.mark.slow
 
 VLLM_PYTHON = ROOT / ".venv-vllm" / "bin" / "python"
 MESSAGES = [{"role": "user", "content": "What is 2+3?"}]
-
-
-@pytest.fixture(scope="module")
-def model_dir() -> Path:
-    return smollm2_dir()
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +146,7 @@ def test_faithgate_chat_on_the_vllm_engine(vllm: VLLMEngine, adapter_dir: Path, 
 def _chat_through(live: Live, adapter_dir: Path) -> None:
     client = live.openai(live.key("generate", "train"))
     models = [m.id for m in client.models.list()]
-    assert models == [live.app.state.engine.base_model]
+    assert models == [live.app.state.faithgate.runtime.engine.base_model]
     completion = client.chat.completions.create(
         model=models[0], messages=MESSAGES, max_tokens=64, extra_body={"policy": "annotate"}
     )
@@ -186,7 +180,7 @@ def test_a_killed_server_is_restarted_with_its_adapters_and_audited(
 ) -> None:
     settings = Settings(workers=1, data_dir=tmp_path, engine="vllm", vllm_watch_s=0.5)
     app = create_app(settings)
-    app.state.engine = vllm  # the module's engine, whose server faithgate started
+    app.state.faithgate.runtime.engine = vllm  # the module's engine, whose server faithgate started
     for live in serve(app):
         live.wait_ready(60)
         client = live.openai(live.key("generate", "train"))

@@ -84,7 +84,7 @@ def start_app(
         **settings,
     }
     app = create_app(Settings(**options))
-    app.state.engine = fake_engine
+    app.state.faithgate.runtime.engine = fake_engine
     with TestClient(app) as client:
         yield app, client
 

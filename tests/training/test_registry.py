@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from service.engines.model_files import files_hash, model_hash
-from training.model import base_hash
+from training.model import files_hash
 from training.registry import Registry, RegistryError
 
 
@@ -35,10 +34,6 @@ def test_registration_keeps_metadata_and_a_hash_the_engine_computes_too(tmp_path
         register(reg, tmp_path / "again", "fg-a", passed=True)
     with pytest.raises(RegistryError, match="invalid adapter name"):
         reg.get("../etc")
-
-
-def test_base_hash_is_the_engines_model_hash(tiny_base: Path) -> None:
-    assert base_hash(tiny_base) == model_hash(tiny_base)
 
 
 def test_a_refused_adapter_is_not_promoted_unless_forced(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from service.api.routes import (
     training,
     validate,
 )
+from service.api.schemas.validate import BatchIn, ChainIn
 
 ROUTERS = [
     health.router,
@@ -33,4 +34,4 @@ ROUTERS = [
 ]
 
 # Request models of routes that parse their own body (published in OpenAPI by api/openapi.py).
-BODY_MODELS = [validate.ChainIn, validate.BatchIn]
+BODY_MODELS = [ChainIn, BatchIn]

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.deps import RequestIdDep, require_scope
+from service.api.deps import JobsDep, RuntimeDep, StoreDep, TrainerActor, require_scope
 from service.api.routing import JSONRoute
-from service.errors import ApiError, responses
-from training.registry import RegistryError
+from service.engines.factory import EngineRuntime
+from service.errors import responses
+from service.ops import adapters as adapter_ops
 
 router = APIRouter(tags=["adapters"], route_class=JSONRoute)
 ReaderKey = Annotated[Any, Depends(require_scope("train", "generate", "audit:read"))]
-TrainerKey = Annotated[Any, Depends(require_scope("train"))]
 
 
 # --- protocol ---------------------------------------------------------------------------------
@@ -59,17 +60,10 @@ class AdapterChange(BaseModel):
     engine: dict[str, Any]
 
 
-def _registry(request: Request) -> Any:
-    return request.app.state.training.registry
-
-
-async def _engine_names(request: Request) -> list[str] | None:
-    from service.jobs.hotload import _call, current_engine
-
-    engine = current_engine(request.app)
-    if engine is None:
+async def _engine_names(runtime: EngineRuntime) -> list[str] | None:
+    if runtime.engine is None:
         return None
-    return sorted(await _call(request.app, engine.adapters))
+    return sorted(await runtime.run(runtime.engine.adapters))
 
 
 # --- handlers ---------------------------------------------------------------------------------
@@ -79,13 +73,12 @@ async def _engine_names(request: Request) -> list[str] | None:
     response_model=AdapterList,
     responses=responses(401, 403),
 )
-async def list_adapters(request: Request, _: ReaderKey) -> dict[str, Any]:
+async def list_adapters(jobs: JobsDep, runtime: RuntimeDep, _: ReaderKey) -> dict[str, Any]:
     """Registered adapters with their metadata, the active one, the engine's loaded ones."""
-    registry = _registry(request)
     return {
-        "active": registry.active(),
-        "adapters": registry.list(),
-        "loaded": await _engine_names(request),
+        "active": jobs.registry.active(),
+        "adapters": jobs.registry.list(),
+        "loaded": await _engine_names(runtime),
     }
 
 
@@ -95,12 +88,9 @@ async def list_adapters(request: Request, _: ReaderKey) -> dict[str, Any]:
     response_model=Adapter,
     responses=responses(401, 403, 404),
 )
-def get_adapter(name: str, request: Request, _: ReaderKey) -> dict[str, Any]:
+def get_adapter(name: str, jobs: JobsDep, _: ReaderKey) -> dict[str, Any]:
     """One adapter's metadata (lineage, config, metrics, gate decision, content hash)."""
-    try:
-        return _registry(request).get(name)
-    except RegistryError as exc:
-        raise ApiError(404, "adapter_not_found", str(exc)) from exc
+    return adapter_ops.get_adapter(jobs.registry, name)
 
 
 @router.post(
@@ -110,39 +100,23 @@ def get_adapter(name: str, request: Request, _: ReaderKey) -> dict[str, Any]:
     responses=responses(401, 403, 404, 409, 503),
 )
 async def promote(
-    name: str, request: Request, key: TrainerKey, rid: RequestIdDep, body: PromoteIn | None = None
+    name: str,
+    store: StoreDep,
+    jobs: JobsDep,
+    runtime: RuntimeDep,
+    actor: TrainerActor,
+    body: PromoteIn | None = None,
 ) -> dict[str, Any]:
     """Make the adapter active (audited as adapter.promoted) and load it into the engine."""
-    import asyncio
-
-    registry, force = _registry(request), bool(body and body.force)
-    try:
-        meta = registry.get(name)
-    except RegistryError as exc:
-        raise ApiError(404, "adapter_not_found", str(exc)) from exc
-    gate = meta.get("gate") or {}
-    if not gate.get("passed") and not force:
-        reasons = "; ".join(gate.get("reasons") or ["no gate result"])
-        raise ApiError(409, "gate_refused", f"adapter {name!r} did not pass the gate: {reasons}")
-    previous = registry.active()
-    store = request.app.state.faithgate.store
-    await asyncio.to_thread(
-        store.append,
-        "adapter.promoted",
-        request_id=rid,
-        key_id=key.id,
-        model=meta.get("base_model"),
-        model_hash=meta.get("base_model_hash"),
-        adapter=name,
-        adapter_hash=meta.get("content_hash"),
-        data={"name": name, "previous": previous, "forced": force, "gate": gate},
+    force = bool(body and body.force)
+    done = await asyncio.to_thread(
+        adapter_ops.promote, store, jobs.registry, name, actor, force=force
     )
-    meta = await asyncio.to_thread(registry.promote, name, force=force, by=key.id)
-    synced = await request.app.state.training.sync_engine(request_id=rid, key_id=key.id)
-    loaded = await _engine_names(request)
+    synced = await jobs.sync_engine(actor=actor)
+    loaded = await _engine_names(runtime)
     return {
-        "adapter": meta,
-        "previous": previous,
+        "adapter": done.adapter,
+        "previous": done.previous,
         "engine": synced,
         "hot_loaded": bool(loaded and name in loaded),
     }
@@ -154,31 +128,15 @@ async def promote(
     response_model=AdapterChange,
     responses=responses(401, 403, 409, 503),
 )
-async def rollback(request: Request, key: TrainerKey, rid: RequestIdDep) -> dict[str, Any]:
+async def rollback(
+    store: StoreDep, jobs: JobsDep, runtime: RuntimeDep, actor: TrainerActor
+) -> dict[str, Any]:
     """Withdraw the active adapter (unloaded) and reinstate the one before it (audited)."""
-    import asyncio
-
-    registry = _registry(request)
-    current = registry.active()
-    if current is None:
-        raise ApiError(409, "nothing_to_roll_back", "no adapter is active")
-    store = request.app.state.faithgate.store
-    await asyncio.to_thread(
-        store.append,
-        "adapter.rolled_back",
-        request_id=rid,
-        key_id=key.id,
-        adapter=current,
-        data={"name": current},
-    )
-    try:
-        withdrawn, restored = await asyncio.to_thread(registry.rollback, by=key.id)
-    except RegistryError as exc:
-        raise ApiError(409, "nothing_to_roll_back", str(exc)) from exc
-    synced = await request.app.state.training.sync_engine(request_id=rid, key_id=key.id)
-    loaded = await _engine_names(request)
+    withdrawn, restored = await asyncio.to_thread(adapter_ops.rollback, store, jobs.registry, actor)
+    synced = await jobs.sync_engine(actor=actor)
+    loaded = await _engine_names(runtime)
     return {
-        "adapter": registry.get(restored) if restored else None,
+        "adapter": jobs.registry.get(restored) if restored else None,
         "previous": withdrawn,
         "engine": synced,
         "hot_loaded": bool(restored and loaded and restored in loaded),

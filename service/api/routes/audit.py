@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -17,16 +16,11 @@ from starlette.responses import StreamingResponse
 
 from service.api.deps import StoreDep, require_scope
 from service.api.routing import JSONRoute
+from service.api.streaming import DONE, Channel, produce
 from service.errors import ApiError, responses
 
 router = APIRouter(tags=["audit"], route_class=JSONRoute)
 AuditKey = Annotated[Any, Depends(require_scope("audit:read"))]
-log = logging.getLogger("faithgate.service")
-
-_CHUNK = 64 * 1024
-_SLOTS = 16  # chunks buffered between the export thread and a slow client
-_STALL_S = 300.0  # a client that reads nothing for this long is dropped
-_DONE = object()
 
 
 class ChainCheck(BaseModel):
@@ -36,79 +30,6 @@ class ChainCheck(BaseModel):
     count: int
     first_bad: int | None
     message: str
-
-
-class _Cancelled(Exception):
-    """The client went away (or stopped reading); the export thread stops writing."""
-
-
-class _Channel:
-    """Bytes from the export thread to the response, at most `_SLOTS` chunks in flight."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
-        self._items: asyncio.Queue = asyncio.Queue()
-        self._slots = threading.Semaphore(_SLOTS)
-        self.cancelled = threading.Event()
-
-    def put(self, item: object) -> None:
-        """From the export thread: wait for room (backpressure), give up once cancelled."""
-        waited = 0.0
-        while not self._slots.acquire(timeout=0.5):
-            waited += 0.5
-            if self.cancelled.is_set() or waited > _STALL_S:
-                raise _Cancelled
-        if self.cancelled.is_set():
-            raise _Cancelled
-        self._loop.call_soon_threadsafe(self._items.put_nowait, item)
-
-    async def get(self) -> object:
-        """From the event loop: the next chunk, _DONE, or the exception that ended the export."""
-        item = await self._items.get()
-        self._slots.release()
-        return item
-
-
-class _ChannelWriter:
-    """A write-only file object over a channel, in chunks of _CHUNK bytes."""
-
-    def __init__(self, channel: _Channel) -> None:
-        self._channel = channel
-        self._buffer = bytearray()
-        self._pos = 0
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes) -> int:
-        self._buffer += data
-        self._pos += len(data)
-        if len(self._buffer) >= _CHUNK:
-            self.flush()
-        return len(data)
-
-    def tell(self) -> int:
-        return self._pos
-
-    def flush(self) -> None:
-        if self._buffer:
-            self._channel.put(bytes(self._buffer))
-            self._buffer.clear()
-
-
-def _produce(store: Any, channel: _Channel, since: datetime | None, until: datetime | None) -> None:
-    """The export thread: write the bundle into the channel, then _DONE (or the error)."""
-    writer = _ChannelWriter(channel)
-    try:
-        store.export_bundle(writer, since=since, until=until)
-        writer.flush()
-        channel.put(_DONE)
-    except _Cancelled:
-        return
-    except Exception as exc:  # reported to the client as a 503 or a cut stream
-        log.exception("audit export failed")
-        with contextlib.suppress(_Cancelled):
-            channel.put(exc)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -136,9 +57,10 @@ async def export(
     since, until = _utc(since), _utc(until)
     if since and until and since > until:
         raise ApiError(422, "invalid_request", "since: must not be after until")
-    channel = _Channel(asyncio.get_running_loop())
+    channel = Channel(asyncio.get_running_loop())
+    write = partial(store.export_bundle, since=since, until=until)
     thread = threading.Thread(
-        target=_produce, args=(store, channel, since, until), name="faithgate-export", daemon=True
+        target=produce, args=(write, channel), name="faithgate-export", daemon=True
     )
     thread.start()
     # Wait for the first bytes so that a failure to start is still a proper error status.
@@ -149,7 +71,7 @@ async def export(
     async def body() -> AsyncIterator[bytes]:
         item = first
         try:
-            while item is not _DONE:
+            while item is not DONE:
                 if isinstance(item, Exception):
                     raise RuntimeError("audit export failed mid-stream") from item
                 yield item

@@ -8,16 +8,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.deps import RequestIdDep, StateDep, StoreDep, require_scope
+from service.api.deps import ReviewerActor, StateDep, StoreDep, require_scope
 from service.api.routing import JSONRoute
-from service.errors import ApiError, responses
-from service.store.errors import CaseConflict, CaseNotFound
+from service.api.schemas.cases import CaseQuery, Verdict
+from service.errors import responses
+from service.ops import cases as case_ops
 
 router = APIRouter(tags=["cases"], route_class=JSONRoute)
 ReaderKey = Annotated[Any, Depends(require_scope("review", "audit:read"))]
-ReviewerKey = Annotated[Any, Depends(require_scope("review"))]
-
-Verdict = Literal["faithful", "unfaithful", "unverifiable"]
 
 
 # --- protocol ---------------------------------------------------------------------------------
@@ -92,33 +90,12 @@ class ReviewIn(BaseModel):
     responses=responses(401, 403, 422),
 )
 def list_cases(
-    _: ReaderKey,
-    store: StoreDep,
-    status: Literal["open", "reviewed"] | None = None,
-    domain: str | None = None,
-    model: str | None = None,
-    adapter: str | None = None,
-    laundering: bool | None = None,
-    verdict: Verdict | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    _: ReaderKey, store: StoreDep, query: Annotated[CaseQuery, Query()]
 ) -> dict[str, Any]:
     """Cases matching every given filter, newest first, with the backlog they leave open."""
-    filters = {
-        "domain": domain,
-        "model": model,
-        "adapter": adapter,
-        "laundering": laundering,
-        "verdict": verdict,
-        "since": since,
-        "until": until,
-    }
-    page, total = store.list_cases(status=status, limit=limit, offset=offset, **filters)
-    # limit=0 counts without fetching a row.
-    backlog = total if status == "open" else store.list_cases(status="open", limit=0, **filters)[1]
-    return {"cases": page, "total": total, "limit": limit, "offset": offset, "backlog": backlog}
+    filters = query.model_dump(exclude={"status", "limit", "offset"})
+    page = {"limit": query.limit, "offset": query.offset}
+    return case_ops.list_cases(store, filters, status=query.status, **page)
 
 
 @router.get(
@@ -129,10 +106,7 @@ def list_cases(
 )
 def get_case(case_id: str, _: ReaderKey, store: StoreDep) -> dict[str, Any]:
     """The case with its chain, report and reviews."""
-    try:
-        return store.get_case(case_id)
-    except CaseNotFound as exc:
-        raise ApiError(404, "case_not_found", f"no case {case_id!r}") from exc
+    return case_ops.get_case(store, case_id)
 
 
 @router.post(
@@ -142,25 +116,17 @@ def get_case(case_id: str, _: ReaderKey, store: StoreDep) -> dict[str, Any]:
     responses=responses(400, 401, 403, 404, 409, 413, 422, 503),
 )
 def review_case(
-    case_id: str, review: ReviewIn, key: ReviewerKey, state: StateDep, rid: RequestIdDep
+    case_id: str, review: ReviewIn, actor: ReviewerActor, state: StateDep
 ) -> dict[str, Any]:
     """Record a reviewer's verdict (audited as case.reviewed); returns the updated case."""
-    body = review.model_dump(exclude={"expected_status", "expected_reviews"})
-    try:
-        case = state.store.review_case(
-            case_id,
-            body,
-            key_id=key.id,
-            request_id=rid,
-            expected_status=review.expected_status,
-            expected_reviews=review.expected_reviews,
-        )
-    except CaseNotFound as exc:
-        raise ApiError(404, "case_not_found", f"no case {case_id!r}") from exc
-    except CaseConflict as exc:
-        raise ApiError(409, "case_conflict", str(exc) or "the case changed meanwhile") from exc
-    except ValueError as exc:  # the store's own review checks (it names the field)
-        raise ApiError(422, "invalid_request", str(exc)) from exc
+    case = case_ops.review_case(
+        state.store,
+        case_id,
+        review.model_dump(exclude={"expected_status", "expected_reviews"}),
+        actor,
+        expected_status=review.expected_status,
+        expected_reviews=review.expected_reviews,
+    )
     state.metrics.cases_reviewed.labels(review.verdict).inc()
     state.metrics.audit_records.labels("case.reviewed").inc()
     return case

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
@@ -39,7 +39,7 @@ async def healthz() -> dict[str, Any]:
 
 
 @router.get("/readyz", summary="Readiness probe", response_model=Ready, responses=responses(503))
-async def readyz(state: StateDep, request: Request) -> dict[str, Any]:
+async def readyz(state: StateDep) -> dict[str, Any]:
     """200 when the database answers, a validation worker is ready and the engine has loaded."""
     workers = state.pool.ready_workers if state.pool is not None else 0
     if state.store is None or workers == 0:
@@ -50,7 +50,7 @@ async def readyz(state: StateDep, request: Request) -> dict[str, Any]:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         why = reason[0] if reason else exc.__class__.__name__
         raise ApiError(503, "not_ready", f"the audit database does not answer: {why}") from exc
-    engine_ready, engine = await request.app.state.engine_runtime.readiness(request.app)
+    engine_ready, engine = await state.runtime.readiness()
     if not engine_ready:
         raise ApiError(503, "not_ready", engine)
     return {"status": "ready", "workers": workers, "queued": state.pool.pending, "engine": engine}

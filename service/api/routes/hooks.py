@@ -9,20 +9,18 @@ job already queued.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.deps import RequestIdDep, require_scope
+from service.api.deps import StateDep, TrainerActor
 from service.api.routing import JSONRoute
 from service.errors import responses
-from service.jobs.runner import default_base
-from service.jobs.spec import job_config
 from service.jobs.triggers import alert_domain, group_key, matching_alerts
+from service.ops import jobs as job_ops
 
 router = APIRouter(tags=["hooks"], route_class=JSONRoute)
-TrainerKey = Annotated[Any, Depends(require_scope("train"))]
 
 
 class AlertmanagerIn(BaseModel):
@@ -54,27 +52,30 @@ class HookOut(BaseModel):
     responses=responses(400, 401, 403, 422, 503),
 )
 def alertmanager(
-    body: AlertmanagerIn, request: Request, response: Response, key: TrainerKey, rid: RequestIdDep
+    body: AlertmanagerIn, response: Response, state: StateDep, actor: TrainerActor
 ) -> dict[str, Any]:
-    """Queue one corrective job per firing faithfulness/laundering alert group (idempotent)."""
-    runner = request.app.state.training
+    """Queue one corrective job per firing faithfulness/laundering alert group (idempotent).
+
+    The job passes the same guards as one queued through the API (422 when they refuse).
+    """
     payload = body.model_dump()
-    alerts = matching_alerts(payload, runner.settings.training_alert_pattern)
+    alerts = matching_alerts(payload, state.settings.training_alert_pattern)
     if not alerts:
         return {"action": "ignored", "reason": "no firing faithfulness or laundering alert"}
     domain = alert_domain(payload, alerts)
-    cases = {"status": "reviewed", **({"domain": domain} if domain else {})}
-    config = job_config(base=default_base(runner.settings), cases=cases)
-    config["alert"] = {
+    request = job_ops.JobRequest(cases={"domain": domain} if domain else {})
+    alert = {
         "group_key": payload.get("groupKey"),
         "alertnames": sorted({a["labels"].get("alertname") for a in alerts}),
     }
-    job, created = runner.jobs.create(
-        config,
+    job, created = job_ops.create_job(
+        state.store,
+        state.settings,
+        request,
+        actor,
         triggered_by="alert",
         dedup_key=group_key(payload, alerts),
-        key_id=key.id,
-        request_id=rid,
+        extra={"alert": alert},
     )
     response.status_code = 202 if created else 200
     return {"action": "created" if created else "existing", "job_id": job["id"]}

@@ -9,15 +9,17 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from service.api.deps import SCOPES, RequestIdDep, StoreDep, require_scope
+from service.api.deps import AdminActor, StoreDep, require_scope
 from service.api.routing import JSONRoute
-from service.errors import ApiError, responses
+from service.errors import responses
+from service.ops import keys as key_ops
+from service.store.keys import SCOPE_ORDER
 
 router = APIRouter(tags=["keys"], route_class=JSONRoute)
 AdminKey = Annotated[Any, Depends(require_scope("admin"))]
-AnyKey = Annotated[Any, Depends(require_scope(*SCOPES))]
+AnyKey = Annotated[Any, Depends(require_scope(*SCOPE_ORDER))]
 
-Scope = Literal["validate", "generate", "review", "train", "audit:read", "admin", "metrics"]
+Scope = Literal[SCOPE_ORDER]  # type: ignore[valid-type]  # the store's scopes, one definition
 
 
 # --- protocol ---------------------------------------------------------------------------------
@@ -54,17 +56,6 @@ class KeyList(BaseModel):
     keys: list[Key]
 
 
-def _key(info: Any) -> dict[str, Any]:
-    return {
-        "id": info.id,
-        "name": info.name,
-        "scopes": sorted(info.scopes),
-        "created_at": info.created_at,
-        "revoked_at": info.revoked_at,
-        "redact": info.redact,
-    }
-
-
 # --- handlers ---------------------------------------------------------------------------------
 @router.post(
     "/v1/keys",
@@ -73,19 +64,10 @@ def _key(info: Any) -> dict[str, Any]:
     response_model=KeyCreated,
     responses=responses(400, 401, 403, 413, 422, 503),
 )
-def create_key(body: KeyIn, admin: AdminKey, store: StoreDep, rid: RequestIdDep) -> dict[str, Any]:
+def create_key(body: KeyIn, actor: AdminActor, store: StoreDep) -> dict[str, Any]:
     """Create a key with the given scopes; the response holds its secret, shown only now."""
-    try:
-        info, secret = store.create_key(
-            body.name,
-            list(dict.fromkeys(body.scopes)),
-            redact=body.redact,
-            request_id=rid,
-            by_key_id=admin.id,
-        )
-    except ValueError as exc:  # the store's own checks (blank name, ...)
-        raise ApiError(422, "invalid_request", str(exc)) from exc
-    return {**_key(info), "secret": secret}
+    info, secret = key_ops.create_key(store, body.name, body.scopes, actor, redact=body.redact)
+    return {**key_ops.key_view(info), "secret": secret}
 
 
 @router.get(
@@ -93,7 +75,7 @@ def create_key(body: KeyIn, admin: AdminKey, store: StoreDep, rid: RequestIdDep)
 )
 def list_keys(_: AdminKey, store: StoreDep) -> dict[str, Any]:
     """Every key with its scopes and state; secrets are never stored, so never listed."""
-    return {"keys": [_key(k) for k in store.list_keys()]}
+    return {"keys": [key_ops.key_view(k) for k in store.list_keys()]}
 
 
 @router.delete(
@@ -103,10 +85,9 @@ def list_keys(_: AdminKey, store: StoreDep) -> dict[str, Any]:
     response_class=Response,
     responses=responses(401, 403, 404, 503),
 )
-def revoke_key(key_id: str, admin: AdminKey, store: StoreDep, rid: RequestIdDep) -> Response:
+def revoke_key(key_id: str, actor: AdminActor, store: StoreDep) -> Response:
     """Revoke a key at once; requests with it get 401 from then on."""
-    if not store.revoke_key(key_id, request_id=rid, by_key_id=admin.id):
-        raise ApiError(404, "key_not_found", f"no active key {key_id!r}")
+    key_ops.revoke_key(store, key_id, actor)
     return Response(status_code=204)
 
 
@@ -125,4 +106,4 @@ class KeyMe(Key):
 )
 def key_me(key: AnyKey) -> dict[str, Any]:
     """The key's name and scopes, so that a client can say what it may do before it tries."""
-    return {**_key(key), "can_review": "review" in key.scopes or "admin" in key.scopes}
+    return {**key_ops.key_view(key), "can_review": "review" in key.scopes or "admin" in key.scopes}

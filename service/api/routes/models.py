@@ -5,17 +5,16 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.deps import RequestIdDep, require_scope
+from service.api.deps import RuntimeDep, TrainerActor, require_scope
 from service.api.routing import JSONRoute
 from service.chat.access import engine_errors, engine_of
 from service.errors import responses
 
 router = APIRouter(tags=["models"], route_class=JSONRoute)
 ReaderKey = Annotated[Any, Depends(require_scope("generate", "train"))]
-ManagerKey = Annotated[Any, Depends(require_scope("train"))]
 
 
 # --- protocol ---------------------------------------------------------------------------------
@@ -63,12 +62,11 @@ class AdapterOut(BaseModel):
     response_model=ModelList,
     responses=responses(401, 403, 503),
 )
-async def list_models(request: Request, key: ReaderKey) -> dict[str, Any]:
+async def list_models(runtime: RuntimeDep, _: ReaderKey) -> dict[str, Any]:
     """OpenAI's model list: the base, then every loaded LoRA adapter."""
-    app = request.app
-    engine = engine_of(app)
+    engine = engine_of(runtime)
     with engine_errors():
-        names = await app.state.engine_runtime.run(engine.adapters)
+        names = await runtime.run(engine.adapters)
     now = int(time.time())
     base = {
         "id": engine.base_model,
@@ -100,16 +98,11 @@ async def list_models(request: Request, key: ReaderKey) -> dict[str, Any]:
     status_code=201,
     responses=responses(401, 403, 422, 503),
 )
-async def load_adapter(
-    body: AdapterIn, request: Request, key: ManagerKey, request_id: RequestIdDep
-) -> dict[str, Any]:
+async def load_adapter(body: AdapterIn, runtime: RuntimeDep, actor: TrainerActor) -> dict[str, Any]:
     """Load a PEFT LoRA adapter folder into the engine; recorded as "adapter.loaded"."""
-    app = request.app
-    engine_of(app)
+    engine_of(runtime)
     with engine_errors():
-        return await app.state.engine_runtime.load_adapter(
-            app, body.name, body.path, key_id=key.id, request_id=request_id
-        )
+        return await runtime.load_adapter(body.name, body.path, actor)
 
 
 @router.delete(
@@ -118,13 +111,8 @@ async def load_adapter(
     response_model=AdapterOut,
     responses=responses(401, 403, 404, 503),
 )
-async def unload_adapter(
-    name: str, request: Request, key: ManagerKey, request_id: RequestIdDep
-) -> dict[str, Any]:
+async def unload_adapter(name: str, runtime: RuntimeDep, actor: TrainerActor) -> dict[str, Any]:
     """Unload an adapter; recorded as "adapter.unloaded"."""
-    app = request.app
-    engine_of(app)
+    engine_of(runtime)
     with engine_errors():
-        return await app.state.engine_runtime.unload_adapter(
-            app, name, key_id=key.id, request_id=request_id
-        )
+        return await runtime.unload_adapter(name, actor)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.deps import RequestIdDep, require_scope
+from service.api.deps import GeneratorActor, StateDep
 from service.api.routing import JSONRoute
 from service.chat.access import engine_errors, resolve_model
 from service.chat.probing import probe_and_audit
@@ -15,7 +15,6 @@ from service.errors import responses
 from validators.probes import TESTS, ProbeConfig
 
 router = APIRouter(tags=["probes"], route_class=JSONRoute)
-GenerateKey = Annotated[Any, Depends(require_scope("generate"))]
 TestName = Literal["early_answering", "inserted_mistake", "filler"]
 
 
@@ -71,13 +70,10 @@ class ProbeOut(BaseModel):
     response_model=ProbeOut,
     responses=responses(400, 401, 403, 404, 422, 503),
 )
-async def probe(
-    body: ProbeIn, request: Request, key: GenerateKey, request_id: RequestIdDep
-) -> dict[str, Any]:
+async def probe(body: ProbeIn, state: StateDep, actor: GeneratorActor) -> dict[str, Any]:
     """Early answering, inserted mistake and filler on one question; audited as "probe"."""
-    app = request.app
-    settings = app.state.faithgate.settings
-    engine, adapter = await resolve_model(app, body.model)
+    settings = state.settings
+    engine, adapter = await resolve_model(state.runtime, body.model)
     messages = [{"role": "user", "content": body.question}]
     if body.system:
         messages.insert(0, {"role": "system", "content": body.system})
@@ -90,14 +86,13 @@ async def probe(
     )
     with engine_errors():
         result, record = await probe_and_audit(
-            app,
+            state,
             engine,
             adapter,
             messages,
             body.question,
             config,
-            key=key,
-            request_id=request_id,
+            actor=actor,
             template=settings.chat_prompt_template if body.instruct else None,
             reasoning=body.reasoning,
             answer=body.answer,

@@ -1,68 +1,26 @@
-"""Training jobs: queue a corrective fine-tuning run, watch its progress, cancel it.
-
-Jobs run in worker processes (service/jobs), never in the request path. This router's lifespan
-starts the job runner after the app's own start (store open) and stops it before.
-"""
+"""Training jobs: queue a corrective fine-tuning run (in a worker process), watch, cancel."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.api.deps import RequestIdDep, require_scope
+from service.api.deps import StateDep, StoreDep, TrainerActor, require_scope
 from service.api.routing import JSONRoute
-from service.errors import ApiError, responses
-from service.jobs import launch
-from service.jobs.runner import JobRunner, default_base
-from service.jobs.spec import job_config
-from service.jobs.store import JobNotFound
+from service.api.schemas.cases import CaseFilter
+from service.errors import responses
+from service.ops import jobs as job_ops
 
-
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Run the job runner while the app runs (after the store is open)."""
-    state = app.state.faithgate
-    runner = JobRunner(app, state.settings, state.store, state.metrics)
-    app.state.training = runner
-    await runner.start()
-    try:
-        yield
-    finally:
-        await runner.stop()
-
-
-router = APIRouter(tags=["training"], route_class=JSONRoute, lifespan=lifespan)
+router = APIRouter(tags=["training"], route_class=JSONRoute)
 TrainerKey = Annotated[Any, Depends(require_scope("train"))]
-
-
-def runner_of(request: Request) -> JobRunner:
-    """The app's job runner."""
-    return request.app.state.training
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
 
 
 # --- protocol ---------------------------------------------------------------------------------
-class CaseFilter(BaseModel):
-    """Which cases the run learns from (every given field must match)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    status: Literal["open", "reviewed"] | None = "reviewed"
-    domain: str | None = None
-    model: str | None = None
-    adapter: str | None = None
-    laundering: bool | None = None
-    verdict: Literal["faithful", "unfaithful", "unverifiable"] | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-
-
 class TrainingJobIn(BaseModel):
     """A corrective fine-tuning run."""
 
@@ -87,7 +45,7 @@ class TrainingJob(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str
-    status: Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
+    status: JobStatus
     triggered_by: str
     created_at: datetime
     started_at: datetime | None = None
@@ -107,35 +65,6 @@ class TrainingJobPage(BaseModel):
     offset: int
 
 
-def build_config(body: TrainingJobIn, settings: Any) -> dict[str, Any]:
-    """The stored job config, with the guards checked now (422 with the reason otherwise)."""
-    from training.config import GuardError, TrainConfig, check
-    from training.model import safetensors_parameters
-
-    base = body.base or default_base(settings)
-    if not (Path(base) / "config.json").is_file():
-        raise ApiError(422, "base_model_not_found", f"no model folder at {base!r}")
-    try:
-        config = job_config(
-            base=base,
-            cases=body.cases.model_dump(exclude_none=True),
-            cycles=body.cycles,
-            mix=body.mix,
-            learning_rate=body.learning_rate,
-            force=body.force,
-            name=body.name,
-            auto_promote=body.auto_promote,
-            overrides=body.options,
-        )
-        warnings = check(TrainConfig.from_dict(config["train"]), safetensors_parameters(base))
-    except GuardError as exc:
-        raise ApiError(422, "guard_refused", str(exc)) from exc
-    except (ValueError, TypeError) as exc:
-        raise ApiError(422, "invalid_request", str(exc)) from exc
-    config["warnings"] = warnings
-    return config
-
-
 # --- handlers ---------------------------------------------------------------------------------
 @router.post(
     "/v1/training/jobs",
@@ -144,13 +73,12 @@ def build_config(body: TrainingJobIn, settings: Any) -> dict[str, Any]:
     status_code=202,
     responses=responses(400, 401, 403, 422, 503),
 )
-def create_job(
-    body: TrainingJobIn, request: Request, key: TrainerKey, rid: RequestIdDep
-) -> dict[str, Any]:
+def create_job(body: TrainingJobIn, state: StateDep, actor: TrainerActor) -> dict[str, Any]:
     """Queue a job (audited as training.job_created); a worker process runs it."""
-    runner = runner_of(request)
-    config = build_config(body, runner.settings)
-    job, _ = runner.jobs.create(config, triggered_by="api", key_id=key.id, request_id=rid)
+    fields = body.model_dump(exclude={"cases", "options"})
+    cases = body.cases.model_dump(exclude_unset=True)
+    request = job_ops.JobRequest(cases=cases, overrides=body.options, **fields)
+    job, _ = job_ops.create_job(state.store, state.settings, request, actor, triggered_by="api")
     return job
 
 
@@ -161,15 +89,14 @@ def create_job(
     responses=responses(401, 403, 422),
 )
 def list_jobs(
-    request: Request,
+    store: StoreDep,
     _: TrainerKey,
-    status: Literal["queued", "running", "succeeded", "failed", "cancelled", "interrupted"]
-    | None = None,
+    status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Jobs, newest first."""
-    jobs, total = runner_of(request).jobs.list(status=status, limit=limit, offset=offset)
+    jobs, total = job_ops.list_jobs(store, status=status, limit=limit, offset=offset)
     return {"jobs": jobs, "total": total, "limit": limit, "offset": offset}
 
 
@@ -179,12 +106,9 @@ def list_jobs(
     response_model=TrainingJob,
     responses=responses(401, 403, 404),
 )
-def get_job(job_id: str, request: Request, _: TrainerKey) -> dict[str, Any]:
+def get_job(job_id: str, store: StoreDep, _: TrainerKey) -> dict[str, Any]:
     """The job: status, progress {stage, step, total_steps, loss, eta_s}, result or error."""
-    try:
-        return runner_of(request).jobs.get(job_id)
-    except JobNotFound as exc:
-        raise ApiError(404, "job_not_found", f"no training job {job_id!r}") from exc
+    return job_ops.get_job(store, job_id)
 
 
 @router.post(
@@ -194,22 +118,9 @@ def get_job(job_id: str, request: Request, _: TrainerKey) -> dict[str, Any]:
     status_code=202,
     responses=responses(401, 403, 404, 409),
 )
-def cancel_job(job_id: str, request: Request, key: TrainerKey, rid: RequestIdDep) -> dict[str, Any]:
+def cancel_job(job_id: str, store: StoreDep, actor: TrainerActor) -> dict[str, Any]:
     """A queued job ends at once; a running one stops at its next step (SIGTERM to its worker)."""
-    runner = runner_of(request)
-    try:
-        job = runner.jobs.get(job_id)
-    except JobNotFound as exc:
-        raise ApiError(404, "job_not_found", f"no training job {job_id!r}") from exc
-    if job["status"] not in ("queued", "running"):
-        raise ApiError(409, "job_finished", f"job {job_id} already ended ({job['status']})")
-    runner.store.append(
-        "training.cancel_requested",
-        request_id=rid,
-        key_id=key.id,
-        data={"job_id": job_id, "status": job["status"]},
-    )
-    return runner.cancel(job_id)
+    return job_ops.cancel_job(store, job_id, actor)
 
 
 @router.get(
@@ -218,11 +129,6 @@ def cancel_job(job_id: str, request: Request, key: TrainerKey, rid: RequestIdDep
     response_class=PlainTextResponse,
     responses=responses(401, 403, 404),
 )
-def job_log(job_id: str, request: Request, _: TrainerKey) -> PlainTextResponse:
+def job_log(job_id: str, state: StateDep, _: TrainerKey) -> PlainTextResponse:
     """The last 16 KiB of the worker's output."""
-    runner = runner_of(request)
-    try:
-        runner.jobs.get(job_id)
-    except JobNotFound as exc:
-        raise ApiError(404, "job_not_found", f"no training job {job_id!r}") from exc
-    return PlainTextResponse(launch.tail(launch.log_path(Path(runner.settings.data_dir), job_id)))
+    return PlainTextResponse(job_ops.job_log(state.store, state.settings, job_id))

@@ -2,110 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Request
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
-    ValidationError,
-)
+from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
 from service.api.deps import SECURITY, authenticate, secret_of
+from service.api.schemas.validate import BatchIn, BatchOut, ChainIn, Report
 from service.errors import ApiError, body_error, responses
-from service.pool import WorkerFailed
+from service.ops.audit import key_actor
+from service.ops.validation import validate_and_audit
 from service.state import AppState
 
 router = APIRouter(tags=["validation"])
 M = TypeVar("M", bound=BaseModel)
-
-# --- protocol ---------------------------------------------------------------------------------
-Text = str | list[str]
-Scalar = StrictStr | StrictInt | StrictFloat  # strict: `true` is not the answer 1
-
-
-class ChainIn(BaseModel):
-    """One reasoning chain to check (the fields of validators.types.Chain, plus labels)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str | None = Field(None, max_length=512, description="The caller's id, echoed")
-    question: str
-    context: Text | None = Field(None, description="Source documents, a record, a contract")
-    reasoning: Text = Field(description="Free text, or the steps as a list")
-    answer: Scalar | None = Field(None, description="The final answer; found in the text if absent")
-    reference_answer: Scalar | None = None
-    domain: str | None = Field(None, max_length=128)
-    rulepack: str | None = Field(None, max_length=128)
-    model: str | None = Field(None, max_length=256, description="Label of the generating model")
-    adapter: str | None = Field(None, max_length=256, description="Label of its LoRA adapter")
-
-
-class BatchIn(BaseModel):
-    """Several chains; the reports come back in the same order."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    chains: list[ChainIn] = Field(min_length=1)
-
-
-class FindingOut(BaseModel):
-    """One validator finding."""
-
-    validator: str
-    code: str
-    severity: Literal["error", "warning", "info"]
-    message: str
-    evidence: dict[str, Any] | None = None
-    step: int | None = None
-
-
-class StepOut(BaseModel):
-    """One reasoning step and its status."""
-
-    index: int
-    text: str
-    status: Literal["verified", "error", "unsupported", "unchecked"]
-    findings: list[FindingOut]
-
-
-class Report(BaseModel):
-    """The faithfulness report of one chain (DESIGN.md, "The report")."""
-
-    id: str | None
-    verdict: Literal["faithful", "unfaithful", "unverifiable"]
-    laundering: bool
-    score: float | None
-    coverage: float = 0.0
-    first_error_step: int | None
-    answer: str | None
-    derived_answer: str | None
-    steps: list[StepOut]
-    findings: list[FindingOut]
-    validators: dict[str, str]
-    elapsed_ms: float
-
-
-class AuditRef(BaseModel):
-    """Where a report was recorded: its audit record and the review case it opened, if any."""
-
-    record_id: int
-    hash: str
-    case_id: str | None
-
-
-class BatchOut(BaseModel):
-    """The reports of a batch, in order, and their audit records."""
-
-    reports: list[Report]
-    records: list[AuditRef]
-
 
 # --- handlers ---------------------------------------------------------------------------------
 # The two hot routes take the raw Request: pydantic-core parses and checks the JSON body in one
@@ -140,10 +52,9 @@ async def _parse(request: Request, model: type[M]) -> M:
 )
 async def validate_one(request: Request) -> Response:
     """Check every step of the chain and return its report, audited before it is sent."""
-    state: AppState = request.app.state.faithgate
-    key = authenticate(state, secret_of(request.headers), ("validate",))
+    state, key = _caller(request)
     chain = await _parse(request, ChainIn)
-    reports, records = await validate_and_audit(state, [chain], request.state.request_id, key)
+    reports, records = await _validate(state, request, key, [chain])
     headers = {"x-audit-record-id": str(records[0]["record_id"])}
     if records[0].get("case_id"):
         headers["x-case-id"] = str(records[0]["case_id"])
@@ -159,15 +70,14 @@ async def validate_one(request: Request) -> Response:
 )
 async def validate_batch(request: Request) -> Response:
     """Validate up to `batch_max` chains across the workers; reports come back in order."""
-    state: AppState = request.app.state.faithgate
-    key = authenticate(state, secret_of(request.headers), ("validate",))
+    state, key = _caller(request)
     batch = await _parse(request, BatchIn)
     limit = state.settings.batch_max
     if len(batch.chains) > limit:
         raise ApiError(
             413, "batch_too_large", f"chains: {len(batch.chains)} chains, at most {limit} allowed"
         )
-    reports, records = await validate_and_audit(state, batch.chains, request.state.request_id, key)
+    reports, records = await _validate(state, request, key, batch.chains)
     refs = [
         {"record_id": r["record_id"], "hash": r["hash"], "case_id": r.get("case_id")}
         for r in records
@@ -175,38 +85,20 @@ async def validate_batch(request: Request) -> Response:
     return _json({"reports": reports, "records": refs})
 
 
-async def validate_and_audit(
-    state: AppState, chains: list[ChainIn], request_id: str, key: Any
+def _caller(request: Request) -> tuple[AppState, Any]:
+    """The app state and the caller's key (401/403 before the body is read)."""
+    state: AppState = request.app.state.faithgate
+    return state, authenticate(state, secret_of(request.headers), ("validate",))
+
+
+async def _validate(
+    state: AppState, request: Request, key: Any, chains: list[ChainIn]
 ) -> tuple[list[dict], list[dict]]:
-    """Validate in the worker pool, then record every report (503 if either fails)."""
+    """The chains through the validation op: (reports, records)."""
     payloads = [c.model_dump(exclude_unset=True, exclude={"model", "adapter"}) for c in chains]
-    assert state.pool is not None
-    try:
-        reports = await state.pool.validate(payloads, timeout=state.settings.validation_timeout_s)
-    except WorkerFailed as exc:
-        raise ApiError(503, "worker_failed", f"validation failed: {exc}") from exc
-    items = [
-        {"chain": p, "report": r, "model": c.model, "adapter": c.adapter}
-        for p, r, c in zip(payloads, reports, chains, strict=True)
-    ]
-    records = await audit_validations(state, items, request_id, key)
-    state.metrics.observe_reports(items)
-    return reports, records
-
-
-async def audit_validations(
-    state: AppState, items: list[dict], request_id: str, key: Any
-) -> list[dict]:
-    """Record the validations (group-committed); AuditWriteError becomes a 503 (errors.py)."""
-    assert state.audit_writer is not None
-    records = await state.audit_writer.record(
-        items, request_id=request_id, key_id=key.id, redact=bool(key.redact)
-    )
-    state.metrics.audit_records.labels("validation").inc(len(items))
-    opened = sum(1 for r in records if r.get("case_id"))
-    if opened:
-        state.metrics.cases_opened.inc(opened)
-    return records
+    labels = [{"model": c.model, "adapter": c.adapter} for c in chains]
+    actor = key_actor(key, request.state.request_id)
+    return await validate_and_audit(state, payloads, labels, actor)
 
 
 def _json(content: Any, headers: dict[str, str] | None = None) -> Response:

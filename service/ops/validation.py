@@ -1,0 +1,57 @@
+"""Validation: chains checked in the worker pool, every report recorded before it is answered.
+
+Used by POST /v1/validate(/batch) and by chat, whose every attempt is validated and audited the
+same way. (`faithgate validate` checks chains locally and keeps no audit trail.)
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from service.ops.audit import Actor
+from service.ops.errors import Unavailable
+from service.pool import WorkerFailed
+
+if TYPE_CHECKING:
+    from service.state import AppState
+
+
+async def validate_chains(state: AppState, chains: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The reports of `chains`, in order, from the worker pool (Unavailable if it fails)."""
+    assert state.pool is not None, "the app has not started"
+    try:
+        return await state.pool.validate(chains, timeout=state.settings.validation_timeout_s)
+    except WorkerFailed as exc:
+        raise Unavailable("worker_failed", f"validation failed: {exc}") from exc
+
+
+async def audit_validations(
+    state: AppState, items: list[dict[str, Any]], actor: Actor
+) -> list[dict[str, Any]]:
+    """Record the validations (group-committed) and count them; AuditWriteError propagates.
+
+    items: [{"chain", "report", "model", "adapter", ...}]; returns one {"record_id", "hash",
+    "case_id"} per item (a flagged report opens a case).
+    """
+    assert state.audit is not None, "the app has not started"
+    records = await state.audit.record(
+        items, request_id=actor.request_id or "", key_id=actor.id, redact=actor.redact
+    )
+    state.metrics.audit_records.labels("validation").inc(len(items))
+    opened = sum(1 for r in records if r.get("case_id"))
+    if opened:
+        state.metrics.cases_opened.inc(opened)
+    state.metrics.observe_reports(items)
+    return records
+
+
+async def validate_and_audit(
+    state: AppState, chains: list[dict[str, Any]], labels: list[dict[str, Any]], actor: Actor
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Validate, then record each report with its labels ({"model", "adapter"}): both lists."""
+    reports = await validate_chains(state, chains)
+    items = [
+        {"chain": chain, "report": report, **label}
+        for chain, report, label in zip(chains, reports, labels, strict=True)
+    ]
+    return reports, await audit_validations(state, items, actor)

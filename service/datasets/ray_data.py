@@ -15,6 +15,7 @@ from the command line and writes the same files as a local run.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -100,7 +101,9 @@ def read_dataset(path: str, kind: str) -> Any:
     from service.datasets.ray_sources import JsonlLines, ParquetRows
 
     source = JsonlLines(path) if kind == "jsonl" else ParquetRows(path)
-    return ray_data.read_datasource(source)
+    # The read is I/O: asking a CPU for it would leave the validating actors, which hold every
+    # CPU of a small cluster, waiting for a read that can never be scheduled.
+    return ray_data.read_datasource(source, num_cpus=0)
 
 
 def ray_chunks(
@@ -112,10 +115,17 @@ def ray_chunks(
         raise ValueError(f"--ray reads JSON Lines or Parquet, not {kind}")
     if not ray.is_initialized():
         local_cpus = workers if address is None else None
-        ray.init(address=address, num_cpus=local_cpus, log_to_driver=False)
+        ray.init(
+            address=address,
+            num_cpus=local_cpus,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.WARNING,
+        )
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # reports in input order, as locally
     context.enable_progress_bars = False  # faithgate draws its own
+    context.print_on_execution_start = False
     size = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
     validated = read_dataset(path, kind).map_batches(
         ValidateBatch,

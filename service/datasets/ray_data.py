@@ -16,6 +16,7 @@ from the command line and writes the same files as a local run.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -115,6 +116,10 @@ def ray_chunks(
         raise ValueError(f"--ray reads JSON Lines or Parquet, not {kind}")
     if not ray.is_initialized():
         local_cpus = workers if address is None else None
+        if address is None:
+            # Ray runs its workers at nice 15 by default; a local cluster started for this one
+            # job should compete for the cores like `--workers` does, not yield to everything.
+            os.environ.setdefault("RAY_worker_niceness", "0")
         ray.init(
             address=address,
             num_cpus=local_cpus,
@@ -131,7 +136,7 @@ def ray_chunks(
         ValidateBatch,
         fn_constructor_kwargs={"job": job},
         batch_format="pyarrow",
-        batch_size=CHUNK_ROWS,
+        batch_size=256,
         compute=ray.data.ActorPoolStrategy(size=size),
     )
     for batch in validated.iter_batches(batch_format="pyarrow", batch_size=None):

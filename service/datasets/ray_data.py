@@ -36,6 +36,8 @@ REPORTS, VERDICTS, CODES, PASSED = (
 REPORT_COLUMNS = [REPORTS, VERDICTS, CODES, PASSED]
 # Columns of the readers below: the global row index, and a JSON Lines line still undecoded.
 ROW, LINE, RAW = "_faithgate_row", "_faithgate_line", "_faithgate_raw"
+# Larger than a local chunk: each Ray batch pays a scheduling round trip.
+RAY_BATCH_ROWS = 4 * CHUNK_ROWS
 INTERNAL_COLUMNS = [ROW, LINE, RAW]
 
 
@@ -131,12 +133,13 @@ def ray_chunks(
     context.execution_options.preserve_order = True  # reports in input order, as locally
     context.enable_progress_bars = False  # faithgate draws its own
     context.print_on_execution_start = False
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # its notices would bury the summary
     size = workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
     validated = read_dataset(path, kind).map_batches(
         ValidateBatch,
         fn_constructor_kwargs={"job": job},
         batch_format="pyarrow",
-        batch_size=256,
+        batch_size=RAY_BATCH_ROWS,
         compute=ray.data.ActorPoolStrategy(size=size),
     )
     for batch in validated.iter_batches(batch_format="pyarrow", batch_size=None):

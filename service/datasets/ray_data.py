@@ -6,7 +6,7 @@
     ds = ray.data.read_parquet("s3://bucket/chains/")
     out = ds.map_batches(ValidateBatch, batch_format="pyarrow",
                          compute=ray.data.ActorPoolStrategy(size=8))
-    out.filter(expr="faithgate_passed").drop_columns(REPORT_COLUMNS).write_parquet(...)
+    out.filter(lambda row: row["faithgate_passed"]).drop_columns(REPORT_COLUMNS).write_parquet(...)
 
 `ValidateBatch` builds the validators once per actor and returns each batch with the report
 columns added. Reading and writing stay Ray's; `faithgate validate --ray` runs the same job
@@ -22,9 +22,9 @@ from typing import Any
 
 from service.cli.jsonl import decode_line
 from service.datasets.extras import require
-from service.datasets.formats import RowFormat, detect
+from service.datasets.formats import Fields, RowFormat, detect
 from service.datasets.sources import CHUNK_ROWS, Chunk
-from service.datasets.work import Job, RowResult, validate_rows
+from service.datasets.work import Job, Row, RowResult, validate_rows
 
 # Added to every batch: one entry per chain of the row (two for a preference pair).
 REPORTS, VERDICTS, CODES, PASSED = (
@@ -45,7 +45,8 @@ class ValidateBatch:
     """A `map_batches` callable (batch_format="pyarrow"): the batch plus the report columns.
 
     Rows are read in `format` ("auto" detects it from the batch's columns); `keep` decides
-    `faithgate_passed` ("faithful" or "not-unfaithful"; without it every row is False).
+    `faithgate_passed` ("faithful" or "not-unfaithful"; without it every row is False);
+    `id_field` names the column that identifies a row in its reports.
     """
 
     def __init__(
@@ -53,6 +54,7 @@ class ValidateBatch:
         format: str = "auto",
         budget_s: float = 2.0,
         keep: str | None = None,
+        id_field: str | None = None,
         job: Job | None = None,
     ) -> None:
         from validators.pipeline import validators
@@ -60,7 +62,7 @@ class ValidateBatch:
         validators()  # once per actor: its warm-up is not charged to the first chain
         self._auto = job is None and format == "auto"
         kind = "chain" if format == "auto" else format
-        self.job = job or Job(RowFormat(kind), budget_s, keep)
+        self.job = job or Job(RowFormat(kind, Fields(id=id_field)), budget_s, keep)
 
     def __call__(self, batch: Any) -> Any:
         """Validate the rows of one pyarrow Table and append the report columns."""
@@ -83,7 +85,7 @@ class ValidateBatch:
         return Job(RowFormat(kind, self.job.format.fields), self.job.budget_s, self.job.keep)
 
 
-def _rows(batch: Any) -> list[tuple[int, Any, str | None]]:
+def _rows(batch: Any) -> list[Row]:
     names = batch.column_names
     if RAW in names:
         return [

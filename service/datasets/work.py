@@ -35,7 +35,7 @@ class RowResult(NamedTuple):
 
 
 # A row as the readers hand it over: (row index, decoded object or None, why it is unreadable).
-Row = tuple[int, Any, str | None]
+Row = tuple[int | None, Any, str | None]
 
 
 def validate_rows(rows: list[Row], job: Job) -> list[RowResult]:
@@ -43,7 +43,7 @@ def validate_rows(rows: list[Row], job: Job) -> list[RowResult]:
     return [_validate_row(index, obj, error, job) for index, obj, error in rows]
 
 
-def _validate_row(index: int, obj: Any, error: str | None, job: Job) -> RowResult:
+def _validate_row(index: int | None, obj: Any, error: str | None, job: Job) -> RowResult:
     from validators.pipeline import validate
     from validators.report import invalid_report
 

@@ -104,3 +104,16 @@ def test_named_columns_and_id_column():
 def test_rows_that_do_not_fit_say_why(row, fmt, why):
     with pytest.raises(RowError, match=why):
         chains_of(row, RowFormat(fmt), 4)
+
+
+def test_without_a_row_index_ids_come_from_the_id_column_or_are_left_out():
+    talk = {"messages": TURNS, "uid": "u1"}
+    assert chains_of(talk, RowFormat(MESSAGES), None)[0][1]["id"] is None
+    assert chains_of(talk, RowFormat(MESSAGES, Fields(id="uid")), None)[0][1]["id"] == "u1"
+    pair = {"prompt": "q", "chosen": "a", "rejected": "b"}
+    assert [c["id"] for _, c in chains_of(pair, RowFormat(PREFERENCE), None)] == [
+        "chosen",
+        "rejected",
+    ]
+    with pytest.raises(RowError, match="^a row: no assistant turn"):
+        chains_of({"messages": TURNS[:2]}, RowFormat(MESSAGES), None)

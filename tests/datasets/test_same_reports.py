@@ -77,15 +77,16 @@ def test_ray_on_parquet_keeps_the_same_rows(tmp_path, local_ray):
 def test_validate_batch_adds_report_columns_to_a_ray_dataset(local_ray):
     from service.datasets.ray_data import PASSED, REPORT_COLUMNS, REPORTS, ValidateBatch
 
-    rows = [conversation(r) for r in gsm8k(20)]
+    rows = [{**conversation(r), "uid": f"q{k}"} for k, r in enumerate(gsm8k(20))]
     ds = local_ray.data.from_items(rows).map_batches(
         ValidateBatch,
-        fn_constructor_kwargs={"keep": "faithful"},
+        fn_constructor_kwargs={"keep": "faithful", "id_field": "uid"},
         batch_format="pyarrow",
         compute=local_ray.data.ActorPoolStrategy(size=1),
     )
     out = ds.take_all()
     assert set(REPORT_COLUMNS) <= set(out[0])
     reports = [json.loads(r[REPORTS][0]) for r in out]
+    assert [r["id"] for r in reports] == [f"q{k}" for k in range(20)]
     assert all(r["steps"] for r in reports)
     assert [r[PASSED] for r in out] == [r["verdict"] == "faithful" for r in reports]

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
 from service.cli.jsonl import count_bar, open_input, open_output
@@ -103,6 +104,11 @@ def run(args: argparse.Namespace) -> int:
     except (UsageError, MissingExtra, ValueError) as exc:
         print(f"faithgate validate: {exc}", file=sys.stderr)
         return 2
+    except BrokenProcessPool:
+        print(
+            "faithgate validate: a worker process died; the reports are incomplete", file=sys.stderr
+        )
+        return 1
     except OSError as exc:
         print(f"faithgate validate: cannot read {args.input}: {exc.strerror}", file=sys.stderr)
         return 2

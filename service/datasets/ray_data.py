@@ -105,6 +105,8 @@ def read_dataset(path: str, kind: str) -> Any:
     ray_data = require("ray.data", "--ray")
     from service.datasets.ray_sources import JsonlLines, ParquetRows
 
+    if "://" not in path:
+        path = os.path.abspath(path)  # read tasks run in other processes, with another cwd
     source = JsonlLines(path) if kind == "jsonl" else ParquetRows(path)
     # The read is I/O: asking a CPU for it would leave the validating actors, which hold every
     # CPU of a small cluster, waiting for a read that can never be scheduled.

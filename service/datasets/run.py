@@ -37,7 +37,10 @@ def open_source(path: str, kind: str, stream: IO[bytes] | None) -> JsonlSource |
         return JsonlSource(stream)
     if path == "-":
         raise UsageError(f"{kind} input must be a file, not stdin")
-    return TableSource(path, kind)
+    try:
+        return TableSource(path, kind)
+    except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+        raise UsageError(f"cannot read {path} as {kind}: {exc}") from exc
 
 
 def resolve_format(

@@ -159,7 +159,7 @@ def test_bad_rows_get_their_own_report_and_are_never_kept(tmp_path):
     ("content", "args", "message"),
     [
         (b'{"text": "hello"}\n', [], "cannot tell the format"),
-        (b"PAR1 not really", ["--input-format", "parquet"], "faithgate validate:"),
+        (b"PAR1 not really", ["--input-format", "parquet"], "as parquet"),
         (b'{"reasoning": "1 + 1 = 2"}\n', ["--workers", "0"], "--workers must be at least 1"),
     ],
 )

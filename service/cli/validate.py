@@ -144,6 +144,8 @@ def _plan(args: argparse.Namespace, kind: str) -> Plan:
         if args.input == "-":
             raise UsageError("--keep with stdin input needs --kept-output")
         kept_path = default_kept_path(args.input)
+    if kept_path is not None and os.path.abspath(kept_path) == os.path.abspath(args.input):
+        raise UsageError("--kept-output must not be the input file")
     if args.workers is not None and args.workers < 1:
         raise UsageError("--workers must be at least 1")
     if args.ray is not None and args.input == "-":

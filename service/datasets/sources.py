@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from service.cli.jsonl import decode_line
 from service.datasets.extras import require
+from service.datasets.formats import detect
 from service.datasets.work import Row
 
 CHUNK_ROWS = 64
@@ -58,12 +59,16 @@ class JsonlSource:
                 index += 1
 
     def columns(self) -> list[str] | None:
-        """The keys of the first JSON object among the first lines (None when there is none)."""
+        """The keys of the first JSON object of a known format among the first lines."""
+        # Else the first object's keys (None without one): one bad first row must not decide.
+        first = None
         for _, lineno, raw in self._peeked:
             obj, _ = decode_line(lineno, raw)
             if isinstance(obj, dict):
-                return list(obj)
-        return None
+                if detect(list(obj)) is not None:
+                    return list(obj)
+                first = list(obj) if first is None else first
+        return first
 
     def chunks(self, size: int = CHUNK_ROWS) -> Iterator[Chunk]:
         """The rows in chunks of `size`, streaming."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,7 @@ class Run:
     chains: int
     seconds: float
     peak_rss: int
+    cpu_seconds: float
     load_before: float
     load_after: float
 
@@ -73,6 +75,7 @@ def measure(src: Path, chains: int, extra: list[str]) -> Run:
     cmd += ["--reasoning-field", "answer", "--no-progress", *extra]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}
     load_before = os.getloadavg()[0]
+    cpu_before = _children_cpu()
     start = time.perf_counter()
     child = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     proc, peak = psutil.Process(child.pid), 0
@@ -83,7 +86,14 @@ def measure(src: Path, chains: int, extra: list[str]) -> Run:
     err = child.stderr.read() if child.stderr else ""
     if child.returncode != 0 or f"{chains} chains" not in err:
         raise SystemExit(f"{' '.join(cmd)} failed ({child.returncode}):\n{err[-2000:]}")
-    return Run(chains, seconds, peak, load_before, os.getloadavg()[0])
+    return Run(chains, seconds, peak, _children_cpu() - cpu_before, load_before, os.getloadavg()[0])
+
+
+def _children_cpu() -> float:
+    # User + system time of every waited-for descendant: what the run cost in CPU, whatever
+    # else the shared machine was doing meanwhile.
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _row(name: str, full: Run, small: Run, one: float) -> str:
@@ -91,6 +101,7 @@ def _row(name: str, full: Run, small: Run, one: float) -> str:
     return (
         f"| {name} | {full.rate:,.0f} | {full.rate / one:.2f}× | {full.peak_rss / 2**20:,.0f} MiB "
         f"| {small.peak_rss / 2**20:,.0f} MiB | {growth:+.1f} % "
+        f"| {full.chains / full.cpu_seconds:,.0f} "
         f"| {full.load_before:.1f} → {full.load_after:.1f} |"
     )
 
@@ -119,10 +130,13 @@ def main() -> None:
         f"it overstates. The half-size column is the same command on {half:,} chains: "
         "memory flat in input size means the full run's peak is within 10 % of it.\n\n"
         f"| mode | chains/s | vs 1 worker | peak RSS ({args.chains:,}) | peak RSS ({half:,}) "
-        "| peak growth for 2× input | 1-min load before → after |\n"
-        "|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+        "| peak growth for 2× input | chains per CPU-second | 1-min load before → after |\n"
+        "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
         "The machine is shared: a 1-minute load above the core count before or after a run "
-        "means other work competed for the cores during it."
+        "means other work competed for the cores during it, and wall-clock chains/s then "
+        "understate what the cores can do. Chains per CPU-second (user + system time of the "
+        "whole process tree) do not depend on that competition: N workers scale to N cores "
+        "when it stays close to one worker's."
     )
     print(body)
     if not args.no_write:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -58,12 +57,19 @@ def make_input(folder: Path, chains: int) -> Path:
     return path
 
 
-def tree_rss(proc: psutil.Process) -> int:
-    """Resident memory of a process and all its descendants, in bytes."""
+def sample(proc: psutil.Process, cpu: dict[int, float]) -> int:
+    """Resident memory of a process and all its descendants, in bytes; records their CPU time.
+
+    CPU time is kept per process as last seen, so that processes which exit before the run
+    ends (Ray's actors, reaped by its raylet and never by us) still count.
+    """
     total = 0
     for p in [proc, *proc.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
+            with p.oneshot():
+                total += p.memory_info().rss
+                times = p.cpu_times()
+                cpu[p.pid] = times.user + times.system
         except psutil.Error:  # exited between listing and reading
             continue
     return total
@@ -75,25 +81,18 @@ def measure(src: Path, chains: int, extra: list[str]) -> Run:
     cmd += ["--reasoning-field", "answer", "--no-progress", *extra]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_AUTH_MODE": "disabled"}
     load_before = os.getloadavg()[0]
-    cpu_before = _children_cpu()
     start = time.perf_counter()
     child = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
-    proc, peak = psutil.Process(child.pid), 0
+    proc, peak, cpu = psutil.Process(child.pid), 0, {}
     while child.poll() is None:
-        peak = max(peak, tree_rss(proc))
+        peak = max(peak, sample(proc, cpu))
         time.sleep(0.1)
     seconds = time.perf_counter() - start
     err = child.stderr.read() if child.stderr else ""
     if child.returncode != 0 or f"{chains} chains" not in err:
         raise SystemExit(f"{' '.join(cmd)} failed ({child.returncode}):\n{err[-2000:]}")
-    return Run(chains, seconds, peak, _children_cpu() - cpu_before, load_before, os.getloadavg()[0])
-
-
-def _children_cpu() -> float:
-    # User + system time of every waited-for descendant: what the run cost in CPU, whatever
-    # else the shared machine was doing meanwhile.
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    # The last 0.1 s of each process is missed: a small undercount, the same for every mode.
+    return Run(chains, seconds, peak, sum(cpu.values()), load_before, os.getloadavg()[0])
 
 
 def _row(name: str, full: Run, small: Run, one: float) -> str:
@@ -135,8 +134,8 @@ def main() -> None:
         "The machine is shared: a 1-minute load above the core count before or after a run "
         "means other work competed for the cores during it, and wall-clock chains/s then "
         "understate what the cores can do. Chains per CPU-second (user + system time of the "
-        "whole process tree) do not depend on that competition: N workers scale to N cores "
-        "when it stays close to one worker's."
+        "whole process tree, sampled with its memory, start-up included) do not depend on "
+        "that competition: N workers scale to N cores when it stays close to one worker's."
     )
     print(body)
     if not args.no_write:

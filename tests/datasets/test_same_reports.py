@@ -45,17 +45,25 @@ def _run(src, out, *args) -> str:
 
 
 def test_one_worker_n_workers_and_ray_agree_on_gsm8k(chains_file, tmp_path, local_ray):
-    base = ["--reasoning-field", "answer"]
-    one = _run(chains_file, tmp_path / "one.jsonl", *base, "--workers", "1")
+    def run(name: str, *args: str) -> tuple[str, bytes]:
+        kept = tmp_path / f"{name}.kept.jsonl"
+        keep = ["--keep", "not-unfaithful", "--kept-output", str(kept)]
+        reports = _run(
+            chains_file, tmp_path / f"{name}.jsonl", "--reasoning-field", "answer", *keep, *args
+        )
+        return reports, kept.read_bytes()
+
+    one, one_kept = run("one", "--workers", "1")
     assert len(one.splitlines()) == N_CHAINS + 3
     assert {json.loads(line)["verdict"] for line in one.splitlines()} == {
         "faithful",
         "unfaithful",
         "unverifiable",
     }
-    assert _run(chains_file, tmp_path / "two.jsonl", *base, "--workers", "2") == one
-    assert _run(chains_file, tmp_path / "three.jsonl", *base, "--workers", "3") == one
-    assert _run(chains_file, tmp_path / "ray.jsonl", *base, "--ray") == one
+    assert 0 < one_kept.count(b"\n") < N_CHAINS
+    assert run("two", "--workers", "2") == (one, one_kept)
+    assert run("three", "--workers", "3") == (one, one_kept)
+    assert run("ray", "--ray") == (one, one_kept)
 
 
 def test_ray_on_parquet_keeps_the_same_rows(tmp_path, local_ray):

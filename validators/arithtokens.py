@@ -113,55 +113,68 @@ def _lex(text: str) -> list[Tok]:
     append = raw.append
     pos, quiet = 0, True
     mergeable = False  # a number followed by a number, "-" or "and": see _merge_mixed_numbers
+    # The kind and text of raw[-1] ("" before the first token), kept at hand: nearly every
+    # token reads one of them. The branches go by how often each kind comes (numbers first).
+    last_kind = last_text = ""
     while m := (_match_quiet if quiet else _match_token)(text, pos):
-        pos = m.end()  # where the token ends: it closes the match
         kind = m.lastgroup
-        s = m.group(kind)
-        start = pos - len(s)
-        if kind == "word":
-            if len(s) == 1:
-                var = _beside_operator(text, start, pos, s)
-                append(_new(Tok, ("var" if var else "word", s, None, start)))
-                quiet = False
-            else:
-                # "6/is": the word after a slash is a rate's unit, skipped with it (_normalise)
-                quiet = s.lower() in _QUIET_WORDS and not (raw and raw[-1].text == "/")
-                if s == "and" and raw and raw[-1].kind == "num":
-                    mergeable = True
-                append(_new(Tok, ("word", s, None, start)))
-        elif kind == "prose":
-            append(_new(Tok, ("prose", s, None, start)))
-        elif kind == "num":
-            if raw and raw[-1].kind == "num":
+        start, pos = m.span(kind)  # the token closes the match
+        s = text[start:pos]
+        if kind == "num":
+            if last_kind == "num":
                 mergeable = True
             try:
                 append(_new(Tok, ("num", s, number_value(s), start)))
+                last_kind = "num"
             except Unevaluable:
                 append(_new(Tok, ("big", s, None, start)))
+                last_kind = "big"
             quiet = False
+        elif kind == "word":
+            if len(s) == 1:
+                last_kind = "var" if _beside_operator(text, start, pos, s) else "word"
+                append(_new(Tok, (last_kind, s, None, start)))
+                quiet = False
+            else:
+                # "6/is": the word after a slash is a rate's unit, skipped with it (_normalise)
+                quiet = s.lower() in _QUIET_WORDS and last_text != "/"
+                if s == "and" and last_kind == "num":
+                    mergeable = True
+                append(_new(Tok, ("word", s, None, start)))
+                last_kind = "word"
+        elif kind == "prose":
+            append(_new(Tok, ("prose", s, None, start)))
+            last_kind = "prose"
         elif kind == "op":
-            if s == "-" and raw and raw[-1].kind == "num" and _hyphenated(text, start, pos):
+            if s == "-" and last_kind == "num" and _hyphenated(text, start, pos):
                 continue  # "a 29-liter mixture", "5-year-old": a compound word, not a subtraction
-            op = _OPS.get(s, s)
-            if op == "-" and raw and raw[-1].kind == "num":
+            s = _OPS.get(s, s)
+            if s == "-" and last_kind == "num":
                 mergeable = True
-            append(_new(Tok, ("op", op, None, start)))
+            append(_new(Tok, ("op", s, None, start)))
+            last_kind = "op"
             quiet = False
         elif kind == "nl":
             # A line break ends the mathematics unless the next line goes on with "=" or "≈".
-            if text[pos : pos + 1] not in ("=", "≈"):
-                while start and text[start - 1].isspace():
-                    start -= 1  # the token starts where its run of white space does
-                append(_new(Tok, ("sep", "\n", None, start)))
-                quiet = True
+            if text[pos : pos + 1] in ("=", "≈"):
+                continue
+            while start and text[start - 1].isspace():
+                start -= 1  # the token starts where its run of white space does
+            append(_new(Tok, ("sep", "\n", None, start)))
+            last_kind, last_text = "sep", "\n"
+            quiet = True
+            continue
         elif kind == "lp" or kind == "rp":
-            append(_new(Tok, ("(" if kind == "lp" else ")", s, None, start)))
+            last_kind = "(" if kind == "lp" else ")"
+            append(_new(Tok, (last_kind, s, None, start)))
             quiet = False
         else:
-            if kind == "lead0" and raw and raw[-1].kind == "num":
+            if kind == "lead0" and last_kind == "num":
                 mergeable = True
             append(_new(Tok, (kind, s, None, start)))
+            last_kind = kind
             quiet = kind in _QUIET_KINDS
+        last_text = s
     return _merge_mixed_numbers(raw) if mergeable else raw
 
 

@@ -142,12 +142,14 @@ def to_equation(
     if _degree_bound(diff)[0] > MAX_DEGREE:
         raise Unchecked(f"degree above {MAX_DEGREE}")
     diff, relations = _radicals_as_symbols(diff)
-    expr = None if relations else _linear_numerator(diff)
+    symbols = diff.free_symbols | lhs.free_symbols | rhs.free_symbols
+    # (with no symbol at all, sympy.Poly raises GeneratorsNeeded: left to happen as before)
+    expr = _linear_numerator(diff) if symbols and not relations else None
     if expr is not None:  # the usual equation: no sympy.Poly to build (see _linear_numerator)
         coeffs = [t.as_coeff_Mul()[0] for t in sympy.Add.make_args(expr)]
         degree = 1
     else:
-        gens = sorted(diff.free_symbols | lhs.free_symbols | rhs.free_symbols, key=str)
+        gens = sorted(symbols, key=str)
         try:
             poly = sympy.Poly(_numerator(diff), *gens)
         except PolynomialError as exc:
@@ -342,6 +344,10 @@ class KnownSystem:
         if not known:
             return True
         gens = sorted(set().union(*(e.vars for e in known)) | eq.vars, key=str)
+        linear = _linear_system([*known, eq], eq)
+        if linear is not None:  # what the Groebner basis would tell, without sympy
+            _check_size([*known, eq], gens)
+            return linear.consistent
         return not _inconsistent(self.basis([*known, eq], gens))
 
     def judge(self, eq: Eq) -> Judgement:
@@ -375,7 +381,6 @@ class KnownSystem:
             decided = _judge_linear(linear, eq, known, reused)
             if decided is not None:
                 return decided
-            g = self.basis(known, gens, eq.relations)  # a contradiction: sympy works it out
         elif _inconsistent(g):
             return Judgement("unknown", known)
         elif g.reduce(eq.expr)[1] == 0:
@@ -386,7 +391,10 @@ class KnownSystem:
             return Judgement("narrows" if _determined(g, eq.vars) else "premise", known)
         if _units_differ([eq, *known]):
             return Judgement("unknown", known)  # `3x = 1 hour` and `3x = 60 minutes`
-        sols = _solutions(g, gens, eq.vars)
+        if linear is not None:  # _solutions(g) for a Groebner basis g of the linear `known`
+            sols = _linear_solutions(linear, eq.vars)
+        else:
+            sols = _solutions(g, gens, eq.vars)
         decimals = max([eq.decimals] + [e.decimals for e in known])
         if decimals and sols is not None and _approx_holds(eq, sols, decimals):
             return Judgement("approx", known, sols)
@@ -450,6 +458,21 @@ def _judge_linear(linear: LinearSystem, eq: Eq, known: list[Eq], reused: bool) -
         fixed = all(linear.value(v) is not None for v in eq.vars)
         return Judgement("narrows" if fixed else "premise", known)
     return None
+
+
+def _linear_solutions(linear: LinearSystem, wanted: frozenset) -> list[dict] | None:
+    """_solutions for a consistent linear system: its one solution, None unless it fixes wanted.
+
+    A linear system is zero-dimensional only when it fixes every variable, so the values
+    _unique reads off the basis (in the order of `wanted`) are the only case with solutions.
+    """
+    values = {}
+    for v in wanted:
+        value = linear.value(v)
+        if value is None:
+            return None
+        values[v] = sympy.Rational(value.numerator, value.denominator)
+    return [values]
 
 
 def _unique(g, wanted: frozenset) -> dict | None:

@@ -292,25 +292,29 @@ def _normalise(toks: list[Tok], text: str) -> list[Tok]:
     i, n = 0, len(toks)
     while i < n:
         t = toks[i]
-        if t.kind in _PASSED_KINDS:
+        kind = t.kind
+        if kind in _PASSED_KINDS:
             append(t)
             i += 1
             continue
-        if t.kind == "prose":  # words that are all separators (see _QUIET_TOKEN)
+        if kind == "prose":  # words that are all separators (see _QUIET_TOKEN)
+            append(_new(Tok, ("sep", t.text, None, t.start)))
+            verbal = False
+            i += 1
+            continue
+        prev = out[-1] if out else None
+        prev_value = prev is not None and prev.kind in ("num", ")")
+        if kind == "word" and (low := t.text.lower()) not in _RULE_WORDS:
+            # The usual word (before `nxt` is looked up: it needs none): a unit or a separator.
+            if prev_value and (end := _unit_run_end(toks, i)) > i:
+                i = end  # a unit after a quantity: "5 hours * 3", "2 cups of flour * 3"
+                continue
             append(_new(Tok, ("sep", t.text, None, t.start)))
             verbal = False
             i += 1
             continue
         nxt = toks[i + 1] if i + 1 < n else None
-        prev = out[-1] if out else None
-        prev_value = prev is not None and prev.kind in ("num", ")")
-        if t.kind == "word" and (low := t.text.lower()) not in _RULE_WORDS:
-            if prev_value and (end := _unit_run_end(toks, i)) > i:
-                i = end  # a unit after a quantity: "5 hours * 3", "2 cups of flour * 3"
-                continue
-            out.append(_new(Tok, ("sep", t.text, None, t.start)))
-            verbal = False
-        elif t.kind == "pct" and prev is not None and prev.kind == "num":
+        if kind == "pct" and prev is not None and prev.kind == "num":
             out[-1] = Tok("num", prev.text + "%", prev.value / 100, prev.start)  # type: ignore[operator]
         elif t.kind == "op" and t.text == "/" and nxt is not None and nxt.kind == "word":
             i += 1  # "$6/day", "pounds/hour": a rate's unit, not a division

@@ -116,7 +116,9 @@ def _lex(text: str) -> list[Tok]:
     # The kind and text of raw[-1] ("" before the first token), kept at hand: nearly every
     # token reads one of them. The branches go by how often each kind comes (numbers first).
     last_kind = last_text = ""
-    while m := (_match_quiet if quiet else _match_token)(text, pos):
+    while m := (_match_quiet if quiet else _match_token if last_text == "/" else _match_plain)(
+        text, pos
+    ):
         kind = m.lastgroup
         start, pos = m.span(kind)  # the token closes the match
         s = text[start:pos]
@@ -282,6 +284,28 @@ _RULE_WORDS = (
     | _ROUND_WORDS
 )
 _PASSED_KINDS = {"num", "sep", "other", "var", "big", "time", "lead0", ")"}  # no rule applies
+
+# Plain words after a quantity: "= 24 clips in May.", "8 hours walking poodles, ...". Outside
+# the quiet state each word is a token of its own, since the first word after a quantity may
+# begin a unit ("5 hours * 3"). But a run of plain words (two letters or more, none with a rule
+# of its own, nor "and", which joins mixed numbers) that ends before punctuation, a digit, "("
+# or the end is no unit: _unit_run_end finds no operator, `=` or ")" within reach of its first
+# word, so _normalise makes each word a separator, as it makes a prose token one. Such a run is
+# lexed as one `prose` token too (never right after a slash: "$6/day" skips the word after it).
+_PLAIN_EXCLUDED = sorted(_RULE_WORDS - {"x"} | {"and"})
+_PLAIN_WORD = (
+    # (the case-insensitive words tried only at a letter one of them starts with, as above)
+    rf"(?!(?=[{''.join(sorted({c for w in _PLAIN_EXCLUDED for c in w[0] + w[0].upper()}))}])"
+    rf"(?i:{'|'.join(_PLAIN_EXCLUDED)})(?![A-Za-z]|[-'’][A-Za-z]))"
+    r"[A-Za-z]{2,}(?:[-'’][A-Za-z]+)*"
+)
+_PLAIN_TOKEN = re.compile(
+    # (?=[A-Za-z]{2}): the usual token, a number or a sign, fails at once
+    rf"{_GAP}*+(?:(?P<prose>(?=[A-Za-z]{{2}}){_PLAIN_WORD}(?:{_GAP}++{_PLAIN_WORD})*+)"
+    rf"(?={_GAP}*+(?:[.,;:!?(\d]|\Z))|{_ALTERNATIVES})",
+    re.S,
+)
+_match_plain = _PLAIN_TOKEN.match
 
 
 def _normalise(toks: list[Tok], text: str) -> list[Tok]:

@@ -1,10 +1,12 @@
-"""The linear-algebra shortcuts of the algebra validator decide what Groebner bases decide.
+"""Shortcuts taken for speed (issue 16) find exactly what the plain way finds.
+
+The linear-algebra shortcuts of the algebra validator decide what Groebner bases decide.
 
 Random systems of linear equations (some inconsistent, some under-determined, some with
 an equation that repeats or contradicts the others) are judged twice: with the exact
 elimination of validators/linear.py and with every shortcut turned off (sympy's Groebner
 bases, sympy.Poly, sympy.cancel); each judgement, solution and determined value must agree.
-Also here: the other character-level shortcuts (lexer gap, word normalisation).
+Also here: the lexer's runs of plain words, its gap, and the signals' word normalisation.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ import pytest
 import sympy
 from sympy.polys.polyerrors import GeneratorsNeeded
 
-from validators import algebra_system, arithtokens, signals
+from bench.corrupt import load_gsm8k, split_solution
+from tests.validators.test_fast_paths import TRICKY, _key, _perturbed, _phrases
+from validators import algebra_system, arithtokens, extract, signals
 from validators.algebra_system import KnownSystem, Unchecked, determined_values, to_equation
 from validators.types import Budget
 
@@ -124,3 +128,18 @@ def test_ascii_word_normalisation_is_the_regex_one():
 def test_an_equation_without_letters_fails_as_it_did_before_the_shortcut():
     with pytest.raises(GeneratorsNeeded):
         to_equation(sympy.Integer(3), sympy.Integer(3), "3 = 3")
+
+
+def test_runs_of_plain_words_after_a_quantity_change_no_quantity(data_dir, monkeypatch):
+    lines = [
+        ln
+        for it in load_gsm8k(data_dir / "gsm8k" / "train.jsonl", 600)
+        for ln in split_solution(it["answer"])[0]
+    ]
+    plain = ["5 hours * 3", "2 cups of flour * 3", "5 big red apples ) = 4", "5 apples times 3"]
+    plain += ["4 plus 2 is 6", "5 apples\n= 5", "$6/day = 2", "1 and 1/4", "7 of them. 3 = 3"]
+    texts = TRICKY + plain + lines + _perturbed(TRICKY + plain + lines, 5000) + _phrases(20_000)
+    fast = [_key(extract.quantities(t)) for t in texts]
+    monkeypatch.setattr(arithtokens, "_match_plain", arithtokens._match_token)
+    assert sum(bool(k[0]) for k in fast) > 1000
+    assert [_key(extract.quantities(t)) for t in texts] == fast

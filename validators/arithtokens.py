@@ -116,9 +116,9 @@ def _lex(text: str) -> list[Tok]:
     # The kind and text of raw[-1] ("" before the first token), kept at hand: nearly every
     # token reads one of them. The branches go by how often each kind comes (numbers first).
     last_kind = last_text = ""
-    while m := (_match_quiet if quiet else _match_token if last_text == "/" else _match_plain)(
-        text, pos
-    ):
+    while m := (
+        _match_quiet if quiet else _match_plain if last_kind in _VALUE_KINDS else _match_token
+    )(text, pos):
         kind = m.lastgroup
         start, pos = m.span(kind)  # the token closes the match
         s = text[start:pos]
@@ -291,7 +291,10 @@ _PASSED_KINDS = {"num", "sep", "other", "var", "big", "time", "lead0", ")"}  # n
 # of its own, nor "and", which joins mixed numbers) that ends before punctuation, a digit, "("
 # or the end is no unit: _unit_run_end finds no operator, `=` or ")" within reach of its first
 # word, so _normalise makes each word a separator, as it makes a prose token one. Such a run is
-# lexed as one `prose` token too (never right after a slash: "$6/day" skips the word after it).
+# lexed as one `prose` token too. It is looked for only right after a quantity (so never after
+# a slash: "$6/day" skips the word after it), which also reads each run of words once: looked
+# for after every word, a long run ending in an operator would be read again from each word.
+_VALUE_KINDS = ("num", ")")
 _PLAIN_EXCLUDED = sorted(_RULE_WORDS - {"x"} | {"and"})
 _PLAIN_WORD = (
     # (the case-insensitive words tried only at a letter one of them starts with, as above)

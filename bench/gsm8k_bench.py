@@ -157,7 +157,10 @@ PROFILE_BEFORE = (
     "validators/extract.py 15.1 %, validators/arithtokens.py 14.5 %, regular expressions "
     "13.2 %, other built-ins 10.5 %, fractions 4.1 %, validators/grounding.py 3.5 %, "
     "validators/exact.py 2.8 %. Most of sympy's share went to Groebner bases and polynomials "
-    "for linear systems, which exact elimination (validators/linear.py) now decides."
+    "for linear systems, which exact elimination (validators/linear.py) now decides. Speed "
+    "then, on this machine (2 shared cores), alternated with this pass's code in one session "
+    "(three runs each, 8 CPU-seconds): 2,406 chains/s before, 3,024 after (1.26×); every "
+    "report stayed byte-identical apart from elapsed_ms."
 )
 
 

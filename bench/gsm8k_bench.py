@@ -6,13 +6,15 @@ Run: .venv/bin/python -m bench.gsm8k_bench [--limit N] [--no-write] [--show KIND
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import time
 from collections import Counter, defaultdict
 
 from bench.common import DATA, write_section
-from bench.corrupt import Case, cases, load_gsm8k
+from bench.corrupt import Case, cases, load_gsm8k, split_solution
 from validators.pipeline import validate_chain, validators
 from validators.types import Chain
 
@@ -81,6 +83,87 @@ def speed(chains: list[Chain], seconds: float = 8.0) -> tuple[float, dict[str, f
     return done / total, shares
 
 
+def _owner(path: str, name: str) -> str:
+    """Who a profiled function belongs to: a validators module, a library, or the regex engine."""
+    if "re.Pattern" in name or "re.Match" in name:
+        return "regular expressions (C)"
+    if path == "~":
+        return "other built-ins (C)"
+    if "validators/" in path:
+        return path[path.index("validators/") :]
+    if "site-packages/" in path:
+        return path[path.index("site-packages/") :].split("/")[1]  # the package
+    return path.rsplit("/", 1)[-1].removesuffix(".py")  # the standard library module
+
+
+def profile_top(chains: list[Chain], n: int = 12) -> list[tuple[str, float]]:
+    """Own time over one pass under cProfile, added up by module, as shares of the total.
+
+    cProfile adds a fixed cost to every call, so modules of many small Python functions
+    look bigger than they are: the shares show where to look, the speed figure what it costs.
+    """
+    run = validators()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for chain in chains:
+        validate_chain(chain, run=run)
+    profiler.disable()
+    owned: Counter = Counter()
+    for (path, _, name), row in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
+        owned[_owner(path, name)] += row[2]
+    total = sum(owned.values())
+    return [(owner, t / total) for owner, t in owned.most_common(n)]
+
+
+def math_verify_speed(
+    golds: list[str], texts: list[str], seconds: float = 8.0
+) -> tuple[float, float] | None:
+    """Chains per CPU-second of HF math-verify, `verify(parse(gold), parse(answer))`, on the
+    final answers and on the whole chain texts; None when math-verify is not installed.
+
+    math-verify only compares a final answer with the reference, so this is the floor any
+    answer checker pays. Its timeouts are off (`parsing_timeout=None`, `timeout_seconds=None`):
+    they arm a wall-clock SIGALRM around each call (two system calls and a handler swap each
+    time, and a neighbour's load could fire them), which is not the checking being timed.
+    """
+    try:
+        import logging
+
+        from math_verify import parse, verify
+    except ImportError:
+        return None
+    logging.getLogger("math_verify").setLevel(logging.ERROR)  # "timeout is disabled" warnings
+    # the answer: what follows the chain's last `####` (as our segmenter finds it)
+    pairs = [(g, t.rpartition("####")[2].strip(), t) for g, t in zip(golds, texts, strict=True)]
+    rates = []
+    for whole in (False, True):
+        done, start = 0, time.process_time()
+        while time.process_time() - start < seconds / 2:
+            for gold, answer, text in pairs:
+                verify(
+                    parse(gold, parsing_timeout=None),
+                    parse(text if whole else answer, parsing_timeout=None),
+                    timeout_seconds=None,
+                )
+            done += len(pairs)
+        rates.append(done / (time.process_time() - start))
+    return rates[0], rates[1]
+
+
+# Issue 16's speed work started from this profile (commit 7dc7b1d, same measure as the
+# table the bench writes above it, one run on the shared 2-core machine): kept as history.
+PROFILE_BEFORE = (
+    "Before issue 16's second speed pass (commit 7dc7b1d, same measure): sympy 18.9 %, "
+    "validators/extract.py 15.1 %, validators/arithtokens.py 14.5 %, regular expressions "
+    "13.2 %, other built-ins 10.5 %, fractions 4.1 %, validators/grounding.py 3.5 %, "
+    "validators/exact.py 2.8 %. Most of sympy's share went to Groebner bases and polynomials "
+    "for linear systems, which exact elimination (validators/linear.py) now decides. Speed "
+    "then, on this machine (2 shared cores), alternated with this pass's code in one session "
+    "(three runs each, 8 CPU-seconds): 2,406 chains/s before, 3,024 after (1.26×); every "
+    "report stayed byte-identical apart from elapsed_ms."
+)
+
+
 def _pct(a: int, b: int) -> str:
     return f"{100 * a / b:.2f} % ({a}/{b})" if b else "n/a"
 
@@ -102,6 +185,10 @@ def main() -> None:
     ans, foreign = stats["answer_altered"], stats["foreign_reasoning"]
     refs = [Chain.from_dict(c.chain) for c in all_cases if c.kind == "reference"][:2000]
     rate, shares = speed(refs, args.speed_seconds)
+    top = profile_top(refs)
+    golds = [split_solution(item["answer"])[1] for item in items][: len(refs)]
+    texts = [c.chain["reasoning"] for c in all_cases if c.kind == "reference"][: len(refs)]
+    mv = math_verify_speed(golds, texts, args.speed_seconds)
     rows = [
         (
             "reference: flagged unfaithful or laundering (goal ≤ 0.5 %)",
@@ -128,10 +215,24 @@ def main() -> None:
         f"(bench/corrupt.py); accuracy pass took {accuracy_s:.1f} s.\n\n"
         f"Speed, in-process on one core (CPU time) over {len(refs)} reference chains: "
         f"**{rate:,.0f} chains/s** ({1e6 / rate:.0f} µs per chain).\n\n"
-        "| stage | share of time |\n|---|---|\n"
+        + (
+            "HF math-verify 0.9.0 in the same run, `verify(parse(gold), parse(answer))` per "
+            f"chain (it only compares the final answer with the reference): **{mv[0]:,.0f} "
+            f"chains/s** on the final answers, {mv[1]:,.0f} chains/s when it parses the whole "
+            "chain text to find the answer.\n\n"
+            if mv
+            else "HF math-verify is not installed (`pip install -e .[dev]`): no comparison.\n\n"
+        )
+        + "| stage | share of time |\n|---|---|\n"
         + "\n".join(
             f"| {k} | {100 * v:.1f} % |" for k, v in sorted(shares.items(), key=lambda kv: -kv[1])
         )
+        + "\n\nWhere the time goes: each function's own time over one pass of the same "
+        "chains under cProfile (which inflates many small Python calls), added up by module.\n\n"
+        "| module | share of own time |\n|---|---|\n"
+        + "\n".join(f"| `{where}` | {100 * share:.1f} % |" for where, share in top)
+        + "\n\n"
+        + PROFILE_BEFORE
     )
     print(body)
     if not args.no_write:

@@ -22,10 +22,12 @@ import functools
 import itertools
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import sympy
 from sympy.polys.polyerrors import PolynomialError
 
+from validators.linear import CONSTANT, Form, LinearSystem, proportional
 from validators.types import Budget
 
 MAX_DEGREE = 6
@@ -68,6 +70,18 @@ class Eq:
     def vars(self) -> frozenset[sympy.Symbol]:
         """The variables the equation mentions (even those that cancel), radicals included."""
         return frozenset(self.expr.free_symbols | self.lhs.free_symbols | self.rhs.free_symbols)
+
+    @functools.cached_property
+    def linear(self) -> Form | None:
+        """expr as a linear form (validators.linear), None when of higher degree or radical."""
+        if self.degree != 1 or self.relations:
+            return None
+        form: Form = {}
+        for term, c in self.expr.as_coefficients_dict().items():
+            if not (c.is_Rational and (term is sympy.S.One or term.is_Symbol)):
+                return None
+            form[CONSTANT if term is sympy.S.One else term] = Fraction(int(c.p), int(c.q))
+        return form
 
     @property
     def assigned(self) -> sympy.Symbol | None:
@@ -128,18 +142,43 @@ def to_equation(
     if _degree_bound(diff)[0] > MAX_DEGREE:
         raise Unchecked(f"degree above {MAX_DEGREE}")
     diff, relations = _radicals_as_symbols(diff)
-    gens = sorted(diff.free_symbols | lhs.free_symbols | rhs.free_symbols, key=str)
-    try:
-        poly = sympy.Poly(_numerator(diff), *gens)
-    except PolynomialError as exc:
-        raise Unchecked("not a polynomial or rational equation") from exc
-    if not (poly.domain.is_ZZ or poly.domain.is_QQ):
-        raise Unchecked("a constant such as pi")
-    coeffs = [sympy.Rational(c) for c in poly.coeffs()]
+    symbols = diff.free_symbols | lhs.free_symbols | rhs.free_symbols
+    # (with no symbol at all, sympy.Poly raises GeneratorsNeeded: left to happen as before)
+    expr = _linear_numerator(diff) if symbols and not relations else None
+    if expr is not None:  # the usual equation: no sympy.Poly to build (see _linear_numerator)
+        coeffs = [t.as_coeff_Mul()[0] for t in sympy.Add.make_args(expr)]
+        degree = 1
+    else:
+        gens = sorted(symbols, key=str)
+        try:
+            poly = sympy.Poly(_numerator(diff), *gens)
+        except PolynomialError as exc:
+            raise Unchecked("not a polynomial or rational equation") from exc
+        if not (poly.domain.is_ZZ or poly.domain.is_QQ):
+            raise Unchecked("a constant such as pi")
+        coeffs = [sympy.Rational(c) for c in poly.coeffs()]
+        degree = max(poly.total_degree(), 1)
+        expr = poly.as_expr()
     if any(abs(c.p) > 10**MAX_COEFF_DIGITS or c.q > 10**MAX_COEFF_DIGITS for c in coeffs):
         raise Unchecked(f"coefficients above {MAX_COEFF_DIGITS} digits")
-    degree = max(poly.total_degree(), 1)
-    return Eq(poly.as_expr(), lhs, rhs, text, decimals, degree, unit, relations=relations)
+    return Eq(expr, lhs, rhs, text, decimals, degree, unit, relations=relations)
+
+
+def _linear_numerator(diff: sympy.Expr) -> sympy.Expr | None:
+    """Poly(_numerator(diff)).as_expr() when diff is linear with rational coefficients, else None.
+
+    Such a diff is an Add of terms c·v and a constant, and diff·scale (scale: the lcm of the
+    denominators, as in _numerator) is already the expanded sum of integer multiples that the
+    Poly would hand back, in sympy's canonical order: building the Poly (its options, domain
+    and dict) cost more than the rest of to_equation.
+    """
+    scale = 1
+    for term in sympy.Add.make_args(diff):
+        coeff, rest = term.as_coeff_Mul()
+        if not coeff.is_Rational or not (rest is sympy.S.One or rest.is_Symbol):
+            return None
+        scale = scale * coeff.q // math.gcd(scale, coeff.q)
+    return diff * scale
 
 
 def _numerator(diff: sympy.Expr) -> sympy.Expr:
@@ -305,6 +344,10 @@ class KnownSystem:
         if not known:
             return True
         gens = sorted(set().union(*(e.vars for e in known)) | eq.vars, key=str)
+        linear = _linear_system([*known, eq], eq)
+        if linear is not None:  # what the Groebner basis would tell, without sympy
+            _check_size([*known, eq], gens)
+            return linear.consistent
         return not _inconsistent(self.basis([*known, eq], gens))
 
     def judge(self, eq: Eq) -> Judgement:
@@ -321,26 +364,37 @@ class KnownSystem:
         # `A = s^2` for a square, later `A = l * w` for a rectangle: a formula reused.
         var = eq.formula_for
         reused = var is not None and any(e.formula_for == var for e in known)
-        if reused and any(_same(e.expr, eq.expr) for e in known):
+        if reused and any(_same(e, eq) for e in known):
             return Judgement("implied", known)
         gens = sorted(set().union(*(e.vars for e in known)) | eq.vars, key=str)
+        linear = _linear_system(known, eq)  # None: sympy's Groebner bases decide
         try:
-            g = self.basis(known, gens, eq.relations)
+            if linear is None:
+                g = self.basis(known, gens, eq.relations)
+            else:
+                _check_size(known, gens)  # what basis() refuses is refused alike
         except Unchecked:
             if reused:
                 return Judgement("redefines", known)
             raise
-        if _inconsistent(g):
+        if linear is not None:
+            decided = _judge_linear(linear, eq, known, reused)
+            if decided is not None:
+                return decided
+        elif _inconsistent(g):
             return Judgement("unknown", known)
-        if g.reduce(eq.expr)[1] == 0:
+        elif g.reduce(eq.expr)[1] == 0:
             return Judgement("implied", known)
-        if reused:
+        elif reused:
             return Judgement("redefines", known)
-        if not _inconsistent(self.basis([*known, eq], gens)):
+        elif not _inconsistent(self.basis([*known, eq], gens)):
             return Judgement("narrows" if _determined(g, eq.vars) else "premise", known)
         if _units_differ([eq, *known]):
             return Judgement("unknown", known)  # `3x = 1 hour` and `3x = 60 minutes`
-        sols = _solutions(g, gens, eq.vars)
+        if linear is not None:  # _solutions(g) for a Groebner basis g of the linear `known`
+            sols = _linear_solutions(linear, eq.vars)
+        else:
+            sols = _solutions(g, gens, eq.vars)
         decimals = max([eq.decimals] + [e.decimals for e in known])
         if decimals and sols is not None and _approx_holds(eq, sols, decimals):
             return Judgement("approx", known, sols)
@@ -370,10 +424,55 @@ def _units_differ(eqs: list[Eq]) -> bool:
     return len(named) > 1 or (None in units and bool(named & _CONVERTIBLE))
 
 
-def _same(a: sympy.Expr, b: sympy.Expr) -> bool:
-    """Whether two polynomials are constant multiples of each other."""
-    ratio = sympy.cancel(a / b)
+def _same(a: Eq, b: Eq) -> bool:
+    """Whether two equations' polynomials are constant multiples of each other."""
+    if a.linear is not None and b.linear is not None:
+        return proportional(a.linear, b.linear)
+    ratio = sympy.cancel(a.expr / b.expr)
     return bool(ratio.is_number)
+
+
+def _linear_system(known: list[Eq], eq: Eq) -> LinearSystem | None:
+    """The known equations in echelon form, when they and eq are all linear without radicals."""
+    if eq.linear is None or any(e.linear is None for e in known):
+        return None
+    return LinearSystem([e.linear for e in known])  # type: ignore[misc]
+
+
+def _judge_linear(linear: LinearSystem, eq: Eq, known: list[Eq], reused: bool) -> Judgement | None:
+    """KnownSystem.judge's decisions before a contradiction, for a linear system (None: one).
+
+    The same as with a Groebner basis g of `known`: g is [1] exactly when the system is
+    inconsistent, reduces eq to 0 exactly when eq is a combination of the known equations,
+    and fixes the variables of eq (`_determined`) exactly when elimination gives each a value.
+    """
+    if not linear.consistent:
+        return Judgement("unknown", known)
+    form = eq.linear
+    assert form is not None
+    if linear.implies(form):
+        return Judgement("implied", known)
+    if reused:
+        return Judgement("redefines", known)
+    if linear.consistent_with(form):
+        fixed = all(linear.value(v) is not None for v in eq.vars)
+        return Judgement("narrows" if fixed else "premise", known)
+    return None
+
+
+def _linear_solutions(linear: LinearSystem, wanted: frozenset) -> list[dict] | None:
+    """_solutions for a consistent linear system: its one solution, None unless it fixes wanted.
+
+    A linear system is zero-dimensional only when it fixes every variable, so the values
+    _unique reads off the basis (in the order of `wanted`) are the only case with solutions.
+    """
+    values = {}
+    for v in wanted:
+        value = linear.value(v)
+        if value is None:
+            return None
+        values[v] = sympy.Rational(value.numerator, value.denominator)
+    return [values]
 
 
 def _unique(g, wanted: frozenset) -> dict | None:
@@ -418,6 +517,16 @@ def determined_values(system: KnownSystem, budget: Budget) -> dict[sympy.Symbol,
             break
         known = system.component(frozenset([var]))
         gens = sorted(set().union(*(e.vars for e in known)), key=str)
+        if all(e.linear is not None for e in known):  # the same value, without sympy
+            try:
+                _check_size(known, gens)
+            except Unchecked:
+                continue
+            linear = LinearSystem([e.linear for e in known])  # type: ignore[misc]
+            value = linear.value(var) if linear.consistent else None
+            if value is not None:
+                out[var] = sympy.Rational(value.numerator, value.denominator)
+            continue
         try:
             g = system.basis(known, gens)
         except Unchecked:

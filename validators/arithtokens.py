@@ -15,7 +15,12 @@ from validators.exact import Tok, Unevaluable, number_value
 # Spaces and currency signs separate tokens but are none themselves; each token pattern is
 # preceded by them (possessively, so that `other` never takes a space), which halves the
 # matches a step costs. A line break is a token of its own (`nl`): it may end the mathematics.
-_GAP = r"(?:[$€£]|[^\S\n])"
+#
+# The gap is one character class, not the alternation `(?:[$€£]|[^\S\n])` it stands for
+# (which the regex engine enters once per character): every white-space character but the
+# line break, listed (the ones `\s` matches in a str pattern, which test_fast_paths checks).
+_SPACES = "\t\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_GAP = rf"[$€£{_SPACES}]"
 # A numeral: `1,200.50`, `48`, `.5` (`(?!,*\d)`: see extract._NUMBER).
 NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!,*\d)|\d+(?:\.\d+)?|\.\d+"
 _WORD = r"[A-Za-z]+(?:[-'’][A-Za-z]+)*"
@@ -79,7 +84,10 @@ MAX_UNIT_WORDS = 4
 # words is lexed as one `prose` token, which _normalise turns into one separator likewise.
 _OPERATOR_CHARS = r"+\-*/=^(×÷"
 _PROSE_WORD = (
-    rf"(?!(?i:{'|'.join(sorted({*_FRACTION_WORDS, *_ROUND_WORDS}))})(?![A-Za-z]|[-'’][A-Za-z]))"
+    # (the case-insensitive words are tried only at a letter one of them starts with: the
+    # first character class fails fast on the other words)
+    r"(?!(?=[aAhHnNqQrRtT])"
+    rf"(?i:{'|'.join(sorted({*_FRACTION_WORDS, *_ROUND_WORDS}))})(?![A-Za-z]|[-'’][A-Za-z]))"
     r"(?>[A-Za-z]{2,}(?:[-'’][A-Za-z]+)*|[A-Za-z](?:[-'’][A-Za-z]+)+"
     # a single letter other than x, with no operator within three characters either side
     rf"|(?<![{_OPERATOR_CHARS}])(?<![{_OPERATOR_CHARS}]\s)(?<![{_OPERATOR_CHARS}]\s\s)"
@@ -105,55 +113,70 @@ def _lex(text: str) -> list[Tok]:
     append = raw.append
     pos, quiet = 0, True
     mergeable = False  # a number followed by a number, "-" or "and": see _merge_mixed_numbers
-    while m := (_match_quiet if quiet else _match_token)(text, pos):
-        pos = m.end()  # where the token ends: it closes the match
+    # The kind and text of raw[-1] ("" before the first token), kept at hand: nearly every
+    # token reads one of them. The branches go by how often each kind comes (numbers first).
+    last_kind = last_text = ""
+    while m := (
+        _match_quiet if quiet else _match_plain if last_kind in _VALUE_KINDS else _match_token
+    )(text, pos):
         kind = m.lastgroup
-        s = m.group(kind)
-        start = pos - len(s)
-        if kind == "word":
-            if len(s) == 1:
-                var = _beside_operator(text, start, pos, s)
-                append(_new(Tok, ("var" if var else "word", s, None, start)))
-                quiet = False
-            else:
-                # "6/is": the word after a slash is a rate's unit, skipped with it (_normalise)
-                quiet = s.lower() in _QUIET_WORDS and not (raw and raw[-1].text == "/")
-                if s == "and" and raw and raw[-1].kind == "num":
-                    mergeable = True
-                append(_new(Tok, ("word", s, None, start)))
-        elif kind == "prose":
-            append(_new(Tok, ("prose", s, None, start)))
-        elif kind == "num":
-            if raw and raw[-1].kind == "num":
+        start, pos = m.span(kind)  # the token closes the match
+        s = text[start:pos]
+        if kind == "num":
+            if last_kind == "num":
                 mergeable = True
             try:
                 append(_new(Tok, ("num", s, number_value(s), start)))
+                last_kind = "num"
             except Unevaluable:
                 append(_new(Tok, ("big", s, None, start)))
+                last_kind = "big"
             quiet = False
+        elif kind == "word":
+            if len(s) == 1:
+                last_kind = "var" if _beside_operator(text, start, pos, s) else "word"
+                append(_new(Tok, (last_kind, s, None, start)))
+                quiet = False
+            else:
+                # "6/is": the word after a slash is a rate's unit, skipped with it (_normalise)
+                quiet = s.lower() in _QUIET_WORDS and last_text != "/"
+                if s == "and" and last_kind == "num":
+                    mergeable = True
+                append(_new(Tok, ("word", s, None, start)))
+                last_kind = "word"
+        elif kind == "prose":
+            append(_new(Tok, ("prose", s, None, start)))
+            last_kind = "prose"
         elif kind == "op":
-            if s == "-" and raw and raw[-1].kind == "num" and _hyphenated(text, start, pos):
+            if s == "-" and last_kind == "num" and _hyphenated(text, start, pos):
                 continue  # "a 29-liter mixture", "5-year-old": a compound word, not a subtraction
-            op = _OPS.get(s, s)
-            if op == "-" and raw and raw[-1].kind == "num":
+            s = _OPS.get(s, s)
+            if s == "-" and last_kind == "num":
                 mergeable = True
-            append(_new(Tok, ("op", op, None, start)))
+            append(_new(Tok, ("op", s, None, start)))
+            last_kind = "op"
             quiet = False
         elif kind == "nl":
             # A line break ends the mathematics unless the next line goes on with "=" or "≈".
-            if text[pos : pos + 1] not in ("=", "≈"):
-                while start and text[start - 1].isspace():
-                    start -= 1  # the token starts where its run of white space does
-                append(_new(Tok, ("sep", "\n", None, start)))
-                quiet = True
+            if text[pos : pos + 1] in ("=", "≈"):
+                continue
+            while start and text[start - 1].isspace():
+                start -= 1  # the token starts where its run of white space does
+            append(_new(Tok, ("sep", "\n", None, start)))
+            last_kind, last_text = "sep", "\n"
+            quiet = True
+            continue
         elif kind == "lp" or kind == "rp":
-            append(_new(Tok, ("(" if kind == "lp" else ")", s, None, start)))
+            last_kind = "(" if kind == "lp" else ")"
+            append(_new(Tok, (last_kind, s, None, start)))
             quiet = False
         else:
-            if kind == "lead0" and raw and raw[-1].kind == "num":
+            if kind == "lead0" and last_kind == "num":
                 mergeable = True
             append(_new(Tok, (kind, s, None, start)))
+            last_kind = kind
             quiet = kind in _QUIET_KINDS
+        last_text = s
     return _merge_mixed_numbers(raw) if mergeable else raw
 
 
@@ -262,6 +285,31 @@ _RULE_WORDS = (
 )
 _PASSED_KINDS = {"num", "sep", "other", "var", "big", "time", "lead0", ")"}  # no rule applies
 
+# Plain words after a quantity: "= 24 clips in May.", "8 hours walking poodles, ...". Outside
+# the quiet state each word is a token of its own, since the first word after a quantity may
+# begin a unit ("5 hours * 3"). But a run of plain words (two letters or more, none with a rule
+# of its own, nor "and", which joins mixed numbers) that ends before punctuation, a digit, "("
+# or the end is no unit: _unit_run_end finds no operator, `=` or ")" within reach of its first
+# word, so _normalise makes each word a separator, as it makes a prose token one. Such a run is
+# lexed as one `prose` token too. It is looked for only right after a quantity (so never after
+# a slash: "$6/day" skips the word after it), which also reads each run of words once: looked
+# for after every word, a long run ending in an operator would be read again from each word.
+_VALUE_KINDS = ("num", ")")
+_PLAIN_EXCLUDED = sorted(_RULE_WORDS - {"x"} | {"and"})
+_PLAIN_WORD = (
+    # (the case-insensitive words tried only at a letter one of them starts with, as above)
+    rf"(?!(?=[{''.join(sorted({c for w in _PLAIN_EXCLUDED for c in w[0] + w[0].upper()}))}])"
+    rf"(?i:{'|'.join(_PLAIN_EXCLUDED)})(?![A-Za-z]|[-'’][A-Za-z]))"
+    r"[A-Za-z]{2,}(?:[-'’][A-Za-z]+)*"
+)
+_PLAIN_TOKEN = re.compile(
+    # (?=[A-Za-z]{2}): the usual token, a number or a sign, fails at once
+    rf"{_GAP}*+(?:(?P<prose>(?=[A-Za-z]{{2}}){_PLAIN_WORD}(?:{_GAP}++{_PLAIN_WORD})*+)"
+    rf"(?={_GAP}*+(?:[.,;:!?(\d]|\Z))|{_ALTERNATIVES})",
+    re.S,
+)
+_match_plain = _PLAIN_TOKEN.match
+
 
 def _normalise(toks: list[Tok], text: str) -> list[Tok]:
     """Fold percent signs, `x`/`times`/`plus`, `half of`, unit words and `is` into arithmetic."""
@@ -271,25 +319,29 @@ def _normalise(toks: list[Tok], text: str) -> list[Tok]:
     i, n = 0, len(toks)
     while i < n:
         t = toks[i]
-        if t.kind in _PASSED_KINDS:
+        kind = t.kind
+        if kind in _PASSED_KINDS:
             append(t)
             i += 1
             continue
-        if t.kind == "prose":  # words that are all separators (see _QUIET_TOKEN)
+        if kind == "prose":  # words that are all separators (see _QUIET_TOKEN)
+            append(_new(Tok, ("sep", t.text, None, t.start)))
+            verbal = False
+            i += 1
+            continue
+        prev = out[-1] if out else None
+        prev_value = prev is not None and prev.kind in ("num", ")")
+        if kind == "word" and (low := t.text.lower()) not in _RULE_WORDS:
+            # The usual word (before `nxt` is looked up: it needs none): a unit or a separator.
+            if prev_value and (end := _unit_run_end(toks, i)) > i:
+                i = end  # a unit after a quantity: "5 hours * 3", "2 cups of flour * 3"
+                continue
             append(_new(Tok, ("sep", t.text, None, t.start)))
             verbal = False
             i += 1
             continue
         nxt = toks[i + 1] if i + 1 < n else None
-        prev = out[-1] if out else None
-        prev_value = prev is not None and prev.kind in ("num", ")")
-        if t.kind == "word" and (low := t.text.lower()) not in _RULE_WORDS:
-            if prev_value and (end := _unit_run_end(toks, i)) > i:
-                i = end  # a unit after a quantity: "5 hours * 3", "2 cups of flour * 3"
-                continue
-            out.append(_new(Tok, ("sep", t.text, None, t.start)))
-            verbal = False
-        elif t.kind == "pct" and prev is not None and prev.kind == "num":
+        if kind == "pct" and prev is not None and prev.kind == "num":
             out[-1] = Tok("num", prev.text + "%", prev.value / 100, prev.start)  # type: ignore[operator]
         elif t.kind == "op" and t.text == "/" and nxt is not None and nxt.kind == "word":
             i += 1  # "$6/day", "pounds/hour": a rate's unit, not a division

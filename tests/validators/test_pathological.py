@@ -71,3 +71,15 @@ def test_long_runs_of_digits_in_the_question_are_read_in_linear_time(question):
     # Each of these took minutes (a pattern retried from every digit), far past the budget.
     r = validate({"question": question, "reasoning": "1 + 1 = 2", "answer": "2"})
     assert r["verdict"] == "faithful"
+
+
+def test_a_long_run_of_words_after_a_number_is_read_once():
+    # Runs of plain words are lexed as one token only right after a quantity: looked for after
+    # every word, this step (just under the step limit) took seconds, quadratic in its words.
+    import time
+
+    step = "5 " + "apples " * 2_800 + "* 3 = 15"
+    started = time.process_time()
+    r = validate({"question": "He has 5 apples.", "reasoning": [step, "So 2 + 2 = 4"]})
+    assert time.process_time() - started < 0.5
+    assert r["steps"][1]["status"] == "verified"

@@ -32,6 +32,7 @@ _TRAILING_WORDS = re.compile(r"(?<=[\d}).])(?:\s+[A-Za-z][A-Za-z'’-]*\.?)+\s*$
 _MATRIX = re.compile(r"\\begin\{([pbvB]?matrix)\}(.*?)\\end\{\1\}", re.S)
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _UNION = re.compile(r"\\cup|∪")
+_PLAIN_NUMBER = re.compile(r"\s*(-)?\s*((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*$")
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,11 @@ def parse_answer(raw: str | None) -> Answer | None:
         return None
     if len(raw) > MAX_ANSWER_CHARS:
         return Answer("text")
+    plain = _PLAIN_NUMBER.match(raw)
+    if plain:  # "72", "-3.5", "1,200": most answers, read without the parser
+        exact = Fraction(plain.group(2).replace(",", ""))  # digits and a point only
+        value = sympy.Rational(exact.numerator, exact.denominator)
+        return Answer("number", (-value if plain.group(1) else value,))
     text, percent = _clean(raw)
     if not text:
         return Answer("text")

@@ -24,6 +24,7 @@ from validators.mathspans import BARE_LATEX, MATH_WORDS, Run, segments, token_ru
 from validators.mathtokens import Tok, tokenize
 
 MAX_CLAIMS = 60  # numeric claims read from one step
+_DOLLAR_MATH = re.compile(r"\$\s*[A-Za-z(]")  # `$x$`, `$(2, 3)$`: a math span may open here
 _SUBSCRIPT = re.compile(r"(?<![A-Za-z])[A-Za-z]_\{?[\w]")  # x_0, a_{n}: math notation
 _WORD = re.compile(r"[A-Za-z]+")
 # `\boxed{x = 2, 3}`: a box holds an answer in answer notation, not a claim to check.
@@ -73,9 +74,11 @@ def has_markup(text: str) -> bool:
     """Whether a text writes math as LaTeX (commands, `$...$` spans, `x_0`): a cheap test."""
     if "_" in text and _SUBSCRIPT.search(text):
         return True
-    if "\\" not in text and "$" not in text and "^{" not in text:
-        return False
-    return bool(BARE_LATEX.search(text)) or any(latex for _, _, latex in segments(text))
+    if "\\" in text:
+        return bool(BARE_LATEX.search(text)) or any(latex for _, _, latex in segments(text))
+    if "^{" not in text and ("$" not in text or not _DOLLAR_MATH.search(text)):
+        return False  # GSM8K's "$5 each": currency, not math
+    return any(latex for _, _, latex in segments(text))
 
 
 def read_claims(text: str) -> MathClaims:

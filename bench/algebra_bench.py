@@ -15,7 +15,7 @@ import statistics
 import time
 
 from bench.common import DATA, write_section
-from validators.algebra import AlgebraValidator
+from validators.algebra.validator import AlgebraValidator
 from validators.pipeline import validate_chain
 from validators.types import Chain
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from validators.segment import strip_annotations
+from validators.text.segment import strip_annotations
 
 # `= 24` or `= $4.50` right after a computation: the stated result of a visible calculation.
 _STATED_RESULT = re.compile(

@@ -14,8 +14,8 @@ from collections import Counter
 import z3
 
 from bench.common import DATA, write_section
-from validators import fol
-from validators.entail import Prover
+from validators.logic import fol
+from validators.logic.entail import Prover
 
 COMMAND = ".venv/bin/python -m bench.folio_bench"
 
@@ -95,7 +95,7 @@ def report(totals: Counter, items: int, seconds: list[float], timeout_s: float) 
     ]
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
     return f"""
-FOLIO v0.0 train: {items} items; premises-FOL parsed by `validators.fol`;
+FOLIO v0.0 train: {items} items; premises-FOL parsed by `validators.logic.fol`;
 z3 {z3.get_version_string()}, {timeout_s:g} s z3 timeout per question.
 
 | measure | value |

@@ -31,7 +31,7 @@ GSM8K = DATA / "gsm8k" / "train.jsonl"
 
 def gsm8k_chains(limit: int) -> list[dict]:
     """The first `limit` GSM8K training problems as chains (reasoning without <<...>> notes)."""
-    from validators.segment import strip_annotations
+    from validators.text.segment import strip_annotations
 
     chains = []
     with GSM8K.open(encoding="utf-8") as fh:

@@ -91,7 +91,7 @@ def test_the_wheel_carries_its_data_files(unpacked: Path) -> None:
         assert (unpacked / "service" / "review" / "templates" / name).is_file()
     for name in ("review.css", "review.js", "case.js"):
         assert (unpacked / "service" / "review" / "static" / name).is_file()
-    packs = {p.stem for p in (unpacked / "validators" / "rulepacks").glob("*.yaml")}
+    packs = {p.stem for p in (unpacked / "validators" / "rules" / "packs").glob("*.yaml")}
     assert packs == {"medical", "finance", "legal"}
     assert not (unpacked / "tests").exists() and not (unpacked / "bench").exists()
 

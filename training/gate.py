@@ -19,7 +19,7 @@ from training.cases import Item, finding_codes, passes
 from training.generator import Problem
 from training.judge import validate_safely
 from training.prompts import prompt_messages, trim_generation
-from validators.segment import find_answer
+from validators.text.segment import find_answer
 
 
 @dataclass

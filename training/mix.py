@@ -10,7 +10,7 @@ from training.dedup import normalize
 from training.generator import Problem, corrupted, problems, verified
 from training.judge import validate_safely
 from training.prompts import prompt_messages, steps_of
-from validators.segment import strip_annotations
+from validators.text.segment import strip_annotations
 
 GENERATED = "generated"
 _MAX_LINE = 200_000

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from validators.segment import find_answer, strip_annotations
+from validators.text.segment import find_answer, strip_annotations
 
 STEP_INSTRUCTION = (
     "Solve the problem step by step. Write each step on its own line and show every "

@@ -7,7 +7,7 @@ from typing import Any
 
 from validators.base import Validator
 from validators.report import build_report, invalid_report
-from validators.segment import segment
+from validators.text.segment import segment
 from validators.types import Analysis, Budget, Chain, ChainError, Finding
 
 DEFAULT_BUDGET_S = 2.0
@@ -15,16 +15,22 @@ DEFAULT_BUDGET_S = 2.0
 
 def default_validators() -> list[Validator]:
     """The validators run on every chain, in order (linkage reads what the others found)."""
-    from validators import algebra, arithmetic, grounding, linkage, logic, rules, signals
+    from validators.algebra.validator import AlgebraValidator
+    from validators.arithmetic.validator import ArithmeticValidator
+    from validators.chain.grounding import GroundingValidator
+    from validators.chain.linkage import LinkageValidator
+    from validators.chain.signals import SignalsValidator
+    from validators.logic.validator import LogicValidator
+    from validators.rules.validator import RulesValidator
 
     return [
-        arithmetic.ArithmeticValidator(),
-        algebra.AlgebraValidator(),
-        logic.LogicValidator(),
-        rules.RulesValidator(),
-        grounding.GroundingValidator(),
-        linkage.LinkageValidator(),
-        signals.SignalsValidator(),
+        ArithmeticValidator(),
+        AlgebraValidator(),
+        LogicValidator(),
+        RulesValidator(),
+        GroundingValidator(),
+        LinkageValidator(),
+        SignalsValidator(),
     ]
 
 

@@ -1,4 +1,4 @@
-"""Counterfactual probes with the hosted model: validators.probes driven through the engine."""
+"""Counterfactual probes with the hosted model: validators.chain.probes run through the engine."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from service.chat.prompts import instruct
 from service.engines.base import Engine
 from service.ops.audit import Actor
 from service.state import AppState
-from validators.probes import ProbeConfig, run_probes
+from validators.chain.probes import ProbeConfig, run_probes
 
 
 def probe_blocking(

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import IO
 
 from service.cli.jsonl import open_input, open_output, progress_bar
-from validators.entail import DEFAULT_TIMEOUT_MS, entail_lines
+from validators.logic.entail import DEFAULT_TIMEOUT_MS, entail_lines
 
 FORMATS = """\
 input (JSON Lines, one item per line; blank lines are skipped):

@@ -334,7 +334,7 @@ def test_without_an_engine_chat_is_503_and_readyz_is_200(tmp_path: Path) -> None
 
 def _follows_reasoning(prompt: str, max_tokens: int) -> str:
     """A scripted model whose forced answer is the last number of the reasoning it was shown."""
-    from validators.probes import ANSWER_CUE
+    from validators.chain.probes import ANSWER_CUE
 
     body = prompt.split("<assistant>", 1)[1]
     if body.endswith(ANSWER_CUE):

@@ -9,10 +9,10 @@ import pytest
 import sympy
 
 from validators import validate
-from validators.algebra import AlgebraValidator
-from validators.mathparse import BoundError, ParseError, parse_expression
-from validators.mathspans import find_equations
+from validators.algebra.validator import AlgebraValidator
 from validators.pipeline import validate_chain
+from validators.text.mathparse import BoundError, ParseError, parse_expression
+from validators.text.mathspans import find_equations
 from validators.types import Chain
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from validators import validate
-from validators.extract import quantities
+from validators.arithmetic.extract import quantities
 
 
 def report(reasoning: str, **extra) -> dict:

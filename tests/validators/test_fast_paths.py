@@ -15,8 +15,13 @@ import pytest
 import sympy
 
 from bench.corrupt import load_gsm8k, split_solution
-from validators import algebra_system, arithtokens, extract, grounding, logic, signals, validate
-from validators.exact import Tok, TooLarge, Unevaluable, evaluate
+from validators import validate
+from validators.algebra import system as algebra_system
+from validators.arithmetic import extract
+from validators.arithmetic import tokens as arithtokens
+from validators.arithmetic.exact import Tok, TooLarge, Unevaluable, evaluate
+from validators.chain import grounding, signals
+from validators.logic import validator as logic
 
 TRICKY = [
     "Natalia sold 48/2 = 24 clips in May.",

@@ -7,8 +7,8 @@ import json
 import pytest
 import z3
 
-from validators import fol
-from validators.fol import Atom, Binary, Const, FolAmbiguity, FolError, Nary, Not, Quant, Var
+from validators.logic import fol
+from validators.logic.fol import Atom, Binary, Const, FolAmbiguity, FolError, Nary, Not, Quant, Var
 
 
 def p(text: str) -> fol.Formula:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from validators import fol
-from validators.entail import Prover, check_entailment, entail_lines, entails
+from validators.logic import fol
+from validators.logic.entail import Prover, check_entailment, entail_lines, entails
 from validators.pipeline import validate
 from validators.types import Budget
 
@@ -330,7 +330,7 @@ def test_z3_agrees_with_truth_tables_on_random_formulas() -> None:
 
 
 def test_premises_and_the_conclusion_are_told_apart_in_question_and_context() -> None:
-    from validators.fol_text import read_lines, step_formula
+    from validators.logic.fol_text import read_lines, step_formula
 
     lines = [
         "Premises:",

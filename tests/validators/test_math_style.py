@@ -13,8 +13,8 @@ import pytest
 import sympy
 
 from validators import validate
-from validators.answers import parse_answer
-from validators.mathclaims import read_claims
+from validators.arithmetic.mathclaims import read_claims
+from validators.text.answers import parse_answer
 
 
 def report(reasoning: list[str] | str, question: str = "", answer: str | None = None) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from validators.probes import (
+from validators.chain.probes import (
     ANSWER_CUE,
     ProbeConfig,
     alter_value,

@@ -9,9 +9,9 @@ import pytest
 
 from validators import validate
 from validators.pipeline import analyse, validate_chain
-from validators.ruleformula import FormulaError, parse
-from validators.rulepack import RulePackError, load_pack_file, load_packs, pack_for
-from validators.rules import RulesValidator
+from validators.rules.formula import FormulaError, parse
+from validators.rules.pack import RulePackError, load_pack_file, load_packs, pack_for
+from validators.rules.validator import RulesValidator
 from validators.types import Budget, Chain
 
 DIABETES_Q = "Does the patient have type 2 diabetes?"

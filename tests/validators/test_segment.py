@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from validators.segment import find_answer, segment, strip_annotations
+from validators.text.segment import find_answer, segment, strip_annotations
 from validators.types import Chain
 
 

@@ -21,8 +21,11 @@ from sympy.polys.polyerrors import GeneratorsNeeded
 
 from bench.corrupt import load_gsm8k, split_solution
 from tests.validators.test_fast_paths import TRICKY, _key, _perturbed, _phrases
-from validators import algebra_system, arithtokens, extract, signals
-from validators.algebra_system import KnownSystem, Unchecked, determined_values, to_equation
+from validators.algebra import system as algebra_system
+from validators.algebra.system import KnownSystem, Unchecked, determined_values, to_equation
+from validators.arithmetic import extract
+from validators.arithmetic import tokens as arithtokens
+from validators.chain import signals
 from validators.types import Budget
 
 X, Y, Z, W = sympy.symbols("x y z w")

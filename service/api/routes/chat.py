@@ -29,7 +29,7 @@ from service.engines.base import SamplingParams
 from service.errors import ApiError, responses
 from service.ops.audit import Actor
 from service.state import AppState
-from validators.probes import ProbeConfig
+from validators.chain.probes import ProbeConfig
 
 router = APIRouter(tags=["chat"], route_class=JSONRoute)
 

@@ -12,7 +12,7 @@ from service.api.routing import JSONRoute
 from service.chat.access import engine_errors, resolve_model
 from service.chat.probing import probe_and_audit
 from service.errors import responses
-from validators.probes import TESTS, ProbeConfig
+from validators.chain.probes import TESTS, ProbeConfig
 
 router = APIRouter(tags=["probes"], route_class=JSONRoute)
 TestName = Literal["early_answering", "inserted_mistake", "filler"]

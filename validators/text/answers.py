@@ -15,9 +15,8 @@ from fractions import Fraction
 
 import sympy
 
-from validators.mathclaims import rational
-from validators.mathparse import BoundError, ParseError, parse_expression
-from validators.mathtokens import brace_end
+from validators.text.mathparse import BoundError, ParseError, parse_expression, rational
+from validators.text.mathtokens import brace_end
 
 MAX_ANSWER_CHARS = 500
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")

@@ -1,8 +1,9 @@
 """The logic validator: do the stated FOL premises and earlier steps entail each formula step (z3)?
 
 Premises are the context items and question lines that are formulas, less the conclusion asked
-about (see validators.fol_text). A step is checked when its text (after "Step k:") is a formula,
-or states one after "so"/"therefore"/"thus"/"hence" or a "label:"; other steps are left alone.
+about (see validators.logic.fol_text). A step is checked when its text (after "Step k:") is a
+formula, or states one after "so"/"therefore"/"thus"/"hence" or a "label:"; other steps are left
+alone.
 
 Each formula step must follow from the premises plus the earlier formula steps: entailed -> held;
 contradicted -> `logic.contradiction` (naming the earlier step it contradicts, if one does);
@@ -21,9 +22,9 @@ from __future__ import annotations
 
 import re
 
-from validators.entail import Entailment, Prover
-from validators.fol import Formula, Not, show, symbols
-from validators.fol_text import Stated, read_lines, step_formula
+from validators.logic.entail import Entailment, Prover
+from validators.logic.fol import Formula, Not, show, symbols
+from validators.logic.fol_text import Stated, read_lines, step_formula
 from validators.types import Analysis, Finding, Step
 
 NAME = "logic"

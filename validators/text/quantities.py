@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from validators.answers import parse_answer
-from validators.extract import numbers_in
+from validators.arithmetic.extract import numbers_in
+from validators.text.answers import parse_answer
 
 _UNITS = {
     "zero": 0,

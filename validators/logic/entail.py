@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import z3
 
-from validators.fol import FolError, Formula, Not, Parsed, Z3Translator, parse
+from validators.logic.fol import FolError, Formula, Not, Parsed, Z3Translator, parse
 from validators.types import Budget
 
 Result = Literal["entailed", "contradicted", "unknown", "error"]

@@ -7,12 +7,12 @@ from fractions import Fraction
 
 import sympy
 
-from validators.answers import Answer, parse_answer
-from validators.arithmetic import step_quantities
-from validators.exact import round_to, show
-from validators.extract import numbers_in
-from validators.mathclaims import rational
-from validators.quantities import answer_value
+from validators.arithmetic.exact import round_to, show
+from validators.arithmetic.extract import numbers_in
+from validators.arithmetic.validator import step_quantities
+from validators.text.answers import Answer, parse_answer
+from validators.text.mathparse import rational
+from validators.text.quantities import answer_value
 from validators.types import Analysis, Finding
 
 NAME = "linkage"

@@ -6,9 +6,9 @@ import dataclasses
 import re
 from fractions import Fraction
 
-from validators.exact import decimals, round_to, show
-from validators.extract import Claim, StepQuantities, alternatives, quantities
-from validators.mathclaims import MathClaim, has_markup
+from validators.arithmetic.exact import decimals, round_to, show
+from validators.arithmetic.extract import Claim, StepQuantities, alternatives, quantities
+from validators.arithmetic.mathclaims import MathClaim, has_markup
 from validators.types import MAX_STEP_CHARS, Analysis, Finding
 
 NAME = "arithmetic"

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from validators.ruleformula import show_number
-from validators.rulepack import NUMBER, Comparison
+from validators.rules.formula import show_number
+from validators.rules.pack import NUMBER, Comparison
 
 _REL = r"(?P<rel>higher|greater|larger|bigger|more|lower|less|smaller|cheaper)\s+than"
 _GREATER = {"higher", "greater", "larger", "bigger", "more"}

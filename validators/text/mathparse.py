@@ -9,9 +9,11 @@ digits, exponents, nesting depth and token count; input beyond a bound raises
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import sympy
 
-from validators.mathtokens import Tok, tokenize
+from validators.text.mathtokens import Tok, tokenize
 
 MAX_DIGITS = 50  # digits in one numeric literal
 MAX_EXPONENT = 100  # |n| in x^n
@@ -329,3 +331,10 @@ def parse_expression(text: str, *, latex: bool = False) -> sympy.Expr:
     if any(t.kind in ("SEP", "WORD", "POISON", "EQ", "REL") for t in toks):
         raise ParseError("not a single expression")
     return parse_tokens(toks, latex=latex)
+
+
+def rational(value: sympy.Expr) -> Fraction | None:
+    """A sympy value as a Fraction when it is rational."""
+    if value.is_Rational:
+        return Fraction(int(value.p), int(value.q))
+    return None

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import sympy
 
-from validators.mathparse import BoundError, ParseError, decimal_places, parse_tokens
-from validators.mathtokens import Tok, brace_end, tokenize
+from validators.text.mathparse import BoundError, ParseError, decimal_places, parse_tokens
+from validators.text.mathtokens import Tok, brace_end, tokenize
 
 MAX_MATH_SPAN = 4000  # characters inside one pair of math delimiters
 MAX_CANDIDATES = 100  # equations taken from one text
@@ -60,7 +60,7 @@ _SPACE = re.compile(r"\s+")
 _BOXED = re.compile(r"\\boxed\s*\{")
 BARE_LATEX = re.compile(r"\\[A-Za-z]")  # a LaTeX command outside any delimiter
 # Tokens the algebra validator does not read: binomials, trig, logs, factorials, degrees and
-# percent are evaluated only in numeric claims (validators.mathclaims).
+# percent are evaluated only in numeric claims (validators.arithmetic.mathclaims).
 _NOT_ALGEBRA = frozenset(["POISON", "BINOM", "TRIG", "LOG", "FACT", "DEG", "PCT"])
 
 

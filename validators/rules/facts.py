@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from validators.ruleformula import evaluate, show_number, variables
-from validators.rulepack import FactDef, Pack
+from validators.rules.formula import evaluate, show_number, variables
+from validators.rules.pack import FactDef, Pack
 
 # Words before a name or between it and its number that make the number a rule, a target or a
 # hypothesis, not a fact of this case.

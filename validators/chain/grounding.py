@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterable
 from fractions import Fraction
 
-from validators.arithmetic import step_quantities
-from validators.exact import show
-from validators.extract import numbers_in
-from validators.quantities import word_numbers
+from validators.arithmetic.exact import show
+from validators.arithmetic.extract import numbers_in
+from validators.arithmetic.validator import step_quantities
+from validators.text.quantities import word_numbers
 from validators.types import Analysis, Finding
 
 NAME = "grounding"

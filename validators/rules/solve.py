@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import z3
 
-from validators.ruleformula import Node
+from validators.rules.formula import Node
 
 _LOCAL = threading.local()
 MAX_CHECK_MS = 500

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from validators.rulepack import Conclusion, Pack
+from validators.rules.pack import Conclusion, Pack
 
 _SENTENCE_END = re.compile(r"[.!?;](?=\s|$)|\n")
 _CLAUSE_MARK = re.compile(

@@ -13,11 +13,11 @@ from fractions import Fraction
 
 import sympy
 
-from validators.algebra_system import Eq, Judgement, KnownSystem, Unchecked, determined_values
-from validators.algebra_system import to_equation as _to_equation
-from validators.mathclaims import has_markup
-from validators.mathparse import BoundError
-from validators.mathspans import Candidate, find_equations
+from validators.algebra.system import Eq, Judgement, KnownSystem, Unchecked, determined_values
+from validators.algebra.system import to_equation as _to_equation
+from validators.arithmetic.mathclaims import has_markup
+from validators.text.mathparse import BoundError
+from validators.text.mathspans import Candidate, find_equations
 from validators.types import MAX_CHAIN_CHARS, MAX_STEP_CHARS, Analysis, Finding
 
 NAME = "algebra"

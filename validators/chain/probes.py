@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from validators.quantities import answer_value
-from validators.segment import find_answer, segment
+from validators.text.quantities import answer_value
+from validators.text.segment import find_answer, segment
 from validators.types import Chain
 
 Complete = Callable[[str, int], str]

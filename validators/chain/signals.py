@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from validators.arithmetic import step_quantities
+from validators.arithmetic.validator import step_quantities
 from validators.types import Analysis, Finding
 
 NAME = "signals"

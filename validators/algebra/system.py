@@ -27,7 +27,7 @@ from fractions import Fraction
 import sympy
 from sympy.polys.polyerrors import PolynomialError
 
-from validators.linear import CONSTANT, Form, LinearSystem, proportional
+from validators.algebra.linear import CONSTANT, Form, LinearSystem, proportional
 from validators.types import Budget
 
 MAX_DEGREE = 6
@@ -73,7 +73,7 @@ class Eq:
 
     @functools.cached_property
     def linear(self) -> Form | None:
-        """expr as a linear form (validators.linear), None when of higher degree or radical."""
+        """expr as a linear form (algebra.linear), None when of higher degree or radical."""
         if self.degree != 1 or self.relations:
             return None
         form: Form = {}

@@ -9,9 +9,17 @@ from fractions import Fraction
 
 import sympy
 
-from validators.arithtokens import runs, tokens
-from validators.exact import MAX_TOKENS, Tok, TooLarge, Unevaluable, evaluate, number_value
-from validators.mathclaims import MathClaim, has_markup, rational, read_claims
+from validators.arithmetic.exact import (
+    MAX_TOKENS,
+    Tok,
+    TooLarge,
+    Unevaluable,
+    evaluate,
+    number_value,
+)
+from validators.arithmetic.mathclaims import MathClaim, has_markup, read_claims
+from validators.arithmetic.tokens import runs, tokens
+from validators.text.mathparse import rational
 
 _ROUNDING_DECLARED = re.compile(
     r"≈|~|\b(?:about|approximately|approx|roughly|around|nearly|almost|rounded|rounding|round)\b",

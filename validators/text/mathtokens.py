@@ -1,4 +1,4 @@
-"""Tokens of math text and simple LaTeX, for the safe parser in validators.mathparse.
+"""Tokens of math text and simple LaTeX, for the safe parser in validators.text.mathparse.
 
 Plain text and LaTeX (inside math delimiters) differ: in LaTeX, spaces carry no meaning
 and `xy` is x times y; in plain text, a line break ends a formula and words separate

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from validators.rulepack import CitationKind, Pack
+from validators.rules.pack import CitationKind, Pack
 
 _AUTHORITY_BEFORE = re.compile(
     r"\b(?:under|pursuant\s+to|according\s+to|as\s+held\s+in|held\s+in|per|in\s+light\s+of|following"

@@ -21,13 +21,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from validators.ruleciting import Materials, citations_in, introduced_as_authority
-from validators.rulecompare import Compared, comparisons_in, parties
-from validators.rulefacts import Mention, close, derive, extract
-from validators.ruleformula import closed, literals, nnf, show_number, variables
-from validators.rulepack import Comparison, Conclusion, Pack, pack_for
-from validators.rulesolve import all_of, any_of, compiled, entails, fact_constraint, satisfiable
-from validators.ruletext import (
+from validators.rules.citing import Materials, citations_in, introduced_as_authority
+from validators.rules.compare import Compared, comparisons_in, parties
+from validators.rules.facts import Mention, close, derive, extract
+from validators.rules.formula import closed, literals, nnf, show_number, variables
+from validators.rules.pack import Comparison, Conclusion, Pack, pack_for
+from validators.rules.solve import all_of, any_of, compiled, entails, fact_constraint, satisfiable
+from validators.rules.text import (
     Reason,
     Stated,
     conclusions_in,

@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from validators.ruleformula import FormulaError, Node, parse, parse_expression, render, variables
+from validators.rules.formula import FormulaError, Node, parse, parse_expression, render, variables
 
-PACK_DIR = Path(__file__).resolve().parent / "rulepacks"
+PACK_DIR = Path(__file__).resolve().parent / "packs"
 MAX_PACK_BYTES = 1_000_000
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _RESERVED = {"and", "or", "not", "true", "false", "unit", "fill", "num"}
@@ -123,7 +123,7 @@ class Pack:
 
     def label(self, name: str, number: Fraction | None) -> str:
         """A fact's label, or a number in the fact's base unit ("6.5 %")."""
-        from validators.ruleformula import show_number
+        from validators.rules.formula import show_number
 
         fact = self.facts.get(name)
         if number is None:

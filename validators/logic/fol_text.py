@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from validators.fol import Atom, FolError, Formula, children, parse
-from validators.segment import step_body
+from validators.logic.fol import Atom, FolError, Formula, children, parse
+from validators.text.segment import step_body
 
 _APPLICATION = re.compile(r"\w\s*\(")
 _INFERENCE = re.compile(r"\b(?:so|therefore|thus|hence)\b\s*[,:]?\s*", re.I)

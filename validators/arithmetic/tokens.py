@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from validators.exact import Tok, Unevaluable, number_value
+from validators.arithmetic.exact import Tok, Unevaluable, number_value
 
 # Spaces and currency signs separate tokens but are none themselves; each token pattern is
 # preceded by them (possessively, so that `other` never takes a space), which halves the

@@ -3,7 +3,7 @@
 MATH-style solutions write their computations in `$...$`, `\\(...\\)`, `\\[...\\]` and
 display environments. A claim `a = b` (or `a < b`, `a \\le b`, a chain `a = b = c`) is read
 from such a span only where both sides parse completely with the safe LaTeX parser
-(validators.mathparse: fractions, roots, binomials, factorials, percent, exact trig and
+(validators.text.mathparse: fractions, roots, binomials, factorials, percent, exact trig and
 logs, implicit multiplication) and hold no unknown. Words are never spliced out of a
 sentence to make a formula: a side that a prose word, `\\text{of}` or an operator outside the
 span joins to something else is not a side. A claim is refuted only exactly: rational
@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import sympy
 
-from validators.mathparse import BoundError, ParseError, parse_tokens
-from validators.mathspans import BARE_LATEX, MATH_WORDS, Run, segments, token_runs, unbox
-from validators.mathtokens import Tok, tokenize
+from validators.text.mathparse import BoundError, ParseError, parse_tokens
+from validators.text.mathspans import BARE_LATEX, MATH_WORDS, Run, segments, token_runs, unbox
+from validators.text.mathtokens import Tok, tokenize
 
 MAX_CLAIMS = 60  # numeric claims read from one step
 _DOLLAR_MATH = re.compile(r"\$\s*[A-Za-z(]")  # `$x$`, `$(2, 3)$`: a math span may open here
@@ -283,10 +282,3 @@ def _relation_holds(diff: sympy.Expr, relation: str, tolerance: sympy.Expr) -> b
     if relation == "≤":
         return bool(diff <= tolerance)
     return bool(diff >= -tolerance)
-
-
-def rational(value: sympy.Expr) -> Fraction | None:
-    """A sympy value as a Fraction when it is rational."""
-    if value.is_Rational:
-        return Fraction(int(value.p), int(value.q))
-    return None

@@ -1,0 +1,1 @@
+"""The algebra validator: is each equation in a variable implied by the earlier ones?"""

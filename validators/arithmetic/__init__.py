@@ -1,0 +1,1 @@
+"""The arithmetic validator: computations in prose or whole LaTeX math, evaluated exactly."""

@@ -1,0 +1,1 @@
+"""Whole-chain checks: the answer's linkage, grounding, reward-hacking signals, probes."""

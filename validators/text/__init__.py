@@ -1,0 +1,1 @@
+"""Shared text handling: steps, answers, numbers in prose, the safe math tokenizer and parser."""

@@ -24,6 +24,13 @@ from bench.common import DATA, write_section
 from validators.pipeline import validate, validators
 
 COMMAND = ".venv/bin/python -m bench.math_bench"
+NOTE = (
+    "\n\nA chain counts as flagged when its verdict is `unfaithful` or it is laundering. "
+    "*Before* counts flags on a chain with no labelled error, or whose first `error` step "
+    "comes before the labelled one: each is a false accusation. PRM800K's chains stop at "
+    "(or just after) the labelled step; the answer is what the last step states. "
+    "p99 ms is CPU time per chain in this process."
+)
 PARC_SETS = [
     "math_positives",
     "math_positives_perturbed",
@@ -160,13 +167,7 @@ def main() -> None:
     args = parser.parse_args()
     validators()  # warm-up outside the timings
     results = {name: measure(items, args.show == name) for name, items in sets().items()}
-    body = table(results) + (
-        "\n\nA chain counts as flagged when its verdict is `unfaithful` or it is laundering. "
-        "*Before* counts flags on a chain with no labelled error, or whose first `error` step "
-        "comes before the labelled one: each is a false accusation. PRM800K's chains stop at "
-        "(or just after) the labelled step; the answer is what the last step states. "
-        "p99 ms is CPU time per chain in this process."
-    )
+    body = table(results) + NOTE
     print(body)
     if not args.no_write:
         write_section("math", "Validators on model-written MATH-style reasoning", COMMAND, body)

@@ -51,6 +51,8 @@ async def chat_completions(body: ChatRequest, state: StateDep, actor: GeneratorA
     params = _params(body, adapter, settings, actor)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     if body.stream and _incremental(body, params):
+        with engine_errors():  # a bad option is a 4xx now: once streaming, only the body can say
+            params.sampling.check()
         chat = ChatStream(state, engine, params, actor, body.model, include_usage)
         headers = {"x-faithgate-policy": params.policy, "x-faithgate-streaming": INCREMENTAL}
         return StreamingResponse(chat.events(), media_type="text/event-stream", headers=headers)

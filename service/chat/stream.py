@@ -23,7 +23,7 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
@@ -64,11 +64,9 @@ class ChatStream:
         actor: Actor,
         model: str,
         include_usage: bool,
-        on_event: Callable[[str], None] | None = None,
     ) -> None:
         self.state, self.engine, self.params, self.actor = state, engine, params, actor
         self.model, self.include_usage = model, include_usage
-        self.on_event = on_event  # tests: "first_chunk_sent", "recorded"
         self.cancel = threading.Event()
         self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.text = ""
@@ -111,15 +109,11 @@ class ChatStream:
         yield self._chunk({"role": "assistant", "content": ""})
         self.generation_task = asyncio.ensure_future(self._generate())
         self.generation_task.add_done_callback(lambda _: self.queue.put_nowait(("done", None)))
-        first = True
         while True:
             kind, value = await self.queue.get()
             if kind == "text":
                 self.text += value
                 yield self._chunk({"content": value})
-                if first and self.on_event:
-                    self.on_event("first_chunk_sent")
-                first = False
                 self._check_steps()
             elif kind == "steps":
                 for step in value[self.sent_steps :]:
@@ -145,8 +139,6 @@ class ChatStream:
             log.warning("streamed chat failed: %s", exc)
             yield _error(exc)
             return
-        if self.on_event:
-            self.on_event("recorded")
         for step in attempt.report.get("steps", [])[self.sent_steps :]:
             yield self._step_chunk(step, provisional=False)
         outcome = Outcome(self.params.policy, [attempt])
@@ -248,8 +240,6 @@ class ChatStream:
             await self._record(generation, incomplete=True)
         except Exception as exc:
             log.warning("the record of a disconnected stream failed: %s", exc)
-        if self.on_event:
-            self.on_event("recorded")
 
     # --- chunks -------------------------------------------------------------------------------
     def _chunk(self, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:

@@ -26,8 +26,8 @@ class TextEmitter:
 
     def update(self, text: str) -> None:
         """The text so far: send what is certain to stay in the answer."""
+        text = text.rstrip("\ufffd")  # a multi-byte character decoded from half its tokens
         safe = text[: len(text) - self.hold] if self.hold else text
-        safe = safe.rstrip("\ufffd")  # a multi-byte character decoded from half its tokens
         if len(safe) > len(self.sent) and safe.startswith(self.sent):
             self.on_text(safe[len(self.sent) :])
             self.sent = safe

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from service.chat.stream import complete_prefix
+from service.engines.streaming import TextEmitter
 from service.main import create_app
 from service.settings import Settings
 from tests.service.engine_support import (
@@ -59,6 +60,16 @@ def test_complete_prefix_is_what_no_later_token_can_change() -> None:
     assert complete_prefix("In May she sold 24.\nIn all she") == "In May she sold 24."
     assert complete_prefix("She sold 24. Then she") == "She sold 24."
     assert complete_prefix("She sold 24.") == ""  # the sentence may still go on: "24.5"
+
+
+def test_the_emitter_holds_back_what_a_stop_sequence_could_still_cut() -> None:
+    sent: list[str] = []
+    emitter = TextEmitter(sent.append, stop=["END"])
+    for text in ("The ans", "The answer E", "The answer EN", "The answer EN\ufffd"):
+        emitter.update(text)
+    assert "".join(sent) == "The answer "  # "EN" may become "END"; "\ufffd" is half a char
+    emitter.finish("The answer ENx")
+    assert "".join(sent) == "The answer ENx"
 
 
 def test_tokens_steps_and_report_arrive_in_order(live: Live, engine: ScriptedEngine) -> None:

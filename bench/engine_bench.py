@@ -67,7 +67,7 @@ def _apps(engine: str, model_dir: Path, data_dir: Path) -> Iterator[tuple[Live, 
     try:
         for live in serve(create_app(Settings(**options))):
             live.wait_ready(600)
-            yield live, (direct if server else live.app.state.engine)
+            yield live, (direct if server else live.app.state.faithgate.runtime.engine)
     finally:
         if server is not None:
             direct.close()

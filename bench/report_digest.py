@@ -52,7 +52,9 @@ def _body(line: str) -> str:
     rows = []
     if start >= 0:
         section = text[start : text.find("<!-- /bench:digest -->", start)]
-        rows = [r for r in section.splitlines() if r.startswith("| ") and r.endswith("` |")]
+        rows = [
+            r for r in section.splitlines() if r.endswith("` |") and not r.startswith("| commit")
+        ]
     head = "| commit | run | chains | SHA-256 of the reports less `elapsed_ms` |\n"
     head += "|---|---|---|---|\n"
     note = (

@@ -141,6 +141,7 @@ async def _audit(
     report: dict[str, Any],
     outcome: str,
     engine_ms: float,
+    extra: dict[str, Any] | None = None,  # streaming's marks: streamed, incomplete
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The validation record (and case), then the generation record pointing at it."""
     adapter_hash = engine.adapter_hash(params.adapter) if params.adapter else None
@@ -171,6 +172,7 @@ async def _audit(
         },
         "sampling": {k: v for k, v in params.sampling.options().items() if k != "top_logprobs"},
         "engine_ms": round(engine_ms, 1),
+        **(extra or {}),
     }
     assert state.audit is not None
     record = await state.audit.append(

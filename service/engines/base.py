@@ -2,6 +2,9 @@
 
 Two implementations: TransformersEngine (embedded, transformers + peft) and VLLMEngine (a vLLM
 OpenAI-compatible server that faithgate drives). See docs in /work/notes/engine_protocol.md.
+Both also have `stream(messages, *, on_text, cancel=None, adapter=None, **sampling)`
+(engines/streaming.py): generate() that hands over text as it grows and stops when cancelled;
+streamed chat falls back to generate() for an engine without it.
 """
 
 from __future__ import annotations

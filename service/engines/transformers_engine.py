@@ -29,6 +29,7 @@ from service.engines.base import (
     cut_at_stop,
 )
 from service.engines.model_files import model_hash, offline
+from service.engines.streaming import CANCELLED, OnText, TextEmitter, cancelled
 from training.model import files_hash
 
 log = logging.getLogger("faithgate.engines")
@@ -204,10 +205,32 @@ class TransformersEngine:
         """Chat completion: the chat template, then complete()."""
         return self.complete(self.chat_prompt(messages), **options)
 
+    def stream(
+        self,
+        messages: list[dict],
+        *,
+        on_text: OnText,
+        cancel: threading.Event | None = None,
+        adapter: str | None = None,
+        **sampling: Any,
+    ) -> Generation:
+        """generate(), calling on_text(delta) per token; stops early once `cancel` is set."""
+        prompt = self.chat_prompt(messages)
+        return self._complete(prompt, adapter, SamplingParams.of(sampling), on_text, cancel)
+
     def complete(self, prompt: str, *, adapter: str | None = None, **sampling: Any) -> Generation:
         """Continue `prompt` with the base model or one adapter (blocking, thread-safe)."""
+        return self._complete(prompt, adapter, SamplingParams.of(sampling), None, None)
+
+    def _complete(
+        self,
+        prompt: str,
+        adapter: str | None,
+        params: SamplingParams,
+        on_text: OnText | None,
+        cancel: threading.Event | None,
+    ) -> Generation:
         self._require_ready()
-        params = SamplingParams.of(sampling)
         ids = self.tokenizer(prompt, add_special_tokens=False)["input_ids"]
         if not ids:
             raise EngineError("the prompt is empty")
@@ -216,13 +239,23 @@ class TransformersEngine:
             raise EngineError(
                 f"the prompt has {len(ids)} tokens; the model's context is {self.context_length}"
             )
+        emitter = TextEmitter(on_text, params.stop) if on_text else None
         with self._lock:
             if adapter is not None and adapter not in self._adapters:
                 raise UnknownAdapter(f"no adapter named {adapter!r} is loaded")
-            return self._decode_loop(ids, adapter, params, room)
+            generation = self._decode_loop(ids, adapter, params, room, emitter, cancel)
+        if emitter is not None:
+            emitter.finish(generation.text)
+        return generation
 
     def _decode_loop(
-        self, ids: list[int], adapter: str | None, params: SamplingParams, room: int
+        self,
+        ids: list[int],
+        adapter: str | None,
+        params: SamplingParams,
+        room: int,
+        emitter: TextEmitter | None = None,
+        cancel: threading.Event | None = None,
     ) -> Generation:
         """Greedy or sampled decoding with the KV cache; the caller holds the lock."""
         import contextlib
@@ -248,6 +281,7 @@ class TransformersEngine:
         chosen_lp: list[float] = []
         tops: list[dict[str, float]] = []
         eos: int | None = None
+        stopped = False
         window = max((len(s) for s in stop), default=0) + _STOP_WINDOW_TOKENS
         with context, torch.inference_mode():
             input_ids = torch.tensor([ids], device=self.device)
@@ -269,8 +303,16 @@ class TransformersEngine:
                 out_ids.append(token)
                 if stop and any(s in self._tail(out_ids, window) for s in stop):
                     break
+                if emitter is not None:  # decoding the whole text keeps multi-token characters
+                    emitter.update(self.tokenizer.decode(out_ids, skip_special_tokens=True))
+                if cancelled(cancel):
+                    stopped = True
+                    break
                 input_ids = torch.tensor([[token]], device=self.device)
-        return self._result(ids, out_ids, eos, stop, want_logprobs, chosen_lp, tops)
+        generation = self._result(ids, out_ids, eos, stop, want_logprobs, chosen_lp, tops)
+        if stopped:
+            generation.finish_reason = CANCELLED
+        return generation
 
     def _result(
         self,

@@ -11,11 +11,13 @@ takes no lock.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ import httpx
 
 from service.engines import AdapterLoadError, EngineUnavailable, UnknownAdapter
 from service.engines.base import EngineError, Generation, SamplingParams
+from service.engines.streaming import CANCELLED, OnText, cancelled
 from service.engines.transformers_engine import _check_adapter
 from training.model import files_hash
 
@@ -310,6 +313,43 @@ class VLLMEngine:
                 ]
         return generation
 
+    def stream(
+        self,
+        messages: list[dict],
+        *,
+        on_text: OnText,
+        cancel: threading.Event | None = None,
+        adapter: str | None = None,
+        **sampling: Any,
+    ) -> Generation:
+        """generate() streamed from the server; closing the connection on `cancel` aborts it."""
+        params = SamplingParams.of(sampling)
+        body = self._body(adapter, params)
+        body.update(messages=messages, stream=True, stream_options={"include_usage": True})
+        text, finish, usage = [], "stop", {}
+        try:
+            with self.client.stream("POST", "/v1/chat/completions", json=body) as response:
+                if response.status_code != 200:
+                    response.read()
+                    self._check(response, "/v1/chat/completions", adapter)
+                for line in response.iter_lines():
+                    if cancelled(cancel):
+                        finish = CANCELLED  # leaving the block closes the connection: vLLM aborts
+                        break
+                    if not line.startswith("data: ") or line == "data: [DONE]":
+                        continue
+                    chunk = json.loads(line[6:])
+                    usage = chunk.get("usage") or usage
+                    for choice in chunk.get("choices") or []:
+                        delta = (choice.get("delta") or {}).get("content")
+                        if delta:
+                            text.append(delta)
+                            on_text(delta)
+                        finish = choice.get("finish_reason") or finish
+        except httpx.HTTPError as exc:
+            raise EngineUnavailable(f"the vLLM server did not stream its answer: {exc}") from exc
+        return _generation("".join(text), {"finish_reason": finish}, {"usage": usage})
+
     def complete(self, prompt: str, *, adapter: str | None = None, **sampling: Any) -> Generation:
         """A raw text completion from the server (/v1/completions)."""
         params = SamplingParams.of(sampling)
@@ -352,6 +392,12 @@ class VLLMEngine:
             response = self.client.request(method, path, json=body)
         except httpx.HTTPError as exc:
             raise EngineUnavailable(f"the vLLM server did not answer {path}: {exc}") from exc
+        self._check(response, path, adapter)
+        return response.json()
+
+    @staticmethod
+    def _check(response: httpx.Response, path: str, adapter: str | None) -> None:
+        """The engine error an unsuccessful answer means (nothing for a 200)."""
         if response.status_code == 404 and adapter is not None:
             raise UnknownAdapter(f"no adapter named {adapter!r} is loaded")
         if response.status_code >= 500:
@@ -362,7 +408,6 @@ class VLLMEngine:
             raise EngineError(
                 f"vLLM {path} answered {response.status_code}: {_error_text(response)}"
             )
-        return response.json()
 
 
 def _generation(text: str, choice: dict[str, Any], data: dict[str, Any]) -> Generation:
@@ -370,7 +415,7 @@ def _generation(text: str, choice: dict[str, Any], data: dict[str, Any]) -> Gene
     finish = choice.get("finish_reason") or "stop"
     return Generation(
         text=text,
-        finish_reason="length" if finish == "length" else "stop",
+        finish_reason=finish if finish in ("length", CANCELLED) else "stop",
         prompt_tokens=int(usage.get("prompt_tokens") or 0),
         completion_tokens=int(usage.get("completion_tokens") or 0),
     )

@@ -85,6 +85,8 @@ class ScriptedEngine:
     calls: list[dict[str, Any]] = field(default_factory=list)
     completer: Callable[[str, int], str] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    between: Callable[[int, Any], None] | None = None  # stream(): a hook between words (gates)
+    finished: int = 0  # streams that ran to their end
 
     def ready(self) -> bool:
         return True
@@ -108,6 +110,28 @@ class ScriptedEngine:
             generation.token_logprobs = [-0.5] * len(tokens)
             if options.get("top_logprobs"):
                 generation.top_logprobs = [{t: -0.5} for t in generation.tokens]
+        return generation
+
+    def stream(
+        self,
+        messages: list[dict],
+        *,
+        on_text: Callable[[str], None],
+        cancel: threading.Event | None = None,
+        adapter: str | None = None,
+        **options: Any,
+    ) -> Generation:
+        """generate(), its reply sent word by word; `between(i, cancel)` runs after word i."""
+        generation = self.generate(messages, adapter=adapter, **options)
+        words = generation.text.split(" ")
+        for i, word in enumerate(words):
+            on_text(word if i == 0 else " " + word)
+            if self.between is not None:
+                self.between(i, cancel)
+            if cancel is not None and cancel.is_set():
+                text = " ".join(words[: i + 1])
+                return Generation(text, "cancelled", generation.prompt_tokens, i + 1)
+        self.finished += 1
         return generation
 
     def complete(self, prompt: str, *, adapter: str | None = None, max_tokens: int = 256, **_: Any):

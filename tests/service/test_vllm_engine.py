@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +29,7 @@ from tests.service.engine_support import (
     free_port,
     serve,
 )
+from tests.service.stream_support import GatedEngine, read_stream, same_report
 
 pytestmark = pytest.mark.slow
 
@@ -172,6 +174,50 @@ def _chat_through(live: Live, adapter_dir: Path) -> None:
             httpx.delete(f"{live.url}/v1/models/adapters/smol-lora", headers=headers).status_code
             == 200
         )
+
+
+def test_faithgate_streams_vllm_tokens_as_generated(vllm: VLLMEngine, tmp_path: Path) -> None:
+    settings = Settings(
+        workers=1,
+        data_dir=tmp_path,
+        engine="vllm",
+        vllm_url=str(vllm.client.base_url),
+        vllm_api_key=vllm.server.api_key,
+    )
+    for live in serve(create_app(settings)):
+        live.wait_ready(60)
+        runtime = live.app.state.faithgate.runtime
+        gated = GatedEngine(runtime.engine)
+        runtime.engine = gated
+        client = live.openai(live.key("generate"))
+        question = [{"role": "user", "content": "Tom has 5 apples and buys 7 more. How many?"}]
+        options = {"model": vllm.base_model, "messages": question, "max_tokens": 64}
+        got = read_stream(client.chat.completions.create(stream=True, **options), gated)
+        assert got.finished_before_first_token is False  # tokens came before vLLM finished
+        assert got.order.count("text") > 1
+        plain = client.chat.completions.create(**options)
+        assert got.text == plain.choices[0].message.content  # greedy: the same answer
+        assert got.report is not None
+        assert same_report(got.report, plain.model_extra["faithfulness"])
+        assert [s["index"] for s in got.steps] == list(range(len(got.report["steps"])))
+        (record,) = [r for r in audit_records(live) if r["id"] == got.report["record_id"]]
+        assert record["payload"]["input"]["completion"] == got.text
+        assert record["payload"]["data"]["streamed"] is True
+
+
+def test_a_cancelled_vllm_stream_stops_and_the_server_serves_on(vllm: VLLMEngine) -> None:
+    cancel = threading.Event()
+    pieces: list[str] = []
+
+    def on_text(delta: str) -> None:
+        pieces.append(delta)
+        cancel.set()
+
+    full = vllm.generate(MESSAGES, max_tokens=32)
+    cut = vllm.stream(MESSAGES, on_text=on_text, cancel=cancel, max_tokens=32)
+    assert cut.finish_reason == "cancelled" and "".join(pieces) == cut.text
+    assert full.text.startswith(cut.text) and len(cut.text) < len(full.text)
+    assert vllm.generate(MESSAGES, max_tokens=32).text == full.text
 
 
 # Last in the module: it kills the module's server (and the app's shutdown closes the engine).

@@ -4,9 +4,11 @@ The response is OpenAI's chat.completion plus a `faithfulness` object (the repor
 the attempts and their audit records); the verdict is also in the response headers. A blocked
 answer is never sent: the message is a refusal and the report keeps no text of the answer.
 
-`stream: true` is served as server-sent events in OpenAI's chunk format, but only once the
-answer has been validated and audited: a policy cannot withhold text that was already sent,
-and the audit record must exist before the response it describes.
+`stream: true` is served as server-sent events in OpenAI's chunk format. Under `annotate`
+tokens go out as the engine generates them, with each step's status as it completes and the
+full report on the last chunk (service/chat/stream.py). Under `block` and `retry` the answer is
+streamed only once validated and audited: a policy cannot withhold text that was already sent.
+The X-Faithgate-Streaming header says which (`incremental` or `after-validation`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from service.chat.completion import completion_body, sse_events, verdict_headers
 from service.chat.flow import ChatParams, Outcome, run_chat
 from service.chat.probing import probe_and_audit
 from service.chat.prompts import plain, question_and_context
+from service.chat.stream import AFTER_VALIDATION, INCREMENTAL, ChatStream
 from service.engines.base import SamplingParams
 from service.errors import ApiError, responses
 from service.ops.audit import Actor
@@ -46,6 +49,13 @@ async def chat_completions(body: ChatRequest, state: StateDep, actor: GeneratorA
     settings = state.settings
     engine, adapter = await resolve_model(state.runtime, body.model)
     params = _params(body, adapter, settings, actor)
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    if body.stream and _incremental(body, params):
+        with engine_errors():  # a bad option is a 4xx now: once streaming, only the body can say
+            params.sampling.check()
+        chat = ChatStream(state, engine, params, actor, body.model, include_usage)
+        headers = {"x-faithgate-policy": params.policy, "x-faithgate-streaming": INCREMENTAL}
+        return StreamingResponse(chat.events(), media_type="text/event-stream", headers=headers)
     with engine_errors():
         outcome = await run_chat(state, engine, params, actor)
         probe = await _probe(state, engine, adapter, body, outcome, actor)
@@ -53,11 +63,19 @@ async def chat_completions(body: ChatRequest, state: StateDep, actor: GeneratorA
     completion = completion_body(outcome, body.model, request_id, settings.chat_refusal, probe)
     headers = verdict_headers(outcome)
     if body.stream:
-        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        headers["x-faithgate-streaming"] = AFTER_VALIDATION
         return StreamingResponse(
             sse_events(completion, include_usage), media_type="text/event-stream", headers=headers
         )
     return Response(orjson.dumps(completion), media_type="application/json", headers=headers)
+
+
+def _incremental(body: ChatRequest, params: ChatParams) -> bool:
+    """Whether tokens may go out as generated: only under annotate, which withholds nothing.
+
+    Logprobs and probes are answered from the finished answer, so they stream after validation.
+    """
+    return params.policy == "annotate" and not body.logprobs and not body.probe
 
 
 def _params(body: ChatRequest, adapter: str | None, settings: Any, actor: Actor) -> ChatParams:

@@ -54,6 +54,8 @@ class HostingSettings(BaseSettings):
     chat_policy: Policy = "annotate"
     chat_key_policies: CommaList = []  # key_id=policy: a key's default policy
     chat_max_retries: int = Field(2, ge=0, le=5)
+    # What `retry` does when no attempt was faithful: block it, or return the last one annotated.
+    chat_retry_exhausted: Literal["block", "annotate"] = "block"
     chat_default_max_tokens: int = Field(512, ge=1)
     chat_max_tokens_limit: int = Field(2048, ge=1)
     chat_prompt_template: str = DEFAULT_PROMPT_TEMPLATE  # {question} is the last user message

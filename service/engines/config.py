@@ -46,6 +46,9 @@ class HostingSettings(BaseSettings):
     vllm_port: int = Field(8100, ge=1, le=65535)
     vllm_dtype: str = "bfloat16"
     vllm_max_model_len: int = Field(2048, ge=128)
+    # The least --max-lora-rank / --max-loras; raised at start to fit the registry's adapters.
+    vllm_max_lora_rank: int = Field(16, ge=1)
+    vllm_max_loras: int = Field(2, ge=1)
     vllm_args: str = ""  # further server arguments, space-separated
     vllm_start_timeout_s: float = Field(300.0, gt=0)
     vllm_watch_s: float = Field(5.0, gt=0)  # how often a server faithgate started is checked

@@ -65,7 +65,7 @@ bench: $(STAMP)
 	$(PY) -m bench.folio_bench
 
 # The corrective loop end to end through the service on SmolLM2-135M (CPU, about 45 minutes on
-# 2 quiet cores): chat -> flagged cases -> reviews -> faithful train -> gate -> promote -> chat.
+# 2 quiet cores): chat -> flagged cases -> reviews -> faithgate train -> gate -> promote -> chat.
 # Writes docs/training-example/demo-loop.* and its BENCHMARKS.md section.
 demo-loop: $(STAMP)
 	$(PY) -m bench.demo_loop

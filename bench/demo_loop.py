@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     with service(work, base, args.threads) as client:
         wait_ready(client)
         store = client.app.state.faithgate.store
-        key = store.create_key("demo", ["generate", "review", "read", "train"])[1]
+        key = store.create_key("demo", ["generate", "review", "train"])[1]
         model = client.app.state.faithgate.runtime.engine.base_model
         log(f"1. chat: {len(train)} problems through the service ({model})")
         asked = chat_all(client, key, train, model, args.max_tokens)
@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     with service(work, base, args.threads) as client:
         wait_ready(client)
         store = client.app.state.faithgate.store
-        key = store.create_key("demo", ["generate", "read", "train"])[1]
+        key = store.create_key("demo", ["generate", "train"])[1]
         headers = {"Authorization": f"Bearer {key}"}
         forced = not decision["passed"]
         log(f"4. promote {args.name} (gate {'refused: forced' if forced else 'passed'})")
@@ -258,3 +258,7 @@ def write_outputs(result: dict[str, Any], run_dir: Path) -> None:
         result["command"],
         text + "\nChart of the gate: docs/training-example/demo-loop-gate.png.",
     )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

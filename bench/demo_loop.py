@@ -119,7 +119,9 @@ def compare(before: list[dict], after: list[dict]) -> dict[str, Any]:
 def train_options(args: argparse.Namespace) -> dict[str, Any]:
     """Stage options of the demonstration's `faithgate train` run."""
     return {
-        "model": {"quantization": "auto", "cpu_threads": args.threads},
+        # Plain LoRA: 135M parameters fit in float32, and this bitsandbytes' CPU 4-bit kernel
+        # falls back to a slow path here (one gate batch took minutes in the --quick run).
+        "model": {"quantization": "none", "cpu_threads": args.threads},
         "data": {"eval_max": args.gate_cases, "general_eval_size": args.general},
         "sft": {"max_steps": args.sft_steps, "max_length": 384, "lr_scheduler_type": "constant"},
         "dpo": {"max_steps": args.dpo_steps, "max_length": 384, "lr_scheduler_type": "constant"},

@@ -270,7 +270,8 @@ def decide(before: dict[str, Any], after: dict[str, Any], cfg: GateConfig) -> di
         "test": "one-sided exact McNemar; 95% paired bootstrap interval",
         "tests": {k: v.as_dict() for k, v in tests.items()},
         "cases_needed": needed,
-        "faithfulness_gain_points": round(faith.effect_points, 2),
-        "general_drop_points": round(-general.effect_points, 2),
-        "laundering_change_points": round(laund.effect_points, 2),
+        # + 0.0: no "-0.0" in reports when nothing changed.
+        "faithfulness_gain_points": round(faith.effect_points, 2) + 0.0,
+        "general_drop_points": round(-general.effect_points, 2) + 0.0,
+        "laundering_change_points": round(laund.effect_points, 2) + 0.0,
     }

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast screenshots bench lint format system-deps vllm-env deploy-tools clean
+.PHONY: run test test-fast screenshots bench demo-loop lint format system-deps vllm-env deploy-tools clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -63,6 +63,12 @@ bench: $(STAMP)
 	FAITHGATE_BENCH_VIA_MAKE=1 $(PY) -m bench.gsm8k_bench
 	$(PY) -m bench.math_bench
 	$(PY) -m bench.folio_bench
+
+# The corrective loop end to end through the service on SmolLM2-135M (CPU, about 45 minutes on
+# 2 quiet cores): chat -> flagged cases -> reviews -> faithgate train -> gate -> promote -> chat.
+# Writes docs/training-example/demo-loop.* and its BENCHMARKS.md section.
+demo-loop: $(STAMP)
+	$(PY) -m bench.demo_loop
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

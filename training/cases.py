@@ -251,9 +251,19 @@ def prm_row(case: dict) -> tuple[dict[str, Any] | None, str | None]:
     bad = [i for i, st in statuses.items() if st in ("error", "unsupported")]
     first = min(bad) if bad else report.get("first_error_step")
     labels = [_label(statuses.get(i, "unchecked"), i, first) for i in range(len(steps))]
+    completions = [str(s.get("text", "")) for s in steps]
+    answer = report.get("answer")
+    if answer not in (None, ""):
+        # The stated final answer is a step of its own: a laundered answer (right steps, an
+        # answer they do not give) is labelled False here, or the PRM would never see it.
+        laundered = report.get("laundering") is True or (review or {}).get("laundering") is True
+        codes = finding_codes(report)
+        derived = not laundered and "linkage.answer_not_derived" not in codes
+        completions.append(f"#### {answer}")
+        labels.append(bool(derived and all(labels)))
     row = {
         "prompt": user_content(chain["question"], chain.get("context")),
-        "completions": [str(s.get("text", "")) for s in steps],
+        "completions": completions,
         "labels": labels,
     }
     return row, None

@@ -22,7 +22,10 @@ class DataConfig:
 
     Parameters:
         general_mix (`float`, defaults to `0.15`):
-            Share of general-reasoning examples in the SFT and DPO sets (0 turns the mix off).
+            Largest share of general-reasoning examples in the SFT and DPO sets (floored: a
+            share that rounds to 0 rows adds none, with a warning; 0 turns the mix off). The
+            PRM export holds case rows only: a general row's steps are all correct by
+            construction and would teach the reward model nothing about the failures.
         general_source (`str`, defaults to `"generated"`):
             `"generated"` for the project's seeded generator, else the path of a JSONL file in
             GSM8K format (`question`, `answer` ending in `#### N`); its solutions are validated
@@ -94,6 +97,7 @@ class Bundle:
     held_back: list[str] = field(default_factory=list)  # every held-back case id
     general_eval: list[Problem] = field(default_factory=list)
     rejected: list[C.Rejection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. a mix that rounds to 0 rows
     stats: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -227,10 +231,12 @@ def _general(cfg: DataConfig, bundle: Bundle, case_questions: set[str]) -> None:
     exclude = case_questions | {normalize(p.question) for p in bundle.general_eval}
     n_sft = mix.general_count(len(bundle.sft), cfg.general_mix)
     n_dpo = mix.general_count(len(bundle.dpo), cfg.general_mix)
-    n_prm = mix.general_count(len(bundle.prm), cfg.general_mix)
-    pool, refused = mix.training_problems(
-        cfg.general_source, max(n_sft, n_dpo, n_prm), cfg.seed, exclude
-    )
+    if cfg.general_mix > 0 and (bundle.sft or bundle.dpo) and not (n_sft or n_dpo):
+        bundle.warnings.append(
+            f"general mix {cfg.general_mix:g} of {len(bundle.sft)} SFT / {len(bundle.dpo)} DPO "
+            "case rows rounds down to 0 general rows: none added (the share is a ceiling)"
+        )
+    pool, refused = mix.training_problems(cfg.general_source, max(n_sft, n_dpo), cfg.seed, exclude)
     rng = random.Random(cfg.seed)
     for p in pool[:n_sft]:
         bundle.sft.append(mix.sft_row(p))
@@ -242,9 +248,6 @@ def _general(cfg: DataConfig, bundle: Bundle, case_questions: set[str]) -> None:
             bundle.dpo.append(row)
             bundle.dpo_sources.append(f"general:{p.id}")
             bundle.dpo_codes.append([])
-    for p in pool[:n_prm]:
-        bundle.prm.append(mix.prm_row(p, rng))
-        bundle.prm_sources.append(f"general:{p.id}")
     bundle.stats["general_source"] = cfg.general_source
     bundle.stats["general_refused"] = refused
     bundle.stats["general_sft"] = sum(s.startswith("general:") for s in bundle.sft_sources)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from training.model import Loaded, match_adapter_dtype, unpack_for_training
+from training.model import Loaded, match_adapter_dtype, unpack_for_training, warmup_steps
 from training.progress import Progress, trainer_callback
 
 
@@ -32,7 +32,8 @@ class DPOStageConfig:
         max_length (`int`, defaults to `512`):
             Tokens per sequence (prompt + chosen or rejected).
         warmup_steps (`float`, defaults to `0.1`):
-            Linear warm-up: a count of steps, or a share of them when below 1.
+            Linear warm-up from 0: a count of steps, or a share of them when below 1;
+            floored and held to at most a third of max_steps, so that most steps train.
         lr_scheduler_type (`str`, defaults to `"cosine"`):
             Learning-rate schedule after warm-up.
         max_grad_norm (`float`, defaults to `1.0`):
@@ -58,7 +59,11 @@ class DPOStageConfig:
         from trl import DPOConfig
 
         # Every field is a DPOConfig argument of the same name (loss_type as a one-item list).
-        stage = {**asdict(self), "loss_type": [self.loss_type]}
+        stage = {
+            **asdict(self),
+            "loss_type": [self.loss_type],
+            "warmup_steps": warmup_steps(self.warmup_steps, self.max_steps),
+        }
         return DPOConfig(**loaded.trainer_args(output_dir, seed), **stage)
 
 

@@ -8,7 +8,9 @@ None is the base model (LoRA disabled); any other name is the trained adapter.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,20 @@ class Generation:
     finish_reason: str
     prompt_tokens: int
     completion_tokens: int
+
+
+@contextlib.contextmanager
+def _deterministic() -> Iterator[None]:
+    """Deterministic torch kernels where torch has them (warns, not fails, where it has none)."""
+    import torch
+
+    was = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(was, warn_only=warn_only)
 
 
 class LocalEngine:
@@ -83,9 +99,9 @@ class LocalEngine:
         }
         if sample:
             options.update(temperature=temperature, top_p=top_p)
-        with self._lock, torch.inference_mode(), self._adapter(adapter):
-            if seed is not None:
-                torch.manual_seed(seed)
+        with self._lock, torch.inference_mode(), self._adapter(adapter), _deterministic():
+            # Seeded even when greedy: identical weights must give identical answers.
+            torch.manual_seed(0 if seed is None else seed)
             was_training = self.model.training
             self.model.eval()  # safe: torch inference mode, not text evaluation
             try:
@@ -106,8 +122,6 @@ class LocalEngine:
 
     def _adapter(self, adapter: str | None) -> Any:
         """A context in which the model runs as the base (None) or with the named adapter."""
-        import contextlib
-
         peft_config = getattr(self.model, "peft_config", None)
         if not peft_config:
             if adapter is not None:

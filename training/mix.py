@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 from pathlib import Path
 
@@ -17,10 +18,14 @@ _MAX_LINE = 200_000
 
 
 def general_count(domain_examples: int, mix: float) -> int:
-    """How many general examples make them `mix` of the total (0 <= mix < 1)."""
+    """How many general examples make them at most `mix` of the total (0 <= mix < 1).
+
+    Floored, never rounded up: 2 case rows at 15 % get no general row (one would make 33 %).
+    """
     if mix <= 0 or domain_examples <= 0:
         return 0
-    return max(1, round(domain_examples * mix / (1 - mix)))
+    # The epsilon keeps exact shares exact (17 * 0.15 / 0.85 is 2.9999999999999996).
+    return math.floor(domain_examples * mix / (1 - mix) + 1e-9)
 
 
 def _from_record(record: dict, idx: int) -> Problem | None:
@@ -101,14 +106,4 @@ def dpo_row(problem: Problem, rng: random.Random) -> dict | None:
         "prompt": prompt_messages(problem.question),
         "chosen": [{"role": "assistant", "content": problem.solution}],
         "rejected": [{"role": "assistant", "content": rejected}],
-    }
-
-
-def prm_row(problem: Problem, rng: random.Random) -> dict:
-    """A general problem as a stepwise row: every step of a verified solution is correct."""
-    del rng
-    return {
-        "prompt": prompt_messages(problem.question)[0]["content"],
-        "completions": list(problem.steps),
-        "labels": [True] * len(problem.steps),
     }

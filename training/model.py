@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import json
 import logging
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,17 @@ class Loaded:
             "data_seed": seed,
             "disable_tqdm": True,
         }
+
+
+def warmup_steps(value: float, max_steps: int) -> int:
+    """Warm-up steps that leave real training: at most a third of `max_steps`, floored.
+
+    `value` is a count, or a share of the steps when below 1. Linear warm-up starts at a
+    learning rate of 0: transformers rounds a share up (ceil), so a 1-step stage with the default
+    0.1 warmed up for its only step and trained nothing (every lora_B stayed zero).
+    """
+    wanted = int(value) if value >= 1 else math.floor(max_steps * value)
+    return max(0, min(wanted, max_steps // 3))
 
 
 def bitsandbytes_available() -> bool:
@@ -238,6 +250,26 @@ def unpack_for_training(model: Any) -> int:
             module.quant_state = module.weight.quant_state
         count += 1
     return count
+
+
+def lora_delta(folder: str | Path) -> float:
+    """Frobenius norm of the weight change a saved LoRA adapter makes (sum of |B @ A| per module).
+
+    PEFT starts every lora_B at zero, so an adapter whose learning rate never left 0 is exactly
+    the base model: this is 0.0 for it, and the pipeline refuses to register it.
+    """
+    import torch
+    from safetensors.torch import load_file
+
+    weights = load_file(str(Path(folder) / "adapter_model.safetensors"))
+    total = 0.0
+    for key, a in weights.items():
+        if ".lora_A." not in key:
+            continue
+        b = weights.get(key.replace(".lora_A.", ".lora_B."))
+        if b is not None:
+            total += float(torch.linalg.matrix_norm(b.float() @ a.float()))
+    return total
 
 
 def safetensors_parameters(base: str | Path) -> int | None:

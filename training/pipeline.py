@@ -142,6 +142,9 @@ class _Run:
                 "no training examples: no case has a correction or a passing chain "
                 f"({len(bundle.rejected)} refused; see the reasons with cases export)"
             )
+        for w in bundle.warnings:
+            self.warnings.append(w)
+            self.warn(w)
         if (w := check_examples(len(bundle.sft) + len(bundle.dpo))) is not None:
             self.warnings.append(w)
             self.warn(w)
@@ -251,6 +254,15 @@ class _Run:
             "chart": str(chart_path),
             **self.hooks.extra,
         }
+        delta = model_mod.lora_delta(best["checkpoint"])
+        if delta == 0.0:
+            self.audit("training.unchanged", cycle=best["cycle"], report=str(report_path))
+            raise RegistryError(
+                f"adapter {self.name!r} not registered: its weights did not change (every LoRA "
+                "B matrix is still zero, so it is the base model). The learning rate never left "
+                "0 or no step ran: give the stages more max_steps or fewer warmup_steps."
+            )
+        meta["lora_delta_norm"] = round(delta, 6)
         info = self.registry.register(Path(best["checkpoint"]), self.name, meta)
         report["adapter"] = {key: info[key] for key in ("status", "path", "content_hash")}
         report["adapter"]["name"] = self.name

@@ -48,6 +48,17 @@ def _write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def adapter_rank(folder: Path | str) -> int | None:
+    """The largest LoRA rank of an adapter folder (its adapter_config.json), None if unreadable."""
+    try:
+        config = json.loads((Path(folder) / "adapter_config.json").read_text())
+        ranks = [int(config.get("r") or 0)]
+        ranks += [int(v) for v in (config.get("rank_pattern") or {}).values()]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+    return max(ranks) or None
+
+
 def adapter_hash(folder: Path) -> str:
     """Content hash of an adapter folder (the engine's adapter_hash of the same files)."""
     return files_hash(folder)
@@ -111,6 +122,15 @@ class Registry:
     def servable(self) -> list[dict[str, Any]]:
         """Adapters the engine should hold: the active one and those it superseded."""
         return [m for m in self.list() if m.get("status") in SERVABLE]
+
+    def ranks(self) -> dict[str, int]:
+        """name -> LoRA rank of every adapter whose config is readable (what a server must fit)."""
+        out = {}
+        for meta in self.list():
+            rank = adapter_rank(meta.get("path") or self.root / str(meta.get("name")) / "adapter")
+            if rank is not None:
+                out[str(meta.get("name"))] = rank
+        return out
 
     def stamp(self) -> float:
         """Modification time of the index (changes on every promotion or rollback)."""

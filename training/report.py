@@ -18,6 +18,27 @@ def _pct(value: float | None) -> float:
     return float("nan") if value is None else 100.0 * value
 
 
+def tests_line(decision: dict[str, Any]) -> str:
+    """The chosen cycle's paired tests in one line: effect, 95 % interval, p-value."""
+    parts = []
+    for key, label in (
+        ("faithfulness", "faithfulness"),
+        ("laundering", "laundering"),
+        ("general_accuracy", "general"),
+    ):
+        t = (decision.get("tests") or {}).get(key)
+        if not t:
+            continue
+        lo, hi = t["ci95_points"]
+        p = t["p_decrease"] if key == "general_accuracy" else t["p_increase"]
+        parts.append(
+            f"{label} {t['effect_points']:+.1f} pts [{lo:+.1f}, {hi:+.1f}] p={p:.3g} (n={t['n']})"
+        )
+    alpha = decision.get("alpha")
+    head = f"cycle {decision.get('cycle')}, McNemar one-sided, alpha {alpha}: " if alpha else ""
+    return head + "; ".join(parts)
+
+
 def write_chart(report: dict[str, Any], path: Path) -> Path:
     """Per cycle (cycle 0 = the base model): the three rates, and SFT/DPO loss beside them."""
     import matplotlib
@@ -72,7 +93,8 @@ def write_chart(report: dict[str, Any], path: Path) -> Path:
     decision = report.get("decision", {})
     verdict = "promotable" if decision.get("passed") else "not promoted"
     fig.suptitle(f"{report.get('name')}: {verdict}", fontsize=10)
-    fig.tight_layout()
+    fig.text(0.01, 0.01, tests_line(decision), fontsize=7, ha="left", va="bottom")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from training.model import Loaded, match_adapter_dtype, unpack_for_training
+from training.model import Loaded, match_adapter_dtype, unpack_for_training, warmup_steps
 from training.progress import Progress, trainer_callback
 
 
@@ -26,7 +26,8 @@ class SFTStageConfig:
         max_length (`int`, defaults to `512`):
             Tokens per example (prompt + completion); longer ones are truncated.
         warmup_steps (`float`, defaults to `0.1`):
-            Linear warm-up: a count of steps, or a share of them when below 1.
+            Linear warm-up from 0: a count of steps, or a share of them when below 1;
+            floored and held to at most a third of max_steps, so that most steps train.
         lr_scheduler_type (`str`, defaults to `"cosine"`):
             Learning-rate schedule after warm-up.
         weight_decay (`float`, defaults to `0.0`):
@@ -56,7 +57,7 @@ class SFTStageConfig:
         from trl import SFTConfig
 
         # Every field is an SFTConfig argument of the same name.
-        stage = asdict(self)
+        stage = {**asdict(self), "warmup_steps": warmup_steps(self.warmup_steps, self.max_steps)}
         return SFTConfig(**loaded.trainer_args(output_dir, seed), **stage, dataset_num_proc=None)
 
 

@@ -2,7 +2,9 @@
 
 Policies: `annotate` returns the answer with its report; `block` withholds an unfaithful or
 laundering answer; `retry` regenerates (telling the model which steps failed and why) up to N
-times and returns the first answer that is not flagged, else blocks. Every attempt is recorded
+times and returns the first answer the validators find `faithful` (an answer with no checkable
+reasoning is `unverifiable` and asked again too), else acts as `chat_retry_exhausted` says:
+blocks, or returns the last answer annotated. Every attempt is recorded
 before the response is sent: a "validation" record (which opens a case when flagged) and a
 "generation" record that points at it.
 """
@@ -97,11 +99,7 @@ async def run_chat(state: AppState, engine: Engine, params: ChatParams, actor: A
         }
         (report,) = await validate_chains(state, [chain])
         bad = flagged(report)
-        last = index == tries - 1
-        if not bad or params.policy == "annotate":
-            outcome = "returned"
-        else:
-            outcome = "blocked" if last else "retried"
+        outcome = _outcome(params.policy, report, index == tries - 1, settings)
         validation, gen_record = await _audit(
             state,
             engine,
@@ -127,6 +125,21 @@ async def run_chat(state: AppState, engine: Engine, params: ChatParams, actor: A
             {"role": "user", "content": feedback(report)},
         ]
     return Outcome(params.policy, attempts)
+
+
+def _outcome(policy: str, report: dict[str, Any], last: bool, settings: Any) -> str:
+    """returned | retried | blocked for one attempt under `policy`."""
+    if policy == "annotate":
+        return "returned"
+    if policy == "retry":
+        # Retry asks until the chain is faithful, not merely unflagged: "The answer is 12."
+        # has no reasoning to check (unverifiable) and is exactly what a retry should fix.
+        if report.get("verdict") == "faithful" and report.get("laundering") is not True:
+            return "returned"
+        if not last:
+            return "retried"
+        return "blocked" if settings.chat_retry_exhausted == "block" else "returned"
+    return "blocked" if flagged(report) else "returned"
 
 
 async def _audit(

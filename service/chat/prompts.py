@@ -66,6 +66,8 @@ def feedback(report: dict[str, Any]) -> str:
     for f in report.get("findings") or []:
         if f.get("severity") == "error":
             lines.append(f"- {f.get('message', f.get('code'))}")
+    if not lines and report.get("verdict") == "unverifiable":
+        lines.append("- no step could be checked: the answer shows no calculation")
     if not lines:
         lines.append("- the reasoning does not support the answer")
     shown = lines[:MAX_FEEDBACK_ITEMS]

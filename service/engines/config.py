@@ -46,6 +46,9 @@ class HostingSettings(BaseSettings):
     vllm_port: int = Field(8100, ge=1, le=65535)
     vllm_dtype: str = "bfloat16"
     vllm_max_model_len: int = Field(2048, ge=128)
+    # The least --max-lora-rank / --max-loras; raised at start to fit the registry's adapters.
+    vllm_max_lora_rank: int = Field(16, ge=1)
+    vllm_max_loras: int = Field(2, ge=1)
     vllm_args: str = ""  # further server arguments, space-separated
     vllm_start_timeout_s: float = Field(300.0, gt=0)
     vllm_watch_s: float = Field(5.0, gt=0)  # how often a server faithgate started is checked
@@ -54,6 +57,8 @@ class HostingSettings(BaseSettings):
     chat_policy: Policy = "annotate"
     chat_key_policies: CommaList = []  # key_id=policy: a key's default policy
     chat_max_retries: int = Field(2, ge=0, le=5)
+    # What `retry` does when no attempt was faithful: block it, or return the last one annotated.
+    chat_retry_exhausted: Literal["block", "annotate"] = "block"
     chat_default_max_tokens: int = Field(512, ge=1)
     chat_max_tokens_limit: int = Field(2048, ge=1)
     chat_prompt_template: str = DEFAULT_PROMPT_TEMPLATE  # {question} is the last user message

@@ -53,13 +53,21 @@ def build_engine(settings: Any) -> Engine:
             quantize=quantize,
         ).load()
     if kind == "vllm":
-        from service.engines.vllm_engine import VLLMEngine, VLLMServer
+        from service.engines.vllm_engine import VLLMEngine, VLLMServer, lora_limits
+        from training.registry import Registry
 
         if settings.vllm_url:
             return VLLMEngine(
                 settings.vllm_url, api_key=settings.vllm_api_key, model=settings.model_name
             )
         folder = model_folder(settings)
+        registry = Registry(settings.registry_dir)
+        rank, loras = lora_limits(
+            list(registry.ranks().values()),
+            len(registry.servable()),
+            settings.vllm_max_lora_rank,
+            settings.vllm_max_loras,
+        )
         server = VLLMServer(
             folder,
             python=settings.vllm_python,
@@ -67,6 +75,8 @@ def build_engine(settings: Any) -> Engine:
             served_name=settings.model_name or folder.name,
             dtype=settings.vllm_dtype,
             max_model_len=settings.vllm_max_model_len,
+            max_lora_rank=rank,
+            max_loras=loras,
             quantize=quantize,
             extra_args=settings.vllm_args.split() if settings.vllm_args else None,
             log_file=Path(settings.data_dir) / "logs" / "vllm.log",

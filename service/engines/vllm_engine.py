@@ -29,10 +29,24 @@ from service.engines.base import EngineError, Generation, SamplingParams
 from service.engines.streaming import CANCELLED, OnText, cancelled
 from service.engines.transformers_engine import _check_adapter
 from training.model import files_hash
+from training.registry import adapter_rank
 
 log = logging.getLogger("faithgate.engines")
 
 REQUEST_TIMEOUT_S = 600.0
+# The --max-lora-rank values vLLM accepts.
+VLLM_LORA_RANKS = (8, 16, 32, 64, 128, 256, 320, 512)
+
+
+def lora_limits(ranks: list[int], servable: int, min_rank: int, min_loras: int) -> tuple[int, int]:
+    """(--max-lora-rank, --max-loras) that fit every adapter: the smallest vLLM rank >= them all.
+
+    `ranks` are the registry's adapters' ranks, `servable` how many the engine holds at once.
+    A rank beyond vLLM's largest is returned as is (the server then says why it refuses).
+    """
+    need = max([min_rank, *ranks])
+    rank = next((r for r in VLLM_LORA_RANKS if r >= need), need)
+    return rank, max(min_loras, servable + 1)  # + 1: a new promotion loads before the unload
 
 
 class VLLMServer:
@@ -48,7 +62,7 @@ class VLLMServer:
         served_name: str | None = None,
         dtype: str = "bfloat16",
         max_model_len: int = 2048,
-        max_lora_rank: int = 8,
+        max_lora_rank: int = 16,
         max_loras: int = 2,
         quantize: str | None = None,
         extra_args: list[str] | None = None,
@@ -94,6 +108,8 @@ class VLLMServer:
             "VLLM_API_KEY": self.api_key,  # read by the server: every /v1 route needs it
         }
         self.log_file = log_file
+        self.max_lora_rank = max_lora_rank
+        self.max_loras = max_loras
         self.process: subprocess.Popen | None = None
 
     @property
@@ -169,6 +185,7 @@ class VLLMEngine:
         base_model_hash: str | None = None,
         server: VLLMServer | None = None,
         timeout_s: float = REQUEST_TIMEOUT_S,
+        max_lora_rank: int | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.client = httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout_s)
@@ -177,6 +194,9 @@ class VLLMEngine:
         self.base_model_hash = base_model_hash
         self._hashes: dict[str, str | None] = {}
         self._paths: dict[str, str] = {}  # adapters to load again when the server is restarted
+        # The largest LoRA rank the server loads: known for a server faithgate started (or
+        # given for an external one); None: unknown, the server decides.
+        self.max_lora_rank = server.max_lora_rank if server is not None else max_lora_rank
         self.base_model = model or self._served_base()
 
     @classmethod
@@ -254,10 +274,23 @@ class VLLMEngine:
         """SHA-256 of the adapter files this engine loaded (None for ones loaded elsewhere)."""
         return self._hashes.get(name)
 
+    def unloadable(self, path: str) -> str | None:
+        """Why the server cannot load the adapter folder at `path`, or None when it can."""
+        rank = adapter_rank(path)
+        if rank is not None and self.max_lora_rank is not None and rank > self.max_lora_rank:
+            return (
+                f"its LoRA rank {rank} is above the vLLM server's --max-lora-rank "
+                f"{self.max_lora_rank}; restart faithgate (it sizes the server to fit every "
+                "adapter in the registry) or set FAITHGATE_VLLM_MAX_LORA_RANK"
+            )
+        return None
+
     def load_adapter(self, name: str, path: str) -> None:
         """Hot-load a LoRA adapter folder (on the server's file system) under `name`."""
         folder = Path(path).resolve()
         _check_adapter(name, folder, self.base_model)
+        if (reason := self.unloadable(str(folder))) is not None:
+            raise AdapterLoadError(f"vLLM cannot load adapter {name!r}: {reason}")
         if name in self.adapters():
             raise AdapterLoadError(f"an adapter named {name!r} is already loaded")
         digest = files_hash(folder)

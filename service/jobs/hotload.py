@@ -34,7 +34,11 @@ async def sync(
     known = {m["name"] for m in registry.list()}
     engine_hash = getattr(engine, "base_model_hash", None)
     for name, meta in want.items():
-        if name in have or failed.get(name) == meta.get("content_hash"):
+        if name in have:
+            continue
+        if failed.get(name) == meta.get("content_hash"):
+            # Said every time, or a promotion of it answers "errors: {}" and nothing loaded.
+            out["errors"][name] = "did not load before (see the log); retried when it changes"
             continue
         if engine_hash and meta.get("base_model_hash") and engine_hash != meta["base_model_hash"]:
             out["errors"][name] = "trained on another base model (the base hashes differ)"

@@ -43,14 +43,32 @@ def get_adapter(registry: Registry, name: str) -> dict[str, Any]:
 
 
 def promote(
-    store: Any, registry: Registry, name: str, actor: Actor, *, force: bool = False
+    store: Any,
+    registry: Registry,
+    name: str,
+    actor: Actor,
+    *,
+    force: bool = False,
+    engine: Any = None,
 ) -> Promotion:
-    """Make `name` active (audited as adapter.promoted); refused if the gate refused it."""
+    """Make `name` active (audited as adapter.promoted); refused if the gate refused it.
+
+    Refused too (audited as adapter.promotion_refused, even when forced) when the running
+    `engine` cannot load it: an active adapter the engine does not serve would answer 404s.
+    """
     meta = get_adapter(registry, name)
     gate = meta.get("gate") or {}
     if not gate.get("passed") and not force:
         reasons = "; ".join(gate.get("reasons") or ["no gate result"])
         raise Conflict("gate_refused", f"adapter {name!r} did not pass the gate: {reasons}")
+    check = getattr(engine, "unloadable", None)
+    reason = check(str(meta.get("path"))) if check is not None else None
+    if isinstance(reason, str):
+        data = {"name": name, "engine": getattr(engine, "kind", None), "reason": reason}
+        record(store, "adapter.promotion_refused", actor, **_header(meta), data=data)
+        raise Conflict(
+            "adapter_unloadable", f"adapter {name!r} cannot be served by the engine: {reason}"
+        )
     changes: list[str | None] = []
 
     def audit(meta: dict[str, Any], previous: str | None) -> None:

@@ -200,6 +200,33 @@ def test_retry_blocks_when_no_attempt_is_faithful(engine, client) -> None:
     assert completion.usage.completion_tokens == 2 * len(BAD.split(" "))
 
 
+def test_retry_asks_again_for_an_answer_with_no_reasoning(live, engine, client) -> None:
+    engine.replies = ["The answer is 72.", GOOD]
+    completion, _ = chat(client, policy="retry")
+    report = faithfulness(completion)
+    assert [a["verdict"] for a in report["attempts"]] == ["unverifiable", "faithful"]
+    assert [a["outcome"] for a in report["attempts"]] == ["retried", "returned"]
+    assert completion.choices[0].message.content == GOOD
+    assert "no step could be checked" in engine.calls[-1]["messages"][-1]["content"]
+
+
+def test_retry_exhausted_blocks_or_annotates_as_configured(live, engine, client) -> None:
+    settings = live.app.state.faithgate.settings
+    engine.replies = ["The answer is 72."]
+    completion, _ = chat(client, policy="retry", max_retries=1)
+    assert [a["outcome"] for a in faithfulness(completion)["attempts"]] == ["retried", "blocked"]
+    assert completion.choices[0].finish_reason == "content_filter"
+    settings.chat_retry_exhausted = "annotate"
+    try:
+        completion, _ = chat(client, policy="retry", max_retries=1)
+        report = faithfulness(completion)
+        assert [a["outcome"] for a in report["attempts"]] == ["retried", "returned"]
+        assert completion.choices[0].message.content == "The answer is 72."
+        assert report["verdict"] == "unverifiable"
+    finally:
+        settings.chat_retry_exhausted = "block"
+
+
 def test_a_key_has_a_default_policy(live, engine) -> None:
     settings = live.app.state.faithgate.settings
     secret = live.key("generate")

@@ -42,7 +42,8 @@ def test_export_writes_trl_rows_without_the_held_back_cases(data_dir: Path, caps
         assert manifest["rows"] == len(rows)
         held = set(manifest["held_back_cases"])
         assert held and held.isdisjoint(manifest["sources"])
-        assert any(s.startswith("general:") for s in manifest["sources"])
+        general = any(s.startswith("general:") for s in manifest["sources"])
+        assert general is (fmt != "prm")  # PRM rows come from cases only
     prm = _rows(data_dir / "prm.jsonl")
     assert all(len(r["labels"]) == len(r["completions"]) for r in prm)
     assert any(False in r["labels"] for r in prm)

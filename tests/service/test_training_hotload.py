@@ -21,8 +21,15 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_trained_adapter_is_promoted_into_the_running_engine_and_chat_can_name_it(
-    tiny: Path, tmp_path: Path
+    tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A random tiny model cannot improve significantly; a gate that says yes makes it promotable.
+    from training import gate as gate_mod
+
+    real = gate_mod.decide
+    monkeypatch.setattr(
+        gate_mod, "decide", lambda b, a, cfg: {**real(b, a, cfg), "passed": True, "reasons": []}
+    )
     config = TrainConfig.from_dict(
         {
             "base": str(tiny),
@@ -34,13 +41,7 @@ def test_a_trained_adapter_is_promoted_into_the_running_engine_and_chat_can_name
             "data": {"general_eval_size": 2, "eval_max": 2, "eval_min": 2},
             "sft": {"max_steps": 2, "max_length": 160, "per_device_train_batch_size": 2},
             "dpo": {"max_steps": 1, "max_length": 160},
-            # Accept an unchanged rate so that the adapter is promotable on a random model.
-            "gate": {
-                "max_new_tokens": 8,
-                "min_faithfulness_gain_points": -1,
-                "max_general_drop_points": 100,
-                "max_laundering_rise_points": 100,
-            },
+            "gate": {"max_new_tokens": 8},
         }
     )
     report = run(config, flagged_cases(16, seed=17), Hooks())

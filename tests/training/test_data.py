@@ -80,7 +80,9 @@ def test_prm_labels_follow_the_report_and_the_reviewer() -> None:
     case = flagged_cases(1, seed=4)[0]
     row, _ = prm_row(case)
     statuses = [s["status"] for s in case["report"]["steps"]]
-    assert len(row["labels"]) == len(row["completions"]) == len(statuses)
+    # The steps, then the stated final answer line as a step of its own.
+    assert len(row["labels"]) == len(row["completions"]) == len(statuses) + 1
+    assert row["completions"][-1] == f"#### {case['report']['answer']}"
     first_bad = statuses.index("error")
     assert row["labels"][first_bad] is False
     assert all(row["labels"][:first_bad])
@@ -149,6 +151,24 @@ def test_the_general_mix_is_its_share_and_never_the_evaluation_set() -> None:
     eval_questions = {p.question for p in bundle.general_eval}
     assert not any(q in json.dumps(bundle.sft + bundle.dpo) for q in eval_questions)
     assert mix.general_count(85, 0.15) == 15 and mix.general_count(10, 0) == 0
+    assert not any(s.startswith("general:") for s in bundle.prm_sources)  # PRM: cases only
+
+
+def test_the_mix_share_is_a_ceiling_and_a_zero_share_warns() -> None:
+    assert mix.general_count(2, 0.15) == 0  # one row of three would be 33 %
+    assert mix.general_count(6, 0.15) == 1  # 1 of 7 is 14 %
+    assert mix.general_count(17, 0.15) == 3  # exactly 15 %, not rounded away
+    cfg = data_mod.DataConfig(eval_fraction=0, eval_min=0, general_eval_size=5)
+    bundle = data_mod.build(flagged_cases(2, seed=41), cfg)
+    assert not any(s.startswith("general:") for s in bundle.sft_sources + bundle.dpo_sources)
+    assert bundle.warnings and "rounds down to 0 general rows" in bundle.warnings[0]
+
+
+def test_a_laundered_final_answer_is_labelled_false_in_prm_rows() -> None:
+    laundered = next(c for c in flagged_cases(10, seed=11) if c["report"]["laundering"])
+    row, _ = prm_row(laundered)
+    assert row["completions"][-1] == f"#### {laundered['report']['answer']}"
+    assert row["labels"][-1] is False
 
 
 def test_a_user_jsonl_mix_keeps_only_validated_solutions(tmp_path: Path) -> None:

@@ -47,32 +47,96 @@ def test_faithful_laundered_and_wrong_answers_are_counted_apart() -> None:
     assert result["general_accuracy"] == 2 / 4
     assert {f["id"] for f in result["failing"]} == {cases[1].id, cases[2].id}
     assert result["failing_codes"] == {"linkage.answer_not_derived": 1}
+    assert result["outcomes"]["faithful"] == [1, 0, 0]
+    assert result["outcomes"]["laundered"] == [0, 1, 0]
+    assert result["outcomes"]["general_correct"] == [1, 1, 0, 0]
     assert set(engine.adapters_seen) == {"fg-x"}
 
 
-def test_the_gate_needs_more_faithfulness_and_at_most_two_points_less_accuracy() -> None:
-    cfg = GateConfig()
-    before = {"faithfulness": 0.40, "laundering": 0.2, "general_accuracy": 0.60}
-    assert decide(before, {**before, "faithfulness": 0.50}, cfg)["passed"] is True
-    same = decide(before, before, cfg)
-    assert not same["passed"] and same["reasons"][0].startswith("faithfulness did not improve")
-    drop = decide(before, {"faithfulness": 0.9, "laundering": 0, "general_accuracy": 0.57}, cfg)
-    assert not drop["passed"] and "dropped 3.0 points" in drop["reasons"][0]
-    edge = decide(before, {"faithfulness": 0.9, "laundering": 0, "general_accuracy": 0.58}, cfg)
-    assert edge["passed"] and edge["general_drop_points"] == 2.0
-    all3 = decide(before, {"faithfulness": 0.3, "laundering": 0.5, "general_accuracy": 0.1}, cfg)
-    assert len(all3["reasons"]) == 3 and all3["laundering_change_points"] == 30.0
+def outcomes(faithful: list[int], laundered: list[int], general: list[int]) -> dict:
+    """Synthetic evaluation results: per-case outcomes as gate.evaluate returns them."""
+    n, g = len(faithful), len(general)
+    return {
+        "faithfulness": sum(faithful) / n,
+        "laundering": sum(laundered) / n,
+        "general_accuracy": sum(general) / g,
+        "outcomes": {
+            "ids": [f"c{i}" for i in range(n)],
+            "faithful": faithful,
+            "laundered": laundered,
+            "general_ids": [f"g{i}" for i in range(g)],
+            "general_correct": general,
+        },
+    }
 
 
-def test_an_adapter_that_launders_more_is_refused_even_when_more_chains_pass() -> None:
-    before = {"faithfulness": 0.40, "laundering": 0.10, "general_accuracy": 0.60}
-    after = {"faithfulness": 0.60, "laundering": 0.15, "general_accuracy": 0.60}
-    strict = decide(before, after, GateConfig())
-    assert not strict["passed"] and strict["reasons"] == [
-        "laundering rose 5.0 points: 10.0% -> 15.0% (limit +0)"
-    ]
-    assert decide(before, after, GateConfig(max_laundering_rise_points=5.0))["passed"]
-    assert decide(before, {**after, "laundering": 0.05}, GateConfig())["passed"]
+def test_a_real_effect_passes_with_its_interval_and_p_value() -> None:
+    # 200 cases: 40 pass before; after, 90 pass (55 fixed, 5 broken): p is astronomically small.
+    before_f = [1] * 40 + [0] * 160
+    after_f = [1] * 35 + [0] * 5 + [1] * 55 + [0] * 105
+    zeros = [0] * 200
+    general = [1] * 30 + [0] * 20
+    d = decide(outcomes(before_f, zeros, general), outcomes(after_f, zeros, general), GateConfig())
+    assert d["passed"] and d["reasons"] == [] and d["significant"]
+    faith = d["tests"]["faithfulness"]
+    assert (faith["better"], faith["worse"], faith["effect_points"]) == (55, 5, 25.0)
+    assert faith["p_increase"] < 1e-6
+    lo, hi = faith["ci95_points"]
+    assert 15 < lo < 25 < hi < 35  # the paired interval around +25 points
+    assert d["faithfulness_gain_points"] == 25.0 and d["cases_needed"] is None
+
+
+def test_a_change_of_one_answer_is_refused_as_not_significant_with_cases_needed() -> None:
+    # The issue's case: 32 held-back cases, one more passes after.
+    before_f = [1] * 10 + [0] * 22
+    after_f = [1] * 11 + [0] * 21
+    zeros, general = [0] * 32, [1] * 10
+    d = decide(outcomes(before_f, zeros, general), outcomes(after_f, zeros, general), GateConfig())
+    assert not d["passed"] and not d["significant"]
+    (reason,) = d["reasons"]
+    assert reason.startswith("faithfulness gain not significant")
+    assert "p=0.5" in reason and "needs p < 0.05 on 32 held-back cases" in reason
+    assert d["tests"]["faithfulness"]["p_increase"] == 0.5  # exact: 1 discordant pair
+    assert d["cases_needed"] > 32 and f"about {d['cases_needed']} held-back" in reason
+    # 6 fixed and none broken on 32 cases: p = 1/64, significant at 0.05 but not at 0.01.
+    six = [1] * 16 + [0] * 16
+    after = outcomes(six, zeros, general)
+    assert decide(outcomes(before_f, zeros, general), after, GateConfig())["passed"]
+    strict = decide(outcomes(before_f, zeros, general), after, GateConfig(alpha=0.01))
+    assert not strict["passed"] and "not significant" in strict["reasons"][0]
+
+
+def test_no_gain_is_refused_and_needs_no_number_of_cases() -> None:
+    same = outcomes([1, 0] * 50, [0] * 100, [1] * 10)
+    d = decide(same, same, GateConfig())
+    assert not d["passed"] and d["reasons"][0].startswith("faithfulness did not improve")
+    assert d["cases_needed"] is None
+
+
+def test_a_significant_laundering_rise_or_general_drop_refuses() -> None:
+    before_f, after_f = [0] * 100, [1] * 60 + [0] * 40
+    before = outcomes(before_f, [0] * 100, [1] * 100)
+    launders = outcomes(after_f, [1] * 10 + [0] * 90, [1] * 100)
+    d = decide(before, launders, GateConfig(max_laundering_rise_points=50))
+    assert not d["passed"] and d["reasons"][0].startswith("laundering rose significantly")
+    forgets = outcomes(after_f, [0] * 100, [1] * 90 + [0] * 10)
+    d = decide(before, forgets, GateConfig(max_general_drop_points=50))
+    assert not d["passed"]
+    assert d["reasons"][0].startswith("general-reasoning accuracy dropped significantly")
+    assert d["general_drop_points"] == 10.0
+    # A drop too small to be significant still refuses past the point margin (2 by default).
+    small = outcomes(after_f, [0] * 100, [1] * 97 + [0] * 3)
+    d = decide(before, small, GateConfig())
+    assert not d["passed"] and "dropped 3.0 points" in d["reasons"][0]
+    assert decide(before, outcomes(after_f, [0] * 100, [1] * 98 + [0] * 2), GateConfig())["passed"]
+
+
+def test_cases_are_paired_by_id_not_by_position() -> None:
+    before = outcomes([1, 0, 0, 0], [0] * 4, [1])
+    after = outcomes([0, 0, 0, 1], [0] * 4, [1])
+    after["outcomes"]["ids"] = ["c3", "c1", "c2", "c0"]  # the same answers, listed reversed
+    d = decide(before, after, GateConfig())
+    assert d["tests"]["faithfulness"]["better"] == 0 and d["tests"]["faithfulness"]["worse"] == 0
 
 
 def test_final_answers_compare_as_numbers() -> None:

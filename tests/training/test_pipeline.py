@@ -121,8 +121,16 @@ def test_the_registered_adapter_is_a_trained_float32_lora(qlora_run: tuple[dict,
     assert any(float(t.abs().sum()) > 0 for t in lora_b)  # B starts at zero: training moved it
 
 
-def test_plain_lora_run_passing_the_gate_is_promoted(tiny_base: Path, tmp_path: Path) -> None:
-    # A margin of -1 point accepts an unchanged faithfulness rate: the promotion path runs.
+def test_plain_lora_run_passing_the_gate_is_promoted(
+    tiny_base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A random tiny model cannot improve significantly; a gate that says yes runs the promotion.
+    from training import gate as gate_mod
+
+    real = gate_mod.decide
+    monkeypatch.setattr(
+        gate_mod, "decide", lambda b, a, cfg: {**real(b, a, cfg), "passed": True, "reasons": []}
+    )
     config = tiny_config(
         tiny_base,
         tmp_path,
@@ -130,11 +138,6 @@ def test_plain_lora_run_passing_the_gate_is_promoted(tiny_base: Path, tmp_path: 
         cycles=1,
         auto_promote=True,
         model={"quantization": "none"},
-        gate={
-            "min_faithfulness_gain_points": -1.0,
-            "max_general_drop_points": 100.0,
-            "max_laundering_rise_points": 100.0,
-        },
     )
     rec = Recorder()
     report = run(config, flagged_cases(16, seed=12), rec.hooks())
@@ -161,3 +164,35 @@ def test_no_usable_case_is_an_error_not_an_empty_adapter(tiny_base: Path, tmp_pa
         case["reviews"][-1]["verdict"] = "faithful"
     with pytest.raises(ValueError, match="no training examples"):
         run(tiny_config(tiny_base, tmp_path, model={"quantization": "none"}), cases, Hooks())
+
+
+def test_an_adapter_whose_weights_did_not_change_is_not_registered(
+    tiny_base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from peft import get_peft_model
+
+    from training import pipeline
+    from training.registry import RegistryError
+
+    def no_training(loaded, model, rows, cfg, out, progress, seed=0):  # lr stuck at 0
+        peft = model if hasattr(model, "peft_config") else get_peft_model(model, loaded.lora)
+        return peft, [1.0], [0.01]
+
+    monkeypatch.setattr(pipeline, "run_sft", no_training)
+    monkeypatch.setattr(pipeline, "run_dpo", no_training)
+    config = tiny_config(tiny_base, tmp_path, name="fg-unchanged", cycles=1)
+    config.model.quantization = "none"
+    rec = Recorder()
+    with pytest.raises(RegistryError, match="weights did not change"):
+        run(config, flagged_cases(16, seed=15), rec.hooks())
+    assert not (tmp_path / "adapters" / "fg-unchanged").exists()
+    assert [e for e, _ in rec.events][-1] == "training.unchanged"
+
+
+def test_warmup_leaves_most_steps_training() -> None:
+    from training.model import warmup_steps
+
+    # transformers' ceil(0.1 * 1) = 1 warmed up the only step at a learning rate of 0.
+    assert warmup_steps(0.1, 1) == 0 and warmup_steps(0.1, 2) == 0
+    assert warmup_steps(0.1, 60) == 6 and warmup_steps(10, 60) == 10
+    assert warmup_steps(10, 9) == 3  # a count is held to a third of the steps

@@ -110,7 +110,7 @@ async def promote(
     """Make the adapter active (audited as adapter.promoted) and load it into the engine."""
     force = bool(body and body.force)
     done = await asyncio.to_thread(
-        adapter_ops.promote, store, jobs.registry, name, actor, force=force
+        adapter_ops.promote, store, jobs.registry, name, actor, force=force, engine=runtime.engine
     )
     synced = await jobs.sync_engine(actor=actor)
     loaded = await _engine_names(runtime)

@@ -1,0 +1,266 @@
+"""The corrective loop end to end through faithgate itself, on a failure SmolLM2-135M really has.
+
+    python -m bench.demo_loop            # the demonstration (make demo-loop); writes the results
+    python -m bench.demo_loop --quick    # a few problems, writes nothing (proves the loop runs)
+
+Task: short multi-step arithmetic word problems from training/generator.py. SmolLM2-135M often
+states a final answer its own steps do not give, or slips a calculation: the validators flag it.
+
+1. chat: the service (transformers engine, policy annotate) answers `--train` problems; every
+   flagged answer opens a review case;
+2. review: a reviewer script reviews each case with the generator's verified solution;
+3. train: `faithgate train` on the reviewed cases (SFT + DPO, the gate on its held-back cases);
+4. promote: the adapter is promoted through the API (forced, and said so, when the gate refused);
+5. chat again: `--eval` held-back problems, never seen in any case, are asked through the
+   service to the base model and to the adapter; faithfulness, laundering and answer accuracy
+   are compared with the gate's paired test (exact McNemar, 95 % paired bootstrap interval).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.common import ROOT, write_section
+
+SECTION = "demo-loop"
+
+
+def chat_all(client: Any, key: str, problems: list[Any], model: str, max_tokens: int) -> list[dict]:
+    """Ask every problem through /v1/chat/completions; per problem: outcome and case id."""
+    from training.cases import passes
+    from training.gate import same_number
+    from validators.segment import find_answer
+
+    out = []
+    headers = {"Authorization": f"Bearer {key}"}
+    for p in problems:
+        body = {
+            "model": model,
+            "messages": [{"role": "user", "content": p.question}],
+            "max_tokens": max_tokens,
+            "temperature": 0,
+            "policy": "annotate",
+            "domain": "math",
+        }
+        r = client.post("/v1/chat/completions", headers=headers, json=body)
+        r.raise_for_status()
+        data = r.json()
+        report, text = data["faithfulness"], data["choices"][0]["message"]["content"] or ""
+        out.append(
+            {
+                "id": p.id,
+                "faithful": int(passes(report)),
+                "laundered": int(report.get("laundering") is True),
+                "correct": int(same_number(find_answer(text), p.answer)),
+                "verdict": report.get("verdict"),
+                "case_id": report.get("case_id"),
+            }
+        )
+    return out
+
+
+def review_all(client: Any, key: str, answers: list[dict], problems: dict[str, Any]) -> int:
+    """The reviewer script: each flagged answer's case gets the verified solution as correction."""
+    headers = {"Authorization": f"Bearer {key}"}
+    done = 0
+    for a in answers:
+        if not a["case_id"]:
+            continue
+        body = {"verdict": "unfaithful", "corrected_reasoning": problems[a["id"]].solution}
+        r = client.post(f"/v1/cases/{a['case_id']}/review", headers=headers, json=body)
+        r.raise_for_status()
+        done += 1
+    return done
+
+
+def service(work: Path, base: Path, threads: int) -> Any:
+    """A TestClient over the app (the real routes, store, engine and audit trail)."""
+    from fastapi.testclient import TestClient
+
+    from service.main import create_app
+    from service.settings import Settings
+
+    settings = Settings(
+        workers=1,
+        data_dir=work,
+        engine="transformers",
+        model=str(base),
+        engine_threads=threads,
+        chat_policy="annotate",
+    )
+    return TestClient(create_app(settings))
+
+
+def wait_ready(client: Any, timeout_s: float = 900) -> None:
+    """Until /readyz answers 200 (the engine loaded)."""
+    deadline = time.monotonic() + timeout_s
+    while client.get("/readyz").status_code != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the engine did not load")
+        time.sleep(1)
+
+
+def compare(before: list[dict], after: list[dict]) -> dict[str, Any]:
+    """The paired tests of the held-back answers, before vs after (training/stats.py)."""
+    from training import stats
+
+    out = {}
+    for key in ("faithful", "laundered", "correct"):
+        out[key] = stats.paired([b[key] for b in before], [a[key] for a in after]).as_dict()
+    return out
+
+
+def train_options(args: argparse.Namespace) -> dict[str, Any]:
+    """Stage options of the demonstration's `faithgate train` run."""
+    return {
+        # Plain LoRA: 135M parameters fit in float32, and this bitsandbytes' CPU 4-bit kernel
+        # falls back to a slow path here (one gate batch took minutes in the --quick run).
+        "model": {"quantization": "none", "cpu_threads": args.threads},
+        "data": {"eval_max": args.gate_cases, "general_eval_size": args.general},
+        "sft": {"max_steps": args.sft_steps, "max_length": 384, "lr_scheduler_type": "constant"},
+        "dpo": {"max_steps": args.dpo_steps, "max_length": 384, "lr_scheduler_type": "constant"},
+        "gate": {"max_new_tokens": args.max_tokens, "batch_size": 8},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the loop; print the results; write them unless --quick/--no-write."""
+    parser = argparse.ArgumentParser(prog="python -m bench.demo_loop")
+    parser.add_argument("--train", type=int, default=400, help="problems chatted for cases")
+    parser.add_argument("--eval", type=int, default=200, help="held-back problems (>= 200)")
+    parser.add_argument("--gate-cases", type=int, default=64, help="gate's held-back cases")
+    parser.add_argument("--general", type=int, default=50, help="gate's general problems")
+    parser.add_argument("--cycles", type=int, default=2)
+    parser.add_argument("--sft-steps", type=int, default=40)
+    parser.add_argument("--dpo-steps", type=int, default=20)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--max-tokens", type=int, default=160)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--name", default="fg-demo-loop")
+    parser.add_argument("--quick", action="store_true", help="a few problems, writes nothing")
+    parser.add_argument("--no-write", action="store_true")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.train, args.eval, args.gate_cases, args.general = 24, 8, 4, 4
+        args.cycles, args.sft_steps, args.dpo_steps, args.max_tokens = 1, 2, 1, 96
+        args.no_write = True
+
+    from service.cli import main as cli
+    from service.engines.model_files import ensure_default_model
+    from training.generator import problems
+
+    started = time.monotonic()
+    base = ensure_default_model(ROOT / ".faithgate")
+    work = ROOT / "bench" / "out" / f"demo-loop-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    work.mkdir(parents=True)
+    held = list(problems(args.eval, seed=4242, prefix="demo-eval"))
+    seen = {p.question for p in held}
+    pool = [
+        p for p in problems(args.train * 2, seed=77, prefix="demo-train") if p.question not in seen
+    ]
+    train = pool[: args.train]
+    by_id = {p.id: p for p in train}
+    log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+
+    with service(work, base, args.threads) as client:
+        wait_ready(client)
+        store = client.app.state.faithgate.store
+        key = store.create_key("demo", ["generate", "review", "train"])[1]
+        model = client.app.state.faithgate.runtime.engine.base_model
+        log(f"1. chat: {len(train)} problems through the service ({model})")
+        asked = chat_all(client, key, train, model, args.max_tokens)
+        log(f"2. review: {review_all(client, key, asked, by_id)} flagged answers reviewed")
+        log(f"   base on {len(held)} held-back problems")
+        before = chat_all(client, key, held, model, args.max_tokens)
+
+    options = work / "options.json"
+    options.write_text(json.dumps(train_options(args)))
+    log("3. faithgate train")
+    code = cli(
+        ["train", "--base", str(base), "--cycles", str(args.cycles), "--name", args.name,
+         "--lr", str(args.lr), "--options", str(options), "--data-dir", str(work)]
+    )  # fmt: skip
+    report = json.loads((work / "training" / args.name / "report.json").read_text())
+    decision = report["decision"]
+
+    with service(work, base, args.threads) as client:
+        wait_ready(client)
+        store = client.app.state.faithgate.store
+        key = store.create_key("demo", ["generate", "train"])[1]
+        headers = {"Authorization": f"Bearer {key}"}
+        forced = not decision["passed"]
+        log(f"4. promote {args.name} (gate {'refused: forced' if forced else 'passed'})")
+        r = client.post(
+            f"/v1/adapters/{args.name}/promote", headers=headers, json={"force": forced}
+        )
+        r.raise_for_status()
+        log(f"5. chat again: {len(held)} held-back problems through {args.name}")
+        after = chat_all(client, key, held, args.name, args.max_tokens)
+
+    result = {
+        "command": "python -m bench.demo_loop " + " ".join(argv or sys.argv[1:]),
+        "args": vars(args),
+        "train_problems": len(train),
+        "flagged": sum(1 for a in asked if a["case_id"]),
+        "held_back_problems": len(held),
+        "train_exit_code": code,
+        "gate": decision,
+        "promotion_forced": forced,
+        "held_back": compare(before, after),
+        "minutes": round((time.monotonic() - started) / 60, 1),
+        "work": str(work),
+    }
+    print(json.dumps(result, indent=2))
+    if not args.no_write:
+        write_outputs(result, work / "training" / args.name)
+    return 0
+
+
+def write_outputs(result: dict[str, Any], run_dir: Path) -> None:
+    """docs/training-example/demo-loop.{json,png} and the BENCHMARKS.md section."""
+    import shutil
+
+    out = ROOT / "docs" / "training-example"
+    public = {k: v for k, v in result.items() if k != "work"}
+    (out / "demo-loop.json").write_text(json.dumps(public, indent=2) + "\n")
+    shutil.copy(run_dir / "chart.png", out / "demo-loop-gate.png")
+    h, g = result["held_back"], result["gate"]
+    rows = [
+        "| held-back problems | before | after | effect (95 % CI) | p |",
+        "|---|---|---|---|---|",
+    ]
+    for key, label, p in (
+        ("faithful", "faithfulness", "p_increase"),
+        ("laundered", "laundering", "p_increase"),
+        ("correct", "answer accuracy", "p_decrease"),
+    ):
+        t = h[key]
+        lo, hi = t["ci95_points"]
+        rows.append(
+            f"| {label} | {100 * t['before']:.1f} % | {100 * t['after']:.1f} % | "
+            f"{t['effect_points']:+.1f} pts ({lo:+.1f}, {hi:+.1f}) | {t[p]:.3g} |"
+        )
+    verdict = "passed (significant)" if g["passed"] else "refused: " + "; ".join(g["reasons"])
+    text = (
+        f"{result['minutes']} min. "
+        f"{result['flagged']} of {result['train_problems']} chatted problems flagged and "
+        f"reviewed; {result['held_back_problems']} held-back problems.\n\n"
+        + "\n".join(rows)
+        + f"\n\nGate: {verdict}. Promotion forced: {result['promotion_forced']}.\n"
+    )
+    write_section(
+        SECTION,
+        "The corrective loop on SmolLM2-135M: arithmetic word problems (make demo-loop)",
+        result["command"],
+        text + "\nChart of the gate: docs/training-example/demo-loop-gate.png.",
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -21,8 +21,9 @@ def _when(text: str) -> datetime:
 
     try:
         return parse_ts(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
+    except ValueError as exc:
+        why = str(exc) if "outside" in str(exc) else "not an ISO-8601 time"
+        raise argparse.ArgumentTypeError(f"{text!r}: {why}") from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -47,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the bundle atomically (temp file, then rename)."""
+    from service.store.errors import ChainHeadMismatch
+
     store = open_store(args)
     tmp = args.output.with_name(f".{args.output.name}.partial")
     try:
@@ -55,6 +58,9 @@ def run_export(args: argparse.Namespace) -> int:
             fh.flush()
             os.fsync(fh.fileno())
         tmp.replace(args.output)
+    except ChainHeadMismatch as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
     finally:
         tmp.unlink(missing_ok=True)
         store.close()

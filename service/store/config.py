@@ -6,6 +6,7 @@ from pathlib import Path
 
 DEFAULT_DATA_DIR = ".faithgate"
 DB_FILE = "faithgate.db"
+DEFAULT_DB_TIMEOUT_S = 10.0  # connect, statement, lock and pool waits; a request then gets 503
 DEFAULT_RETENTION_DAYS = 183  # about six months: the minimum of AI Act Art. 19(1) / 26(6)
 
 

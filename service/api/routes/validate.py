@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
+from service.api import access
 from service.api.deps import SECURITY, authenticate, secret_of
 from service.api.schemas.validate import BatchIn, BatchOut, ChainIn, Report
 from service.errors import ApiError, body_error, responses
@@ -88,7 +89,8 @@ async def validate_batch(request: Request) -> Response:
 async def _caller(request: Request) -> tuple[AppState, Any]:
     """The app state and the caller's key (401/403 before the body is read)."""
     state: AppState = request.app.state.faithgate
-    return state, await authenticate(state, secret_of(request.headers), ("validate",))
+    scopes = access.scopes("POST /v1/validate")
+    return state, await authenticate(state, secret_of(request.headers), scopes)
 
 
 async def _validate(

@@ -5,6 +5,7 @@ Pure ASGI (not BaseHTTPMiddleware) because it runs on every request of the hot p
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import random
@@ -69,6 +70,10 @@ class RequestMiddleware:
                 try:
                     receive = await self._buffer_body(scope, receive)
                 except BodyTooLarge:
+                    # Read (and drop) what the client is still sending, within bounds: a client
+                    # that writes the whole body before reading (urllib) would otherwise get a
+                    # connection reset instead of this answer.
+                    await _drain(receive)
                     response = error_response(
                         413,
                         "payload_too_large",
@@ -120,6 +125,29 @@ class RequestMiddleware:
                 break
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
+
+
+DRAIN_MAX_BYTES = 64 << 20  # past this (or DRAIN_MAX_S) the connection is closed unread
+DRAIN_MAX_S = 5.0
+
+
+async def _drain(receive: Receive) -> None:
+    """Discard the rest of a refused body: at most DRAIN_MAX_BYTES, for at most DRAIN_MAX_S."""
+    deadline = time.monotonic() + DRAIN_MAX_S
+    drained = 0
+    while drained < DRAIN_MAX_BYTES:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        try:
+            message = await asyncio.wait_for(receive(), left)
+        except TimeoutError:
+            return
+        if message["type"] != "http.request":
+            return
+        drained += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 def _replay(messages: list[Message], then: Receive | None = None) -> Receive:

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast screenshots bench lint format system-deps vllm-env deploy-tools clean
+.PHONY: fuzz run test test-fast screenshots bench lint format system-deps vllm-env deploy-tools clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -54,6 +54,10 @@ test: $(STAMP) system-deps vllm-env deploy-tools
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
+
+# The long property-based fuzz of validators.validate (CI runs the short profile in `make test`).
+fuzz: $(STAMP)
+	FAITHGATE_FUZZ=long $(PY) -m pytest -q tests/validators/test_fuzz.py
 
 # Refresh the README's screenshots of the review page (the tests otherwise write to a temp dir).
 screenshots: $(STAMP) system-deps

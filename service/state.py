@@ -57,6 +57,11 @@ class AppState:
         from service.jobs.runner import JobRunner
 
         s = self.settings
+        # Started again after a stop() (an ASGI host may cycle the lifespan): fresh threads.
+        if getattr(self.db_executor, "_shutdown", False):
+            self.db_executor = ThreadPoolExecutor(8, thread_name_prefix="faithgate-db")
+        if getattr(self.audit_executor, "_shutdown", False):
+            self.audit_executor = ThreadPoolExecutor(1, thread_name_prefix="faithgate-audit")
         if self.store is None:
             self.store = await asyncio.to_thread(open_store, s)
         self.metrics.watch_state(self.store, s.registry_dir)

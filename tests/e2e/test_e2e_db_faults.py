@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import Server
+from tests.figures import record
 from tests.service import pg
 from tests.service.api_support import GOOD, chain
 
@@ -83,15 +84,17 @@ def _keyed_requests(srv: Server) -> list[tuple[str, str, dict]]:
     ]
 
 
-def _all_unavailable(srv: Server, client: httpx.Client, bound: float) -> None:
+def _all_unavailable(srv: Server, client: httpx.Client, bound: float) -> dict[str, float]:
     """Every keyed request, sent at once, is answered 503 + Retry-After within `bound`;
     /healthz answers at once meanwhile."""
     requests = _keyed_requests(srv)
+    healthz: list[float] = []
     with ThreadPoolExecutor(len(requests)) as pool:
         futures = [pool.submit(_timed, client, m, p, **kw) for m, p, kw in requests]
         time.sleep(0.5)  # the keyed requests are now waiting on the database
         for _ in range(3):
             status, took, _r = _timed(client, "GET", "/healthz")
+            healthz.append(took)
             assert status == 200
             assert took < HEALTHZ_BOUND_S, f"/healthz took {took:.2f} s"
         for (method, path, _kw), future in zip(requests, futures, strict=True):
@@ -100,9 +103,11 @@ def _all_unavailable(srv: Server, client: httpx.Client, bound: float) -> None:
             assert r.headers.get("retry-after"), (method, path)
             assert r.json()["error"]["message"]
             assert took < bound, (method, path, took)
+    slowest = max(future.result()[1] for future in futures)
     status, _took, r = _timed(client, "GET", "/readyz")
     assert status == 503
     assert "127.0.0.1" not in r.text and str(srv.port) not in r.text
+    return {"healthz_max_s": round(max(healthz), 3), "slowest_503_s": round(slowest, 2)}
 
 
 def _recovers(srv: Server, client: httpx.Client, within: float = 60.0) -> None:
@@ -123,14 +128,20 @@ def test_a_stalled_then_stopped_postgresql_gives_503_fast_and_recovers(
         _recovers(served, client)  # warm: keys cached, connections pooled
         own_pg.pause()
         try:
-            _all_unavailable(served, client, HANDLER_TIMEOUT_S + SLACK_S)
+            stalled = _all_unavailable(served, client, HANDLER_TIMEOUT_S + SLACK_S)
         finally:
             own_pg.resume()
+        started = time.monotonic()
         _recovers(served, client)
+        stalled["recovered_s"] = round(time.monotonic() - started, 2)
 
         own_pg.halt()
-        _all_unavailable(served, client, DB_TIMEOUT_S + SLACK_S)
+        stopped = _all_unavailable(served, client, DB_TIMEOUT_S + SLACK_S)
         own_pg.restart()
+        started = time.monotonic()
         _recovers(served, client)
+        stopped["recovered_s"] = round(time.monotonic() - started, 2)
+        record("pg-stalled", requests=len(_keyed_requests(served)), **stalled)
+        record("pg-stopped", requests=len(_keyed_requests(served)), **stopped)
         r = client.get("/v1/audit/verify", headers=served.auth("audit:read"))
         assert r.json()["ok"], r.text

@@ -1,8 +1,8 @@
 """Property-based fuzz of validators.validate: whatever the chain, a report, never an exception.
 
 Profiles: `ci` (the default, a short run inside `make test`) and `long` (`make fuzz`,
-FAITHGATE_FUZZ=long). The figures of the last run (examples, slowest chain, duration) go to
-$FAITHGATE_FUZZ_STATS when set; bench/reliability_bench.py reads them for BENCHMARKS.md.
+FAITHGATE_FUZZ=long). The figures (examples, slowest chain, duration) go to the companion bench,
+bench/reliability_bench.py, through tests/figures.py.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.figures import record
 from validators import validate
 
 settings.register_profile(
@@ -88,14 +89,11 @@ def test_any_json_value_gets_a_report(data: Any) -> None:
 
 
 def test_write_the_figures() -> None:
-    """Runs last in this module: the figures for the bench (when asked for)."""
-    target = os.environ.get("FAITHGATE_FUZZ_STATS")
-    if target:
-        figures = {
-            "profile": PROFILE,
-            "examples": STATS["examples"],
-            "slowest_s": round(STATS["slowest_s"], 3),
-            "duration_s": round(time.monotonic() - STATS["started"], 1),
-        }
-        with open(target, "w") as fh:
-            json.dump(figures, fh)
+    """Runs last in this module: the figures for the bench (when it asks for them)."""
+    record(
+        "fuzz",
+        profile=PROFILE,
+        examples=STATS["examples"],
+        slowest_s=round(STATS["slowest_s"], 3),
+        duration_s=round(time.monotonic() - STATS["started"], 1),
+    )

@@ -52,7 +52,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.faithgate = state
     errors.install(app)
-    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_s=settings.body_timeout_s,
+    )
     for router in ROUTERS:
         app.include_router(router)
     access.check(app)  # every route has its row in the one access table, and agrees with it

@@ -38,13 +38,20 @@ class BodyTooLarge(Exception):
     """The request body passed the configured limit."""
 
 
+class BodyTimeout(Exception):
+    """The request body did not arrive within the configured time."""
+
+
 class RequestMiddleware:
     """Assigns the request id, enforces the body limit and records HTTP metrics."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, max_body_bytes: int, body_timeout_s: float = 30.0
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -82,6 +89,16 @@ class RequestMiddleware:
                     )
                     await response(scope, receive, send_with_id)
                     return
+                except BodyTimeout:
+                    # A client that trickles or stalls its body must not hold a task forever.
+                    response = error_response(
+                        408,
+                        "request_timeout",
+                        f"the request body did not arrive within {self.body_timeout_s:g} s",
+                        headers={"connection": "close"},
+                    )
+                    await response(scope, receive, send_with_id)
+                    return
             await self.app(scope, receive, send_with_id)
         except ClientDisconnect:
             status = 499  # the client went away mid-request; nothing to answer, nothing to log
@@ -112,17 +129,22 @@ class RequestMiddleware:
                     pass  # the server rejects a malformed Content-Length itself
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return _replay([message])
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise BodyTooLarge
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            # asyncio.timeout, not wait_for: no extra task per message on the hot path.
+            async with asyncio.timeout(self.body_timeout_s):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return _replay([message])
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_body_bytes:
+                        raise BodyTooLarge
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            raise BodyTimeout from None
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
 

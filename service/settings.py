@@ -53,6 +53,11 @@ class Settings(HostingSettings):
     # a plain (synchronous) handler may run before its caller gets 503 (it then finishes unseen).
     db_timeout_s: float = Field(DEFAULT_DB_TIMEOUT_S, gt=0)
     handler_timeout_s: float = Field(60.0, gt=0)
+    # Slow or stuck clients: the longest a request body may take to arrive (then 408), and the
+    # most connections served at once (uvicorn answers 503 past it, before file descriptors or
+    # memory run out).
+    body_timeout_s: float = Field(30.0, gt=0)
+    max_connections: int = Field(1000, ge=1)
 
     # Audit trail.
     retention_days: int = Field(DEFAULT_RETENTION_DAYS, ge=1)

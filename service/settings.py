@@ -14,6 +14,7 @@ from service.store.config import (
     DEFAULT_DATA_DIR,
     DEFAULT_DB_TIMEOUT_S,
     DEFAULT_RETENTION_DAYS,
+    DEFAULT_STATEMENT_TIMEOUT_S,
     sqlite_url,
 )
 
@@ -53,6 +54,9 @@ class Settings(HostingSettings):
     # a plain (synchronous) handler may run before its caller gets 503 (it then finishes unseen).
     db_timeout_s: float = Field(DEFAULT_DB_TIMEOUT_S, gt=0)
     handler_timeout_s: float = Field(60.0, gt=0)
+    # PostgreSQL's own statement_timeout and lock_timeout: frees the server of queries nobody
+    # waits for any more; generous, since a purge or an export of a long period must finish.
+    db_statement_timeout_s: float = Field(DEFAULT_STATEMENT_TIMEOUT_S, gt=0)
     # Slow or stuck clients: the longest a request body may take to arrive (then 408), and the
     # most connections served at once (uvicorn answers 503 past it, before file descriptors or
     # memory run out).
@@ -113,4 +117,5 @@ def open_store(settings: Settings) -> Store:
         settings.data_dir,
         retention_days=settings.retention_days,
         db_timeout_s=settings.db_timeout_s,
+        statement_timeout_s=settings.db_statement_timeout_s,
     )

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from service.store.config import DEFAULT_DB_TIMEOUT_S
+from service.store.config import DEFAULT_DB_TIMEOUT_S, DEFAULT_STATEMENT_TIMEOUT_S
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -43,13 +43,18 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str, timeout_s: float = DEFAULT_DB_TIMEOUT_S) -> Engine:
+def make_engine(
+    url: str,
+    timeout_s: float = DEFAULT_DB_TIMEOUT_S,
+    statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
+) -> Engine:
     """An engine for sqlite:///file (WAL) or postgresql+psycopg://…, with bounded waits.
 
-    PostgreSQL gets a connect timeout, a server-side statement and lock timeout and a bounded
-    wait for a pooled connection, so that a slow or unreachable server costs a request at most
-    about `timeout_s` instead of hanging it (a stalled server is bounded by the callers, which
-    wait off the event loop with the same timeout).
+    PostgreSQL gets a connect timeout and a bounded wait for a pooled connection (`timeout_s`),
+    so an unreachable server costs a request about that much instead of hanging it; and a
+    server-side statement and lock timeout (`statement_timeout_s`, generous: a purge or a long
+    export must still run) so that abandoned queries do not hold the server forever. A stalled
+    server answers nothing at all: the service's callers bound that themselves, off the loop.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -60,7 +65,7 @@ def make_engine(url: str, timeout_s: float = DEFAULT_DB_TIMEOUT_S) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _sqlite_setup(engine)
         return engine
-    ms = max(1, int(timeout_s * 1000))
+    ms = max(1, int(statement_timeout_s * 1000))
     connect_args = {
         "connect_timeout": max(1, math.ceil(timeout_s)),
         "options": f"-c statement_timeout={ms} -c lock_timeout={ms}",
@@ -80,8 +85,13 @@ def _create_private(path: Path) -> None:
 class Database:
     """An engine plus the process-wide lock that serializes this process's chain writes."""
 
-    def __init__(self, url: str, timeout_s: float = DEFAULT_DB_TIMEOUT_S) -> None:
-        self.engine = make_engine(url, timeout_s)
+    def __init__(
+        self,
+        url: str,
+        timeout_s: float = DEFAULT_DB_TIMEOUT_S,
+        statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
+    ) -> None:
+        self.engine = make_engine(url, timeout_s, statement_timeout_s)
         self.dialect = self.engine.dialect.name
         self._lock = threading.Lock()
 

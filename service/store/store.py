@@ -15,7 +15,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from service.store import cases as case_ops
 from service.store import keys as key_ops
 from service.store.canonical import format_ts
-from service.store.config import DEFAULT_DB_TIMEOUT_S, DEFAULT_RETENTION_DAYS
+from service.store.config import (
+    DEFAULT_DB_TIMEOUT_S,
+    DEFAULT_RETENTION_DAYS,
+    DEFAULT_STATEMENT_TIMEOUT_S,
+)
 from service.store.engine import Database
 from service.store.errors import AuditWriteError
 from service.store.export import write_bundle
@@ -43,11 +47,12 @@ class Store:
         *,
         auto_migrate: bool = True,
         db_timeout_s: float = DEFAULT_DB_TIMEOUT_S,
+        statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.retention = timedelta(days=retention_days)
         self.db_timeout_s = db_timeout_s
-        self.db = Database(database_url, db_timeout_s)
+        self.db = Database(database_url, db_timeout_s, statement_timeout_s)
         self.signing = load_or_create(self.data_dir)
         self._auth_cache: dict[str, tuple[float, KeyInfo | None]] = {}
         if auto_migrate:

@@ -67,6 +67,7 @@ bench: $(STAMP)
 	FAITHGATE_BENCH_VIA_MAKE=1 $(PY) -m bench.gsm8k_bench
 	$(PY) -m bench.math_bench
 	$(PY) -m bench.folio_bench
+	$(PY) -m bench.reliability_bench
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-fast screenshots bench demo-loop lint format system-deps vllm-env deploy-tools clean
+.PHONY: fuzz run test test-fast screenshots bench demo-loop lint format system-deps vllm-env deploy-tools clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -55,6 +55,10 @@ test: $(STAMP) system-deps vllm-env deploy-tools
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
+# The long property-based fuzz of validators.validate (CI runs the short profile in `make test`).
+fuzz: $(STAMP)
+	FAITHGATE_FUZZ=long $(PY) -m pytest -q tests/validators/test_fuzz.py
+
 # Refresh the README's screenshots of the review page (the tests otherwise write to a temp dir).
 screenshots: $(STAMP) system-deps
 	FAITHGATE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/e2e/test_review_page.py
@@ -63,6 +67,7 @@ bench: $(STAMP)
 	FAITHGATE_BENCH_VIA_MAKE=1 $(PY) -m bench.gsm8k_bench
 	$(PY) -m bench.math_bench
 	$(PY) -m bench.folio_bench
+	$(PY) -m bench.reliability_bench
 
 # The corrective loop end to end through the service on SmolLM2-135M (CPU, about 45 minutes on
 # 2 quiet cores): chat -> flagged cases -> reviews -> faithgate train -> gate -> promote -> chat.

@@ -18,7 +18,7 @@ import logging
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from service.store.errors import AuditWriteError
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("faithgate.audit")
 
 MAX_GROUP_ITEMS = 1024  # records per shared transaction
+T = TypeVar("T")
 
 
 @dataclass
@@ -43,10 +44,15 @@ class _Group:
 class AuditWriter:
     """Appends records on one thread; validation records in shared transactions."""
 
-    def __init__(self, store: Any, executor: Executor, metrics: Metrics) -> None:
+    def __init__(
+        self, store: Any, executor: Executor, metrics: Metrics, timeout_s: float | None = None
+    ) -> None:
         self.store = store
         self.executor = executor
         self.metrics = metrics
+        # A caller waits this long for its commit, then gets AuditWriteError (503): a stalled
+        # database must not hold requests forever. The write itself goes on and may still land.
+        self.timeout_s = timeout_s
         self._pending: list[_Group] = []
         self._flushing: asyncio.Task | None = None
 
@@ -56,7 +62,7 @@ class AuditWriter:
         write = partial(
             self.store.append, event, request_id=actor.request_id, key_id=actor.id, **fields
         )
-        record = await loop.run_in_executor(self.executor, write)
+        record = await self._bounded(loop.run_in_executor(self.executor, write))
         self.metrics.audit_records.labels(event).inc()
         return record
 
@@ -69,7 +75,18 @@ class AuditWriter:
         self._pending.append(group)
         if self._flushing is None or self._flushing.done():
             self._flushing = loop.create_task(self._flush())
-        return await group.future
+        return await self._bounded(group.future)
+
+    async def _bounded(self, future: asyncio.Future[T]) -> T:
+        if self.timeout_s is None:
+            return await future
+        try:
+            # shield: a timed-out caller must not cancel a write that others share
+            return await asyncio.wait_for(asyncio.shield(future), self.timeout_s)
+        except TimeoutError:
+            raise AuditWriteError(
+                f"the audit database did not commit within {self.timeout_s:g} s"
+            ) from None
 
     async def _flush(self) -> None:
         loop = asyncio.get_running_loop()

@@ -9,11 +9,18 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from service.ops.errors import BadRequest, Conflict, Invalid, NotFound, OpError, Unavailable
-from service.store.errors import AuditWriteError
+from service.store.errors import AuditWriteError, ChainHeadMismatch, DatabaseUnavailable
+
+# Seconds a client is told to wait after a 503 caused by the database: long enough for a
+# restart or failover to be noticed, short enough that a recovered service is used again soon.
+RETRY_AFTER_S = 5
+RETRY = {"retry-after": str(RETRY_AFTER_S)}
 
 log = logging.getLogger("faithgate.service")
 
@@ -156,8 +163,34 @@ async def _audit_error(request: Request, exc: Exception) -> Response:
         "audit write failed (request %s): %s", getattr(request.state, "request_id", None), exc
     )
     return error_response(
-        503, "audit_unavailable", "the audit record could not be written; nothing was answered"
+        503,
+        "audit_unavailable",
+        "the audit record could not be written; nothing was answered",
+        headers=RETRY,
     )
+
+
+async def _chain_head_error(request: Request, exc: ChainHeadMismatch) -> Response:
+    # The trail itself is damaged: nothing to retry, an operator must look (409, not 5xx).
+    log.error("audit export refused: %s", exc)
+    return error_response(409, "chain_inconsistent", str(exc))
+
+
+def database_reason(exc: BaseException) -> str:
+    """What went wrong with the database, without its address or the statement's parameters."""
+    if isinstance(exc, DatabaseUnavailable):
+        return str(exc)
+    return f"the audit database is unavailable ({exc.__class__.__name__})"
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    # Connection refused, timeouts, a server shutting down: transient, so 503 + Retry-After.
+    log.warning(
+        "database unavailable (request %s): %s",
+        getattr(request.state, "request_id", None),
+        exc.__class__.__name__,
+    )
+    return error_response(503, "database_unavailable", database_reason(exc), headers=RETRY)
 
 
 async def unhandled_error(request: Request, exc: Exception) -> Response:
@@ -174,4 +207,9 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(OpError, _op_error)
     app.add_exception_handler(AuditWriteError, _audit_error)
+    app.add_exception_handler(ChainHeadMismatch, _chain_head_error)
+    # OperationalError covers a refused or dropped connection and a statement timeout;
+    # TimeoutError is SQLAlchemy's wait for a pooled connection.
+    for kind in (DatabaseUnavailable, OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(kind, _database_error)
     app.add_exception_handler(Exception, unhandled_error)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from service import errors
-from service.api import openapi
+from service.api import access, openapi
 from service.api.routes import BODY_MODELS, ROUTERS
 from service.engines.factory import EngineRuntime
 from service.metrics import Metrics
@@ -52,8 +52,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.state.faithgate = state
     errors.install(app)
-    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_s=settings.body_timeout_s,
+    )
     for router in ROUTERS:
         app.include_router(router)
+    access.check(app)  # every route has its row in the one access table, and agrees with it
     openapi.install(app, BODY_MODELS)
     return app

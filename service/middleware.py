@@ -5,6 +5,7 @@ Pure ASGI (not BaseHTTPMiddleware) because it runs on every request of the hot p
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import random
@@ -37,13 +38,20 @@ class BodyTooLarge(Exception):
     """The request body passed the configured limit."""
 
 
+class BodyTimeout(Exception):
+    """The request body did not arrive within the configured time."""
+
+
 class RequestMiddleware:
     """Assigns the request id, enforces the body limit and records HTTP metrics."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, metrics: Metrics, max_body_bytes: int, body_timeout_s: float = 30.0
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.body_timeout_s = body_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -69,10 +77,24 @@ class RequestMiddleware:
                 try:
                     receive = await self._buffer_body(scope, receive)
                 except BodyTooLarge:
+                    # Read (and drop) what the client is still sending, within bounds: a client
+                    # that writes the whole body before reading (urllib) would otherwise get a
+                    # connection reset instead of this answer.
+                    await _drain(receive)
                     response = error_response(
                         413,
                         "payload_too_large",
                         f"the request body exceeds {self.max_body_bytes} bytes",
+                        headers={"connection": "close"},
+                    )
+                    await response(scope, receive, send_with_id)
+                    return
+                except BodyTimeout:
+                    # A client that trickles or stalls its body must not hold a task forever.
+                    response = error_response(
+                        408,
+                        "request_timeout",
+                        f"the request body did not arrive within {self.body_timeout_s:g} s",
                         headers={"connection": "close"},
                     )
                     await response(scope, receive, send_with_id)
@@ -107,19 +129,47 @@ class RequestMiddleware:
                     pass  # the server rejects a malformed Content-Length itself
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return _replay([message])
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                raise BodyTooLarge
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            # asyncio.timeout, not wait_for: no extra task per message on the hot path.
+            async with asyncio.timeout(self.body_timeout_s):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return _replay([message])
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_body_bytes:
+                        raise BodyTooLarge
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            raise BodyTimeout from None
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
+
+
+DRAIN_MAX_BYTES = 64 << 20  # past this (or DRAIN_MAX_S) the connection is closed unread
+DRAIN_MAX_S = 5.0
+
+
+async def _drain(receive: Receive) -> None:
+    """Discard the rest of a refused body: at most DRAIN_MAX_BYTES, for at most DRAIN_MAX_S."""
+    deadline = time.monotonic() + DRAIN_MAX_S
+    drained = 0
+    while drained < DRAIN_MAX_BYTES:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        try:
+            message = await asyncio.wait_for(receive(), left)
+        except TimeoutError:
+            return
+        if message["type"] != "http.request":
+            return
+        drained += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return
 
 
 def _replay(messages: list[Message], then: Receive | None = None) -> Receive:

@@ -10,7 +10,13 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from service.engines.config import HostingSettings
-from service.store.config import DEFAULT_DATA_DIR, DEFAULT_RETENTION_DAYS, sqlite_url
+from service.store.config import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_DB_TIMEOUT_S,
+    DEFAULT_RETENTION_DAYS,
+    DEFAULT_STATEMENT_TIMEOUT_S,
+    sqlite_url,
+)
 
 if TYPE_CHECKING:
     from service.store import Store
@@ -42,6 +48,20 @@ class Settings(HostingSettings):
     worker_grace_s: float = Field(5.0, gt=0)
     # Longest a request waits for its reports, queueing included, before it is answered 503.
     validation_timeout_s: float = Field(120.0, gt=0)
+
+    # Database faults: the longest a request waits on the database (connect, statement, lock,
+    # pooled connection, key lookup) before it is answered 503 with Retry-After; and the longest
+    # a plain (synchronous) handler may run before its caller gets 503 (it then finishes unseen).
+    db_timeout_s: float = Field(DEFAULT_DB_TIMEOUT_S, gt=0)
+    handler_timeout_s: float = Field(60.0, gt=0)
+    # PostgreSQL's own statement_timeout and lock_timeout: frees the server of queries nobody
+    # waits for any more; generous, since a purge or an export of a long period must finish.
+    db_statement_timeout_s: float = Field(DEFAULT_STATEMENT_TIMEOUT_S, gt=0)
+    # Slow or stuck clients: the longest a request body may take to arrive (then 408), and the
+    # most connections served at once (uvicorn answers 503 past it, before file descriptors or
+    # memory run out).
+    body_timeout_s: float = Field(30.0, gt=0)
+    max_connections: int = Field(1000, ge=1)
 
     # Audit trail.
     retention_days: int = Field(DEFAULT_RETENTION_DAYS, ge=1)
@@ -91,7 +111,11 @@ def open_store(settings: Settings) -> Store:
     """The migrated audit store the settings describe (URL, data directory, retention)."""
     from service.store import Store
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     return Store(
-        settings.resolved_database_url, settings.data_dir, retention_days=settings.retention_days
+        settings.resolved_database_url,
+        settings.data_dir,
+        retention_days=settings.retention_days,
+        db_timeout_s=settings.db_timeout_s,
+        statement_timeout_s=settings.db_statement_timeout_s,
     )

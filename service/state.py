@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from service.audit_writer import AuditWriter
 from service.engines.factory import EngineRuntime
@@ -17,12 +19,14 @@ from service.metrics import Metrics
 from service.ops.audit import service_actor
 from service.pool import ValidationPool
 from service.settings import Settings, open_store
+from service.store.errors import DatabaseUnavailable
 
 if TYPE_CHECKING:
     from service.jobs.runner import JobRunner
     from service.store import Store
 
 log = logging.getLogger("faithgate.service")
+T = TypeVar("T")
 
 
 @dataclass
@@ -39,6 +43,11 @@ class AppState:
     audit_executor: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="faithgate-audit")
     )
+    # Database reads from async code (key lookups, readiness): off the event loop, and bounded,
+    # so that a stalled database ties up these threads at most, never the loop or /healthz.
+    db_executor: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="faithgate-db")
+    )
     audit: AuditWriter | None = None
     jobs: JobRunner | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
@@ -48,10 +57,17 @@ class AppState:
         from service.jobs.runner import JobRunner
 
         s = self.settings
+        # Started again after a stop() (an ASGI host may cycle the lifespan): fresh threads.
+        if getattr(self.db_executor, "_shutdown", False):
+            self.db_executor = ThreadPoolExecutor(8, thread_name_prefix="faithgate-db")
+        if getattr(self.audit_executor, "_shutdown", False):
+            self.audit_executor = ThreadPoolExecutor(1, thread_name_prefix="faithgate-audit")
         if self.store is None:
             self.store = await asyncio.to_thread(open_store, s)
         self.metrics.watch_state(self.store, s.registry_dir)
-        self.audit = AuditWriter(self.store, self.audit_executor, self.metrics)
+        self.audit = AuditWriter(
+            self.store, self.audit_executor, self.metrics, timeout_s=s.db_timeout_s
+        )
         self.pool = ValidationPool(
             s.workers, s.budget_s, s.worker_grace_s, on_restart=self._worker_lost
         )
@@ -73,8 +89,26 @@ class AppState:
         if self.pool is not None:
             await self.pool.close()
         self.audit_executor.shutdown(wait=True)
+        self.db_executor.shutdown(wait=False, cancel_futures=True)  # a stalled read may never end
         if self.owns_store and self.store is not None:
             self.store.close()
+
+    async def db(self, fn: Callable[..., T], *args: Any) -> T:
+        """fn(*args) on a database thread, at most db_timeout_s; else DatabaseUnavailable (503).
+
+        On timeout the thread is left to finish on its own: a blocked driver call cannot be
+        interrupted, and waiting for it is what froze the service.
+        """
+        loop = asyncio.get_running_loop()
+        timeout = self.settings.db_timeout_s
+        try:
+            return await asyncio.wait_for(
+                loop.run_in_executor(self.db_executor, partial(fn, *args)), timeout
+            )
+        except TimeoutError:
+            raise DatabaseUnavailable(
+                f"the audit database did not answer within {timeout:g} s"
+            ) from None
 
     def _worker_lost(self, why: str) -> None:
         self.metrics.worker_restarts.inc()

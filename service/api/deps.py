@@ -77,8 +77,12 @@ def secret_of(headers: Any) -> str | None:
     return headers.get("x-api-key") or None
 
 
-def authenticate(state: AppState, secret: str | None, scopes: tuple[str, ...]) -> KeyInfo:
-    """The KeyInfo of the caller if it holds one of `scopes` (admin holds all); else 401/403."""
+async def authenticate(state: AppState, secret: str | None, scopes: tuple[str, ...]) -> KeyInfo:
+    """The KeyInfo of the caller if it holds one of `scopes` (admin holds all); else 401/403.
+
+    A cached answer costs no thread hop; otherwise the lookup runs on a database thread under
+    db_timeout_s (503 past it), never on the event loop.
+    """
     if not secret:
         raise ApiError(
             401,
@@ -87,7 +91,9 @@ def authenticate(state: AppState, secret: str | None, scopes: tuple[str, ...]) -
             headers={"www-authenticate": "Bearer"},
         )
     assert state.store is not None, "the app has not started"
-    key = state.store.authenticate(secret)
+    known, key = state.store.cached_key(secret)
+    if not known:
+        key = await state.db(state.store.authenticate, secret)
     if key is None:
         raise ApiError(
             401,
@@ -109,7 +115,7 @@ def require_scope(*scopes: str) -> Callable[..., Awaitable[KeyInfo]]:
     # The security schemes are parameters only so that OpenAPI shows them; the secret itself is
     # read by secret_of(), the same function the hot validate routes call directly.
     async def dependency(request: Request, _b: BearerDep, _k: ApiKeyDep) -> KeyInfo:
-        return authenticate(request.app.state.faithgate, secret_of(request.headers), scopes)
+        return await authenticate(request.app.state.faithgate, secret_of(request.headers), scopes)
 
     dependency.scopes = scopes  # type: ignore[attr-defined]  # read by the auth tests and docs
     return dependency

@@ -23,7 +23,35 @@ def install(app: FastAPI, models: list[type[BaseModel]]) -> None:
             schemas = schema.setdefault("components", {}).setdefault("schemas", {})
             for name, definition in defs.get("$defs", {}).items():
                 schemas.setdefault(name, definition)
+            _document_common_errors(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _document_common_errors(schema: dict[str, Any]) -> None:
+    """Add the statuses every route of a kind can answer, so none is undocumented.
+
+    A keyed route can meet an unavailable database (503); a body can be malformed (400), too
+    large (413) or invalid (422); a query or path parameter can be invalid (422).
+    """
+    from service.errors import responses
+
+    def entry(status: int) -> dict[str, Any]:
+        found = responses(status)[status]
+        return {"description": found["description"], "content": found["content"]}
+
+    for ops in schema.get("paths", {}).values():
+        for op in ops.values():
+            if not isinstance(op, dict) or "responses" not in op:
+                continue
+            wanted: set[int] = set()
+            if op.get("security"):
+                wanted |= {401, 503}
+            if "requestBody" in op:
+                wanted |= {400, 413, 422}
+            if op.get("parameters"):
+                wanted.add(422)
+            for status in sorted(wanted):
+                op["responses"].setdefault(str(status), entry(status))

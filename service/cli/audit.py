@@ -16,13 +16,17 @@ AUDITOR_NOTE = (
 )
 
 
-def _when(text: str) -> datetime:
+def _when(option: str, text: str | None) -> datetime | None:
+    """The instant an option names; ValueError with the one line to print otherwise."""
     from service.store.canonical import parse_ts
 
+    if text is None:
+        return None
     try:
         return parse_ts(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r}") from None
+    except ValueError as exc:
+        why = str(exc) if "outside" in str(exc) else "not an ISO-8601 time"
+        raise ValueError(f"faithgate audit export: {option} {text!r}: {why}") from None
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,8 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export = store_action(
         sub, "export", "write a signed bundle of the records of a period", run_export
     )
-    export.add_argument("--since", type=_when, help="first time included (ISO-8601, UTC if naive)")
-    export.add_argument("--until", type=_when, help="first time excluded (ISO-8601)")
+    # Parsed in run_export, not by argparse: a bad time is one line and exit 2, no usage dump.
+    export.add_argument("--since", help="first time included (ISO-8601, UTC if naive)")
+    export.add_argument("--until", help="first time excluded (ISO-8601)")
     export.add_argument("-o", "--output", type=Path, required=True, help="bundle file to write")
     verify = store_action(
         sub, "verify", "check a bundle (needs only the bundle) or the live chain", run_verify
@@ -47,14 +52,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Write the bundle atomically (temp file, then rename)."""
+    from service.store.errors import ChainHeadMismatch
+
+    try:
+        since, until = _when("--since", args.since), _when("--until", args.until)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     store = open_store(args)
     tmp = args.output.with_name(f".{args.output.name}.partial")
     try:
         with tmp.open("wb") as fh:
-            manifest = store.export_bundle(fh, since=args.since, until=args.until)
+            manifest = store.export_bundle(fh, since=since, until=until)
             fh.flush()
             os.fsync(fh.fileno())
         tmp.replace(args.output)
+    except ChainHeadMismatch as exc:
+        print(f"refused: {exc}", file=sys.stderr)
+        return 1
     finally:
         tmp.unlink(missing_ok=True)
         store.close()

@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
         log_level=settings.log_level,
         access_log=False,  # one line per request costs more than the request; metrics count them
         timeout_graceful_shutdown=10,
+        limit_concurrency=settings.max_connections,
     )
     uvicorn.Server(config).run()
     return 0

@@ -80,8 +80,23 @@ def format_ts(dt: datetime) -> str:
 
 def parse_ts(text: str) -> datetime:
     """Inverse of format_ts (accepts any ISO-8601; naive times are taken as UTC)."""
-    dt = datetime.fromisoformat(text)
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    return utc_instant(datetime.fromisoformat(text))
+
+
+def utc_instant(dt: datetime) -> datetime:
+    """dt in UTC (naive: taken as UTC); ValueError when UTC has no such instant.
+
+    9999-12-31T23:00-01:00 is year 10000 in UTC, 0001-01-01T00:00+01:00 year 0: Python cannot
+    represent either, and the overflow must be a refusal of the input, not a crash.
+    """
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f"{dt.isoformat()} is outside 0001-01-01T00:00:00Z..9999-12-31T23:59:59Z"
+        ) from None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+
+from service.store.config import DEFAULT_DB_TIMEOUT_S, DEFAULT_STATEMENT_TIMEOUT_S
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -38,23 +43,55 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for sqlite:///file (WAL) or postgresql+psycopg://…."""
+def make_engine(
+    url: str,
+    timeout_s: float = DEFAULT_DB_TIMEOUT_S,
+    statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
+) -> Engine:
+    """An engine for sqlite:///file (WAL) or postgresql+psycopg://…, with bounded waits.
+
+    PostgreSQL gets a connect timeout and a bounded wait for a pooled connection (`timeout_s`),
+    so an unreachable server costs a request about that much instead of hanging it; and a
+    server-side statement and lock timeout (`statement_timeout_s`, generous: a purge or a long
+    export must still run) so that abandoned queries do not hold the server forever. A stalled
+    server answers nothing at all: the service's callers bound that themselves, off the loop.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).parent
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _create_private(Path(parsed.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _sqlite_setup(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    ms = max(1, int(statement_timeout_s * 1000))
+    connect_args = {
+        "connect_timeout": max(1, math.ceil(timeout_s)),
+        "options": f"-c statement_timeout={ms} -c lock_timeout={ms}",
+    }
+    return create_engine(url, pool_pre_ping=True, pool_timeout=timeout_s, connect_args=connect_args)
+
+
+def _create_private(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (it holds key digests and reports)."""
+    if path.exists():
+        return
+    # FileExistsError: another process created it first; its mode is its creator's.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 class Database:
     """An engine plus the process-wide lock that serializes this process's chain writes."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+    def __init__(
+        self,
+        url: str,
+        timeout_s: float = DEFAULT_DB_TIMEOUT_S,
+        statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
+    ) -> None:
+        self.engine = make_engine(url, timeout_s, statement_timeout_s)
         self.dialect = self.engine.dialect.name
         self._lock = threading.Lock()
 

@@ -13,3 +13,14 @@ class CaseNotFound(LookupError):
 
 class CaseConflict(RuntimeError):
     """The case is not in the status the caller expected, or a review contradicts an earlier one."""
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database did not answer in time or refused the connection (the HTTP layer: 503)."""
+
+
+class ChainHeadMismatch(RuntimeError):
+    """The chain-head row names another record than the newest one (one was deleted or replaced).
+
+    An export of such a chain would look intact while hiding the loss, so the exporter refuses.
+    """

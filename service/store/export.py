@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import Connection, func, select
 
 from service.store.canonical import HEADER_FIELDS, RECORD_SCHEMA, canonical_bytes, format_ts
+from service.store.errors import ChainHeadMismatch
 from service.store.merkle import merkle_root
 from service.store.records import header_of
 from service.store.signing import SigningKey
@@ -108,6 +109,22 @@ def _write_records(conn: Connection, lo: int, hi: int, spool: BinaryIO) -> dict[
     }
 
 
+def _check_head(conn: Connection, head_id: int, head_hash: str) -> None:
+    """Refuse a chain whose newest record is not the one the head row names."""
+    newest = conn.execute(
+        select(audit_records.c.id, audit_records.c.hash)
+        .order_by(audit_records.c.id.desc())
+        .limit(1)
+    ).first()
+    newest_id = int(newest.id) if newest else 0
+    if newest_id != head_id or (newest is not None and newest.hash != head_hash):
+        raise ChainHeadMismatch(
+            f"the chain head names record {head_id} but the newest record is {newest_id}"
+            + ("" if newest_id != head_id else " with another hash")
+            + ": records were deleted or replaced; run `faithgate audit verify --db`"
+        )
+
+
 def _add(tar: tarfile.TarFile, name: str, data: BinaryIO, size: int, mtime: float) -> None:
     info = tarfile.TarInfo(name)
     info.size, info.mtime, info.mode = size, int(mtime), 0o644
@@ -126,6 +143,7 @@ def write_bundle(
     until_s = format_ts(until) if until else None
     exported_at = format_ts(datetime.now(UTC))
     head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).one()
+    _check_head(conn, int(head.last_id), head.last_hash)
     lo, hi = _id_range(conn, since_s, until_s)
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_MAX) as spool:
         if lo is None:

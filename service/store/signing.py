@@ -54,7 +54,7 @@ def _write_exclusive(path: Path, data: bytes, mode: int) -> bool:
 
 def load_or_create(data_dir: Path) -> SigningKey:
     """Load data_dir's signing key, generating it (private file mode 0600) on first start."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # keys and the database: owner only
     path = data_dir / PRIVATE_KEY_FILE
     if not path.exists():
         pem = Ed25519PrivateKey.generate().private_bytes(

@@ -15,7 +15,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from service.store import cases as case_ops
 from service.store import keys as key_ops
 from service.store.canonical import format_ts
-from service.store.config import DEFAULT_RETENTION_DAYS
+from service.store.config import (
+    DEFAULT_DB_TIMEOUT_S,
+    DEFAULT_RETENTION_DAYS,
+    DEFAULT_STATEMENT_TIMEOUT_S,
+)
 from service.store.engine import Database
 from service.store.errors import AuditWriteError
 from service.store.export import write_bundle
@@ -28,6 +32,7 @@ from service.store.verify import ChainBroken, ChainChecker
 from training.flagging import flagged  # a flagged report opens a case
 
 _AUTH_TTL_S = 5.0  # how long another replica's revocation may take to reach this one
+_AUTH_CACHE_MAX = 10_000  # bounds the memory a stream of random keys can take
 _VERIFY_CHUNK = 2000
 
 
@@ -41,12 +46,15 @@ class Store:
         retention_days: int = DEFAULT_RETENTION_DAYS,
         *,
         auto_migrate: bool = True,
+        db_timeout_s: float = DEFAULT_DB_TIMEOUT_S,
+        statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.retention = timedelta(days=retention_days)
-        self.db = Database(database_url)
+        self.db_timeout_s = db_timeout_s
+        self.db = Database(database_url, db_timeout_s, statement_timeout_s)
         self.signing = load_or_create(self.data_dir)
-        self._auth_cache: dict[str, tuple[float, KeyInfo]] = {}
+        self._auth_cache: dict[str, tuple[float, KeyInfo | None]] = {}
         if auto_migrate:
             self.migrate()
 
@@ -280,21 +288,34 @@ class Store:
         assert info is not None
         return info, secret
 
-    def authenticate(self, secret: str) -> KeyInfo | None:
-        """The live key with that secret, else None (cached for a few seconds)."""
+    def cached_key(self, secret: str) -> tuple[bool, KeyInfo | None]:
+        """(True, answer) when authenticate() can answer without the database, else (False, None).
+
+        Unknown and revoked secrets are cached too: a flood of bad keys must not become a flood
+        of database reads (nor, with a stalled database, a pile of waiting threads).
+        """
         if not key_ops.plausible_secret(secret):
-            return None
+            return True, None
+        hit = self._auth_cache.get(key_ops.secret_digest(secret))
+        if hit and hit[0] > time.monotonic():
+            return True, hit[1]
+        return False, None
+
+    def authenticate(self, secret: str) -> KeyInfo | None:
+        """The live key with that secret, else None (either answer cached for a few seconds)."""
+        known, info = self.cached_key(secret)
+        if known:
+            return info
         digest = key_ops.secret_digest(secret)
-        hit = self._auth_cache.get(digest)
-        now = time.monotonic()
-        if hit and hit[0] > now:
-            return hit[1]
         with self.db.read() as conn:
             info = key_ops.find_by_digest(conn, digest)
-        if info is None or info.revoked_at is not None:
-            self._auth_cache.pop(digest, None)
-            return None
-        self._auth_cache[digest] = (now + _AUTH_TTL_S, info)
+        if info is not None and info.revoked_at is not None:
+            info = None
+        if len(self._auth_cache) >= _AUTH_CACHE_MAX:
+            now = time.monotonic()  # drop the expired; if all are live, start over
+            live = {d: hit for d, hit in self._auth_cache.items() if hit[0] > now}
+            self._auth_cache = live if len(live) < _AUTH_CACHE_MAX else {}
+        self._auth_cache[digest] = (time.monotonic() + _AUTH_TTL_S, info)
         return info
 
     def list_keys(self) -> list[KeyInfo]:
@@ -319,7 +340,9 @@ class Store:
                 ],
             )
         # Revocation takes effect at once in this process; other replicas within _AUTH_TTL_S.
-        self._auth_cache = {d: hit for d, hit in self._auth_cache.items() if hit[1].id != key_id}
+        self._auth_cache = {
+            d: hit for d, hit in self._auth_cache.items() if hit[1] is None or hit[1].id != key_id
+        }
         return True
 
     # --- cases and reviews -----------------------------------------------------------------

@@ -257,6 +257,7 @@ def _check_records(
         raise ChainBroken(
             checker.next_id, f"record {checker.next_id} is missing (manifest count differs)"
         )
+    _check_head(manifest)
     if digest.hexdigest() != manifest["records_sha256"]:
         raise ChainBroken(None, f"{RECORDS} altered: its SHA-256 differs from the manifest's")
     if merkle_root(checker.leaves).hex() != manifest["merkle_root"]:
@@ -265,6 +266,25 @@ def _check_records(
     if seen != manifest["validator_versions"]:
         raise ChainBroken(None, "validator versions in the records differ from the manifest's")
     return checker
+
+
+def _check_head(manifest: dict[str, Any]) -> None:
+    """The records must reach the chain head the manifest names wherever the period does."""
+    head = manifest.get("chain_head_at_export")
+    if not isinstance(head, dict):
+        return  # bundles before the head was recorded
+    head_id, head_hash = int(head["id"]), head["hash"]
+    last_id = manifest["last_id"] or 0
+    period = manifest.get("period") or {}
+    if last_id > head_id:
+        raise ChainBroken(last_id, f"record {last_id} lies beyond the chain head {head_id}")
+    if last_id == head_id and last_id and manifest["last_hash"] != head_hash:
+        raise ChainBroken(head_id, f"record {head_id} is not the chain head at export")
+    whole_tail = not period.get("until") and (manifest["count"] or not period.get("since"))
+    if whole_tail and last_id < head_id:
+        raise ChainBroken(
+            last_id + 1, f"record {last_id + 1} is missing (the chain head at export is {head_id})"
+        )
 
 
 _MANIFEST_KEYS = (

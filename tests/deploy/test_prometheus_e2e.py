@@ -133,6 +133,20 @@ def _service_total(server: Any, name: str) -> float:
     return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
 
 
+def _client_errors(server: Any) -> float:
+    """The service's own count of 4xx answers (label values may hold braces: parsed properly)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(f"{server.url}/metrics").text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "faithgate_http_requests_total"
+        and sample.labels.get("status", "").startswith("4")
+    )
+
+
 @pytest.fixture(scope="module")
 def recorded(stack: tuple[Any, Prometheus], data_dir: Path) -> Traffic:
     """Send the traffic in two rounds around a training job; wait until Prometheus has it all."""
@@ -172,6 +186,9 @@ def recorded(stack: tuple[Any, Prometheus], data_dir: Path) -> Traffic:
     wait_scraped(prometheus, "sum(faithgate_cases_reviewed_total)", traffic.reviewed)
     # The runner counts a job when it reaps the worker, a tick after the job row says so.
     wait_scraped(prometheus, 'faithgate_training_jobs_total{status="succeeded"}', 1)
+    # The last _errors() came after everything the waits above watch: wait for it as well.
+    errors = _client_errors(server)
+    wait_scraped(prometheus, 'sum(faithgate_http_requests_total{status=~"4.."})', errors)
     return traffic
 
 

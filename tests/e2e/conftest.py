@@ -32,6 +32,7 @@ class Server:
     proc: subprocess.Popen | None = None
     log: Path | None = None
     keys: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict)  # more FAITHGATE_* variables
 
     @property
     def url(self) -> str:
@@ -46,6 +47,7 @@ class Server:
             "FAITHGATE_DATABASE_URL": self.database_url,
             "FAITHGATE_WORKERS": "2",
             "FAITHGATE_LOG_LEVEL": "warning",
+            **self.settings,
         }
 
     def start(self, timeout: float = 120.0) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 
 from service.store import Store
+from tests.figures import record
 from tests.service.api_support import BAD, GOOD, bundle_records, chain
 
 THREADS = 6
@@ -104,4 +105,6 @@ def test_sigkill_during_a_burst_loses_no_answered_record(fresh_server) -> None:
         store.close()
     recorded = {r.get("request_id") for r in bundle_records(buf.getvalue())}
     missing = answered - recorded
+    backend = "postgresql" if server.database_url.startswith("postgresql") else "sqlite"
+    record(f"kill9-{backend}", acknowledged=len(answered), found=len(answered & recorded))
     assert not missing, f"{len(missing)} answered requests have no audit record"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
+import urllib.error
+import urllib.request
 import uuid
 
 import httpx
@@ -72,6 +75,21 @@ def test_oversized_body_is_413(server) -> None:
             ).status_code
             == 200
         )
+
+
+def test_a_client_that_writes_the_whole_body_first_reads_the_413(server) -> None:
+    """urllib sends all 3 MB before it reads: the 413 must wait for it, not reset the socket."""
+    big = b'{"question": "q", "reasoning": "' + b"x" * (3 * 1024 * 1024) + b'"}'
+    for _ in range(3):  # a reset is a race; try it more than once
+        request = urllib.request.Request(
+            f"{server.url}/v1/validate",
+            data=big,
+            headers={**server.auth("validate"), "Content-Type": "application/json"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=60)
+        assert refused.value.code == 413
+        assert json.loads(refused.value.read())["error"]["code"] == "payload_too_large"
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import atexit
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -87,6 +88,48 @@ class PgServer:
         """Drop a database, closing any connection still open to it."""
         assert name.replace("_", "").isalnum()
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def pids(self) -> list[int]:
+        """The postmaster and every process it started (backends, checkpointer, walwriter…)."""
+        head = (self.root / "data" / "postmaster.pid").read_text().splitlines()[0]
+        master = int(head)
+        found = [master]
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == master:
+                found.append(int(stat.parent.name))
+        return found
+
+    def pause(self) -> None:
+        """SIGSTOP every server process: connections stay open and nothing answers (a stall)."""
+        for pid in self.pids():
+            os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT what pause() stopped."""
+        for pid in self.pids():
+            os.kill(pid, signal.SIGCONT)
+
+    def _pg_ctl(self, *args: str) -> None:
+        subprocess.run(
+            [*self._prefix, str(self.bindir / "pg_ctl"), "-D", str(self.root / "data"), *args],
+            capture_output=True,
+            timeout=90,
+            cwd=self.root,
+            check=True,
+        )
+
+    def halt(self) -> None:
+        """Stop the server like a crash (immediate), keeping its data for restart()."""
+        self._pg_ctl("-m", "immediate", "-w", "stop")
+
+    def restart(self) -> None:
+        """Start a halt()ed server again on the same port, with its data."""
+        flags = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._pg_ctl("-l", str(self.root / "server.log"), "-o", flags, "-w", "-t", "60", "start")
 
     def stop(self) -> None:
         """Stop the server (immediate: the data is thrown away) and delete its directory."""

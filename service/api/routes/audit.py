@@ -16,8 +16,10 @@ from starlette.responses import StreamingResponse
 
 from service.api.deps import StoreDep, require_scope
 from service.api.routing import JSONRoute
+from service.api.schemas.cases import UtcTime
 from service.api.streaming import DONE, Channel, produce
 from service.errors import ApiError, responses
+from service.store.errors import ChainHeadMismatch
 
 router = APIRouter(tags=["audit"], route_class=JSONRoute)
 AuditKey = Annotated[Any, Depends(require_scope("audit:read"))]
@@ -32,12 +34,6 @@ class ChainCheck(BaseModel):
     message: str
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 @router.get(
     "/v1/audit/export",
     summary="Export the audit bundle for a period",
@@ -47,14 +43,13 @@ def _utc(value: datetime | None) -> datetime | None:
             "content": {"application/x-tar": {}},
             "description": "The signed bundle, a tar (check it with `faithgate audit verify`)",
         },
-        **responses(401, 403, 422, 503),
+        **responses(401, 403, 409, 422, 503),
     },
 )
 async def export(
-    _: AuditKey, store: StoreDep, since: datetime | None = None, until: datetime | None = None
+    _: AuditKey, store: StoreDep, since: UtcTime | None = None, until: UtcTime | None = None
 ) -> StreamingResponse:
     """Stream every record between `since` and `until` (ISO 8601) as a verifiable bundle."""
-    since, until = _utc(since), _utc(until)
     if since and until and since > until:
         raise ApiError(422, "invalid_request", "since: must not be after until")
     channel = Channel(asyncio.get_running_loop())
@@ -65,6 +60,8 @@ async def export(
     thread.start()
     # Wait for the first bytes so that a failure to start is still a proper error status.
     first = await channel.get()
+    if isinstance(first, ChainHeadMismatch):
+        raise first
     if isinstance(first, Exception):
         raise ApiError(503, "export_failed", "the audit bundle could not be written")
 

@@ -7,11 +7,10 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from service.api.deps import StateDep
 from service.api.routing import JSONRoute
-from service.errors import ApiError, responses
+from service.errors import RETRY, ApiError, responses
 
 router = APIRouter(tags=["health"], route_class=JSONRoute)
 _PING_TIMEOUT_S = 2.0  # an unreachable database must not hold the probe past its own timeout
@@ -34,7 +33,7 @@ class Ready(BaseModel):
 
 @router.get("/healthz", summary="Liveness probe", response_model=Health)
 async def healthz() -> dict[str, Any]:
-    """200 while the process serves HTTP."""
+    """200 while the process serves HTTP; never touches the database (a stalled one included)."""
     return {"status": "ok"}
 
 
@@ -45,11 +44,13 @@ async def readyz(state: StateDep) -> dict[str, Any]:
     if state.store is None or workers == 0:
         raise ApiError(503, "not_ready", "the store or the validation workers are not ready")
     try:
-        await asyncio.wait_for(run_in_threadpool(state.store.ping), _PING_TIMEOUT_S)
+        await asyncio.wait_for(state.db(state.store.ping), _PING_TIMEOUT_S)
     except Exception as exc:  # any driver error or the timeout: not ready, and say why
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        why = reason[0] if reason else exc.__class__.__name__
-        raise ApiError(503, "not_ready", f"the audit database does not answer: {why}") from exc
+        # Only the error's class: the probe is open, and a driver's message names the host/port.
+        why = "timeout" if isinstance(exc, TimeoutError) else exc.__class__.__name__
+        raise ApiError(
+            503, "not_ready", f"the audit database does not answer ({why})", headers=RETRY
+        ) from exc
     engine_ready, engine = await state.runtime.readiness()
     if not engine_ready:
         raise ApiError(503, "not_ready", engine)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from fastapi import APIRouter, Depends, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
@@ -18,7 +16,7 @@ router = APIRouter(tags=["metrics"], route_class=JSONRoute)
 async def metrics_access(request: Request, state: StateDep, _b: BearerDep, _k: ApiKeyDep) -> None:
     """Open unless metrics_require_key is set; then a key with scope `metrics` (or admin)."""
     if state.settings.metrics_require_key:
-        authenticate(state, secret_of(request.headers), ("metrics",))
+        await authenticate(state, secret_of(request.headers), ("metrics",))
 
 
 @router.get(
@@ -35,6 +33,6 @@ async def metrics(state: StateDep) -> Response:
     """Validation, audit, case and HTTP metrics (faithgate_* names)."""
     if state.pool is not None:
         state.metrics.workers_ready.set(state.pool.ready_workers)
-    # Off the event loop: the scrape reads the review backlog and job counts from the database.
-    body = await asyncio.to_thread(generate_latest, state.metrics.registry)
+    # Off the event loop and bounded: the scrape reads the backlog and job counts from the database.
+    body = await state.db(generate_latest, state.metrics.registry)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

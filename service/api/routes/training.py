@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from service.api.deps import StateDep, StoreDep, TrainerActor, require_scope
 from service.api.routing import JSONRoute
-from service.api.schemas.cases import CaseFilter
+from service.api.schemas.cases import MAX_OFFSET, CaseFilter
 from service.errors import responses
 from service.ops import jobs as job_ops
 
@@ -93,7 +93,7 @@ def list_jobs(
     _: TrainerKey,
     status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """Jobs, newest first."""
     jobs, total = job_ops.list_jobs(store, status=status, limit=limit, offset=offset)

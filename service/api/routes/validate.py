@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ValidationError
 from starlette.responses import Response
 
+from service.api import access
 from service.api.deps import SECURITY, authenticate, secret_of
 from service.api.schemas.validate import BatchIn, BatchOut, ChainIn, Report
 from service.errors import ApiError, body_error, responses
@@ -52,7 +53,7 @@ async def _parse(request: Request, model: type[M]) -> M:
 )
 async def validate_one(request: Request) -> Response:
     """Check every step of the chain and return its report, audited before it is sent."""
-    state, key = _caller(request)
+    state, key = await _caller(request)
     chain = await _parse(request, ChainIn)
     reports, records = await _validate(state, request, key, [chain])
     headers = {"x-audit-record-id": str(records[0]["record_id"])}
@@ -70,7 +71,7 @@ async def validate_one(request: Request) -> Response:
 )
 async def validate_batch(request: Request) -> Response:
     """Validate up to `batch_max` chains across the workers; reports come back in order."""
-    state, key = _caller(request)
+    state, key = await _caller(request)
     batch = await _parse(request, BatchIn)
     limit = state.settings.batch_max
     if len(batch.chains) > limit:
@@ -85,10 +86,11 @@ async def validate_batch(request: Request) -> Response:
     return _json({"reports": reports, "records": refs})
 
 
-def _caller(request: Request) -> tuple[AppState, Any]:
+async def _caller(request: Request) -> tuple[AppState, Any]:
     """The app state and the caller's key (401/403 before the body is read)."""
     state: AppState = request.app.state.faithgate
-    return state, authenticate(state, secret_of(request.headers), ("validate",))
+    scopes = access.scopes("POST /v1/validate")
+    return state, await authenticate(state, secret_of(request.headers), scopes)
 
 
 async def _validate(

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from service.store.canonical import utc_instant
 
 Verdict = Literal["faithful", "unfaithful", "unverifiable"]
 CaseStatus = Literal["open", "reviewed"]
+# An instant of every query and filter: converted to UTC at the door (422 when UTC has none).
+UtcTime = Annotated[datetime, AfterValidator(utc_instant)]
+# The largest page offset: far past any real table, far below SQLite's 64-bit INTEGER.
+MAX_OFFSET = 1_000_000_000
 
 
 class CaseFields(BaseModel):
@@ -19,8 +25,8 @@ class CaseFields(BaseModel):
     adapter: str | None = None
     laundering: bool | None = None
     verdict: Verdict | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: UtcTime | None = None
+    until: UtcTime | None = None
 
 
 class CaseFilter(CaseFields):
@@ -38,4 +44,4 @@ class CaseQuery(CaseFields):
 
     status: CaseStatus | None = None
     limit: int = Field(50, ge=1, le=500)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)

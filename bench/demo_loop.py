@@ -33,10 +33,9 @@ SECTION = "demo-loop"
 
 def chat_all(client: Any, key: str, problems: list[Any], model: str, max_tokens: int) -> list[dict]:
     """Ask every problem through /v1/chat/completions; per problem: outcome and case id."""
-    from validators.text.segment import find_answer
-
     from training.cases import passes
     from training.gate import same_number
+    from validators.text.segment import find_answer
 
     out = []
     headers = {"Authorization": f"Bearer {key}"}

@@ -95,3 +95,17 @@ def same_report(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return {k: v for k, v in a.items() if k not in VOLATILE} == {
         k: v for k, v in b.items() if k not in VOLATILE
     }
+
+
+def cancelled_after_first_delta(engine: Any, messages: Any, max_tokens: int) -> tuple[Any, ...]:
+    """The full generation, a stream cancelled at its first delta, and the text it delivered."""
+    cancel = threading.Event()
+    pieces: list[str] = []
+
+    def on_text(delta: str) -> None:
+        pieces.append(delta)
+        cancel.set()
+
+    full = engine.generate(messages, max_tokens=max_tokens)
+    cut = engine.stream(messages, on_text=on_text, cancel=cancel, max_tokens=max_tokens)
+    return full, cut, "".join(pieces)

@@ -26,7 +26,12 @@ from tests.service.engine_support import (
     serve_engine,
     tiny_with_adapters,
 )
-from tests.service.stream_support import GatedEngine, read_stream, same_report
+from tests.service.stream_support import (
+    GatedEngine,
+    cancelled_after_first_delta,
+    read_stream,
+    same_report,
+)
 
 QUESTION = "Natalia sold clips to 48 friends in April and half as many in May. How many in all?"
 BAD = "In May she sold 48 / 2 = 24 clips.\nIn all she sold 48 + 24 = 70 clips.\nThe answer is 70."
@@ -209,14 +214,6 @@ def test_transformers_streams_tokens_as_generated(tiny_live: Live) -> None:
 
 def test_transformers_stream_stops_when_cancelled(tiny_live: Live) -> None:
     engine = tiny_live.app.state.faithgate.runtime.engine
-    cancel = threading.Event()
-    pieces: list[str] = []
-
-    def on_text(delta: str) -> None:
-        pieces.append(delta)
-        cancel.set()
-
-    full = engine.generate(MESSAGES, max_tokens=32)
-    cut = engine.stream(MESSAGES, on_text=on_text, cancel=cancel, max_tokens=32)
+    full, cut, delivered = cancelled_after_first_delta(engine, MESSAGES, 32)
     assert cut.finish_reason == "cancelled" and cut.completion_tokens < full.completion_tokens
-    assert "".join(pieces) == cut.text and full.text.startswith(cut.text)
+    assert delivered == cut.text and full.text.startswith(cut.text)

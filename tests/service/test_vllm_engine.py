@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +28,12 @@ from tests.service.engine_support import (
     free_port,
     serve,
 )
-from tests.service.stream_support import GatedEngine, read_stream, same_report
+from tests.service.stream_support import (
+    GatedEngine,
+    cancelled_after_first_delta,
+    read_stream,
+    same_report,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -132,15 +136,19 @@ def test_only_faithgate_may_drive_the_server(vllm: VLLMEngine) -> None:
     assert r.status_code == 401
 
 
-def test_faithgate_chat_on_the_vllm_engine(vllm: VLLMEngine, adapter_dir: Path, tmp_path: Path):
-    settings = Settings(
+def _faithgate_on(vllm: VLLMEngine, data_dir: Path) -> Settings:
+    """Settings of a faithgate that drives this running vLLM server."""
+    return Settings(
         workers=1,
-        data_dir=tmp_path,
+        data_dir=data_dir,
         engine="vllm",
         vllm_url=str(vllm.client.base_url),
         vllm_api_key=vllm.server.api_key,
     )
-    for live in serve(create_app(settings)):
+
+
+def test_faithgate_chat_on_the_vllm_engine(vllm: VLLMEngine, adapter_dir: Path, tmp_path: Path):
+    for live in serve(create_app(_faithgate_on(vllm, tmp_path))):
         live.wait_ready(60)
         _chat_through(live, adapter_dir)
 
@@ -177,14 +185,7 @@ def _chat_through(live: Live, adapter_dir: Path) -> None:
 
 
 def test_faithgate_streams_vllm_tokens_as_generated(vllm: VLLMEngine, tmp_path: Path) -> None:
-    settings = Settings(
-        workers=1,
-        data_dir=tmp_path,
-        engine="vllm",
-        vllm_url=str(vllm.client.base_url),
-        vllm_api_key=vllm.server.api_key,
-    )
-    for live in serve(create_app(settings)):
+    for live in serve(create_app(_faithgate_on(vllm, tmp_path))):
         live.wait_ready(60)
         runtime = live.app.state.faithgate.runtime
         gated = GatedEngine(runtime.engine)
@@ -206,16 +207,8 @@ def test_faithgate_streams_vllm_tokens_as_generated(vllm: VLLMEngine, tmp_path: 
 
 
 def test_a_cancelled_vllm_stream_stops_and_the_server_serves_on(vllm: VLLMEngine) -> None:
-    cancel = threading.Event()
-    pieces: list[str] = []
-
-    def on_text(delta: str) -> None:
-        pieces.append(delta)
-        cancel.set()
-
-    full = vllm.generate(MESSAGES, max_tokens=32)
-    cut = vllm.stream(MESSAGES, on_text=on_text, cancel=cancel, max_tokens=32)
-    assert cut.finish_reason == "cancelled" and "".join(pieces) == cut.text
+    full, cut, delivered = cancelled_after_first_delta(vllm, MESSAGES, 32)
+    assert cut.finish_reason == "cancelled" and delivered == cut.text
     assert full.text.startswith(cut.text) and len(cut.text) < len(full.text)
     assert vllm.generate(MESSAGES, max_tokens=32).text == full.text
 

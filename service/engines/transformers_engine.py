@@ -243,10 +243,22 @@ class TransformersEngine:
         with self._lock:
             if adapter is not None and adapter not in self._adapters:
                 raise UnknownAdapter(f"no adapter named {adapter!r} is loaded")
+            self._apply_threads()
             generation = self._decode_loop(ids, adapter, params, room, emitter, cancel)
         if emitter is not None:
             emitter.finish(generation.text)
         return generation
+
+    def _apply_threads(self) -> None:
+        """Torch's CPU thread count in the calling thread.
+
+        OpenMP keeps it per thread: set once in load(), it did not reach the request threads
+        that decode, which then ran with every core and competed with the validation workers.
+        """
+        if self.device == "cpu":
+            import torch
+
+            torch.set_num_threads(self.threads)
 
     def _decode_loop(
         self,

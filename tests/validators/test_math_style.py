@@ -282,9 +282,9 @@ def test_coverage_is_the_share_of_steps_with_a_checked_claim():
     ],
 )
 def test_pathological_latex_is_answered_at_once(text):
-    started = time.process_time()
+    started = time.thread_time()  # this thread only: other threads of the test process don't count
     r = report([text])
-    assert time.process_time() - started < 5  # a generous bound: a hang would take minutes
+    assert time.thread_time() - started < 5  # a generous bound: a hang would take minutes
     assert errors(r) == []
 
 

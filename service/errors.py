@@ -200,16 +200,33 @@ async def unhandled_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal_error", "internal error; it has been logged")
 
 
+# Exception type -> its handler; the most specific class on an exception's MRO wins.
+# OperationalError covers a refused or dropped connection and a statement timeout;
+# TimeoutError is SQLAlchemy's wait for a pooled connection.
+HANDLERS: dict[type[BaseException], Any] = {
+    RequestValidationError: _validation_error,
+    StarletteHTTPException: _http_error,
+    ApiError: _api_error,
+    OpError: _op_error,
+    AuditWriteError: _audit_error,
+    ChainHeadMismatch: _chain_head_error,
+    **dict.fromkeys(
+        (DatabaseUnavailable, OperationalError, InterfaceError, PoolTimeout), _database_error
+    ),
+    Exception: unhandled_error,
+}
+
+
 def install(app: FastAPI) -> None:
     """Register the error handlers on an app."""
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(OpError, _op_error)
-    app.add_exception_handler(AuditWriteError, _audit_error)
-    app.add_exception_handler(ChainHeadMismatch, _chain_head_error)
-    # OperationalError covers a refused or dropped connection and a statement timeout;
-    # TimeoutError is SQLAlchemy's wait for a pooled connection.
-    for kind in (DatabaseUnavailable, OperationalError, InterfaceError, PoolTimeout):
-        app.add_exception_handler(kind, _database_error)
-    app.add_exception_handler(Exception, unhandled_error)
+    for kind, handler in HANDLERS.items():
+        app.add_exception_handler(kind, handler)
+
+
+async def handle(request: Request, exc: Exception) -> Response:
+    """The response the installed handlers give `exc` (for routes served outside the router)."""
+    for kind in type(exc).__mro__:
+        handler = HANDLERS.get(kind)
+        if handler is not None:
+            return await handler(request, exc)
+    return await unhandled_error(request, exc)

@@ -10,7 +10,8 @@ from fastapi import FastAPI
 
 from service import errors
 from service.api import access, openapi
-from service.api.routes import BODY_MODELS, ROUTERS
+from service.api.hot import HotRoutes
+from service.api.routes import BODY_MODELS, HOT_ENDPOINTS, ROUTERS
 from service.engines.factory import EngineRuntime
 from service.metrics import Metrics
 from service.middleware import RequestMiddleware
@@ -49,9 +50,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         version="0.1.0",
         lifespan=lifespan,
         strict_content_type=False,
+        # Metrics are Prometheus (service/metrics.py); FastAPI's OpenTelemetry bridge would
+        # otherwise look for a configured provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.faithgate = state
     errors.install(app)
+    # Added first, so it runs inside RequestMiddleware (request id, body limit, metrics).
+    app.add_middleware(HotRoutes, api=app, endpoints=HOT_ENDPOINTS)
     app.add_middleware(
         RequestMiddleware,
         metrics=metrics,

@@ -98,6 +98,12 @@ class Metrics:
             ["event"],
             registry=r,
         )
+        self.audit_group_records = Histogram(
+            "faithgate_audit_group_records",
+            "Validation records per audit transaction (group commit: one fsync for them all)",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 1024),
+            registry=r,
+        )
         self.audit_failures = Counter(
             "faithgate_audit_write_failures_total",
             "Audit writes that failed (the request was answered 503)",
@@ -178,6 +184,7 @@ class Metrics:
             self.steps.labels(status)
         # Scrape-time values of the whole deployment (service/metrics_state.py), once watched.
         self._state_collector: Any = None
+        self._children: dict[tuple[Any, tuple[str, ...]], Any] = {}
 
     def watch_state(self, store: Any, registry_root: Path) -> None:
         """Export the review backlog, active jobs and registry promotions read at scrape time."""
@@ -200,22 +207,36 @@ class Metrics:
             )
             verdict = report.get("verdict")
             verdict = verdict if verdict in _VERDICTS else "other"
-            self.validations.labels(verdict, *labels).inc()
+            self._child(self.validations, verdict, *labels).inc()
             if report.get("laundering"):
-                self.laundering.labels(*labels).inc()
+                self._child(self.laundering, *labels).inc()
+            statuses: dict[str, int] = {}
             for step in report.get("steps", ()):
                 status = step.get("status")
-                self.steps.labels(status if status in _STATUSES else "other").inc()
+                status = status if status in _STATUSES else "other"
+                statuses[status] = statuses.get(status, 0) + 1
                 self._count_findings(step.get("findings", ()))
+            for status, n in statuses.items():
+                self._child(self.steps, status).inc(n)
             self._count_findings(report.get("findings", ()))
             elapsed = report.get("elapsed_ms")
             if isinstance(elapsed, (int, float)):
                 self.validation_seconds.observe(elapsed / 1000.0)
 
+    def _child(self, metric: Any, *values: str) -> Any:
+        """metric.labels(*values), kept: labels() costs a lock and checks on every call, and the
+        label values are bounded (domain, model, adapter, code), so the cache is too."""
+        key = (metric, values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
+
     def _count_findings(self, findings: Iterable[dict[str, Any]]) -> None:
         for f in findings:
             severity = f.get("severity")
-            self.findings.labels(
+            self._child(
+                self.findings,
                 self.code(f.get("validator")),
                 self.code(f.get("code")),
                 severity if severity in _SEVERITIES else "other",

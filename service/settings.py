@@ -64,6 +64,11 @@ class Settings(HostingSettings):
     max_connections: int = Field(1000, ge=1)
 
     # Audit trail.
+    # Group commit: while other requests' chains are still being validated, a write waits up to
+    # audit_group_wait_ms for them (or until audit_group_records are ready), so that they share
+    # one transaction and one fsync. An idle service never waits (0 turns the wait off).
+    audit_group_wait_ms: float = Field(2.0, ge=0, le=100)
+    audit_group_records: int = Field(64, ge=1)
     retention_days: int = Field(DEFAULT_RETENTION_DAYS, ge=1)
     purge_interval_s: float = Field(3600.0, gt=0)
 

@@ -66,7 +66,12 @@ class AppState:
             self.store = await asyncio.to_thread(open_store, s)
         self.metrics.watch_state(self.store, s.registry_dir)
         self.audit = AuditWriter(
-            self.store, self.audit_executor, self.metrics, timeout_s=s.db_timeout_s
+            self.store,
+            self.audit_executor,
+            self.metrics,
+            timeout_s=s.db_timeout_s,
+            group_wait_s=s.audit_group_wait_ms / 1000,
+            group_records=s.audit_group_records,
         )
         self.pool = ValidationPool(
             s.workers, s.budget_s, s.worker_grace_s, on_restart=self._worker_lost

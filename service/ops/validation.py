@@ -49,7 +49,11 @@ async def validate_and_audit(
     state: AppState, chains: list[dict[str, Any]], labels: list[dict[str, Any]], actor: Actor
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Validate, then record each report with its labels ({"model", "adapter"}): both lists."""
-    reports = await validate_chains(state, chains)
+    assert state.audit is not None, "the app has not started"
+    # Announced to the audit writer while they are validated: a write about to start waits a
+    # moment for them, so that concurrent requests share one transaction.
+    with state.audit.arriving(len(chains)):
+        reports = await validate_chains(state, chains)
     items = [
         {"chain": chain, "report": report, **label}
         for chain, report, label in zip(chains, reports, labels, strict=True)

@@ -47,10 +47,13 @@ def case_row(header: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_INSERT_CASES = insert(cases)  # built once: it caches its compiled form
+
+
 def insert_cases(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert new cases (one executemany)."""
     if rows:
-        conn.execute(insert(cases), rows)
+        conn.execute(_INSERT_CASES, rows)
 
 
 def _index(value: Any, what: str) -> int:

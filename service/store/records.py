@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from service.store.canonical import (
     RECORD_SCHEMA,
@@ -99,6 +99,15 @@ def redact_report(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def payload_text(data_text: str, input_text: str | None) -> str:
+    """The canonical JSON of {"input", "data"} from the canonical JSON of each.
+
+    The same text as to_canonical_text({"input": input, "data": data}) (sorted keys: "data"
+    first), without encoding the chain a second time.
+    """
+    return f'{{"data":{data_text},"input":{"null" if input_text is None else input_text}}}'
+
+
 def prepare(
     event: str,
     *,
@@ -121,7 +130,7 @@ def prepare(
     (a review) gives them explicitly, so that they survive the purge of its payload.
     """
     input_text = None if input is None else to_canonical_text(input)
-    payload = to_canonical_text({"input": None if redact else input, "data": data})
+    payload = payload_text(to_canonical_text(data), None if redact else input_text)
     report = _report_of(data)
     if report:
         verdict, laundering = report.get("verdict"), report.get("laundering")
@@ -181,13 +190,26 @@ def _decode(text: str) -> Any:
         return text
 
 
+# Built once: a statement object caches its compiled form, so the hot append path does not
+# rebuild and re-key the same SQL on every transaction.
+# FOR UPDATE serialises appenders across PostgreSQL replicas (SQLite: BEGIN IMMEDIATE already
+# holds the write lock, and SQLAlchemy drops the clause there).
+_READ_HEAD = select(audit_head).where(audit_head.c.id == 1).with_for_update()
+_INSERT_RECORDS = insert(audit_records)
+_MOVE_HEAD = (
+    update(audit_head)
+    .where(audit_head.c.id == 1)
+    .values(
+        last_id=bindparam("new_id"), last_hash=bindparam("new_hash"), last_ts=bindparam("new_ts")
+    )
+)
+
+
 def append_entries(
     conn: Connection, entries: list[Entry], retention: timedelta
 ) -> list[dict[str, Any]]:
     """Append entries to the chain inside the caller's write transaction; returns their headers."""
-    # FOR UPDATE serialises appenders across PostgreSQL replicas (SQLite: BEGIN IMMEDIATE
-    # already holds the write lock, and SQLAlchemy drops the clause there).
-    head = conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).one()
+    head = conn.execute(_READ_HEAD).one()
     # Never let time run backwards along the chain (clock steps, replicas a little apart):
     # period exports select by time and rely on it growing with the id.
     ts = max(format_ts(datetime.now(UTC)), head.last_ts)
@@ -223,10 +245,8 @@ def append_entries(
         rows.append(row)
         headers.append({**header, "hash": prev_hash})
     if rows:
-        conn.execute(insert(audit_records), rows)
+        conn.execute(_INSERT_RECORDS, rows)
         conn.execute(
-            update(audit_head)
-            .where(audit_head.c.id == 1)
-            .values(last_id=next_id + len(rows) - 1, last_hash=prev_hash, last_ts=ts)
+            _MOVE_HEAD, {"new_id": next_id + len(rows) - 1, "new_hash": prev_hash, "new_ts": ts}
         )
     return headers

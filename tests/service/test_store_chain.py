@@ -384,3 +384,24 @@ def test_audit_write_error_does_not_quote_the_payload(store: Store) -> None:
     assert "nope" in str(caught.value)
     assert "secret-patient-name" not in str(caught.value)
     assert store.count_records() == 0
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        {"id": "plain", "question": "2 + 2?", "reasoning": ["2 + 2 = 4"], "answer": "4"},
+        {"id": "odd", "question": "lone \ud800 surrogate", "x": float("nan"), "é": [1.5, None]},
+        {"id": "keys", 1: "int key", "b": {"z": 1, "a": [True, {"y": "ü"}]}},
+    ],
+)
+def test_the_payload_is_composed_byte_for_byte_as_its_canonical_json(chain) -> None:
+    from service.store.canonical import to_canonical_text
+    from service.store.records import payload_text
+    from validators import validate
+
+    report = validate({k: v for k, v in chain.items() if isinstance(k, str)})
+    whole = to_canonical_text({"input": chain, "data": report})
+    assert payload_text(to_canonical_text(report), to_canonical_text(chain)) == whole
+    assert payload_text(to_canonical_text(report), None) == to_canonical_text(
+        {"input": None, "data": report}
+    )

@@ -33,5 +33,8 @@ ROUTERS = [
     review_page.router,
 ]
 
+# Served by api/hot.py without the router (they take the raw Request, return a Response).
+HOT_ENDPOINTS = (validate.validate_one, validate.validate_batch)
+
 # Request models of routes that parse their own body (published in OpenAPI by api/openapi.py).
 BODY_MODELS = [ChainIn, BatchIn]

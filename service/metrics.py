@@ -207,9 +207,9 @@ class Metrics:
             )
             verdict = report.get("verdict")
             verdict = verdict if verdict in _VERDICTS else "other"
-            self._child(self.validations, verdict, *labels).inc()
+            self.child(self.validations, verdict, *labels).inc()
             if report.get("laundering"):
-                self._child(self.laundering, *labels).inc()
+                self.child(self.laundering, *labels).inc()
             statuses: dict[str, int] = {}
             for step in report.get("steps", ()):
                 status = step.get("status")
@@ -217,13 +217,13 @@ class Metrics:
                 statuses[status] = statuses.get(status, 0) + 1
                 self._count_findings(step.get("findings", ()))
             for status, n in statuses.items():
-                self._child(self.steps, status).inc(n)
+                self.child(self.steps, status).inc(n)
             self._count_findings(report.get("findings", ()))
             elapsed = report.get("elapsed_ms")
             if isinstance(elapsed, (int, float)):
                 self.validation_seconds.observe(elapsed / 1000.0)
 
-    def _child(self, metric: Any, *values: str) -> Any:
+    def child(self, metric: Any, *values: str) -> Any:
         """metric.labels(*values), kept: labels() costs a lock and checks on every call, and the
         label values are bounded (domain, model, adapter, code), so the cache is too."""
         key = (metric, values)
@@ -235,7 +235,7 @@ class Metrics:
     def _count_findings(self, findings: Iterable[dict[str, Any]]) -> None:
         for f in findings:
             severity = f.get("severity")
-            self._child(
+            self.child(
                 self.findings,
                 self.code(f.get("validator")),
                 self.code(f.get("code")),

@@ -22,6 +22,7 @@ log = logging.getLogger("faithgate.service")
 
 _REQUEST_ID = re.compile(rb"^[A-Za-z0-9._:\-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_METRIC_METHODS = {"GET", "HEAD", "OPTIONS", *_BODY_METHODS}
 
 
 # Request ids need to be unique, not secret: a PRNG seeded from the OS costs far less per call
@@ -113,8 +114,10 @@ class RequestMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope["method"]
-            self.metrics.http_requests.labels(method, template, str(status)).inc()
-            self.metrics.http_seconds.labels(method, template).observe(
+            method = method if method in _METRIC_METHODS else "other"  # bounded label values
+            metrics = self.metrics
+            metrics.child(metrics.http_requests, method, template, str(status)).inc()
+            metrics.child(metrics.http_seconds, method, template).observe(
                 time.perf_counter() - started
             )
 

@@ -120,6 +120,8 @@ class ValidationPool:
             return []
         per = math.ceil(len(chains) / self.size)
         futures = [self._submit(chains[i : i + per]) for i in range(0, len(chains), per)]
+        if len(futures) == 1:  # the common single-chain request: no waiter set to build
+            return await self._one(futures[0], timeout)
         done, pending = await asyncio.wait(futures, timeout=timeout)
         if pending:
             for future in pending:
@@ -132,6 +134,16 @@ class ValidationPool:
                 raise result
             reports.extend(result)
         return reports
+
+    async def _one(self, future: asyncio.Future[list[dict]], timeout: float | None) -> list[dict]:
+        """The reports of one submitted task, or WorkerFailed past `timeout`."""
+        try:
+            # On the timeout the future is cancelled with the wait, as validate() cancels its
+            # pending ones: queued, it is skipped; running, it finishes unread.
+            async with asyncio.timeout(timeout):
+                return await future
+        except TimeoutError:
+            raise WorkerFailed(f"validation did not finish within {timeout:g} s") from None
 
     def _submit(self, chains: list[Any]) -> asyncio.Future[list[dict]]:
         if self._closing:

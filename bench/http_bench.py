@@ -26,7 +26,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench import pyspy
@@ -204,7 +204,7 @@ class Target:
     port: int = 0
     key: str = ""
     server: subprocess.Popen | None = None
-    profile: list[tuple[float, str]] = field(default_factory=list)
+    profile: str = ""  # py-spy's collapsed stacks of its web process (--profile)
 
     def start(self, workers: int | None) -> None:
         """Its key, then its server."""
@@ -274,7 +274,7 @@ def measure(target: Target, scenario: str, tmp: Path, chains: list[dict], args) 
         result["records_per_tx"] = round(records / txs, 1)
     if spy is not None:
         spy.wait(60)
-        target.profile = pyspy.self_time(spy_out.read_text()) if spy_out.exists() else []
+        target.profile = spy_out.read_text() if spy_out.exists() else ""
         if args.profile_out and spy_out.exists():
             args.profile_out.mkdir(parents=True, exist_ok=True)
             shutil.copy(spy_out, args.profile_out / f"{target.name.split()[0]}.txt")
@@ -409,14 +409,17 @@ def _table(results: list[dict], targets: list[Target], args, records: int) -> st
 
 
 def _profile(target: Target, args) -> str:
-    """The web process's top self-time functions for one server, as a table."""
+    """The web process's profile for one server: by part, then the top functions."""
     lines = [
         f"\n\nWeb process of {target.name} under `{args.profile}`, sampled by py-spy (250 Hz, "
-        "the whole run): where its samples were, by the function they were in.\n",
-        "| share of samples | function (file) |",
+        "the whole run, samples of the thread holding the GIL): by part (the deepest frame "
+        "that names one), then the functions the samples were in.\n",
+        "| share of samples | part |",
         "|---:|---|",
     ]
-    lines += [f"| {share:.1%} | `{name}` |" for share, name in target.profile]
+    lines += [f"| {share:.1%} | {name} |" for share, name in pyspy.by_part(target.profile)]
+    lines += ["", "| share of samples | function (file) |", "|---:|---|"]
+    lines += [f"| {share:.1%} | `{name}` |" for share, name in pyspy.self_time(target.profile)]
     return "\n".join(lines)
 
 

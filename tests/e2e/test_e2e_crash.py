@@ -44,6 +44,15 @@ def _burst(server, stop: threading.Event, outcomes: list[tuple[str, int | None]]
                 return
 
 
+def _audit_transactions(server) -> float:
+    """Audit transactions that carried validation records, from the service's own histogram."""
+    text = httpx.get(f"{server.url}/metrics", timeout=30).text
+    for line in text.splitlines():
+        if line.startswith("faithgate_audit_group_records_count "):
+            return float(line.split()[-1])
+    raise AssertionError("no faithgate_audit_group_records_count in /metrics")
+
+
 def _workers_of(data_dir: Path) -> list[int]:
     """Processes still running with this server's data dir in their environment."""
     marker = f"FAITHGATE_DATA_DIR={data_dir}".encode()
@@ -74,6 +83,11 @@ def test_sigkill_during_a_burst_loses_no_answered_record(fresh_server) -> None:
     while sum(1 for _, status in outcomes if status == 200) < ANSWERED_BEFORE_KILL:
         assert time.monotonic() < deadline, f"the burst did not get going:\n{server.tail()}"
         time.sleep(0.01)
+    answered_by_now = sum(1 for _, status in outcomes if status == 200)
+    transactions = _audit_transactions(server)
+    # Group commit under load: fewer transactions than answered requests (each of which was
+    # committed before its answer), so requests shared them; the kill below tests that sharing.
+    assert 0 < transactions < answered_by_now, (transactions, answered_by_now)
     server.kill()  # mid-burst: requests are in flight in every thread
     stop.set()
     for t in threads:

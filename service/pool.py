@@ -39,11 +39,15 @@ class WorkerFailed(RuntimeError):
     """The worker validating a request died or was killed; the request gets an error."""
 
 
+# A report and the canonical JSON of its chain and itself (service.store.canonical.audit_texts).
+Validated = tuple[dict, tuple[str, str] | None]
+
+
 @dataclass
 class _Task:
     id: int
     chains: list[Any]
-    future: asyncio.Future[list[dict]]
+    future: asyncio.Future[list[Validated]]
 
 
 @dataclass
@@ -116,6 +120,10 @@ class ValidationPool:
         WorkerFailed if a worker dies on them, or if they are not all done within `timeout`
         seconds (queueing included: no request waits forever for a pool that cannot start).
         """
+        return [report for report, _texts in await self.validated(chains, timeout)]
+
+    async def validated(self, chains: list[Any], timeout: float | None = None) -> list[Validated]:
+        """validate(), each report with the canonical texts its audit record stores."""
         if not chains:
             return []
         per = math.ceil(len(chains) / self.size)
@@ -128,24 +136,24 @@ class ValidationPool:
                 future.cancel()  # queued tasks are skipped; running ones finish unread
             raise WorkerFailed(f"validation did not finish within {timeout:g} s")
         results = [f.exception() or f.result() for f in futures]
-        reports: list[dict] = []
+        out: list[Validated] = []
         for result in results:
             if isinstance(result, BaseException):
                 raise result
-            reports.extend(result)
-        return reports
+            out.extend(result)
+        return out
 
-    async def _one(self, future: asyncio.Future[list[dict]], timeout: float | None) -> list[dict]:
-        """The reports of one submitted task, or WorkerFailed past `timeout`."""
+    async def _one(self, future: asyncio.Future[list[Validated]], timeout: float | None) -> list:
+        """The results of one submitted task, or WorkerFailed past `timeout`."""
         try:
-            # On the timeout the future is cancelled with the wait, as validate() cancels its
+            # On the timeout the future is cancelled with the wait, as validated() cancels its
             # pending ones: queued, it is skipped; running, it finishes unread.
             async with asyncio.timeout(timeout):
                 return await future
         except TimeoutError:
             raise WorkerFailed(f"validation did not finish within {timeout:g} s") from None
 
-    def _submit(self, chains: list[Any]) -> asyncio.Future[list[dict]]:
+    def _submit(self, chains: list[Any]) -> asyncio.Future[list[Validated]]:
         if self._closing:
             raise WorkerFailed("the service is shutting down")
         task = _Task(next(self._ids), chains, asyncio.get_running_loop().create_future())
@@ -203,10 +211,10 @@ class ValidationPool:
             self._idle.append(worker)
             self._dispatch()
             return
-        task_id, reports = message
+        task_id, reports, texts = message
         task = worker.inflight.pop(task_id, None)
         if task is not None and not task.future.done():
-            task.future.set_result(reports)
+            task.future.set_result(list(zip(reports, texts, strict=True)))
         if not worker.inflight:
             if worker.timer is not None:
                 worker.timer.cancel()

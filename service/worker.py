@@ -2,7 +2,9 @@
 
 Protocol on stdin/stdout: frames of a 4-byte big-endian length and a pickle. The worker first
 sends ("ready", pid); then, for each message [(task_id, [chain, ...]), ...] it receives, it sends
-one (task_id, [report, ...]) frame per task as soon as that task is done. It exits when stdin
+one (task_id, [report, ...], [texts, ...]) frame per task as soon as that task is done, where
+texts are the canonical JSON of each chain and report (service.store.canonical.audit_texts),
+encoded here rather than on the web process's audit thread. It exits when stdin
 closes (the service stopped or died).
 """
 
@@ -16,6 +18,7 @@ import struct
 import sys
 from typing import Any, BinaryIO
 
+from service.store.canonical import audit_texts
 from validators.report import unchecked_report
 
 HEADER = struct.Struct(">I")
@@ -58,7 +61,8 @@ def serve(budget_s: float, inp: BinaryIO, out: BinaryIO) -> None:
                     reports.append(pipeline.validate(chain, budget_s=budget_s))
                 except Exception as exc:  # a pipeline bug costs this chain's checks, not the worker
                     reports.append(fallback_report(chain, f"{type(exc).__name__}: {exc}"[:300]))
-            write_frame(out, (task_id, reports))
+            texts = [audit_texts(c, r) for c, r in zip(chains, reports, strict=True)]
+            write_frame(out, (task_id, reports, texts))
 
 
 def main() -> int:

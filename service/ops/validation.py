@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from service.ops.audit import Actor
 from service.ops.errors import Unavailable
-from service.pool import WorkerFailed
+from service.pool import Validated, WorkerFailed
 
 if TYPE_CHECKING:
     from service.state import AppState
@@ -18,9 +18,14 @@ if TYPE_CHECKING:
 
 async def validate_chains(state: AppState, chains: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The reports of `chains`, in order, from the worker pool (Unavailable if it fails)."""
+    return [report for report, _texts in await _validated(state, chains)]
+
+
+async def _validated(state: AppState, chains: list[dict[str, Any]]) -> list[Validated]:
+    """validate_chains(), each report with the canonical texts its audit record stores."""
     assert state.pool is not None, "the app has not started"
     try:
-        return await state.pool.validate(chains, timeout=state.settings.validation_timeout_s)
+        return await state.pool.validated(chains, timeout=state.settings.validation_timeout_s)
     except WorkerFailed as exc:
         raise Unavailable("worker_failed", f"validation failed: {exc}") from exc
 
@@ -53,9 +58,11 @@ async def validate_and_audit(
     # Announced to the audit writer while they are validated: a write about to start waits a
     # moment for them, so that concurrent requests share one transaction.
     with state.audit.arriving(len(chains)):
-        reports = await validate_chains(state, chains)
+        validated = await _validated(state, chains)
+    # "texts": the worker's canonical JSON of chain and report, stored as they are.
     items = [
-        {"chain": chain, "report": report, **label}
-        for chain, report, label in zip(chains, reports, labels, strict=True)
+        {"chain": chain, "report": report, "texts": texts, **label}
+        for chain, (report, texts), label in zip(chains, validated, labels, strict=True)
     ]
+    reports = [report for report, _texts in validated]
     return reports, await audit_validations(state, items, actor)

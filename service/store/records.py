@@ -123,14 +123,21 @@ def prepare(
     redact: bool = False,
     verdict: str | None = None,
     laundering: bool | None = None,
+    texts: tuple[str, str] | None = None,
 ) -> Entry:
     """Serialise and hash one record's payload (done before taking the chain lock).
 
     The header's verdict and laundering come from the report in `data`; a record without one
-    (a review) gives them explicitly, so that they survive the purge of its payload.
+    (a review) gives them explicitly, so that they survive the purge of its payload. `texts`,
+    when given, are to_canonical_text(input) and to_canonical_text(data), already encoded (by
+    the validation worker).
     """
-    input_text = None if input is None else to_canonical_text(input)
-    payload = payload_text(to_canonical_text(data), None if redact else input_text)
+    if texts is not None:
+        input_text, data_text = texts
+    else:
+        input_text = None if input is None else to_canonical_text(input)
+        data_text = to_canonical_text(data)
+    payload = payload_text(data_text, None if redact else input_text)
     report = _report_of(data)
     if report:
         verdict, laundering = report.get("verdict"), report.get("laundering")

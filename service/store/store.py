@@ -155,8 +155,9 @@ class Store:
     def _validation_entry(item: dict, request_id: str, key_id: str | None, redact: bool) -> Entry:
         chain, report = item.get("chain"), item.get("report")
         domain = chain.get("domain") if isinstance(chain, dict) else None
+        texts = item.get("texts")  # the validation worker's canonical JSON of chain and report
         if redact and isinstance(report, dict):
-            report = redact_report(report)
+            report, texts = redact_report(report), None
         return prepare(
             "validation",
             request_id=request_id,
@@ -169,6 +170,7 @@ class Store:
             data=report,
             input=chain,
             redact=redact,
+            texts=texts,
         )
 
     def verify_chain(self) -> dict:

@@ -221,3 +221,21 @@ def test_pathological_chains_are_answered_unchecked(api, reasoning) -> None:
     statuses = [s["status"] for s in report["steps"]]
     assert statuses, "the chain must be segmented into steps"
     assert "unchecked" in statuses
+
+
+def test_the_stored_payload_is_the_canonical_json_of_chain_and_report(api) -> None:
+    # The chain and report are encoded by the validation worker: the record must hold exactly
+    # what the store would have encoded itself, and its digests must match it.
+    import hashlib
+
+    from service.store.canonical import to_canonical_text
+
+    c = chain(GOOD, question="Ünïcödé: 2 + 2?")
+    r = api.client.post(
+        "/v1/validate", json=c, headers={**api.auth("validate"), "X-Request-ID": "req-canon"}
+    )
+    assert r.status_code == 200, r.text
+    (record,) = _records_of(api, "req-canon")
+    assert record["payload"] == to_canonical_text({"input": c, "data": r.json()})
+    assert record["input_sha256"] == hashlib.sha256(to_canonical_text(c).encode()).hexdigest()
+    assert record["payload_sha256"] == hashlib.sha256(record["payload"].encode()).hexdigest()

@@ -195,9 +195,30 @@ def test_tasks_behind_a_stuck_one_are_handed_to_another_worker() -> None:
             pool._send(stuck, tasks, 3)
             results = await asyncio.gather(*(t.future for t in tasks), return_exceptions=True)
             assert isinstance(results[0], WorkerFailed)  # the one the worker was on
-            assert [r[0]["verdict"] for r in results[1:]] == ["faithful", "faithful"]
+            # each task's result: [(report, its audit texts)]
+            assert [r[0][0]["verdict"] for r in results[1:]] == ["faithful", "faithful"]
             assert other.proc.pid in pool.pids()
         finally:
             await pool.close()
 
     asyncio.run(scenario())
+
+
+def test_the_worker_encodes_each_chain_and_report_as_the_store_would() -> None:
+    from service.store.canonical import to_canonical_text
+
+    chains = [chain(GOOD), {"id": "odd", "question": "a lone \ud800 surrogate?", "x": 1.5e-7}]
+
+    async def scenario() -> list:
+        pool = ValidationPool(1, budget_s=2.0)
+        await pool.start()
+        try:
+            return await pool.validated(chains)
+        finally:
+            await pool.close()
+
+    validated = asyncio.run(scenario())
+    assert len(validated) == 2
+    for sent, (report, texts) in zip(chains, validated, strict=True):
+        # The very text the audit thread would otherwise encode (surrogate repaired alike).
+        assert texts == (to_canonical_text(sent), to_canonical_text(report))

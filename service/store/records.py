@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection
 
 from service.store.canonical import (
     RECORD_SCHEMA,
@@ -197,31 +198,40 @@ def _decode(text: str) -> Any:
         return text
 
 
-# Built once: a statement object caches its compiled form, so the hot append path does not
-# rebuild and re-key the same SQL on every transaction.
-# FOR UPDATE serialises appenders across PostgreSQL replicas (SQLite: BEGIN IMMEDIATE already
-# holds the write lock, and SQLAlchemy drops the clause there).
-_READ_HEAD = select(audit_head).where(audit_head.c.id == 1).with_for_update()
-_INSERT_RECORDS = insert(audit_records)
-_MOVE_HEAD = (
-    update(audit_head)
-    .where(audit_head.c.id == 1)
-    .values(
-        last_id=bindparam("new_id"), last_hash=bindparam("new_hash"), last_ts=bindparam("new_ts")
+# The three statements of an append, as driver SQL: they run on every audit transaction, and
+# through SQLAlchemy's statement machinery (compiled-cache lookup, per-row bind processing)
+# they cost several times what the database itself spends on them.
+_RECORD_COLUMNS = tuple(c.name for c in audit_records.columns)
+
+
+@cache
+def _append_sql(dialect: str, paramstyle: str) -> tuple[str, str, str]:
+    """(read the head, insert records, move the head) in `dialect`'s SQL and placeholders."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    # FOR UPDATE serialises appenders across PostgreSQL replicas (SQLite: BEGIN IMMEDIATE
+    # already holds the write lock and has no such clause).
+    lock = "" if dialect == "sqlite" else " FOR UPDATE"
+    read = f"SELECT last_id, last_hash, last_ts FROM {audit_head.name} WHERE id = 1{lock}"
+    columns, marks = ", ".join(_RECORD_COLUMNS), ", ".join([mark] * len(_RECORD_COLUMNS))
+    insert = f"INSERT INTO {audit_records.name} ({columns}) VALUES ({marks})"
+    move = (
+        f"UPDATE {audit_head.name} SET last_id = {mark}, last_hash = {mark}, last_ts = {mark} "
+        "WHERE id = 1"
     )
-)
+    return read, insert, move
 
 
 def append_entries(
     conn: Connection, entries: list[Entry], retention: timedelta
 ) -> list[dict[str, Any]]:
     """Append entries to the chain inside the caller's write transaction; returns their headers."""
-    head = conn.execute(_READ_HEAD).one()
+    read, insert_rows, move = _append_sql(conn.dialect.name, conn.dialect.paramstyle)
+    last_id, last_hash, last_ts = conn.exec_driver_sql(read).one()
     # Never let time run backwards along the chain (clock steps, replicas a little apart):
     # period exports select by time and rely on it growing with the id.
-    ts = max(format_ts(datetime.now(UTC)), head.last_ts)
+    ts = max(format_ts(datetime.now(UTC)), last_ts)
     retain_until = format_ts(parse_ts(ts) + retention)
-    prev_hash, next_id = head.last_hash, head.last_id + 1
+    prev_hash, next_id = last_hash, last_id + 1
     rows, headers = [], []
     for offset, e in enumerate(entries):
         header = {
@@ -249,11 +259,9 @@ def append_entries(
         row = {k: v for k, v in header.items() if k != "v"}
         row["validators"] = None if e.validators is None else canonical_json(e.validators)
         row.update(payload=e.payload, hash=prev_hash, purged_at=None)
-        rows.append(row)
+        rows.append(tuple(row[c] for c in _RECORD_COLUMNS))
         headers.append({**header, "hash": prev_hash})
     if rows:
-        conn.execute(_INSERT_RECORDS, rows)
-        conn.execute(
-            _MOVE_HEAD, {"new_id": next_id + len(rows) - 1, "new_hash": prev_hash, "new_ts": ts}
-        )
+        conn.exec_driver_sql(insert_rows, rows)
+        conn.exec_driver_sql(move, (next_id + len(rows) - 1, prev_hash, ts))
     return headers

@@ -100,7 +100,7 @@ async def run_chat(state: AppState, engine: Engine, params: ChatParams, actor: A
         (report,) = await validate_chains(state, [chain])
         bad = flagged(report)
         outcome = _outcome(params.policy, report, index == tries - 1, settings)
-        validation, gen_record = await _audit(
+        validation, gen_record = await audit_attempt(
             state,
             engine,
             params,
@@ -116,7 +116,7 @@ async def run_chat(state: AppState, engine: Engine, params: ChatParams, actor: A
         attempts.append(
             Attempt(index, generation, report, bad, outcome, validation, gen_record, engine_ms)
         )
-        _count(state.metrics, engine, params, generation, outcome, engine_ms)
+        count_attempt(state.metrics, engine, params, generation, outcome, engine_ms)
         if outcome != "retried":
             break
         conversation = [
@@ -142,7 +142,7 @@ def _outcome(policy: str, report: dict[str, Any], last: bool, settings: Any) -> 
     return "blocked" if flagged(report) else "returned"
 
 
-async def _audit(
+async def audit_attempt(
     state: AppState,
     engine: Engine,
     params: ChatParams,
@@ -202,7 +202,7 @@ async def _audit(
     return validation, {"record_id": record["id"], "hash": record.get("hash")}
 
 
-def _count(
+def count_attempt(
     metrics: Any,
     engine: Engine,
     params: ChatParams,
@@ -210,6 +210,7 @@ def _count(
     outcome: str,
     engine_ms: float,
 ) -> None:
+    """Count one attempt in the generation metrics (outcome, tokens, engine time)."""
     metrics.generations.labels(
         metrics.model(engine.base_model), metrics.adapter(params.adapter), params.policy, outcome
     ).inc()

@@ -30,14 +30,14 @@ import anyio
 import orjson
 
 from service.chat.completion import FINGERPRINT, completion_body
-from service.chat.flow import Attempt, ChatParams, Outcome, _audit, _count
+from service.chat.flow import Attempt, ChatParams, Outcome, audit_attempt, count_attempt
 from service.chat.prompts import instruct, plain, question_and_context
 from service.engines.base import Engine, Generation
 from service.ops.audit import Actor
 from service.ops.validation import validate_chains
 from service.state import AppState
 from training.flagging import flagged
-from validators.text.segment import _SENTENCE_END  # the segmenter's own sentence boundary
+from validators.text.segment import SENTENCE_END  # the segmenter's own sentence boundary
 
 log = logging.getLogger("faithgate.chat")
 
@@ -49,7 +49,7 @@ def complete_prefix(text: str) -> str:
     """The part of a growing answer whose steps are complete (nothing may be added to them)."""
     if "\n" in text:
         return text[: text.rindex("\n")].rstrip()
-    ends = list(_SENTENCE_END.finditer(text))
+    ends = list(SENTENCE_END.finditer(text))
     return text[: ends[-1].start()] if ends else ""
 
 
@@ -211,7 +211,7 @@ class ChatStream:
         bad = flagged(report)
         outcome = "incomplete" if incomplete else "returned"
         extra = {"streamed": True, "incomplete": incomplete}
-        validation, record = await _audit(
+        validation, record = await audit_attempt(
             self.state,
             self.engine,
             self.params,
@@ -225,7 +225,7 @@ class ChatStream:
             engine_ms,
             extra,
         )
-        _count(self.state.metrics, self.engine, self.params, generation, outcome, engine_ms)
+        count_attempt(self.state.metrics, self.engine, self.params, generation, outcome, engine_ms)
         return Attempt(0, generation, report, bad, outcome, validation, record, engine_ms)
 
     async def _record_incomplete(self) -> None:

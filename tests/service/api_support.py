@@ -83,6 +83,23 @@ def chain(base: dict, **changes: Any) -> dict:
     return {**base, "id": f"t-{uuid.uuid4().hex[:12]}", **changes}
 
 
+def bundle_members(bundle: bytes) -> dict[str, bytes]:
+    """Every file of an export bundle, by name."""
+    with tarfile.open(fileobj=io.BytesIO(bundle)) as tar:
+        return {m.name: tar.extractfile(m).read() for m in tar.getmembers()}  # type: ignore[union-attr]
+
+
+def pack_bundle(members: dict[str, bytes]) -> bytes:
+    """A bundle (tar) of these files, in this order: a tampered or re-signed copy."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
 def bundle_records(data: bytes) -> list[dict]:
     """The records of an export bundle (tar with records.jsonl)."""
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:

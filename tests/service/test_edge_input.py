@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import stat
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,12 @@ from service.cli import main
 from service.store import Store, verify_bundle
 from service.store.errors import ChainHeadMismatch
 from service.store.tables import audit_records
-from tests.service.api_support import api, backend  # noqa: F401 (fixtures)
+from tests.service.api_support import (  # noqa: F401 (fixtures)
+    api,
+    backend,
+    bundle_members,
+    pack_bundle,
+)
 
 # Valid ISO-8601 whose UTC instant is year 10000 or year 0: Python cannot represent them.
 OVERFLOWS = ["9999-12-31T23:00:00-01:00", "0001-01-01T00:00:00+01:00"]
@@ -95,18 +99,11 @@ def test_an_export_refuses_a_chain_whose_newest_record_was_deleted(
 
 def _resigned(store: Store, bundle: bytes, **manifest_changes) -> bytes:
     """The bundle with its manifest changed and signed again by the store's own key."""
-    with tarfile.open(fileobj=io.BytesIO(bundle)) as tar:
-        members = {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
+    members = bundle_members(bundle)
     manifest = {**json.loads(members["manifest.json"]), **manifest_changes}
     members["manifest.json"] = json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n"
     members["signature.bin"] = store.signing.sign(members["manifest.json"])
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+    return pack_bundle(members)
 
 
 def test_the_verifier_compares_the_manifest_head_with_the_records(store: Store) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import tarfile
 import time
 from datetime import UTC, datetime
 
@@ -13,6 +12,7 @@ import pytest
 
 from service.store import Store, verify_bundle
 from service.store.merkle import merkle_root
+from tests.service.api_support import bundle_members, pack_bundle
 
 
 def _fill(store: Store, n: int, start: int = 1) -> list[dict]:
@@ -36,21 +36,6 @@ def _export(store: Store, **period) -> bytes:
     return buf.getvalue()
 
 
-def _members(bundle: bytes) -> dict[str, bytes]:
-    with tarfile.open(fileobj=io.BytesIO(bundle)) as tar:
-        return {m.name: tar.extractfile(m).read() for m in tar.getmembers()}
-
-
-def _pack(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
-
-
 def _flip(bundle: bytes, marker: bytes, offset: int = 0) -> bytes:
     """Change one byte of the bundle file itself, at a marker's first occurrence."""
     at = bundle.index(marker) + offset
@@ -68,7 +53,7 @@ def test_full_export_verifies_and_describes_the_chain(store: Store) -> None:
     result = _check(bundle)
     assert result.ok, result.message
     assert (result.count, result.fingerprint) == (6, store.fingerprint)
-    members = _members(bundle)
+    members = bundle_members(bundle)
     assert set(members) == {"manifest.json", "records.jsonl", "signature.bin", "public_key.pem"}
     manifest = json.loads(members["manifest.json"])
     assert manifest["count"] == 6
@@ -88,7 +73,8 @@ def test_full_export_verifies_and_describes_the_chain(store: Store) -> None:
 def test_one_altered_byte_in_records_is_named(store: Store, part: str, bad: int) -> None:
     _fill(store, 5)
     bundle = _export(store)
-    line = _members(bundle)["records.jsonl"].splitlines()[bad - 1]  # unique: it holds its hash
+    # unique: the line holds its own hash
+    line = bundle_members(bundle)["records.jsonl"].splitlines()[bad - 1]
     inside = line.index(b"marker-003" if part == "payload" else b'"event":"validation"') + 9
     result = _check(_flip(bundle, line, offset=inside))
     assert not result.ok
@@ -106,7 +92,7 @@ def test_one_altered_byte_in_the_manifest_breaks_the_signature(store: Store) -> 
 def test_one_altered_byte_in_the_signature_is_detected(store: Store) -> None:
     _fill(store, 3)
     bundle = _export(store)
-    signature = _members(bundle)["signature.bin"]
+    signature = bundle_members(bundle)["signature.bin"]
     result = _check(_flip(bundle, signature, offset=17))
     assert not result.ok and "signature" in result.message
 
@@ -123,30 +109,29 @@ def test_a_bundle_resigned_with_another_key_shows_another_fingerprint(
 
 def test_removed_and_reordered_lines_are_named(store: Store) -> None:
     _fill(store, 5)
-    members = _members(_export(store))
+    members = bundle_members(_export(store))
     lines = members["records.jsonl"].splitlines(keepends=True)
 
-    dropped = _check(_pack({**members, "records.jsonl": b"".join(lines[:2] + lines[3:])}))
+    dropped = _check(pack_bundle({**members, "records.jsonl": b"".join(lines[:2] + lines[3:])}))
     assert (dropped.ok, dropped.first_bad) == (False, 3)
     assert "missing" in dropped.message
 
-    swapped = _check(
-        _pack({**members, "records.jsonl": b"".join([lines[0], lines[2], lines[1], *lines[3:]])})
-    )
+    reordered = b"".join([lines[0], lines[2], lines[1], *lines[3:]])
+    swapped = _check(pack_bundle({**members, "records.jsonl": reordered}))
     assert (swapped.ok, swapped.first_bad) == (False, 2)
     assert "out of order" in swapped.message
 
-    truncated = _check(_pack({**members, "records.jsonl": b"".join(lines[:4])}))
+    truncated = _check(pack_bundle({**members, "records.jsonl": b"".join(lines[:4])}))
     assert (truncated.ok, truncated.first_bad) == (False, 5)
 
-    extra = _check(_pack({**members, "records.jsonl": b"".join(lines + lines[-1:])}))
+    extra = _check(pack_bundle({**members, "records.jsonl": b"".join(lines + lines[-1:])}))
     assert not extra.ok
 
 
 def test_unexpected_or_duplicate_members_are_refused(store: Store) -> None:
     _fill(store, 2)
-    members = _members(_export(store))
-    assert not _check(_pack({**members, "notes.txt": b"hi"})).ok
+    members = bundle_members(_export(store))
+    assert not _check(pack_bundle({**members, "notes.txt": b"hi"})).ok
     assert not _check(b"not a tar file").ok
 
 
@@ -188,5 +173,5 @@ def test_an_export_after_the_retention_purge_still_verifies(
     bundle = _export(store)
     result = _check(bundle)
     assert result.ok, result.message
-    lines = [json.loads(line) for line in _members(bundle)["records.jsonl"].splitlines()]
+    lines = [json.loads(line) for line in bundle_members(bundle)["records.jsonl"].splitlines()]
     assert [line["payload"] is None for line in lines] == [True, True, True, False, False, False]

@@ -226,6 +226,23 @@ def test_case_analyses_and_alternatives_are_not_refuted():
     assert errors(r) == []
 
 
+def test_an_equation_set_up_on_its_own_line_is_not_a_result():
+    # PARC math_positives-39: "x - 6 = 0" is the denominator set to zero, not a consequence.
+    q = r"Find the roots of $\frac{x^2 - 13x + 22}{x^2 - 8x + 12} = 0$."
+    steps = [
+        "Cancel the common factor.\n\n\\[\\frac{x - 11}{x - 6} = 0\\]",
+        "We set the numerator equal to zero.\n\nx - 11 = 0",
+        "So x = 11. We also set the denominator equal to zero and solve for x.\n\n"
+        "x - 6 = 0\n\nx = 6",
+    ]
+    assert errors(report(steps, question=q)) == []
+
+
+def test_bare_math_after_a_plain_sentence_is_still_refuted():
+    r = report(["Then it factors.\n\n$(x-1)(x-6) = 0$"], question=r"Solve $x^2 - 5x + 6 = 0$.")
+    assert errors(r) == ["algebra.not_implied"]
+
+
 def test_a_step_refuted_by_the_question_is_an_error():
     r = report([r"$(x-1)(x-6) = 0$"], question=r"Solve $x^2 - 5x + 6 = 0$.")
     assert errors(r) == ["algebra.not_implied"]

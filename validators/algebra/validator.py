@@ -43,6 +43,9 @@ _HYPOTHETICAL = re.compile(
 _ALTERNATIVES = re.compile(
     r"\b(?:cases?|either|set|setting|where|mod|modulo|pmod|bmod|equiv)\b", re.I
 )
+# A sentence with no word of three letters (LaTeX commands aside) is bare math.
+_BARE_MATH = re.compile(r"[A-Za-z]{3,}")
+_COMMAND = re.compile(r"\\[A-Za-z]+")
 _DEFINITIONS = [
     re.compile(r"\blet(?:'s|’s|\s+us)?\s+\$?([A-Za-z])\$?\s+(?:be|represent|denote|stand)\b", re.I),
     re.compile(
@@ -57,7 +60,7 @@ _DEFINITIONS = [
 ]
 # "(a) Solve ... (b) Find ...": a question of several problems that reuse their letters.
 _PART_LABEL = re.compile(r"(?:^|\n)\s*(?:\(\s*[a-e]\s*\)|[a-e]\)|\d[.)])\s", re.I)
-_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 # Coordinate geometry: `y = 2x + 1` is a line, not a fact about one x, and x names a
 # different point from one step to the next; such chains are checked step by step only.
 _GEOMETRY_WORDS = re.compile(
@@ -79,7 +82,7 @@ def _maybe_algebra(text: str) -> bool:
 def _sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence or line."""
     out, start = [], 0
-    for m in _SENTENCE_END.finditer(text):
+    for m in SENTENCE_END.finditer(text):
         out.append((start, m.end()))
         start = m.end()
     out.append((start, len(text)))
@@ -306,13 +309,19 @@ class _Run:
         """Judge a step's equations sentence by sentence (definitions first, hypotheses skipped)."""
         cands = find_equations(text)  # in text order
         i = 0
+        carried = False  # the lines of bare math under a supposing sentence belong to it
         for start, end in _sentences(text):
             sentence = text[start:end]
             for var in _defined(sentence):
                 self.system.forget(var)
-            hypothetical = _HYPOTHETICAL.search(sentence) is not None or (
+            own = _HYPOTHETICAL.search(sentence) is not None or (
                 self.markup and _ALTERNATIVES.search(sentence) is not None
             )
+            # "... we set the denominator equal to zero and solve for x.\n\nx - 6 = 0": in
+            # MATH-style chains the equation on its own line is the supposition, not a result.
+            bare = self.markup and _BARE_MATH.search(_COMMAND.sub("", sentence)) is None
+            hypothetical = own or (carried and bare)
+            carried = hypothetical and (own or bare)
             while i < len(cands) and cands[i].start < end:
                 if not hypothetical and not self.stopped:
                     self.claim(cands[i], index)

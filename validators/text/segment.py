@@ -28,7 +28,7 @@ _ANSWER_ONLY_LINE = re.compile(
 )
 _STEP_PREFIX = re.compile(r"^\s*(?:step\s*\d+\s*[:.)-]|\d+\s*[.)]\s+(?=\D)|[-*•]\s+)", re.I)
 _NUMBERED_LINE = re.compile(r"^\s*(?:step\s*\d+\s*[:.)-]|\d+\s*[.)]\s+\D)", re.I | re.M)
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z$\\(\[])")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z$\\(\[])")
 
 
 def strip_annotations(text: str) -> str:
@@ -54,7 +54,7 @@ _ABBREVIATION = re.compile(
 def _sentences(line: str) -> list[str]:
     """Sentences of one line; "Brown v. Board" and "U.S. Code" are not sentence ends."""
     out: list[str] = []
-    for piece in _SENTENCE_END.split(line):
+    for piece in SENTENCE_END.split(line):
         if out and _ABBREVIATION.search(out[-1]):
             out[-1] = f"{out[-1]} {piece}"
         else:

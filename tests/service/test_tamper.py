@@ -12,22 +12,23 @@ import pytest
 from service.store import Store, verify_bundle
 from service.store.errors import ChainHeadMismatch
 from tests.figures import record
+from tests.service.api_support import bundle_members, pack_bundle
 from tests.service.test_edge_input import _delete_newest, _resigned
-from tests.service.test_store_export import _export, _fill, _flip, _members, _pack
+from tests.service.test_store_export import _export, _fill, _flip
 
 Tamper = Callable[[Store, bytes], bytes]
 
 
 def _lines(bundle: bytes) -> list[bytes]:
-    return _members(bundle)["records.jsonl"].splitlines(keepends=True)
+    return bundle_members(bundle)["records.jsonl"].splitlines(keepends=True)
 
 
 def _with_lines(bundle: bytes, lines: list[bytes]) -> bytes:
-    return _pack({**_members(bundle), "records.jsonl": b"".join(lines)})
+    return pack_bundle({**bundle_members(bundle), "records.jsonl": b"".join(lines)})
 
 
 def _manifest(bundle: bytes) -> dict:
-    return json.loads(_members(bundle)["manifest.json"])
+    return json.loads(bundle_members(bundle)["manifest.json"])
 
 
 KINDS: dict[str, Tamper] = {
@@ -36,11 +37,11 @@ KINDS: dict[str, Tamper] = {
     ),
     "record payload byte": lambda s, b: _flip(b, b"marker-003", offset=7),
     "manifest byte": lambda s, b: _flip(b, b'"count": 5', offset=9),
-    "signature byte": lambda s, b: _pack(
+    "signature byte": lambda s, b: pack_bundle(
         {
-            **_members(b),
-            "signature.bin": bytes([_members(b)["signature.bin"][0] ^ 1])
-            + _members(b)["signature.bin"][1:],
+            **bundle_members(b),
+            "signature.bin": bytes([bundle_members(b)["signature.bin"][0] ^ 1])
+            + bundle_members(b)["signature.bin"][1:],
         }
     ),  # fmt: skip
     "record removed": lambda s, b: _with_lines(b, _lines(b)[:2] + _lines(b)[3:]),
@@ -49,9 +50,9 @@ KINDS: dict[str, Tamper] = {
     ),
     "last record cut": lambda s, b: _with_lines(b, _lines(b)[:-1]),
     "record duplicated": lambda s, b: _with_lines(b, _lines(b) + _lines(b)[-1:]),
-    "member added": lambda s, b: _pack({**_members(b), "notes.txt": b"hi"}),
-    "member removed": lambda s, b: _pack(
-        {k: v for k, v in _members(b).items() if k != "signature.bin"}
+    "member added": lambda s, b: pack_bundle({**bundle_members(b), "notes.txt": b"hi"}),
+    "member removed": lambda s, b: pack_bundle(
+        {k: v for k, v in bundle_members(b).items() if k != "signature.bin"}
     ),
     "not a tar": lambda s, b: b"not a tar file",
     "Merkle root re-signed": lambda s, b: _resigned(s, b, merkle_root="0" * 64),

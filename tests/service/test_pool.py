@@ -222,3 +222,44 @@ def test_the_worker_encodes_each_chain_and_report_as_the_store_would() -> None:
     for sent, (report, texts) in zip(chains, validated, strict=True):
         # The very text the audit thread would otherwise encode (surrogate repaired alike).
         assert texts == (to_canonical_text(sent), to_canonical_text(report))
+
+
+def test_frames_are_cut_from_the_bytes_however_they_arrive() -> None:
+    from service.pool import _FrameProtocol
+    from service.worker import HEADER
+
+    frames = [b"a", b"", b"x" * 70_000]  # one larger than a pipe read
+    wire = b"".join(HEADER.pack(len(f)) + f for f in frames)
+
+    async def feed(chunks: list[bytes]) -> tuple[list[bytes], int]:
+        got: list[bytes] = []
+        eofs = []
+        protocol = _FrameProtocol(got.append, lambda: eofs.append(1))
+        for chunk in chunks:
+            protocol.pipe_data_received(1, chunk)
+        protocol.pipe_connection_lost(1, None)
+        return got, len(eofs)
+
+    assert asyncio.run(feed([wire])) == (frames, 1)  # several frames in one read
+    assert asyncio.run(feed([wire[i : i + 1] for i in range(len(wire))])) == (frames, 1)
+    assert asyncio.run(feed([wire[:-1]])) == (frames[:2], 1)  # a cut frame is never handed on
+
+
+def test_a_garbled_frame_retires_the_worker_and_the_pool_goes_on() -> None:
+    async def scenario() -> None:
+        pool = ValidationPool(1, budget_s=2.0)
+        await pool.start()
+        try:
+            (worker,) = pool._workers
+            pool._frame(worker, b"not a pickle")
+            assert worker.gone
+            deadline = time.monotonic() + 60
+            while not pool.ready_workers:
+                assert time.monotonic() < deadline, "no replacement worker"
+                await asyncio.sleep(0.1)
+            (report,) = await pool.validate([chain(GOOD)], timeout=60)
+            assert report["verdict"] == "faithful"
+        finally:
+            await pool.close()
+
+    asyncio.run(scenario())

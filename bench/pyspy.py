@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -45,16 +46,18 @@ def self_time(collapsed: str, top: int = 12) -> list[tuple[float, str]]:
     collapsed: py-spy's raw format, one "frame;frame;...;frame COUNT" line per stack, each
     frame "function (file:line)"; lines of one function are added together.
     """
+    return _shares(collapsed, lambda stack: _function(stack.rsplit(";", 1)[-1]))[:top]
+
+
+def _shares(collapsed: str, label: Callable[[str], str]) -> list[tuple[float, str]]:
+    """Share of samples per label(stack), largest first."""
     counts: Counter[str] = Counter()
-    total = 0
     for line in collapsed.splitlines():
         stack, _, n = line.rpartition(" ")
-        if not stack or not n.isdigit():
-            continue
-        leaf = stack.rsplit(";", 1)[-1]
-        counts[_function(leaf)] += int(n)
-        total += int(n)
-    return [(n / total, name) for name, n in counts.most_common(top)] if total else []
+        if stack and n.isdigit():
+            counts[label(stack)] += int(n)
+    total = sum(counts.values())
+    return [(n / total, name) for name, n in counts.most_common()] if total else []
 
 
 def _function(frame: str) -> str:
@@ -97,16 +100,9 @@ GENERIC_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def by_part(collapsed: str, parts=WEB_PARTS, generic=GENERIC_PARTS) -> list[tuple[float, str]]:
     """Share of samples per part (deepest matching frame wins), largest first."""
-    counts: Counter[str] = Counter()
-    total = 0
-    for line in collapsed.splitlines():
-        stack, _, n = line.rpartition(" ")
-        if not stack or not n.isdigit():
-            continue
-        part = _deepest(stack, parts) or _deepest(stack, generic) or "other"
-        counts[part] += int(n)
-        total += int(n)
-    return [(n / total, name) for name, n in counts.most_common()] if total else []
+    return _shares(
+        collapsed, lambda stack: _deepest(stack, parts) or _deepest(stack, generic) or "other"
+    )
 
 
 def _deepest(stack: str, parts) -> str | None:

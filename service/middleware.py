@@ -82,23 +82,13 @@ class RequestMiddleware:
                     # that writes the whole body before reading (urllib) would otherwise get a
                     # connection reset instead of this answer.
                     await _drain(receive)
-                    response = error_response(
-                        413,
-                        "payload_too_large",
-                        f"the request body exceeds {self.max_body_bytes} bytes",
-                        headers={"connection": "close"},
-                    )
-                    await response(scope, receive, send_with_id)
+                    message = f"the request body exceeds {self.max_body_bytes} bytes"
+                    await _refuse(413, "payload_too_large", message, scope, receive, send_with_id)
                     return
                 except BodyTimeout:
                     # A client that trickles or stalls its body must not hold a task forever.
-                    response = error_response(
-                        408,
-                        "request_timeout",
-                        f"the request body did not arrive within {self.body_timeout_s:g} s",
-                        headers={"connection": "close"},
-                    )
-                    await response(scope, receive, send_with_id)
+                    message = f"the request body did not arrive within {self.body_timeout_s:g} s"
+                    await _refuse(408, "request_timeout", message, scope, receive, send_with_id)
                     return
             await self.app(scope, receive, send_with_id)
         except ClientDisconnect:
@@ -150,6 +140,14 @@ class RequestMiddleware:
             raise BodyTimeout from None
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return _replay([{"type": "http.request", "body": body, "more_body": False}], receive)
+
+
+async def _refuse(
+    status: int, code: str, message: str, scope: Scope, receive: Receive, send: Send
+) -> None:
+    """Answer a request refused before its handler, and close the connection after it."""
+    response = error_response(status, code, message, headers={"connection": "close"})
+    await response(scope, receive, send)
 
 
 DRAIN_MAX_BYTES = 64 << 20  # past this (or DRAIN_MAX_S) the connection is closed unread

@@ -118,7 +118,7 @@ class AuditWriter:
 
     async def _gather(self) -> None:
         """Wait (at most group_wait_s) for the records still being validated to join this write."""
-        if self.group_wait_s <= 0:
+        if self.group_wait_s <= 0 or not self._arriving:
             return
         try:
             async with asyncio.timeout(self.group_wait_s):

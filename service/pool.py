@@ -22,6 +22,7 @@ import pickle
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -61,16 +62,30 @@ class _Worker:
 
 
 class _FrameProtocol(asyncio.subprocess.SubprocessStreamProtocol):
-    """A worker's pipes, its stdout read as frames in the callback that receives the bytes.
+    """A worker's pipes, its stdout cut into frames in the callback that receives the bytes.
 
-    The stream reader this replaces woke a reader task and awaited twice per frame; on the hot
-    path that was a good part of the web process's cost per chain.
+    It replaces a reader task that woke and awaited twice per frame. Frames (and the end of
+    stdout, as None) that come before the pool attaches its handler are kept until it does.
     """
 
-    def __init__(self, on_frame: Callable[[bytes], None], on_eof: Callable[[], None]) -> None:
+    def __init__(self) -> None:
         super().__init__(limit=2**16, loop=asyncio.get_running_loop())
-        self._on_frame, self._on_eof = on_frame, on_eof
         self._buffer = bytearray()
+        self._handle: Callable[[bytes | None], None] | None = None
+        self._early: list[bytes | None] = []
+
+    def attach(self, handle: Callable[[bytes | None], None]) -> None:
+        """From now on each frame, then None at the end of stdout, goes to `handle`."""
+        self._handle = handle
+        for frame in self._early:
+            handle(frame)
+        self._early.clear()
+
+    def _deliver(self, frame: bytes | None) -> None:
+        if self._handle is None:
+            self._early.append(frame)
+        else:
+            self._handle(frame)
 
     def pipe_data_received(self, fd: int, data: bytes) -> None:
         if fd != 1:
@@ -85,12 +100,12 @@ class _FrameProtocol(asyncio.subprocess.SubprocessStreamProtocol):
                 break
             frame = bytes(buf[HEADER.size : end])
             del buf[:end]
-            self._on_frame(frame)
+            self._deliver(frame)
 
     def pipe_connection_lost(self, fd: int, exc: BaseException | None) -> None:
         super().pipe_connection_lost(fd, exc)
         if fd == 1:
-            self._on_eof()
+            self._deliver(None)
 
 
 class ValidationPool:
@@ -223,9 +238,12 @@ class ValidationPool:
         deadline = count * self.budget_s + self.grace_s
         worker.timer = asyncio.get_running_loop().call_later(deadline, self._expire, worker)
 
-    def _frame(self, worker: _Worker, frame: bytes) -> None:
-        """One frame from the worker's stdout (called by its protocol)."""
+    def _frame(self, worker: _Worker, frame: bytes | None) -> None:
+        """One frame from the worker's stdout, or None at its end (called by its protocol)."""
         if worker.gone:
+            return
+        if frame is None:
+            self._drop(worker, "the worker exited")
             return
         try:
             self._receive(worker, pickle.loads(frame))
@@ -258,25 +276,8 @@ class ValidationPool:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, env.get("PYTHONPATH")]))
         loop = asyncio.get_running_loop()
-        # What arrives before the _Worker exists (nothing is expected: the worker takes a while
-        # to load the validators) is kept and handled once it does.
-        early: list[bytes | None] = []  # frames, None for the end of its stdout
-        holder: list[_Worker] = []
-
-        def on_frame(frame: bytes) -> None:
-            if holder:
-                self._frame(holder[0], frame)
-            else:
-                early.append(frame)
-
-        def on_eof() -> None:
-            if holder:
-                self._drop(holder[0], "the worker exited")
-            else:
-                early.append(None)
-
         transport, protocol = await loop.subprocess_exec(
-            lambda: _FrameProtocol(on_frame, on_eof),
+            _FrameProtocol,
             sys.executable,
             "-m",
             "service.worker",
@@ -288,12 +289,7 @@ class ValidationPool:
         proc = asyncio.subprocess.Process(transport, protocol, loop)
         worker = _Worker(proc=proc, ready=loop.create_future())
         self._workers.append(worker)
-        holder.append(worker)
-        for frame in early:
-            if frame is None:
-                self._drop(worker, "the worker exited")
-            else:
-                self._frame(worker, frame)
+        protocol.attach(partial(self._frame, worker))
         return worker
 
     def _drop(self, worker: _Worker, why: str, kill: bool = True) -> None:

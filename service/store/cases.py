@@ -47,7 +47,7 @@ def case_row(header: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_INSERT_CASES = insert(cases)  # built once: it caches its compiled form
+_INSERT_CASES = insert(cases)  # built once, not on every audit transaction
 
 
 def insert_cases(conn: Connection, rows: list[dict[str, Any]]) -> None:

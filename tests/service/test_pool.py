@@ -231,18 +231,23 @@ def test_frames_are_cut_from_the_bytes_however_they_arrive() -> None:
     frames = [b"a", b"", b"x" * 70_000]  # one larger than a pipe read
     wire = b"".join(HEADER.pack(len(f)) + f for f in frames)
 
-    async def feed(chunks: list[bytes]) -> tuple[list[bytes], int]:
-        got: list[bytes] = []
-        eofs = []
-        protocol = _FrameProtocol(got.append, lambda: eofs.append(1))
-        for chunk in chunks:
+    async def feed(chunks: list[bytes], attach_after: int = 0) -> list[bytes | None]:
+        got: list[bytes | None] = []
+        protocol = _FrameProtocol()
+        for i, chunk in enumerate(chunks):
+            if i == attach_after:
+                protocol.attach(got.append)
             protocol.pipe_data_received(1, chunk)
+        if attach_after >= len(chunks):
+            protocol.attach(got.append)
         protocol.pipe_connection_lost(1, None)
-        return got, len(eofs)
+        return got
 
-    assert asyncio.run(feed([wire])) == (frames, 1)  # several frames in one read
-    assert asyncio.run(feed([wire[i : i + 1] for i in range(len(wire))])) == (frames, 1)
-    assert asyncio.run(feed([wire[:-1]])) == (frames[:2], 1)  # a cut frame is never handed on
+    assert asyncio.run(feed([wire])) == [*frames, None]  # several frames in one read
+    assert asyncio.run(feed([wire[i : i + 1] for i in range(len(wire))])) == [*frames, None]
+    assert asyncio.run(feed([wire[:-1]])) == [*frames[:2], None]  # a cut frame is never handed on
+    # Frames that come before the pool attaches are handed on when it does, in order.
+    assert asyncio.run(feed([wire[:5], wire[5:]], attach_after=2)) == [*frames, None]
 
 
 def test_a_garbled_frame_retires_the_worker_and_the_pool_goes_on() -> None:

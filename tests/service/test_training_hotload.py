@@ -23,13 +23,9 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_a_trained_adapter_is_promoted_into_the_running_engine_and_chat_can_name_it(
     tiny: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A random tiny model cannot improve significantly; a gate that says yes makes it promotable.
-    from training import gate as gate_mod
+    from tests.training.tiny import pass_the_gate
 
-    real = gate_mod.decide
-    monkeypatch.setattr(
-        gate_mod, "decide", lambda b, a, cfg: {**real(b, a, cfg), "passed": True, "reasons": []}
-    )
+    pass_the_gate(monkeypatch)
     config = TrainConfig.from_dict(
         {
             "base": str(tiny),

@@ -124,13 +124,9 @@ def test_the_registered_adapter_is_a_trained_float32_lora(qlora_run: tuple[dict,
 def test_plain_lora_run_passing_the_gate_is_promoted(
     tiny_base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A random tiny model cannot improve significantly; a gate that says yes runs the promotion.
-    from training import gate as gate_mod
+    from tests.training.tiny import pass_the_gate
 
-    real = gate_mod.decide
-    monkeypatch.setattr(
-        gate_mod, "decide", lambda b, a, cfg: {**real(b, a, cfg), "passed": True, "reasons": []}
-    )
+    pass_the_gate(monkeypatch)
     config = tiny_config(
         tiny_base,
         tmp_path,

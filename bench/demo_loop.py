@@ -39,7 +39,9 @@ def chat_all(client: Any, key: str, problems: list[Any], model: str, max_tokens:
 
     out = []
     headers = {"Authorization": f"Bearer {key}"}
-    for p in problems:
+    for i, p in enumerate(problems, 1):
+        if i % 50 == 0:
+            print(f"   {i}/{len(problems)} asked", file=sys.stderr, flush=True)
         body = {
             "model": model,
             "messages": [{"role": "user", "content": p.question}],
@@ -132,7 +134,7 @@ def train_options(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run the loop; print the results; write them unless --quick/--no-write."""
     parser = argparse.ArgumentParser(prog="python -m bench.demo_loop")
-    parser.add_argument("--train", type=int, default=400, help="problems chatted for cases")
+    parser.add_argument("--train", type=int, default=300, help="problems chatted for cases")
     parser.add_argument("--eval", type=int, default=200, help="held-back problems (>= 200)")
     parser.add_argument("--gate-cases", type=int, default=64, help="gate's held-back cases")
     parser.add_argument("--general", type=int, default=50, help="gate's general problems")
@@ -167,6 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     train = pool[: args.train]
     by_id = {p.id: p for p in train}
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
+    stages: dict[str, float] = {}
+
+    def keep(name: str, answers: list[dict]) -> list[dict]:
+        """Save a stage's answers in the run folder (a late failure loses no chat) and time it."""
+        (work / f"{name}.json").write_text(json.dumps(answers, indent=1))
+        stages[name] = round((time.monotonic() - started) / 60, 1)
+        return answers
 
     with service(work, base, args.threads) as client:
         wait_ready(client)
@@ -174,10 +183,10 @@ def main(argv: list[str] | None = None) -> int:
         key = store.create_key("demo", ["generate", "review", "train"])[1]
         model = client.app.state.faithgate.runtime.engine.base_model
         log(f"1. chat: {len(train)} problems through the service ({model})")
-        asked = chat_all(client, key, train, model, args.max_tokens)
+        asked = keep("asked", chat_all(client, key, train, model, args.max_tokens))
         log(f"2. review: {review_all(client, key, asked, by_id)} flagged answers reviewed")
         log(f"   base on {len(held)} held-back problems")
-        before = chat_all(client, key, held, model, args.max_tokens)
+        before = keep("before", chat_all(client, key, held, model, args.max_tokens))
 
     options = work / "options.json"
     options.write_text(json.dumps(train_options(args)))
@@ -186,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         ["train", "--base", str(base), "--cycles", str(args.cycles), "--name", args.name,
          "--lr", str(args.lr), "--options", str(options), "--data-dir", str(work)]
     )  # fmt: skip
+    stages["train"] = round((time.monotonic() - started) / 60, 1)
     report = json.loads((work / "training" / args.name / "report.json").read_text())
     decision = report["decision"]
 
@@ -201,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         r.raise_for_status()
         log(f"5. chat again: {len(held)} held-back problems through {args.name}")
-        after = chat_all(client, key, held, args.name, args.max_tokens)
+        after = keep("after", chat_all(client, key, held, args.name, args.max_tokens))
 
     result = {
         "command": "python -m bench.demo_loop " + " ".join(argv or sys.argv[1:]),
@@ -214,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         "promotion_forced": forced,
         "held_back": compare(before, after),
         "minutes": round((time.monotonic() - started) / 60, 1),
+        "minutes_at_end_of": stages,
         "work": str(work),
     }
     print(json.dumps(result, indent=2))

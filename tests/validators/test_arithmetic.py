@@ -97,3 +97,62 @@ def test_error_in_later_step_gives_its_index():
     assert r["first_error_step"] == 1
     assert [s["status"] for s in r["steps"]] == ["verified", "error"]
     assert r["steps"][1]["findings"][0]["message"] == "48 + 24 = 72, not 70"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a repeating decimal cut, in percent: 1/6 is 16.66...% (truncated, not rounded)
+        "The share is 5 cars / 30 cars * 100% = 16.66...%, about 17%.",
+        # spaces as thousands separators on the right of `=` as well as on the left
+        "Each year adds 18 000/4 = 4 500 people.",
+        "The load is 50 bags x 50 kg/bag = 2 500 kg.",
+        # a rate's unit written with a slash: "4 degrees/10% rise" is the divisor's unit
+        "Then 20 degrees / 4 degrees/10% rise = 5 such rises",
+        # a whole part with its fraction written after it
+        "He can buy 100 / 7= 14 and (2/7) books, so 14.",
+        # the operands counted in thousands, the result written out
+        "It loses 4 thousand dollars a day, so in two days 4 * 2 = $8,000.",
+    ],
+)
+def test_prose_notations_that_state_true_results_verify(text):
+    r = report(text)
+    assert r["verdict"] != "unfaithful", r["steps"][0]
+    assert all(s["status"] != "error" for s in r["steps"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The share is 5 cars / 30 cars * 100% = 15.55...%.",
+        "Each year adds 18 000/4 = 4 400 people.",
+        "The load is 50 bags x 50 kg/bag = 2 600 kg.",
+        "Then 20 degrees / 4 degrees/10% rise = 6 such rises",
+        "He can buy 100 / 7= 15 and (2/7) books.",
+        "It loses 4 thousand dollars a day, so in two days 4 * 2 = $9,000.",
+    ],
+)
+def test_the_same_notations_with_a_wrong_result_are_errors(text):
+    assert report(text)["steps"][0]["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        # "14, 400" may be 14,400 or a list: where the dividend begins is not certain
+        ("They read 180 pages a day because 14, 400 / 80 = 180", "unclear"),
+        ("It is 13,2000 / 60 = 220 minutes", "unclear"),
+        # a stray point before a decimal's digits: ". 84" is .84 or 84
+        ("The shares total 2.46 because .8 + . 84 + .82 = 2.46", "unclear"),
+    ],
+)
+def test_a_run_that_starts_inside_a_garbled_numeral_is_unchecked(text, reason):
+    step = report(text)["steps"][0]
+    assert step["status"] != "error", step
+    assert any(reason in f["message"] for f in step["findings"])
+
+
+def test_a_number_after_a_list_comma_is_still_read():
+    # "Out of the 36, 36 x 3/4": a list, not a garbled numeral, so a wrong result is found
+    assert report("Out of the 36, 36 x 3/4 = 25 are in class.")["steps"][0]["status"] == "error"
+    assert report("She had 12 and wrapped 8, 12 - 8 = 5 left.")["steps"][0]["status"] == "error"

@@ -174,6 +174,20 @@ def _parse_segment(
     return (seg, v) if v is not None else None
 
 
+def _unclear_start(text: str, first: Tok) -> bool:
+    """The run begins inside a garbled numeral: "14, 400 / 80", "13,2000 / 60", "+ . 84 +"."""
+    if first.kind != "num":
+        return False
+    before = text[: first.start]
+    mark = before.rstrip(" ")[-1:]
+    prev = before.rstrip(" ")[:-1].rstrip(" ")[-1:]
+    if mark == ",":
+        # "14, 400" is one number; "Out of the 36, 36 x 3/4" and "8, 12 - 8" are a list
+        three = len(first.text) == 3 and first.text.isdigit()
+        return prev.isdigit() and (three or before.endswith(","))
+    return mark == "." and prev in ("+", "-", "*", "/", "×", "=", "(")
+
+
 def _text_of(toks: list[Tok]) -> str:
     return " ".join([t.text for t in toks])
 
@@ -217,6 +231,10 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             continue
         (ltoks, lval), (rtoks, rval) = left, right
         if not _has(ltoks, "op"):
+            continue
+        if i == 0 and _unclear_start(text, ltoks[0]):
+            q.unevaluable.append(f"where the number before {_text_of(ltoks)!r} begins is unclear")
+            q.results.append(rval)
             continue
         unit = _word_after(text, rtoks[-1])
         if _converts_units(text, ltoks, rtoks, unit):
@@ -297,6 +315,12 @@ def alternatives(claim: Claim) -> list[Fraction]:
             out.append(evaluate(ltoks, right_assoc_division=True))
         with contextlib.suppress(Unevaluable):  # "7/12 / 1/12": unspaced fractions bind first
             out.append(evaluate(_tight_fractions(ltoks)))
+        for k in range(1, len(ltoks) - 1):
+            op = ltoks[k]
+            if op.text == "/" and text[op.start - 1 : op.start].isalpha():
+                # "24 degrees / 3 degrees/5% increase": "/5%" after a unit word is the rate's unit
+                with contextlib.suppress(Unevaluable):
+                    out.append(evaluate(ltoks[:k] + ltoks[k + 2 :]))
     # "add 20 + 10 decorations to the 29 + 24 already up = 83": a sum spread over the sentence.
     if any(t.kind == "op" and t.text != "+" for t in ltoks):
         return out

@@ -196,7 +196,10 @@ def _beside_operator(text: str, start: int, end: int, letter: str) -> bool:
 
 
 def _space_groups(raw: list[Tok], i: int) -> int:
-    """End of a run of space-separated 3-digit groups after raw[i] holding a 0-led group."""
+    """End of a run of space-separated 3-digit groups after raw[i] holding a 0-led group.
+
+    Right after `=` any such groups are one number: "= 3 400" states 3400, not 3 and a 400.
+    """
     t = raw[i]
     if t.kind != "num" or len(t.text) > 3 or not t.text.isdigit():
         return i
@@ -206,7 +209,7 @@ def _space_groups(raw: list[Tok], i: int) -> int:
             break
         zero_led = zero_led or raw[j].kind == "lead0"
         j += 1
-    return j if zero_led else i
+    return j if zero_led or (i and raw[i - 1].kind == "eq") else i
 
 
 def _merge_mixed_numbers(raw: list[Tok]) -> list[Tok]:

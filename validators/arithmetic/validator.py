@@ -81,8 +81,8 @@ _REMAINDER = ("remain", "left over", "leftover", "remainder")
 def _matches(computed: Fraction, claimed: Fraction, claimed_text: str, approximate: bool) -> bool:
     if computed == claimed:
         return True
-    if approximate:
-        return abs(computed - claimed) <= _declared_tolerance(claimed_text)
+    if approximate and abs(computed - claimed) <= _declared_tolerance(claimed_text):
+        return True
     places = decimals(claimed_text.rstrip("%"))
     if places == 0:
         return False
@@ -90,7 +90,7 @@ def _matches(computed: Fraction, claimed: Fraction, claimed_text: str, approxima
     return any(round_to(computed, places, m) == claimed for m in ("half_up", "floor", "ceil"))
 
 
-def _readings(claim: Claim) -> list[tuple[Fraction, Fraction]]:
+def _readings(claim: Claim, step_text: str) -> list[tuple[Fraction, Fraction]]:
     """(computed, claimed) pairs under the readings the text allows (percent, unit changes)."""
     values = [claim.computed, *alternatives(claim)]
     pairs = [(v, claim.claimed) for v in values]
@@ -100,7 +100,16 @@ def _readings(claim: Claim) -> list[tuple[Fraction, Fraction]]:
         pairs += [(v2, c2) for v in values for v2 in (v, v * 100) for c2 in (c, c * 100)]
     for scale in _UNIT_SCALES.get(claim.unit_after, ()):
         pairs += [(v * scale, claim.claimed) for v in values]
+    for word, scale in _SCALE_WORDS.items():
+        if word in step_text:
+            # "losing 5 thousand dollars ... 5 * 3 = $15,000": the operands counted in thousands
+            pairs += [(v * scale, claim.claimed) for v in values]
     return pairs
+
+
+_SCALE_WORDS = {"thousand": 1000, "million": 10**6, "billion": 10**9}
+# "100 / 6 = 16 and (2/3)": a whole part, its fraction written after it
+_WHOLE_PART = re.compile(r"\s*and\s*[(\d]")
 
 
 def holds(claim: Claim, step_text: str = "") -> bool:
@@ -113,9 +122,11 @@ def holds(claim: Claim, step_text: str = "") -> bool:
     if _PI.search(claim.expression) or "π" in step_text:
         # A value of π written to a few places: the writer may have used more of them.
         return abs(claim.computed - claim.claimed) <= abs(claim.claimed) * PI_TOLERANCE
-    for computed, claimed in _readings(claim):
+    for computed, claimed in _readings(claim, step_text):
         if _matches(computed, claimed, text, claim.approximate):
             return True
+    if _WHOLE_PART.match(claim.after) and claim.claimed.denominator == 1:
+        return claim.claimed == int(claim.computed)
     # "100 / 3 = 33 stickers each, with 1 remaining": whole-number division with a remainder.
     lowered = step_text.lower()
     if not any(w in lowered for w in _REMAINDER):

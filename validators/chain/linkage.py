@@ -13,6 +13,7 @@ from validators.arithmetic.validator import step_quantities
 from validators.text.answers import Answer, parse_answer
 from validators.text.mathparse import rational
 from validators.text.quantities import answer_value
+from validators.text.segment import SENTENCE_END
 from validators.types import Analysis, Finding
 
 NAME = "linkage"
@@ -39,6 +40,8 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
                 -v for v in numbers_in(" ".join(_NEGATIVE.findall(analysis.steps[-1].text)))
             )
             final = final if final is not None else last.numbers[-1]
+        elif last.results and not last.math_claims:
+            accepted.update(_closing_statement(analysis.steps[-1].text))
     if qs:
         # What the closing step states as a value: `is $\\frac{2}{3}$`, "Probability = 1 / 6".
         accepted.update(v for v in map(rational, qs[-1].values) if v is not None)
@@ -59,6 +62,28 @@ def _prose_fractions(text: str) -> set[Fraction]:
     if "/" not in text:
         return set()
     return {Fraction(int(a), int(b)) for a, b in _PROSE_FRACTION.findall(text) if int(b)}
+
+
+_ANSWER_IS = re.compile(r"(\d[\d,]*(?:\.\d+)?) is the (?:final )?answer|answer is (\d[\d,]*(?:\.\d+)?)")
+
+
+def _closing_statement(text: str) -> set[Fraction]:
+    """Values prose names after its last computation: "... = 6 sodas. It takes Jerry 3 weeks
+    to get down to 6 sodas.", "40+80=120, confirming that 80 is the answer"."""
+    out = {Fraction((a or b).replace(",", "")) for a, b in _ANSWER_IS.findall(text)}
+    cut = text.rfind("=")
+    if cut >= 0:
+        sentence_end = SENTENCE_END.search(text, cut)
+        if sentence_end is not None:
+            out.update(numbers_in(text[sentence_end.end() :]))
+    return out
+
+
+def _in_percent(analysis: Analysis) -> bool:
+    """The closing step states the answer as a percentage ("= 25%" for the answer 25)."""
+    last = analysis.steps[-1].text
+    answer = re.escape(analysis.answer.strip())
+    return re.search(rf"=\s?{answer}\s?%", last) is not None
 
 
 def _states_nothing(analysis: Analysis) -> bool:
@@ -148,7 +173,7 @@ class LinkageValidator:
         if _states_nothing(analysis) and value not in accepted:
             self._compare_shape(analysis, answer, accepted)  # a conclusion in words
             return
-        readings = {value, value / 100} if answer.percent else {value}
+        readings = {value, value / 100} if answer.percent or _in_percent(analysis) else {value}
         question = analysis.chain.question
         if readings & accepted or any(_same_in_other_unit(v, accepted, question) for v in readings):
             analysis.derived_answer = show(value)

@@ -73,58 +73,30 @@ def test_a_matching_answer_without_any_verified_step_is_not_faithful():
     assert r["verdict"] == "unverifiable" and not r["laundering"]
 
 
+def linked(question: str, steps: str, answer: str) -> bool:
+    return not validate({"question": question, "reasoning": steps, "answer": answer})["laundering"]
+
+
 def test_an_answer_named_after_the_last_computation_is_derived():
     question = "Sam drinks 40 cans a week and halves it each week. After how many weeks 5 cans?"
     steps = (
         "After one week 40 / 2 = 20 cans.\nThen 20 / 2 = 10, and 10 / 2 = 5 cans. It takes 3 weeks."
     )
-    r = validate({"question": question, "reasoning": steps, "answer": "3"})
-    assert not r["laundering"] and r["derived_answer"] == "3"
+    assert linked(question, steps, "3")
     # a number in the same sentence as the computation is not a conclusion
-    r = validate(
-        {
-            "question": question,
-            "reasoning": steps.replace(" It takes 3 weeks.", " in 3 weeks"),
-            "answer": "3",
-        }
-    )
-    assert r["laundering"]
+    assert not linked(question, steps.replace(" It takes 3 weeks.", " in 3 weeks"), "3")
 
 
 def test_an_answer_the_text_calls_the_answer_is_derived():
+    question = "Two piles hold 120; one is twice the other."
     steps = "So x = 40 and 40 * 2 = 80.\nAs 80 / 2 = 40 and 40 + 80 = 120, 80 is the answer."
-    r = validate(
-        {
-            "question": "Two piles hold 120; one is twice the other.",
-            "reasoning": steps,
-            "answer": "80",
-        }
-    )
-    assert not r["laundering"]
-    r = validate(
-        {
-            "question": "Two piles hold 120; one is twice the other.",
-            "reasoning": steps,
-            "answer": "40",
-        }
-    )
-    assert not r["laundering"]  # 40 is a result of the closing step too
-    r = validate(
-        {
-            "question": "Two piles hold 120; one is twice the other.",
-            "reasoning": steps,
-            "answer": "60",
-        }
-    )
-    assert r["laundering"]
+    assert linked(question, steps, "80")
+    assert linked(question, steps, "40")  # 40 is a result of the closing step too
+    assert not linked(question, steps, "60")
 
 
 def test_a_percentage_result_links_its_number():
+    question = "What share of the sweets is blue?"
     steps = "There are 5 + 3 + 4 = 12 sweets.\nThe chance is (3/12) * 100% = 25%."
-    assert not validate({"question": "What share of the sweets is blue?", "reasoning": steps, "answer": "25"})[
-        "laundering"
-    ]
-    # an operand written in percent is not the answer
-    assert validate({"question": "What share of the sweets is blue?", "reasoning": steps, "answer": "100"})[
-        "laundering"
-    ]
+    assert linked(question, steps, "25")
+    assert not linked(question, steps, "100")  # an operand written in percent is not the answer

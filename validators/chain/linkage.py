@@ -64,7 +64,8 @@ def _prose_fractions(text: str) -> set[Fraction]:
     return {Fraction(int(a), int(b)) for a, b in _PROSE_FRACTION.findall(text) if int(b)}
 
 
-_ANSWER_IS = re.compile(r"(\d[\d,]*(?:\.\d+)?) is the (?:final )?answer|answer is (\d[\d,]*(?:\.\d+)?)")
+_NUMERAL = r"(\d[\d,]*(?:\.\d+)?)"
+_ANSWER_IS = re.compile(rf"{_NUMERAL} is the (?:final )?answer|answer is {_NUMERAL}")
 
 
 def _closing_statement(text: str) -> set[Fraction]:

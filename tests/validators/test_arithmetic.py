@@ -156,3 +156,11 @@ def test_a_number_after_a_list_comma_is_still_read():
     # "Out of the 36, 36 x 3/4": a list, not a garbled numeral, so a wrong result is found
     assert report("Out of the 36, 36 x 3/4 = 25 are in class.")["steps"][0]["status"] == "error"
     assert report("She had 12 and wrapped 8, 12 - 8 = 5 left.")["steps"][0]["status"] == "error"
+
+
+def test_a_count_before_a_compound_unit_is_not_a_thousands_group():
+    r = report("The drive holds 2400 / 200 = 12 200-kilobyte videos.")
+    assert r["steps"][0]["status"] == "verified"
+    # without the hyphen both readings stand: 12 things of 200 units, or 12,200
+    assert report("The drive holds 2400 / 200 = 12 200 kB videos.")["verdict"] != "unfaithful"
+    assert report("The drive holds 2400 / 200 = 13 200 kB videos.")["verdict"] == "unfaithful"

@@ -177,7 +177,7 @@ def _lex(text: str) -> list[Tok]:
             last_kind = kind
             quiet = kind in _QUIET_KINDS
         last_text = s
-    return _merge_mixed_numbers(raw) if mergeable else raw
+    return _merge_mixed_numbers(raw, text) if mergeable else raw
 
 
 def _hyphenated(text: str, start: int, end: int) -> bool:
@@ -195,10 +195,11 @@ def _beside_operator(text: str, start: int, end: int, letter: str) -> bool:
     return bool(before and before[-1] in ops) or bool(after and after[0] in ops.replace("(", ")"))
 
 
-def _space_groups(raw: list[Tok], i: int) -> int:
+def _space_groups(raw: list[Tok], i: int, text: str) -> int:
     """End of a run of space-separated 3-digit groups after raw[i] holding a 0-led group.
 
-    Right after `=` any such groups are one number: "= 3 400" states 3400, not 3 and a 400.
+    Right after `=` any such groups are one number: "= 3 400" states 3400, not 3 and a 400
+    (unless the last group begins a compound: "= 12 200-kilobyte videos").
     """
     t = raw[i]
     if t.kind != "num" or len(t.text) > 3 or not t.text.isdigit():
@@ -209,10 +210,14 @@ def _space_groups(raw: list[Tok], i: int) -> int:
             break
         zero_led = zero_led or raw[j].kind == "lead0"
         j += 1
-    return j if zero_led or (i and raw[i - 1].kind == "eq") else i
+    if zero_led:
+        return j
+    last = raw[j - 1]
+    compound = text[last.start + len(last.text) : last.start + len(last.text) + 1] == "-"
+    return j if i and raw[i - 1].kind == "eq" and not compound else i
 
 
-def _merge_mixed_numbers(raw: list[Tok]) -> list[Tok]:
+def _merge_mixed_numbers(raw: list[Tok], text: str) -> list[Tok]:
     """`1 1/2` and `1 and 1/4` are one quantity, 3/2 and 5/4."""
     out: list[Tok] = []
     append = out.append
@@ -233,7 +238,7 @@ def _merge_mixed_numbers(raw: list[Tok]) -> list[Tok]:
         end = t.start + len(t.text)
         # spaced groups need a next token of three characters one space after this one
         spaced = j < n and raw[j].start == end + 1 and len(raw[j].text) == 3
-        groups = _space_groups(raw, i) if spaced else i
+        groups = _space_groups(raw, i, text) if spaced else i
         if groups > i + 1:
             # "18 000", "1 500 000": spaces as thousands separators
             text = " ".join(g.text for g in raw[i:groups])

@@ -100,6 +100,9 @@ def _readings(claim: Claim, step_text: str) -> list[tuple[Fraction, Fraction]]:
         pairs += [(v2, c2) for v in values for v2 in (v, v * 100) for c2 in (c, c * 100)]
     for scale in _UNIT_SCALES.get(claim.unit_after, ()):
         pairs += [(v * scale, claim.claimed) for v in values]
+    if _SPACED_GROUPS.match(claim.claimed_text):
+        # "= 12 200 videos" may be twelve 200-unit things: the first group alone is a reading
+        pairs += [(v, Fraction(claim.claimed_text.split()[0])) for v in values]
     for word, scale in _SCALE_WORDS.items():
         if word in step_text:
             # "losing 5 thousand dollars ... 5 * 3 = $15,000": the operands counted in thousands
@@ -107,6 +110,7 @@ def _readings(claim: Claim, step_text: str) -> list[tuple[Fraction, Fraction]]:
     return pairs
 
 
+_SPACED_GROUPS = re.compile(r"\d{1,3}(?: \d{3})+$")
 _SCALE_WORDS = {"thousand": 1000, "million": 10**6, "billion": 10**9}
 # "100 / 6 = 16 and (2/3)": a whole part, its fraction written after it
 _WHOLE_PART = re.compile(r"\s*and\s*[(\d]")

@@ -164,3 +164,30 @@ def test_a_count_before_a_compound_unit_is_not_a_thousands_group():
     # without the hyphen both readings stand: 12 things of 200 units, or 12,200
     assert report("The drive holds 2400 / 200 = 12 200 kB videos.")["verdict"] != "unfaithful"
     assert report("The drive holds 2400 / 200 = 13 200 kB videos.")["verdict"] == "unfaithful"
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        # a phrase that describes the last quantity, between it and `=`
+        ("Sam has 4 * 9 books belonging to Ann = 36 books.", True),
+        ("Sam has 4 * 9 books belonging to Ann = 38 books.", False),
+        ("They buy 12 + 4 extra cups for the party = 16 cups.", True),
+        ("They buy 12 + 4 extra cups for the party = 18 cups.", False),
+        # "times" before `=` is the count's unit
+        ("The dog barks 4 * 12 times = 48 times", True),
+        ("The dog barks 4 * 12 times = 47 times", False),
+        # a unit abbreviated with a full stop does not end the computation
+        ("The wall is 4 * 160 sq. ft. = 640 sq. ft. in all", True),
+        ("The wall is 4 * 160 sq. ft. = 641 sq. ft. in all", False),
+        # "the second round" declares no rounding
+        ("The second round will cut 900 * 10% = 90 jobs.", True),
+        ("The second round will cut 900 * 10% = 100 jobs.", False),
+    ],
+)
+def test_prose_between_a_computation_and_its_result(text, ok):
+    assert (report(text)["steps"][0]["status"] == "verified") is ok
+
+
+def test_a_new_clause_before_equals_is_not_read_as_a_unit():
+    assert report("He has 5 + 3 apples and she has 2 = 2 pears.")["verdict"] != "unfaithful"

@@ -22,7 +22,9 @@ from validators.arithmetic.tokens import runs, tokens
 from validators.text.mathparse import rational
 
 _ROUNDING_DECLARED = re.compile(
-    r"≈|~|\b(?:about|approximately|approx|roughly|around|nearly|almost|rounded|rounding|round)\b",
+    # "round" as a verb only: "round up", "round to"; "the second round" declares nothing
+    r"≈|~|\b(?:about|approximately|approx|roughly|around|nearly|almost|rounded|rounding"
+    r"|round(?= (?:up|down|off|to|it|this|that)\b))\b",
     re.I,
 )
 # Necessary for a match of _ROUNDING_DECLARED in an ASCII text, once lowered: a cheap test

@@ -74,6 +74,9 @@ _NOT_UNITS = {
 }
 
 MAX_UNIT_WORDS = 4
+# Words that may describe a quantity between it and `=`: "12 + 4 extra donuts for the party ="
+_PHRASE_WORDS = {"of", "the", "to", "for", "from", "with"}
+MAX_PHRASE_WORDS = 6
 
 # Runs of prose. After a quiet token (the start, a line break, punctuation, `=`, or a word
 # that _normalise always makes a separator or `=`: `the`, `to`, `is`) nothing before a word is
@@ -411,16 +414,29 @@ def _segment_has_op(out: list[Tok]) -> bool:
 
 def _unit_run_end(toks: list[Tok], i: int) -> int:
     """Where a run of unit words at toks[i] ends in an operator or `=` (0 when it is not one)."""
-    for j in range(i, min(i + MAX_UNIT_WORDS + 1, len(toks))):
+    phrase = False  # a describing phrase ("4 * 9 books belonging to Stu = 36") may only end in `=`
+    for j in range(i, min(i + MAX_PHRASE_WORDS + 1, len(toks))):
         t = toks[j]
         if t.kind == "word":
             low = t.text.lower()
             if low in _MULT_WORDS or low in _VERBAL_OPS:
-                return j
-            if (low in _NOT_UNITS and not (low == "of" and j > i)) or low in _EQ_WORDS:
+                if j == i and j + 1 < len(toks) and toks[j + 1].kind == "eq":
+                    continue  # "4 * 12 times = 48 times": a count's unit
+                return 0 if phrase or j - i > MAX_UNIT_WORDS else j
+            if low in _EQ_WORDS or (low == "of" and j == i):
                 return 0  # "2 cups of flour *" is a unit; "1/3 of Solomon =" is not
+            if low in _NOT_UNITS:
+                if low not in _PHRASE_WORDS:
+                    return 0  # "and", "so", "he": a new clause
+                phrase = phrase or low != "of"
             continue
-        return j if t.kind in ("op", "eq", ")") else 0
+        if t.kind == "prose" and phrase:
+            continue  # the words after "to", "for", ...: lexed as one run
+        if t.kind == "eq":
+            return j
+        if phrase or j - i > MAX_UNIT_WORDS:
+            return 0
+        return j if t.kind in ("op", ")") else 0
     return 0
 
 
@@ -443,6 +459,15 @@ def runs(toks: list[Tok]) -> list[list[Tok]]:
     return out
 
 
+# Unit abbreviations with a full stop ("4 * 160 sq. ft. = 640"): the stop is no sentence end.
+_ABBREVIATED_UNIT = re.compile(
+    r"\b(sq|ft|in|lbs?|oz|yds?|hrs?|mins?|secs?|gal|qt|pt|mi)\.(?= ?[\w=])"
+)
+
+
 def tokens(text: str) -> list[Tok]:
     """The normalised tokens of a step's text."""
+    if "." in text:
+        # a space for the stop keeps every offset
+        text = _ABBREVIATED_UNIT.sub(lambda m: m.group(1) + " ", text)
     return _normalise(_lex(text), text)

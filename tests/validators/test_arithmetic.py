@@ -174,6 +174,8 @@ def test_a_count_before_a_compound_unit_is_not_a_thousands_group():
         ("Sam has 4 * 9 books belonging to Ann = 38 books.", False),
         ("They buy 12 + 4 extra cups for the party = 16 cups.", True),
         ("They buy 12 + 4 extra cups for the party = 18 cups.", False),
+        ("She traded 2 + 15 of her cards = 17 cards.", True),
+        ("She traded 2 + 15 of her cards = 20 cards.", False),
         # "times" before `=` is the count's unit
         ("The dog barks 4 * 12 times = 48 times", True),
         ("The dog barks 4 * 12 times = 47 times", False),
@@ -190,4 +192,6 @@ def test_prose_between_a_computation_and_its_result(text, ok):
 
 
 def test_a_new_clause_before_equals_is_not_read_as_a_unit():
+    # "1/3 of Ann" multiplies by a quantity the text does not state: no claim
+    assert report("Then 1/3 of Ann's cards = 12 cards.")["verdict"] != "unfaithful"
     assert report("He has 5 + 3 apples and she has 2 = 2 pears.")["verdict"] != "unfaithful"

@@ -415,6 +415,7 @@ def _segment_has_op(out: list[Tok]) -> bool:
 def _unit_run_end(toks: list[Tok], i: int) -> int:
     """Where a run of unit words at toks[i] ends in an operator or `=` (0 when it is not one)."""
     phrase = False  # a describing phrase ("4 * 9 books belonging to Stu = 36") may only end in `=`
+    summed = i >= 2 and toks[i - 2].text in ("+", "-")
     for j in range(i, min(i + MAX_PHRASE_WORDS + 1, len(toks))):
         t = toks[j]
         if t.kind == "word":
@@ -423,8 +424,10 @@ def _unit_run_end(toks: list[Tok], i: int) -> int:
                 if j == i and j + 1 < len(toks) and toks[j + 1].kind == "eq":
                     continue  # "4 * 12 times = 48 times": a count's unit
                 return 0 if phrase or j - i > MAX_UNIT_WORDS else j
-            if low in _EQ_WORDS or (low == "of" and j == i):
-                return 0  # "2 cups of flour *" is a unit; "1/3 of Solomon =" is not
+            if low in _EQ_WORDS or (low == "of" and j == i and not summed):
+                # "2 cups of flour *" is a unit; "1/3 of Solomon =" is not; "2 + 15 of her
+                # cards =" is (a term of a sum counts things)
+                return 0
             if low in _NOT_UNITS:
                 if low not in _PHRASE_WORDS:
                     return 0  # "and", "so", "he": a new clause

@@ -94,3 +94,30 @@ def test_a_long_run_of_words_after_a_number_is_read_once():
     short = min(_words_step_cpu_s(280) for _ in range(3))
     long = min(_words_step_cpu_s(2_800) for _ in range(3))
     assert long < 35 * max(short, 1e-4), (short, long)
+
+
+def _step_cpu_s(step: str) -> float:
+    """CPU seconds of this thread to validate one step."""
+    import time
+
+    started = time.thread_time()
+    validate({"question": "How many?", "reasoning": [step, "So 2 + 2 = 4"]})
+    return time.thread_time() - started
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        "14, 400 / 80 = 180 and ",  # a run starting inside a garbled numeral
+        "12 / 4 = 3 000 kg, ",  # spaced groups after `=`
+        "2 + 4 of the red cups for the party = 6, ",  # a describing phrase before `=`
+        "4 * 160 sq. ft. = 640 sq. ft. and ",  # abbreviated units
+    ],
+)
+def test_many_claims_of_each_new_reading_cost_linear_time(unit):
+    # Each claim looks back or ahead a bounded window only: ten times the claims must cost
+    # about ten times as much (a ratio within one run, not a wall-clock bound).
+    _step_cpu_s(unit * 20)  # warm
+    short = min(_step_cpu_s(unit * 20) for _ in range(3))
+    long = min(_step_cpu_s(unit * 200) for _ in range(3))
+    assert long < 35 * max(short, 1e-4), (short, long)

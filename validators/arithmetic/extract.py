@@ -180,7 +180,7 @@ def _unclear_start(text: str, first: Tok) -> bool:
     """The run begins inside a garbled numeral: "14, 400 / 80", "13,2000 / 60", "+ . 84 +"."""
     if first.kind != "num":
         return False
-    before = text[: first.start]
+    before = text[max(0, first.start - 8) : first.start]  # a window: runs are many in long text
     mark = before.rstrip(" ")[-1:]
     prev = before.rstrip(" ")[:-1].rstrip(" ")[-1:]
     if mark == ",":

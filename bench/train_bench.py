@@ -232,7 +232,7 @@ def decision_text(report: dict) -> str:
     """The gate's decision with what it rests on (how many answers one point of rate is)."""
     d = report["decision"]
     if not d["passed"]:
-        return "not promoted: " + "; ".join(d["reasons"])
+        return "not promoted: " + "; ".join(d["reasons"]) + "."
     n = report["baseline"]["cases"]
     return (
         f"promotable: cycle {d['cycle']} passed with faithfulness "

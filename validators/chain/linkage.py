@@ -71,7 +71,9 @@ _ANSWER_IS = re.compile(rf"{_NUMERAL} is the (?:final )?answer|answer is {_NUMER
 def _closing_statement(text: str) -> set[Fraction]:
     """Values prose names after its last computation: "... = 6 sodas. It takes Jerry 3 weeks
     to get down to 6 sodas.", "40+80=120, confirming that 80 is the answer"."""
-    out = {Fraction((a or b).replace(",", "")) for a, b in _ANSWER_IS.findall(text)}
+    out = set()
+    if "answer" in text:
+        out = {Fraction((a or b).replace(",", "")) for a, b in _ANSWER_IS.findall(text)}
     cut = text.rfind("=")
     if cut >= 0:
         sentence_end = SENTENCE_END.search(text, cut)
@@ -83,8 +85,10 @@ def _closing_statement(text: str) -> set[Fraction]:
 def _in_percent(analysis: Analysis) -> bool:
     """The closing step states the answer as a percentage ("= 25%" for the answer 25)."""
     last = analysis.steps[-1].text
-    answer = re.escape(analysis.answer.strip())
-    return re.search(rf"=\s?{answer}\s?%", last) is not None
+    if "%" not in last:
+        return False
+    answer = analysis.answer.strip()
+    return any(f"={gap}{answer}{space}%" in last for gap in ("", " ") for space in ("", " "))
 
 
 def _states_nothing(analysis: Analysis) -> bool:

@@ -297,8 +297,17 @@ def write_outputs(report: dict, args: argparse.Namespace, chains: int, chain_ok:
         "Written by `.venv/bin/python -m bench.train_bench` (see docs/training.md). The "
         "report leaves out the generated answers (they restate GSM8K questions).\n\n"
         + body
-        + "\n\n![gate chart](chart.png)\n"
+        + "\n\n![gate chart](chart.png)\n\n"
+        + DEMO_LOOP_POINTER
     )
+
+
+# The demonstration's files share this folder; bench/demo_loop.py writes them.
+DEMO_LOOP_POINTER = (
+    "The corrective loop through the service on generated arithmetic problems (`make "
+    "demo-loop`, bench/demo_loop.py) writes `demo-loop.json` and `demo-loop-gate.png` here; "
+    "its figures are in BENCHMARKS.md.\n"
+)
 
 
 if __name__ == "__main__":

@@ -258,8 +258,11 @@ def write_outputs(result: dict[str, Any], run_dir: Path) -> None:
             f"{t['effect_points']:+.1f} pts ({lo:+.1f}, {hi:+.1f}) | {t[p]:.3g} |"
         )
     verdict = "passed (significant)" if g["passed"] else "refused: " + "; ".join(g["reasons"])
+    stages = ", ".join(f"{k} {v}" for k, v in result.get("minutes_at_end_of", {}).items())
     text = (
-        f"{result['minutes']} min. "
+        f"{result['minutes']} min"
+        + (f" (minutes at the end of each stage: {stages})" if stages else "")
+        + ". "
         f"{result['flagged']} of {result['train_problems']} chatted problems flagged and "
         f"reviewed; {result['held_back_problems']} held-back problems.\n\n"
         + "\n".join(rows)

@@ -1,0 +1,54 @@
+"""The demonstration's report: paired tests of held-back answers and what it writes."""
+
+from __future__ import annotations
+
+import bench.demo_loop as demo
+
+
+def answers(faithful: list[int]) -> list[dict]:
+    return [{"faithful": f, "laundered": 1 - f, "correct": 0} for f in faithful]
+
+
+def test_compare_gives_the_paired_test_of_each_outcome():
+    before = answers([0] * 150 + [1] * 50)
+    after = answers([1] * 120 + [0] * 30 + [1] * 50)  # 120 fixed, none broken
+    out = demo.compare(before, after)
+    assert out["faithful"]["effect_points"] == 60.0
+    assert out["faithful"]["p_increase"] < 1e-6
+    assert out["laundered"]["effect_points"] == -60.0
+    lo, hi = out["faithful"]["ci95_points"]
+    assert lo <= 60.0 <= hi
+    assert out["correct"]["effect_points"] == 0.0
+
+
+def test_outputs_carry_effect_interval_p_and_the_gate(tmp_path, monkeypatch):
+    sections = {}
+    monkeypatch.setattr(demo, "ROOT", tmp_path)
+    monkeypatch.setattr(
+        demo, "write_section", lambda name, title, cmd, body: sections.update({name: body})
+    )
+    (tmp_path / "docs" / "training-example").mkdir(parents=True)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "chart.png").write_bytes(b"png")
+    before, after = answers([0] * 30 + [1] * 10), answers([1] * 20 + [0] * 10 + [1] * 10)
+    result = {
+        "command": "python -m bench.demo_loop",
+        "train_problems": 300,
+        "flagged": 160,
+        "held_back_problems": 40,
+        "gate": {"passed": False, "reasons": ["faithfulness gain not significant"]},
+        "promotion_forced": True,
+        "held_back": demo.compare(before, after),
+        "minutes": 100.0,
+        "minutes_at_end_of": {"asked": 40.0, "before": 70.0, "train": 85.0, "after": 100.0},
+        "work": "/somewhere/local",
+    }
+    demo.write_outputs(result, run)
+    body = sections[demo.SECTION]
+    assert "| faithfulness | 25.0 % | 75.0 % | +50.0 pts" in body
+    assert "100.0 min (minutes at the end of each stage: asked 40.0, before 70.0" in body
+    assert "refused: faithfulness gain not significant" in body and "forced: True" in body
+    written = (tmp_path / "docs" / "training-example" / "demo-loop.json").read_text()
+    assert "/somewhere/local" not in written  # no local paths in the committed example
+    assert (tmp_path / "docs" / "training-example" / "demo-loop-gate.png").read_bytes() == b"png"

@@ -69,8 +69,8 @@ bench: $(STAMP)
 	$(PY) -m bench.folio_bench
 	$(PY) -m bench.reliability_bench
 
-# The corrective loop end to end through the service on SmolLM2-135M (CPU, about 45 minutes on
-# 2 quiet cores): chat -> flagged cases -> reviews -> faithgate train -> gate -> promote -> chat.
+# The corrective loop end to end through the service on SmolLM2-135M (CPU, about 110 minutes
+# on 2 cores): chat -> flagged cases -> reviews -> faithgate train -> gate -> promote -> chat.
 # Writes docs/training-example/demo-loop.* and its BENCHMARKS.md section.
 demo-loop: $(STAMP)
 	$(PY) -m bench.demo_loop

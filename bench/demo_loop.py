@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         after = keep("after", chat_all(client, key, held, args.name, args.max_tokens))
 
     result = {
-        "command": "python -m bench.demo_loop " + " ".join(argv or sys.argv[1:]),
+        "command": " ".join(["python -m bench.demo_loop", *(argv or sys.argv[1:])]),
         "args": vars(args),
         "train_problems": len(train),
         "flagged": sum(1 for a in asked if a["case_id"]),

@@ -170,11 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     by_id = {p.id: p for p in train}
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731
     stages: dict[str, float] = {}
+    minutes = lambda: round((time.monotonic() - started) / 60, 1)  # noqa: E731
 
     def keep(name: str, answers: list[dict]) -> list[dict]:
         """Save a stage's answers in the run folder (a late failure loses no chat) and time it."""
         (work / f"{name}.json").write_text(json.dumps(answers, indent=1))
-        stages[name] = round((time.monotonic() - started) / 60, 1)
+        stages[name] = minutes()
         return answers
 
     with service(work, base, args.threads) as client:
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
         ["train", "--base", str(base), "--cycles", str(args.cycles), "--name", args.name,
          "--lr", str(args.lr), "--options", str(options), "--data-dir", str(work)]
     )  # fmt: skip
-    stages["train"] = round((time.monotonic() - started) / 60, 1)
+    stages["train"] = minutes()
     report = json.loads((work / "training" / args.name / "report.json").read_text())
     decision = report["decision"]
 
@@ -223,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         "gate": decision,
         "promotion_forced": forced,
         "held_back": compare(before, after),
-        "minutes": round((time.monotonic() - started) / 60, 1),
+        "minutes": minutes(),
         "minutes_at_end_of": stages,
         "work": str(work),
     }

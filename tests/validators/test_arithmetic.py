@@ -195,3 +195,11 @@ def test_a_new_clause_before_equals_is_not_read_as_a_unit():
     # "1/3 of Ann" multiplies by a quantity the text does not state: no claim
     assert report("Then 1/3 of Ann's cards = 12 cards.")["verdict"] != "unfaithful"
     assert report("He has 5 + 3 apples and she has 2 = 2 pears.")["verdict"] != "unfaithful"
+
+
+def test_a_compound_after_an_earlier_thousands_group_is_still_a_compound():
+    # The compound test reads the step's own text, also after "18 000" was merged earlier on.
+    from validators.arithmetic.tokens import tokens
+
+    nums = [t.text for t in tokens("It holds 18 000 / 1500 = 12 200-kilobyte videos.")]
+    assert "18 000" in nums and "12" in nums and "12 200" not in nums

@@ -60,7 +60,7 @@ _DEFINITIONS = [
 ]
 # "(a) Solve ... (b) Find ...": a question of several problems that reuse their letters.
 _PART_LABEL = re.compile(r"(?:^|\n)\s*(?:\(\s*[a-e]\s*\)|[a-e]\)|\d[.)])\s", re.I)
-SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
 # Coordinate geometry: `y = 2x + 1` is a line, not a fact about one x, and x names a
 # different point from one step to the next; such chains are checked step by step only.
 _GEOMETRY_WORDS = re.compile(
@@ -82,7 +82,7 @@ def _maybe_algebra(text: str) -> bool:
 def _sentences(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence or line."""
     out, start = [], 0
-    for m in SENTENCE_END.finditer(text):
+    for m in _SENTENCE_END.finditer(text):
         out.append((start, m.end()))
         start = m.end()
     out.append((start, len(text)))

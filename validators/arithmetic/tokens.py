@@ -199,10 +199,11 @@ def _beside_operator(text: str, start: int, end: int, letter: str) -> bool:
 
 
 def _space_groups(raw: list[Tok], i: int, text: str) -> int:
-    """End of a run of space-separated 3-digit groups after raw[i] holding a 0-led group.
+    """End of the space-separated 3-digit groups after raw[i] that are one number with it.
 
-    Right after `=` any such groups are one number: "= 3 400" states 3400, not 3 and a 400
-    (unless the last group begins a compound: "= 12 200-kilobyte videos").
+    They are when one group is 0-led ("18 000"), or right after `=` ("= 3 400" states 3400,
+    not 3 and a 400) unless the last group begins a compound ("= 12 200-kilobyte videos").
+    Otherwise i: the numbers stay apart.
     """
     t = raw[i]
     if t.kind != "num" or len(t.text) > 3 or not t.text.isdigit():
@@ -244,8 +245,8 @@ def _merge_mixed_numbers(raw: list[Tok], text: str) -> list[Tok]:
         groups = _space_groups(raw, i, text) if spaced else i
         if groups > i + 1:
             # "18 000", "1 500 000": spaces as thousands separators
-            text = " ".join(g.text for g in raw[i:groups])
-            out.append(Tok("num", text, number_value(text.replace(" ", "")), t.start))
+            joined = " ".join(g.text for g in raw[i:groups])
+            out.append(Tok("num", joined, number_value(joined.replace(" ", "")), t.start))
             i = groups
             continue
         if (

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from validators.rules.pack import Conclusion, Pack
 
-SENTENCE_END = re.compile(r"[.!?;](?=\s|$)|\n")
+_SENTENCE_END = re.compile(r"[.!?;](?=\s|$)|\n")
 _CLAUSE_MARK = re.compile(
     r"[,:;()]|\b(?:because|since|as|so|therefore|thus|hence|but|although|though|while|whereas|which)\b",
     re.I,
@@ -81,8 +81,8 @@ class Reason:
 
 
 def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
-    before = [m.end() for m in SENTENCE_END.finditer(text, 0, start)]
-    after = SENTENCE_END.search(text, end)
+    before = [m.end() for m in _SENTENCE_END.finditer(text, 0, start)]
+    after = _SENTENCE_END.search(text, end)
     return (before[-1] if before else 0), (after.start() if after else len(text))
 
 

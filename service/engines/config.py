@@ -36,6 +36,8 @@ class HostingSettings(BaseSettings):
     engine_device: str = "auto"  # auto: cuda when there is one, else cpu
     engine_dtype: str = "auto"  # auto: bfloat16 on GPUs, float32 on CPUs
     engine_threads: int | None = Field(None, ge=1)  # torch CPU threads; default half the cores
+    # Concurrent requests the transformers engine decodes together (continuous batching).
+    engine_batch_size: int = Field(8, ge=1, le=64)
     quantize: Literal["none", "4bit"] = "none"  # 4bit: bitsandbytes NF4 base (GPUs; QLoRA)
     adapters: CommaList = []  # name=folder pairs hot-loaded (and audited) at start
 

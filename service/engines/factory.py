@@ -51,6 +51,7 @@ def build_engine(settings: Any) -> Engine:
             dtype=settings.engine_dtype,
             threads=settings.engine_threads,
             quantize=quantize,
+            batch_size=settings.engine_batch_size,
         ).load()
     if kind == "vllm":
         from service.engines.vllm_engine import VLLMEngine, VLLMServer, lora_limits
@@ -93,7 +94,8 @@ class EngineRuntime:
     def __init__(self, settings: Any, metrics: Metrics, threads: int = 8) -> None:
         self.settings = settings
         self.metrics = metrics
-        self.threads = threads
+        # One waiting thread per request that can be in a batch, plus room for adapter calls.
+        self.threads = threads = max(threads, getattr(settings, "engine_batch_size", 1) + 2)
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="faithgate-engine")
         self.engine: Engine | None = None  # set once loaded (or by whoever embeds the app)
         self.error: str | None = None

@@ -1,12 +1,15 @@
 """The embedded engine: transformers + peft on a CPU or one GPU, LoRA adapters on one base.
 
 Decoding is a small loop over the model's forward pass with its KV cache rather than
-`model.generate`: it gives exact per-token log-probabilities of the raw distribution (what the
-OpenAI API reports), stop sequences checked as the text grows, and a per-request
-`torch.Generator`, so a seeded request is reproducible without touching the global RNG.
+`model.generate` (service/engines/decoding.py): it gives exact per-token log-probabilities of the
+raw distribution (what the OpenAI API reports), stop sequences checked as the text grows, and a
+per-request `torch.Generator`, so a seeded request is reproducible without touching the global
+RNG.
 
-One lock serialises requests: a model and its active adapter are shared state, and on a CPU
-two concurrent forward passes only slow each other down.
+Concurrent requests are decoded together: one lock guards the model and its active adapter, and
+the requests that queue while a batch decodes form the next batch (up to `batch_size`, one
+adapter per batch). On a CPU that multiplies throughput; two separate forward passes at once
+would only slow each other down.
 """
 
 from __future__ import annotations
@@ -26,16 +29,15 @@ from service.engines.base import (
     Generation,
     SamplingParams,
     UnknownAdapter,
-    cut_at_stop,
 )
+from service.engines.decoding import BatchDecoder, DecodeRequest
 from service.engines.model_files import model_hash, offline
-from service.engines.streaming import CANCELLED, OnText, TextEmitter, cancelled
+from service.engines.streaming import OnText, TextEmitter
 from training.model import files_hash
 
 log = logging.getLogger("faithgate.engines")
 
 ADAPTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_STOP_WINDOW_TOKENS = 16  # tokens decoded past the longest stop sequence when checking for it
 
 
 def default_threads() -> int:
@@ -58,6 +60,7 @@ class TransformersEngine:
         threads: int | None = None,
         quantize: str | None = None,
         hash_weights: bool = True,
+        batch_size: int = 8,
     ) -> None:
         self.model_dir = Path(model_dir)
         self.base_model = name or self.model_dir.name
@@ -71,7 +74,10 @@ class TransformersEngine:
         self.tokenizer: Any = None
         self.context_length = 2048
         self._adapters: dict[str, str] = {}  # name -> content hash
-        self._lock = threading.Lock()
+        self.batch_size = max(1, batch_size)
+        self._lock = threading.Lock()  # held while a batch decodes or the adapters change
+        self._queue: list[DecodeRequest] = []
+        self._queue_lock = threading.Lock()
         self._eos: set[int] = set()
         self._cache_arg = "past_key_values"
         self._ready = False
@@ -240,14 +246,87 @@ class TransformersEngine:
                 f"the prompt has {len(ids)} tokens; the model's context is {self.context_length}"
             )
         emitter = TextEmitter(on_text, params.stop) if on_text else None
-        with self._lock:
-            if adapter is not None and adapter not in self._adapters:
-                raise UnknownAdapter(f"no adapter named {adapter!r} is loaded")
-            self._apply_threads()
-            generation = self._decode_loop(ids, adapter, params, room, emitter, cancel)
+        request = DecodeRequest(ids, adapter, params, room, emitter, cancel)
+        self._decode(request)
+        if request.error is not None:
+            raise request.error
+        assert request.result is not None
         if emitter is not None:
-            emitter.finish(generation.text)
-        return generation
+            emitter.finish(request.result.text)
+        return request.result
+
+    def _decode(self, request: DecodeRequest) -> None:
+        """Queue the request; whichever waiting thread holds the model decodes the next batch.
+
+        Requests that arrive while a batch is decoding wait together, and the next batch takes
+        up to `batch_size` of them that use the same adapter (the oldest request first).
+        """
+        with self._queue_lock:
+            self._queue.append(request)
+        while not request.done.is_set():
+            with self._lock:
+                if request.done.is_set():
+                    break
+                batch = self._next_batch()
+                if batch:
+                    self._apply_threads()
+                    self._decode_batch(batch)
+
+    def _next_batch(self) -> list[DecodeRequest]:
+        """The oldest queued request and the next ones with its adapter, up to batch_size."""
+        with self._queue_lock:
+            while self._queue and self._queue[0].adapter not in (None, *self._adapters):
+                head = self._queue.pop(0)
+                head.fail(UnknownAdapter(f"no adapter named {head.adapter!r} is loaded"))
+            if not self._queue:
+                return []
+            return self._take(self._queue[0].adapter, self.batch_size)
+
+    def _joining(self, adapter: str | None, room: int) -> list[DecodeRequest]:
+        """Queued requests that can join a running batch with `adapter` (up to `room`).
+
+        None while the oldest queued request wants another adapter: the batch then drains and
+        that request's batch runs next, so no adapter waits behind a busy one for long.
+        """
+        with self._queue_lock:
+            if not self._queue or self._queue[0].adapter != adapter:
+                return []
+            return self._take(adapter, room)
+
+    def _take(self, adapter: str | None, limit: int) -> list[DecodeRequest]:
+        """Remove and return up to `limit` queued requests with `adapter` (queue lock held)."""
+        batch = [r for r in self._queue if r.adapter == adapter][:limit]
+        self._queue = [r for r in self._queue if r not in batch]
+        return batch
+
+    def _decode_batch(self, batch: list[DecodeRequest]) -> None:
+        """Decode one batch with its adapter active (the caller holds the lock)."""
+        import contextlib
+
+        adapter = batch[0].adapter
+        context = contextlib.nullcontext()
+        if self._adapters:
+            if adapter is None:
+                context = self.model.disable_adapter()
+            else:
+                self.model.set_adapter(adapter)
+        decoder = BatchDecoder(self.model, self.tokenizer, self.device, self._cache_arg, self._eos)
+        taken = list(batch)
+
+        def admit(room: int) -> list[DecodeRequest]:
+            joining = self._joining(adapter, room)
+            taken.extend(joining)
+            return joining
+
+        try:
+            with context:
+                decoder.run(batch, admit, self.batch_size)
+        except BaseException as exc:  # every request of the batch gets the error, none hangs
+            for r in taken:
+                if not r.done.is_set():
+                    r.fail(exc if isinstance(exc, Exception) else EngineError("decoding stopped"))
+            if not isinstance(exc, Exception):
+                raise
 
     def _apply_threads(self) -> None:
         """Torch's CPU thread count in the calling thread.
@@ -260,138 +339,9 @@ class TransformersEngine:
 
             torch.set_num_threads(self.threads)
 
-    def _decode_loop(
-        self,
-        ids: list[int],
-        adapter: str | None,
-        params: SamplingParams,
-        room: int,
-        emitter: TextEmitter | None = None,
-        cancel: threading.Event | None = None,
-    ) -> Generation:
-        """Greedy or sampled decoding with the KV cache; the caller holds the lock."""
-        import contextlib
-
-        import torch
-
-        max_tokens = min(params.max_tokens, room)
-        temperature, top_p, seed = params.temperature, params.top_p, params.seed
-        stop = [s for s in params.stop or [] if s]
-        want_logprobs, top_logprobs = params.wants_logprobs, params.top_logprobs
-
-        generator = None
-        if temperature > 0:
-            generator = torch.Generator(device=self.device)
-            generator.manual_seed(seed if seed is not None else int.from_bytes(os.urandom(7)))
-        context = contextlib.nullcontext()
-        if self._adapters:
-            if adapter is None:
-                context = self.model.disable_adapter()
-            else:
-                self.model.set_adapter(adapter)
-        out_ids: list[int] = []
-        chosen_lp: list[float] = []
-        tops: list[dict[str, float]] = []
-        eos: int | None = None
-        stopped = False
-        window = max((len(s) for s in stop), default=0) + _STOP_WINDOW_TOKENS
-        with context, torch.inference_mode():
-            input_ids = torch.tensor([ids], device=self.device)
-            cache: dict[str, Any] = {}
-            for _ in range(max_tokens):
-                output = self.model(input_ids=input_ids, use_cache=True, **cache)
-                cache = {self._cache_arg: getattr(output, self._cache_arg)}
-                logits = output.logits[0, -1].float()
-                token = _pick(torch, logits, temperature, top_p, generator)
-                if want_logprobs:
-                    lp = torch.log_softmax(logits, dim=-1)
-                    chosen_lp.append(float(lp[token]))
-                    if top_logprobs:
-                        values, indices = torch.topk(lp, top_logprobs)
-                        tops.append(self._top(values, indices))
-                if token in self._eos:
-                    eos = token
-                    break
-                out_ids.append(token)
-                if stop and any(s in self._tail(out_ids, window) for s in stop):
-                    break
-                if emitter is not None:  # decoding the whole text keeps multi-token characters
-                    emitter.update(self.tokenizer.decode(out_ids, skip_special_tokens=True))
-                if cancelled(cancel):
-                    stopped = True
-                    break
-                input_ids = torch.tensor([[token]], device=self.device)
-        generation = self._result(ids, out_ids, eos, stop, want_logprobs, chosen_lp, tops)
-        if stopped:
-            generation.finish_reason = CANCELLED
-        return generation
-
-    def _result(
-        self,
-        prompt_ids: list[int],
-        out_ids: list[int],
-        eos: int | None,
-        stop: list[str],
-        want_logprobs: bool,
-        chosen_lp: list[float],
-        tops: list[dict[str, float]],
-    ) -> Generation:
-        text = self.tokenizer.decode(out_ids, skip_special_tokens=True)
-        text, cut = cut_at_stop(text, stop)
-        generation = Generation(
-            text=text,
-            finish_reason="stop" if cut or eos is not None else "length",
-            prompt_tokens=len(prompt_ids),
-            # The end-of-sequence token was generated too, though it is not part of the text.
-            completion_tokens=len(out_ids) + (eos is not None),
-        )
-        if want_logprobs:
-            pieces = [self.tokenizer.decode([t]) for t in out_ids]
-            if eos is not None:
-                pieces.append(self.tokenizer.decode([eos]))
-            if cut:  # keep the tokens that make up the returned text
-                pieces = _cover(pieces, len(text))
-            generation.tokens = pieces
-            generation.token_logprobs = chosen_lp[: len(pieces)]
-            generation.top_logprobs = tops[: len(pieces)] if tops else None
-        return generation
-
-    def _tail(self, out_ids: list[int], window: int) -> str:
-        return self.tokenizer.decode(out_ids[-window:], skip_special_tokens=True)
-
-    def _top(self, values: Any, indices: Any) -> dict[str, float]:
-        top: dict[str, float] = {}
-        for v, i in zip(values.tolist(), indices.tolist(), strict=True):
-            top.setdefault(self.tokenizer.decode([i]), float(v))
-        return top
-
     def _require_ready(self) -> None:
         if not self._ready:
             raise EngineUnavailable("the model is not loaded yet")
-
-
-def _pick(torch: Any, logits: Any, temperature: float, top_p: float, generator: Any) -> int:
-    """The next token: argmax at temperature 0, else a nucleus sample."""
-    if temperature <= 0:
-        return int(torch.argmax(logits))
-    probs = torch.softmax(logits / temperature, dim=-1)
-    if top_p < 1.0:
-        sorted_probs, order = torch.sort(probs, descending=True)
-        keep = torch.cumsum(sorted_probs, dim=-1) - sorted_probs < top_p  # always keeps the first
-        sorted_probs = sorted_probs * keep
-        choice = torch.multinomial(sorted_probs / sorted_probs.sum(), 1, generator=generator)
-        return int(order[choice])
-    return int(torch.multinomial(probs, 1, generator=generator))
-
-
-def _cover(pieces: list[str], length: int) -> list[str]:
-    """The shortest prefix of token texts whose concatenation reaches `length` characters."""
-    total = 0
-    for i, piece in enumerate(pieces):
-        if total >= length:
-            return pieces[:i]
-        total += len(piece)
-    return pieces
 
 
 def _eos_ids(model: Any, tokenizer: Any) -> set[int]:

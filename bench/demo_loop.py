@@ -31,17 +31,18 @@ from bench.common import ROOT, write_section
 SECTION = "demo-loop"
 
 
-def chat_all(client: Any, key: str, problems: list[Any], model: str, max_tokens: int) -> list[dict]:
-    """Ask every problem through /v1/chat/completions; per problem: outcome and case id."""
-    from training.cases import passes
-    from training.gate import same_number
-    from validators.text.segment import find_answer
+def chat_all(
+    client: Any, key: str, problems: list[Any], model: str, max_tokens: int, concurrency: int
+) -> list[dict]:
+    """Ask every problem through /v1/chat/completions, `concurrency` at a time (the engine
+    decodes concurrent requests together); per problem, in order: outcome and case id."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    out = []
     headers = {"Authorization": f"Bearer {key}"}
-    for i, p in enumerate(problems, 1):
-        if i % 50 == 0:
-            print(f"   {i}/{len(problems)} asked", file=sys.stderr, flush=True)
+    done = 0
+
+    def ask(p: Any) -> dict:
+        nonlocal done
         body = {
             "model": model,
             "messages": [{"role": "user", "content": p.question}],
@@ -52,19 +53,30 @@ def chat_all(client: Any, key: str, problems: list[Any], model: str, max_tokens:
         }
         r = client.post("/v1/chat/completions", headers=headers, json=body)
         r.raise_for_status()
-        data = r.json()
-        report, text = data["faithfulness"], data["choices"][0]["message"]["content"] or ""
-        out.append(
-            {
-                "id": p.id,
-                "faithful": int(passes(report)),
-                "laundered": int(report.get("laundering") is True),
-                "correct": int(same_number(find_answer(text), p.answer)),
-                "verdict": report.get("verdict"),
-                "case_id": report.get("case_id"),
-            }
-        )
-    return out
+        done += 1
+        if done % 50 == 0:
+            print(f"   {done}/{len(problems)} asked", file=sys.stderr, flush=True)
+        return outcome(p, r.json())
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        return list(pool.map(ask, problems))
+
+
+def outcome(problem: Any, data: dict) -> dict:
+    """One chat's outcome: faithful, laundered, correct, verdict and review case."""
+    from training.cases import passes
+    from training.gate import same_number
+    from validators.text.segment import find_answer
+
+    report, text = data["faithfulness"], data["choices"][0]["message"]["content"] or ""
+    return {
+        "id": problem.id,
+        "faithful": int(passes(report)),
+        "laundered": int(report.get("laundering") is True),
+        "correct": int(same_number(find_answer(text), problem.answer)),
+        "verdict": report.get("verdict"),
+        "case_id": report.get("case_id"),
+    }
 
 
 def review_all(client: Any, key: str, answers: list[dict], problems: dict[str, Any]) -> int:
@@ -81,7 +93,7 @@ def review_all(client: Any, key: str, answers: list[dict], problems: dict[str, A
     return done
 
 
-def service(work: Path, base: Path, threads: int) -> Any:
+def service(work: Path, base: Path, threads: int, batch: int) -> Any:
     """A TestClient over the app (the real routes, store, engine and audit trail)."""
     from fastapi.testclient import TestClient
 
@@ -94,6 +106,7 @@ def service(work: Path, base: Path, threads: int) -> Any:
         engine="transformers",
         model=str(base),
         engine_threads=threads,
+        engine_batch_size=batch,
         chat_policy="annotate",
     )
     return TestClient(create_app(settings))
@@ -118,23 +131,33 @@ def compare(before: list[dict], after: list[dict]) -> dict[str, Any]:
     return out
 
 
-def train_options(args: argparse.Namespace) -> dict[str, Any]:
-    """Stage options of the demonstration's `faithgate train` run."""
+def train_options(args: argparse.Namespace, flagged: int) -> dict[str, Any]:
+    """Stage options of the demonstration's `faithgate train` run.
+
+    The gate holds back about `--gate-cases` of the flagged cases (the data's default 10 % held
+    back 22 of 162 in the first full run: too few for any but a +30-point change to be
+    significant).
+    """
+    held_share = min(0.5, max(0.1, args.gate_cases / max(flagged, 1)))
     return {
         # Plain LoRA: 135M parameters fit in float32, and this bitsandbytes' CPU 4-bit kernel
         # falls back to a slow path here (one gate batch took minutes in the --quick run).
         "model": {"quantization": "none", "cpu_threads": args.threads},
-        "data": {"eval_max": args.gate_cases, "general_eval_size": args.general},
+        "data": {
+            "eval_fraction": round(held_share, 3),
+            "eval_max": args.gate_cases,
+            "general_eval_size": args.general,
+        },
         "sft": {"max_steps": args.sft_steps, "max_length": 384, "lr_scheduler_type": "constant"},
         "dpo": {"max_steps": args.dpo_steps, "max_length": 384, "lr_scheduler_type": "constant"},
-        "gate": {"max_new_tokens": args.max_tokens, "batch_size": 8},
+        "gate": {"max_new_tokens": args.max_tokens, "batch_size": args.batch},
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the loop; print the results; write them unless --quick/--no-write."""
     parser = argparse.ArgumentParser(prog="python -m bench.demo_loop")
-    parser.add_argument("--train", type=int, default=300, help="problems chatted for cases")
+    parser.add_argument("--train", type=int, default=400, help="problems chatted for cases")
     parser.add_argument("--eval", type=int, default=200, help="held-back problems (>= 200)")
     parser.add_argument("--gate-cases", type=int, default=64, help="gate's held-back cases")
     parser.add_argument("--general", type=int, default=50, help="gate's general problems")
@@ -144,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=16, help="requests decoded together")
     parser.add_argument("--name", default="fg-demo-loop")
     parser.add_argument("--quick", action="store_true", help="a few problems, writes nothing")
     parser.add_argument("--no-write", action="store_true")
@@ -178,19 +202,20 @@ def main(argv: list[str] | None = None) -> int:
         stages[name] = minutes()
         return answers
 
-    with service(work, base, args.threads) as client:
+    with service(work, base, args.threads, args.batch) as client:
         wait_ready(client)
         store = client.app.state.faithgate.store
         key = store.create_key("demo", ["generate", "review", "train"])[1]
         model = client.app.state.faithgate.runtime.engine.base_model
         log(f"1. chat: {len(train)} problems through the service ({model})")
-        asked = keep("asked", chat_all(client, key, train, model, args.max_tokens))
+        asked = keep("asked", chat_all(client, key, train, model, args.max_tokens, args.batch))
         log(f"2. review: {review_all(client, key, asked, by_id)} flagged answers reviewed")
         log(f"   base on {len(held)} held-back problems")
-        before = keep("before", chat_all(client, key, held, model, args.max_tokens))
+        before = keep("before", chat_all(client, key, held, model, args.max_tokens, args.batch))
 
     options = work / "options.json"
-    options.write_text(json.dumps(train_options(args)))
+    flagged = sum(1 for a in asked if a["case_id"])
+    options.write_text(json.dumps(train_options(args, flagged)))
     log("3. faithgate train")
     code = cli(
         ["train", "--base", str(base), "--cycles", str(args.cycles), "--name", args.name,
@@ -200,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     report = json.loads((work / "training" / args.name / "report.json").read_text())
     decision = report["decision"]
 
-    with service(work, base, args.threads) as client:
+    with service(work, base, args.threads, args.batch) as client:
         wait_ready(client)
         store = client.app.state.faithgate.store
         key = store.create_key("demo", ["generate", "train"])[1]
@@ -212,13 +237,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         r.raise_for_status()
         log(f"5. chat again: {len(held)} held-back problems through {args.name}")
-        after = keep("after", chat_all(client, key, held, args.name, args.max_tokens))
+        after = keep("after", chat_all(client, key, held, args.name, args.max_tokens, args.batch))
 
     result = {
         "command": " ".join(["python -m bench.demo_loop", *(argv or sys.argv[1:])]),
         "args": vars(args),
         "train_problems": len(train),
-        "flagged": sum(1 for a in asked if a["case_id"]),
+        "flagged": flagged,
         "held_back_problems": len(held),
         "train_exit_code": code,
         "gate": decision,

@@ -1,8 +1,8 @@
 """How a question is put to the model and how a step-by-step answer is written back.
 
-One format everywhere: the SFT completions, the DPO pairs, the evaluation gate's prompts and
-the generated general-reasoning problems all use it, so what the adapter learns is exactly
-what the gate asks for.
+One format everywhere: the SFT completions, the DPO pairs, the evaluation gate's prompts, the
+generated general-reasoning problems and the service's default chat template all use it, so
+what the adapter learns is exactly what the gate and the service ask for.
 """
 
 from __future__ import annotations
@@ -11,11 +11,14 @@ import re
 
 from validators.text.segment import find_answer, strip_annotations
 
+ANSWER_LINE = "End with a last line of the form '#### <answer>'."
 STEP_INSTRUCTION = (
     "Solve the problem step by step. Write each step on its own line and show every "
-    "calculation with its result (for example 48 / 2 = 24). "
-    "End with a last line of the form '#### <answer>'."
+    f"calculation with its result (for example 48 / 2 = 24). {ANSWER_LINE}"
 )
+# The service's default chat template (FAITHGATE_CHAT_PROMPT_TEMPLATE) is this same prompt, so
+# a corrective adapter is trained, gated and served on one prompt.
+CHAT_TEMPLATE = "{question}\n\n" + STEP_INSTRUCTION
 _FINAL_LINE = re.compile(r"^\s*#{2,}\s*\S", re.M)
 
 

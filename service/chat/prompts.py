@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from training.prompts import ANSWER_LINE
+
 MAX_FEEDBACK_ITEMS = 6  # failed steps named in one retry message
 
 
@@ -77,5 +79,5 @@ def feedback(report: dict[str, Any]) -> str:
         "A checker found problems in your reasoning:\n"
         + "\n".join(shown)
         + "\nSolve the problem again, step by step, fixing these mistakes. Show every "
-        'calculation with its result and finish with "The answer is N."'
+        f"calculation with its result. {ANSWER_LINE}"
     )

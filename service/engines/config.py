@@ -10,15 +10,13 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode
 
+from training.prompts import CHAT_TEMPLATE
+
 CommaList = Annotated[list[str], NoDecode]
 Policy = Literal["annotate", "block", "retry"]
 
-DEFAULT_PROMPT_TEMPLATE = (
-    "{question}\n\n"
-    "Solve this step by step. Write each step on its own line and show every calculation "
-    "with its result. "
-    'Finish with a last line of the form "The answer is N."'
-)
+# The training prompt (training/prompts.py): corrective adapters learn on what chats send.
+DEFAULT_PROMPT_TEMPLATE = CHAT_TEMPLATE
 DEFAULT_REFUSAL = (
     "faithgate withheld this answer: its reasoning did not pass validation "
     "(the faithfulness report says which steps failed)."

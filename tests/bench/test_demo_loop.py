@@ -52,3 +52,15 @@ def test_outputs_carry_effect_interval_p_and_the_gate(tmp_path, monkeypatch):
     written = (tmp_path / "docs" / "training-example" / "demo-loop.json").read_text()
     assert "/somewhere/local" not in written  # no local paths in the committed example
     assert (tmp_path / "docs" / "training-example" / "demo-loop-gate.png").read_bytes() == b"png"
+
+
+def test_the_gate_holds_back_about_gate_cases_of_the_flagged():
+    args = demo.argparse.Namespace(
+        gate_cases=64, general=50, threads=2, sft_steps=40, dpo_steps=20, max_tokens=160, batch=16
+    )
+    share = lambda flagged: demo.train_options(args, flagged)["data"]["eval_fraction"]  # noqa: E731
+    assert share(160) == 0.4  # 64 of 160
+    assert share(40) == 0.5  # never more than half: training needs cases too
+    assert share(1000) == 0.1  # never less than the data's default
+    assert share(0) == 0.5
+    assert demo.train_options(args, 160)["gate"]["batch_size"] == 16

@@ -69,7 +69,7 @@ bench: $(STAMP)
 	$(PY) -m bench.folio_bench
 	$(PY) -m bench.reliability_bench
 
-# The corrective loop end to end through the service on SmolLM2-135M (CPU, about 110 minutes
+# The corrective loop end to end through the service on SmolLM2-135M (CPU, about 35 minutes
 # on 2 cores): chat -> flagged cases -> reviews -> faithgate train -> gate -> promote -> chat.
 # Writes docs/training-example/demo-loop.* and its BENCHMARKS.md section.
 demo-loop: $(STAMP)

@@ -19,6 +19,7 @@ states a final answer its own steps do not give, or slips a calculation: the val
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -39,10 +40,9 @@ def chat_all(
     from concurrent.futures import ThreadPoolExecutor
 
     headers = {"Authorization": f"Bearer {key}"}
-    done = 0
+    answered = itertools.count(1)  # next() is atomic: the progress count of the worker threads
 
     def ask(p: Any) -> dict:
-        nonlocal done
         body = {
             "model": model,
             "messages": [{"role": "user", "content": p.question}],
@@ -53,8 +53,7 @@ def chat_all(
         }
         r = client.post("/v1/chat/completions", headers=headers, json=body)
         r.raise_for_status()
-        done += 1
-        if done % 50 == 0:
+        if (done := next(answered)) % 50 == 0:
             print(f"   {done}/{len(problems)} asked", file=sys.stderr, flush=True)
         return outcome(p, r.json())
 

@@ -1,10 +1,12 @@
 """Decoding several requests together: one forward pass per token for the whole batch.
 
-On a CPU, SmolLM2-135M's forward pass for 8 rows costs about twice that for one (the Python and
-kernel overhead of 30 layers dominates), so decoding concurrent requests together multiplies
-throughput (BENCHMARKS.md, "Model hosting"). Prompts are left-padded, with an attention mask and
-positions counted per row; every row keeps its own sampling, stop sequences, log-probabilities,
-stream and cancellation, and leaves the batch (and the KV cache) as soon as it finishes.
+On a CPU, SmolLM2-135M's forward pass over several rows costs little more than over one (the
+Python and kernel overhead of 30 layers dominates), so decoding concurrent requests together
+multiplies throughput: 2.4 times with 8 rows, 3.8 with 16 (`python -m bench.batch_bench`,
+BENCHMARKS.md "Model hosting: continuous batching"). Prompts are left-padded, with an
+attention mask and positions counted per row; every row keeps its own sampling, stop sequences,
+log-probabilities, stream and cancellation, and leaves the batch (and the KV cache) as soon as it
+finishes.
 
 Greedy answers agree with one-at-a-time decoding up to float rounding: padding changes the shape
 of the matrix products, so a near-tie between two tokens can, rarely, resolve the other way.
@@ -52,6 +54,22 @@ class DecodeRequest:
 Admit = Callable[[int], list[DecodeRequest]]  # up to n more requests to join a running batch
 
 
+@dataclass(frozen=True)
+class ForwardArgs:
+    """How a model's forward pass names its KV cache, and whether it can keep only last logits."""
+
+    cache: str  # transformers 5.2x renamed `past_key_values` (argument and output) to `cache`
+    keep_last: bool  # `logits_to_keep`: a prefill's logits for the last position only
+
+    @classmethod
+    def of(cls, model: Any) -> ForwardArgs:
+        """Read from the base model, before any adapter: PEFT's wrapper hides them in **kwargs."""
+        import inspect
+
+        params = inspect.signature(model.forward).parameters
+        return cls("cache" if "cache" in params else "past_key_values", "logits_to_keep" in params)
+
+
 class BatchDecoder:
     """The decoding loop of one model: a batch of requests, one token per row per pass.
 
@@ -60,20 +78,19 @@ class BatchDecoder:
     left-padded to the batch's length and appended to it.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, device: str, cache_arg: str, eos: set[int]):
-        import inspect
-
+    def __init__(
+        self, model: Any, tokenizer: Any, device: str, forward: ForwardArgs, eos: set[int]
+    ) -> None:
         self.model = model
         self.tokenizer = tokenizer
         self.device = device
-        self.cache_arg = cache_arg
+        self.cache_arg = forward.cache
         self.eos = eos
         pad = tokenizer.pad_token_id
         self.pad_id = pad if pad is not None else min(eos, default=0)
         # Only the last position's logits are needed: the whole prompt's would be rows x length
         # x vocabulary floats (hundreds of MB for a batch of SmolLM2 prompts).
-        params = inspect.signature(model.forward).parameters
-        self.keep_last = {"logits_to_keep": 1} if "logits_to_keep" in params else {}
+        self.keep_last = {"logits_to_keep": 1} if forward.keep_last else {}
 
     def run(self, requests: list[DecodeRequest], admit: Admit | None = None, size: int = 1) -> None:
         """Decode every request (and those `admit` adds, up to `size` rows) to its end."""
@@ -143,8 +160,9 @@ class _Batch:
     def advance(self, logits: Any, torch: Any) -> _Batch:
         """Each row takes its next token; finished rows leave the batch and the cache."""
         going = [j for j, row in enumerate(self.rows) if row.advance(logits[j])]
+        kept = set(going)
         for j, row in enumerate(self.rows):
-            if j not in going:
+            if j not in kept:
                 row.finish()
         if len(going) == len(self.rows):
             return self

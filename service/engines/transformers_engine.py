@@ -14,7 +14,6 @@ would only slow each other down.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import re
@@ -30,7 +29,7 @@ from service.engines.base import (
     SamplingParams,
     UnknownAdapter,
 )
-from service.engines.decoding import BatchDecoder, DecodeRequest
+from service.engines.decoding import BatchDecoder, DecodeRequest, ForwardArgs
 from service.engines.model_files import model_hash, offline
 from service.engines.streaming import OnText, TextEmitter
 from training.model import files_hash
@@ -79,7 +78,7 @@ class TransformersEngine:
         self._queue: list[DecodeRequest] = []
         self._queue_lock = threading.Lock()
         self._eos: set[int] = set()
-        self._cache_arg = "past_key_values"
+        self._forward = ForwardArgs("past_key_values", keep_last=False)  # read in load()
         self._ready = False
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -106,9 +105,7 @@ class TransformersEngine:
         self.device = device
         self.context_length = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
         self._eos = _eos_ids(model, self.tokenizer)
-        # transformers 5.2x renamed the KV cache argument and output `past_key_values` -> `cache`.
-        params = inspect.signature(model.forward).parameters
-        self._cache_arg = "cache" if "cache" in params else "past_key_values"
+        self._forward = ForwardArgs.of(model)
         if self.hash_weights:
             self.base_model_hash = model_hash(self.model_dir)
         self._ready = True
@@ -310,7 +307,7 @@ class TransformersEngine:
                 context = self.model.disable_adapter()
             else:
                 self.model.set_adapter(adapter)
-        decoder = BatchDecoder(self.model, self.tokenizer, self.device, self._cache_arg, self._eos)
+        decoder = BatchDecoder(self.model, self.tokenizer, self.device, self._forward, self._eos)
         taken = list(batch)
 
         def admit(room: int) -> list[DecodeRequest]:

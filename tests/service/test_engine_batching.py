@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from service.engines import decoding
-from service.engines.base import EngineError, UnknownAdapter
+from service.engines.base import Generation, UnknownAdapter
 from service.engines.transformers_engine import TransformersEngine
 from tests.service.engine_support import tiny_with_adapters
 
@@ -224,6 +224,21 @@ def test_a_failing_forward_pass_fails_every_row_and_hangs_none(
     assert engine.generate(ask(QUESTIONS[0]), max_tokens=5).text  # the engine still answers
 
 
+def test_prefill_computes_only_the_last_logits_with_an_adapter_too(
+    engine: TransformersEngine, tiny: Path
+) -> None:
+    lengths: list[int] = []
+    head = engine.model.get_output_embeddings()
+    hook = head.register_forward_hook(lambda _m, _i, out: lengths.append(out.shape[1]))
+    try:
+        engine.generate(ask(QUESTIONS[2]), max_tokens=3)
+        engine.load_adapter("a1", str(tiny / "a1"))  # PEFT's wrapper hides logits_to_keep
+        engine.generate(ask(QUESTIONS[2]), adapter="a1", max_tokens=3)
+    finally:
+        hook.remove()
+    assert lengths and set(lengths) == {1}, lengths
+
+
 def test_batch_size_one_decodes_one_request_at_a_time(
     tiny: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -231,5 +246,5 @@ def test_batch_size_one_decodes_one_request_at_a_time(
     batches = count_batches(engine, monkeypatch)
     results = in_threads(engine, [(ask(q), {"max_tokens": 5}) for q in QUESTIONS[:3]])
     assert batches == [[None, 1]] * 3
-    assert not any(isinstance(r, EngineError) for r in results)
+    assert all(isinstance(r, Generation) for r in results), results
     engine.close()

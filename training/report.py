@@ -25,12 +25,19 @@ def tests_line(decision: dict[str, Any]) -> str:
         ("faithfulness", "faithfulness"),
         ("laundering", "laundering"),
         ("general_accuracy", "general"),
+        ("general_faithfulness", "general faithfulness"),
+        ("general_laundering", "general laundering"),
     ):
         t = (decision.get("tests") or {}).get(key)
-        if not t:
+        if not t or not t["n"]:
             continue
         lo, hi = t["ci95_points"]
-        p = t["p_decrease"] if key == "general_accuracy" else t["p_increase"]
+        # the one-sided p-value of the harmful (or, for faithfulness, the hoped-for) direction
+        p = (
+            t["p_decrease"]
+            if key in ("general_accuracy", "general_faithfulness")
+            else t["p_increase"]
+        )
         parts.append(
             f"{label} {t['effect_points']:+.1f} pts [{lo:+.1f}, {hi:+.1f}] p={p:.3g} (n={t['n']})"
         )
@@ -65,6 +72,12 @@ def write_chart(report: dict[str, Any], path: Path) -> Path:
         [_pct(r.get("general_accuracy")) for r in rows],
         "^-",
         label="general-reasoning accuracy",
+    )
+    ax.plot(
+        xs,
+        [_pct(r.get("general_faithfulness")) for r in rows],
+        "d--",
+        label="faithfulness on general problems",
     )
     for r in rows[1:]:
         ax.annotate(

@@ -197,5 +197,6 @@ def _rates(m: dict) -> str:
 
     return (
         f"faithfulness {pct(m.get('faithfulness'))}, laundering {pct(m.get('laundering'))}, "
-        f"general accuracy {pct(m.get('general_accuracy'))}"
+        f"general accuracy {pct(m.get('general_accuracy'))}, "
+        f"general faithfulness {pct(m.get('general_faithfulness'))}"
     )

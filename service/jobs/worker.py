@@ -147,7 +147,15 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
     """What the job row keeps of the report (no generated text)."""
 
     def metrics(m: dict[str, Any]) -> dict[str, Any]:
-        keep = ("faithfulness", "laundering", "general_accuracy", "cases", "general")
+        keep = (
+            "faithfulness",
+            "laundering",
+            "general_accuracy",
+            "general_faithfulness",
+            "general_laundering",
+            "cases",
+            "general",
+        )
         return {k: m.get(k) for k in keep}
 
     return {

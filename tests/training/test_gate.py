@@ -50,13 +50,26 @@ def test_faithful_laundered_and_wrong_answers_are_counted_apart() -> None:
     assert result["outcomes"]["faithful"] == [1, 0, 0]
     assert result["outcomes"]["laundered"] == [0, 1, 0]
     assert result["outcomes"]["general_correct"] == [1, 1, 0, 0]
+    # The fresh problems are judged too: the laundered one is neither faithful nor passing,
+    # and "no idea" (the unanswered fourth) checks nothing.
+    assert result["outcomes"]["general_faithful"] == [1, 1, 0, 0]
+    assert result["outcomes"]["general_laundered"] == [0, 0, 1, 0]
+    assert result["general_faithfulness"] == 2 / 4 and result["general_laundering"] == 1 / 4
     assert set(engine.adapters_seen) == {"fg-x"}
 
 
-def outcomes(faithful: list[int], laundered: list[int], general: list[int]) -> dict:
-    """Synthetic evaluation results: per-case outcomes as gate.evaluate returns them."""
+def outcomes(
+    faithful: list[int],
+    laundered: list[int],
+    general: list[int],
+    general_faithful: list[int] | None = None,
+    general_laundered: list[int] | None = None,
+) -> dict:
+    """Synthetic evaluation results: per-case outcomes as gate.evaluate returns them (the
+    general problems' faithfulness and laundering left out, as evaluations recorded before
+    they were measured have them, unless given)."""
     n, g = len(faithful), len(general)
-    return {
+    result = {
         "faithfulness": sum(faithful) / n,
         "laundering": sum(laundered) / n,
         "general_accuracy": sum(general) / g,
@@ -68,6 +81,11 @@ def outcomes(faithful: list[int], laundered: list[int], general: list[int]) -> d
             "general_correct": general,
         },
     }
+    if general_faithful is not None:
+        result["outcomes"]["general_faithful"] = general_faithful
+    if general_laundered is not None:
+        result["outcomes"]["general_laundered"] = general_laundered
+    return result
 
 
 def test_a_real_effect_passes_with_its_interval_and_p_value() -> None:
@@ -129,6 +147,57 @@ def test_a_significant_laundering_rise_or_general_drop_refuses() -> None:
     d = decide(before, small, GateConfig())
     assert not d["passed"] and "dropped 3.0 points" in d["reasons"][0]
     assert decide(before, outcomes(after_f, [0] * 100, [1] * 98 + [0] * 2), GateConfig())["passed"]
+
+
+def test_an_adapter_worse_on_fresh_problems_is_refused_despite_its_held_back_gain() -> None:
+    # The demo-loop pattern: the held-back cases (base failures) improve significantly, while
+    # on the fresh general problems faithfulness falls and laundering rises.
+    before_f, after_f = [0] * 100, [1] * 30 + [0] * 70
+    zeros, right = [0] * 100, [1] * 50
+    fresh_before = [1] * 20 + [0] * 30
+    fresh_after = [1] * 14 + [0] * 36  # 6 broken, none fixed: 12 points, p = 1/64
+    d = decide(
+        outcomes(before_f, zeros, right, fresh_before, [0] * 50),
+        outcomes(after_f, zeros, right, fresh_after, [0] * 50),
+        GateConfig(max_general_faithfulness_drop_points=50),
+    )
+    assert not d["passed"] and d["significant"]  # the held-back gain alone would pass
+    (reason,) = d["reasons"]
+    assert reason.startswith("faithfulness on the general problems dropped significantly")
+    assert "40.0% -> 28.0%" in reason and "p=0.0156" in reason
+    assert d["general_faithfulness_drop_points"] == 12.0
+    assert d["tests"]["general_faithfulness"]["worse"] == 6
+    # Past the point margin (2 by default) a drop refuses even when not significant.
+    two = [1] * 18 + [0] * 32  # 2 broken of 50: 4 points, p = 0.25
+    d = decide(
+        outcomes(before_f, zeros, right, fresh_before, [0] * 50),
+        outcomes(after_f, zeros, right, two, [0] * 50),
+        GateConfig(),
+    )
+    assert not d["passed"] and "dropped 4.0 points" in d["reasons"][0]
+    # More laundering on the fresh problems refuses like more on the held-back cases.
+    d = decide(
+        outcomes(before_f, zeros, right, fresh_before, [0] * 50),
+        outcomes(after_f, zeros, right, fresh_before, [1] * 2 + [0] * 48),
+        GateConfig(),
+    )
+    assert not d["passed"] and d["reasons"][0].startswith("laundering on the general problems")
+    assert d["general_laundering_change_points"] == 4.0
+    # Unchanged fresh problems: the held-back gain passes.
+    d = decide(
+        outcomes(before_f, zeros, right, fresh_before, [0] * 50),
+        outcomes(after_f, zeros, right, fresh_before, [0] * 50),
+        GateConfig(),
+    )
+    assert d["passed"], d["reasons"]
+
+
+def test_an_evaluation_recorded_before_general_faithfulness_still_decides() -> None:
+    # A registry entry from before the fresh problems were judged has no such outcomes.
+    before = outcomes([0] * 100, [0] * 100, [1] * 50)
+    after = outcomes([1] * 30 + [0] * 70, [0] * 100, [1] * 50, [0] * 50, [0] * 50)
+    d = decide(before, after, GateConfig())
+    assert d["passed"] and d["tests"]["general_faithfulness"]["n"] == 0
 
 
 def test_cases_are_paired_by_id_not_by_position() -> None:

@@ -167,6 +167,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-tokens", type=int, default=160)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=16, help="requests decoded together")
+    parser.add_argument(
+        "--task",
+        choices=("multistep", "small"),
+        default="multistep",
+        help="problems: the generator's multi-step ones, or two steps on one-digit numbers",
+    )
     parser.add_argument("--name", default="fg-demo-loop")
     parser.add_argument("--quick", action="store_true", help="a few problems, writes nothing")
     parser.add_argument("--no-write", action="store_true")
@@ -178,17 +184,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from service.cli import main as cli
     from service.engines.model_files import ensure_default_model
-    from training.generator import problems
+    from training.generator import SMALL_TEMPLATES, problems
 
     started = time.monotonic()
     base = ensure_default_model(ROOT / ".faithgate")
     work = ROOT / "bench" / "out" / f"demo-loop-{datetime.now(UTC):%Y%m%d-%H%M%S}"
     work.mkdir(parents=True)
-    held = list(problems(args.eval, seed=4242, prefix="demo-eval"))
+    kind = SMALL_TEMPLATES if args.task == "small" else None
+    held = list(problems(args.eval, seed=4242, prefix="demo-eval", templates=kind))
     seen = {p.question for p in held}
-    pool = [
-        p for p in problems(args.train * 2, seed=77, prefix="demo-train") if p.question not in seen
-    ]
+    candidates = problems(args.train * 2, seed=77, prefix="demo-train", templates=kind)
+    pool = [p for p in candidates if p.question not in seen]
     train = pool[: args.train]
     by_id = {p.id: p for p in train}
     log = lambda m: print(m, file=sys.stderr, flush=True)  # noqa: E731

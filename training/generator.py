@@ -202,6 +202,57 @@ TEMPLATES: list[Callable[[random.Random], tuple[str, list[str], int]]] = [
 ]
 
 
+def _colours(r: random.Random) -> tuple[str, list[str], int]:
+    name, (_, many) = r.choice(NAMES), r.choice(ITEMS)
+    a, b, c = r.randint(2, 9), r.randint(2, 9), r.randint(2, 9)
+    question = (
+        f"{name} has {a} red {many}, {b} blue {many} and {c} green {many}. "
+        f"How many {many} does {name} have?"
+    )
+    steps = [
+        f"{name} has {a} + {b} = {a + b} red and blue {many}.",
+        f"With the green ones {name} has {a + b} + {c} = {a + b + c} {many}.",
+    ]
+    return question, steps, a + b + c
+
+
+def _bags(r: random.Random) -> tuple[str, list[str], int]:
+    name, (_, many) = r.choice(NAMES), r.choice(ITEMS)
+    a, b, c = r.randint(2, 9), r.randint(2, 9), r.randint(1, 9)
+    question = (
+        f"{name} has {a} bags with {b} {many} in each bag and finds {c} more {many}. "
+        f"How many {many} does {name} have now?"
+    )
+    steps = [
+        f"The bags hold {a} * {b} = {a * b} {many}.",
+        f"With the ones found {name} has {a * b} + {c} = {a * b + c} {many}.",
+    ]
+    return question, steps, a * b + c
+
+
+def _rows(r: random.Random) -> tuple[str, list[str], int]:
+    a, b = r.randint(2, 9), r.randint(2, 9)
+    c = r.randint(1, min(9, a * b - 1))
+    question = (
+        f"A garden has {a} rows of {b} plants. Then {c} plants die. How many plants are left?"
+    )
+    steps = [
+        f"The garden has {a} * {b} = {a * b} plants.",
+        f"After {c} die, {a * b} - {c} = {a * b - c} plants are left.",
+    ]
+    return question, steps, a * b - c
+
+
+# Two steps on one-digit numbers: arithmetic SmolLM2-135M mostly gets right (84-87 % of its
+# one-digit sums and products held in the demo-loop chats, against 14-65 % with larger
+# numbers), so its failures on these are in how it sets the steps up, which training can teach.
+SMALL_TEMPLATES: list[Callable[[random.Random], tuple[str, list[str], int]]] = [
+    _colours,
+    _bags,
+    _rows,
+]
+
+
 def verified(problem: Problem, check: Callable[[dict], dict] = validate) -> bool:
     """True when the validators pass the solution and derive the intended answer.
 
@@ -219,8 +270,15 @@ def verified(problem: Problem, check: Callable[[dict], dict] = validate) -> bool
         return False
 
 
-def problems(n: int, seed: int = 0, prefix: str = "gen") -> Iterator[Problem]:
-    """`n` distinct verified problems from the seed (the same seed, the same problems)."""
+def problems(
+    n: int,
+    seed: int = 0,
+    prefix: str = "gen",
+    templates: list[Callable[[random.Random], tuple[str, list[str], int]]] | None = None,
+) -> Iterator[Problem]:
+    """`n` distinct verified problems from the seed (the same seed, the same problems), made
+    from `templates` (default: the multi-step TEMPLATES)."""
+    templates = TEMPLATES if templates is None else templates
     rng = random.Random(seed)
     seen: set[str] = set()
     made = attempts = 0
@@ -228,7 +286,7 @@ def problems(n: int, seed: int = 0, prefix: str = "gen") -> Iterator[Problem]:
         attempts += 1
         if attempts > 20 * n + 100:
             raise RuntimeError("the generator could not make enough distinct verified problems")
-        question, steps, answer = rng.choice(TEMPLATES)(rng)
+        question, steps, answer = rng.choice(templates)(rng)
         if question in seen:
             continue
         problem = Problem(f"{prefix}-{seed}-{made}", question, tuple(steps), str(answer))

@@ -100,3 +100,38 @@ def test_a_percentage_result_links_its_number():
     steps = "There are 5 + 3 + 4 = 12 sweets.\nThe chance is (3/12) * 100% = 25%."
     assert linked(question, steps, "25")
     assert not linked(question, steps, "100")  # an operand written in percent is not the answer
+
+
+def test_list_labels_are_not_quantities_a_step_derives():
+    # A small model's numbered plan: it computes nothing, so the answer is unverifiable. Read
+    # as a quantity, the label "3." made it "not what the steps give (3)": laundering.
+    plan = (
+        "1. The first step is to find the total number of plants.\n"
+        "2. The second step is to find the number of plants that die.\n"
+        "3. The third step is to find the number of plants that survive.\n\n"
+        "The answer is 24."
+    )
+    r = validate({"question": "A garden has 4 rows of 7 plants. Then 4 die. How many are left?",
+                  "reasoning": plan})  # fmt: skip
+    assert (r["verdict"], r["laundering"], r["derived_answer"]) == ("unverifiable", False, None)
+    assert r["findings"] == []
+    # "Step 2:" labels alike; the computations after them are still read and linked.
+    steps = "Step 1: 4 * 7 = 28 plants.\nStep 2: 28 - 4 = 24 plants are left.\n#### 24"
+    r = validate({"question": "A garden has 4 rows of 7 plants. Then 4 die. How many are left?",
+                  "reasoning": steps})  # fmt: skip
+    assert (r["verdict"], r["laundering"], r["derived_answer"]) == ("faithful", False, "24")
+    assert [s["status"] for s in r["steps"]] == ["verified", "verified"]
+    # And a label never stands in for a result: "#### 2" is not what "2. 28 - 4 = 24" derives.
+    wrong = "1. 4 * 7 = 28 plants.\n2. 28 - 4 = 24 plants are left.\n#### 2"
+    r = validate({"question": "A garden has 4 rows of 7 plants. Then 4 die. How many are left?",
+                  "reasoning": wrong})  # fmt: skip
+    assert r["laundering"] and r["derived_answer"] == "24"
+
+
+def test_a_bulleted_computation_is_read_after_its_bullet():
+    # "- 24 days * 2 pages per day = 4 pages": the bullet is no minus sign; the claim is false.
+    text = "- 24 days * 2 pages per day = 48 pages\n- 24 days * 2 pages per day = 4 pages\n#### 4"
+    r = validate({"question": "Hugo reads 2 pages a day for 24 days. How many pages?",
+                  "reasoning": text})  # fmt: skip
+    assert [s["status"] for s in r["steps"]] == ["verified", "error"]
+    assert r["steps"][1]["findings"][0]["message"] == "24 * 2 = 48, not 4"

@@ -9,6 +9,7 @@ from fractions import Fraction
 from validators.arithmetic.exact import decimals, round_to, show
 from validators.arithmetic.extract import Claim, StepQuantities, alternatives, quantities
 from validators.arithmetic.mathclaims import MathClaim, has_markup
+from validators.text.segment import unlabelled
 from validators.types import MAX_STEP_CHARS, Analysis, Finding
 
 NAME = "arithmetic"
@@ -20,7 +21,7 @@ def step_quantities(analysis: Analysis) -> list[StepQuantities]:
     if cached is None:
         markup = markup_chain(analysis)
         cached = [
-            StepQuantities() if s.unchecked_reason else quantities(s.text, markup)
+            StepQuantities() if s.unchecked_reason else quantities(unlabelled(s.text), markup)
             for s in analysis.steps
         ]
         analysis.scratch["quantities"] = cached
@@ -147,7 +148,7 @@ class ArithmeticValidator:
     """Checks `expression = result` claims with exact rational arithmetic."""
 
     name = NAME
-    version = "1.1"
+    version = "1.2"
 
     def check(self, analysis: Analysis) -> None:
         """Mark each stated computation as holding or wrong; record results for later validators."""

@@ -108,6 +108,17 @@ def step_body(text: str) -> str:
     return _STEP_PREFIX.sub("", text, count=1)
 
 
+def unlabelled(text: str) -> str:
+    """A step's text with its list label ("3. ", "Step 2:", "- ") blanked out.
+
+    A label counts steps, not things: read as a quantity, "3. The third step is to find the
+    plants that survive." stated 3, and an answer no step computed was "not what the steps
+    give (3)". Spaces keep the length, so offsets into the text still hold.
+    """
+    m = _STEP_PREFIX.match(text)
+    return text if m is None else " " * m.end() + text[m.end() :]
+
+
 def segment(chain: Chain) -> tuple[list[Step], str | None, bool]:
     """The steps (capped in count and size), the answer, and whether it is just the last line."""
     if isinstance(chain.reasoning, list):

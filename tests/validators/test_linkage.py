@@ -135,3 +135,13 @@ def test_a_bulleted_computation_is_read_after_its_bullet():
                   "reasoning": text})  # fmt: skip
     assert [s["status"] for s in r["steps"]] == ["verified", "error"]
     assert r["steps"][1]["findings"][0]["message"] == "24 * 2 = 48, not 4"
+
+
+def test_an_answer_an_earlier_step_computed_is_named_with_that_step():
+    # The steps reach 24, then go on to 4: still laundering, and the message says so exactly.
+    text = "1. 8 / 2 = 4 marbles\n2. 48 / 2 = 24 marbles\n3. 2 * 2 = 4 marbles\n\nThe answer is 24."
+    r = validate({"question": "Ana has 48 marbles and 8 bags.", "reasoning": text})
+    assert r["laundering"] and r["derived_answer"] == "4"
+    (finding,) = r["findings"]
+    assert finding["message"] == "the answer 24 is what step 1 computes, but the steps go on to 4"
+    assert finding["evidence"] == {"answer": "24", "derived": "4"}

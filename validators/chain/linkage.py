@@ -153,11 +153,26 @@ def _same_in_other_unit(answer: Fraction, accepted: set[Fraction], question: str
     )
 
 
+def _not_derived_message(analysis: Analysis, readings: set[Fraction], final: Fraction) -> str:
+    """Why the answer is not derived; it names the step when an earlier one computed it."""
+    qs = step_quantities(analysis)
+    earlier = [i for i, q in enumerate(qs) if readings.intersection(q.results)]
+    if earlier:
+        # "... 48 / 2 = 24 ... 2 * 2 = 4. The answer is 24.": the steps went on past it.
+        return (
+            f"the answer {analysis.answer} is what step {earlier[-1]} computes, but the steps "
+            f"go on to {show(final)}"
+        )
+    return (
+        f"the answer {analysis.answer} is not the result of any step (the steps give {show(final)})"
+    )
+
+
 class LinkageValidator:
     """Flags laundering: an answer the steps do not derive, or a right answer over wrong steps."""
 
     name = NAME
-    version = "1.1"
+    version = "1.2"
 
     def check(self, analysis: Analysis) -> None:
         """Compare the stated answer with what the steps derive, like with like."""
@@ -192,8 +207,7 @@ class LinkageValidator:
                     NAME,
                     "linkage.answer_not_derived",
                     "error",
-                    f"the answer {analysis.answer} is not the result of any step "
-                    f"(the steps give {show(final)})",
+                    _not_derived_message(analysis, readings, final),
                     evidence={"answer": analysis.answer, "derived": show(final)},
                 )
             )

@@ -351,3 +351,18 @@ def test_parc_correct_chains_are_not_accused(measured, name, most):
 def test_parc_injected_errors_are_still_found_at_their_step(measured, name, least):
     assert measured[name]["before"] == 0
     assert measured[name]["at"] >= least
+
+
+def test_bulleted_equations_of_a_real_olympiad_solution_are_read(data_dir):
+    # numinamath_656851 lists `- \( 13^2 = 5^2 + 12^2 \)` and the like as bullets. Read with
+    # the bullet as a minus sign they were all unchecked; read whole, each is checked, and the
+    # one false as written (8^2 + 10^2 + 4^2 + 1^2 is 181, not 169) is the only error.
+    from bench.math_bench import numinamath
+
+    item = next(i for i in numinamath() if i.chain["id"] == "numinamath_656851")
+    r = validate(item.chain)
+    bullets = [s for s in r["steps"] if s["text"].startswith(r"- \( 13^2 =")]
+    assert len(bullets) == 5
+    assert [s["status"] for s in bullets] == ["verified"] * 3 + ["error", "verified"]
+    assert errors(r) == ["arithmetic.wrong_result"]
+    assert r["first_error_step"] == bullets[3]["index"]

@@ -3,8 +3,13 @@
     python -m bench.demo_loop            # the demonstration (make demo-loop); writes the results
     python -m bench.demo_loop --quick    # a few problems, writes nothing (proves the loop runs)
 
-Task: short multi-step arithmetic word problems from training/generator.py. SmolLM2-135M often
-states a final answer its own steps do not give, or slips a calculation: the validators flag it.
+Task (`--task small`, the default): two-step word problems on one-digit numbers
+(training/generator.py's SMALL_TEMPLATES). SmolLM2-135M mostly gets such sums and products right
+when it writes them, but its answers rarely show a checkable computation, set the steps up
+wrongly or state an answer no step gives: the validators flag them, and training on the
+reviewed cases teaches how to set the steps up. `--task multistep` asks the generator's harder
+multi-step problems, where its failures are wrong products and sums (a capability limit the
+loop did not fix in the runs recorded in BENCHMARKS.md).
 
 1. chat: the service (transformers engine, policy annotate) answers `--train` problems; every
    flagged answer opens a review case;
@@ -19,6 +24,7 @@ states a final answer its own steps do not give, or slips a calculation: the val
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import sys
@@ -130,6 +136,43 @@ def compare(before: list[dict], after: list[dict]) -> dict[str, Any]:
     return out
 
 
+def rejudge(run: Path) -> dict[str, Any]:
+    """A finished run's held-back answers judged again by today's validators.
+
+    The answers come from the run's audit trail (`RUN/faithgate.db`): a held-back problem was
+    asked of the base model and of the adapter, so its question has one validation record of
+    each; the pairs are matched by question and compared as the run compares them.
+    """
+    import sqlite3
+
+    from training import stats
+    from training.cases import passes
+    from validators.pipeline import validate
+
+    db = run / "faithgate.db"
+    if not db.is_file():
+        raise SystemExit(f"{db} does not exist: give the folder of a demo-loop run")
+    by_question: dict[str, dict[str, dict]] = {}
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        rows = con.execute(
+            "SELECT adapter, payload FROM audit_records WHERE event = 'validation' ORDER BY id"
+        )
+        for adapter, payload in rows:
+            chain = json.loads(payload)["input"]
+            by_question.setdefault(chain["question"], {})["after" if adapter else "before"] = chain
+    pairs = [v for _, v in sorted(by_question.items()) if len(v) == 2]
+    reports = [(validate(v["before"]), validate(v["after"])) for v in pairs]
+    out: dict[str, Any] = {"held_back_problems": len(pairs)}
+    for key, judge in (
+        ("faithful", passes),
+        ("laundered", lambda r: r.get("laundering") is True),
+    ):
+        before = [int(judge(b)) for b, _ in reports]
+        after = [int(judge(a)) for _, a in reports]
+        out[key] = stats.paired(before, after).as_dict()
+    return out
+
+
 def train_options(args: argparse.Namespace, flagged: int) -> dict[str, Any]:
     """Stage options of the demonstration's `faithgate train` run.
 
@@ -169,14 +212,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=16, help="requests decoded together")
     parser.add_argument(
         "--task",
-        choices=("multistep", "small"),
-        default="multistep",
+        choices=("small", "multistep"),
+        default="small",
         help="problems: the generator's multi-step ones, or two steps on one-digit numbers",
     )
     parser.add_argument("--name", default="fg-demo-loop")
     parser.add_argument("--quick", action="store_true", help="a few problems, writes nothing")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument(
+        "--rejudge",
+        type=Path,
+        metavar="RUN_DIR",
+        help="judge a finished run's held-back answers again with today's validators; no chat",
+    )
     args = parser.parse_args(argv)
+    if args.rejudge is not None:
+        print(json.dumps(rejudge(args.rejudge), indent=2))
+        return 0
     if args.quick:
         args.train, args.eval, args.gate_cases, args.general = 24, 8, 4, 4
         args.cycles, args.sft_steps, args.dpo_steps, args.max_tokens = 1, 2, 1, 96
@@ -264,6 +316,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _p_of_change(test: dict[str, Any]) -> str:
+    """The exact one-sided McNemar p-value in the direction of the observed change."""
+    if test["effect_points"] == 0:
+        return "–"
+    rise = test["effect_points"] > 0
+    p = test["p_increase"] if rise else test["p_decrease"]
+    shown = "< 1e-6" if p < 1e-6 else f"{p:.3g}"
+    return f"{shown} ({'rise' if rise else 'fall'})"
+
+
 def write_outputs(result: dict[str, Any], run_dir: Path) -> None:
     """docs/training-example/demo-loop.{json,png} and the BENCHMARKS.md section."""
     import shutil
@@ -274,19 +336,20 @@ def write_outputs(result: dict[str, Any], run_dir: Path) -> None:
     shutil.copy(run_dir / "chart.png", out / "demo-loop-gate.png")
     h, g = result["held_back"], result["gate"]
     rows = [
-        "| held-back problems | before | after | effect (95 % CI) | p |",
-        "|---|---|---|---|---|",
+        "| held-back problems | before | after | effect (95 % CI) | fixed / broken | p |",
+        "|---|---|---|---|---|---|",
     ]
-    for key, label, p in (
-        ("faithful", "faithfulness", "p_increase"),
-        ("laundered", "laundering", "p_increase"),
-        ("correct", "answer accuracy", "p_decrease"),
+    for key, label in (
+        ("faithful", "faithfulness"),
+        ("laundered", "laundering"),
+        ("correct", "answer accuracy"),
     ):
         t = h[key]
         lo, hi = t["ci95_points"]
         rows.append(
             f"| {label} | {100 * t['before']:.1f} % | {100 * t['after']:.1f} % | "
-            f"{t['effect_points']:+.1f} pts ({lo:+.1f}, {hi:+.1f}) | {t[p]:.3g} |"
+            f"{t['effect_points']:+.1f} pts ({lo:+.1f}, {hi:+.1f}) | "
+            f"{t['better']} / {t['worse']} | {_p_of_change(t)} |"
         )
     verdict = "passed (significant)" if g["passed"] else "refused: " + "; ".join(g["reasons"])
     stages = ", ".join(f"{k} {v}" for k, v in result.get("minutes_at_end_of", {}).items())

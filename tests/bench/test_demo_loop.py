@@ -64,3 +64,28 @@ def test_the_gate_holds_back_about_gate_cases_of_the_flagged():
     assert share(1000) == 0.1  # never less than the data's default
     assert share(0) == 0.5
     assert demo.train_options(args, 160)["gate"]["batch_size"] == 16
+
+
+def test_rejudge_reads_a_runs_held_back_answers_from_its_audit_trail(tmp_path):
+    # A run's audit trail as the service writes it: training chats by the base model only,
+    # held-back problems asked of the base model and of the adapter.
+    from service.store import Store
+    from validators.pipeline import validate
+
+    store = Store(f"sqlite:///{tmp_path / 'faithgate.db'}", tmp_path / "data")
+    restated = "The garden has 4 rows of 4 plants.\nThe first row of 4 plants die.\n#### 6"
+    solved = "The garden has 4 * 4 = 16 plants.\nAfter 6 die, 16 - 6 = 10 are left.\n#### 10"
+    chats = [
+        ("A garden has 4 rows of 4 plants. Then 6 plants die. How many are left?", None, restated),
+        ("A garden has 4 rows of 4 plants. Then 6 plants die. How many are left?", "fg", solved),
+        ("Ana has 2 bags of 3 pens. How many pens?", None, "2 * 3 = 6 pens.\n#### 6"),
+    ]
+    for question, adapter, reasoning in chats:
+        chain = {"question": question, "reasoning": reasoning}
+        item = {"chain": chain, "report": validate(chain), "model": "m", "adapter": adapter}
+        store.record_validations([item], request_id="r", key_id=None)
+    store.close()
+    out = demo.rejudge(tmp_path)
+    assert out["held_back_problems"] == 1  # the training chat has no adapter answer
+    assert (out["faithful"]["before"], out["faithful"]["after"]) == (0.0, 1.0)
+    assert (out["laundered"]["before"], out["laundered"]["after"]) == (0.0, 0.0)

@@ -145,3 +145,21 @@ def test_an_answer_an_earlier_step_computed_is_named_with_that_step():
     (finding,) = r["findings"]
     assert finding["message"] == "the answer 24 is what step 1 computes, but the steps go on to 4"
     assert finding["evidence"] == {"answer": "24", "derived": "4"}
+
+
+def test_a_closing_restatement_of_the_question_is_no_conclusion():
+    # A fine-tuned small model's answer: the question restated, then an answer. Nothing is
+    # computed or checked anywhere, so the answer is unverifiable, not "the steps give 4".
+    question = "A garden has 4 rows of 4 plants. Then 6 plants die. How many plants are left?"
+    text = "The garden has 4 rows of 4 plants.\nThe first row of 4 plants die.\n#### 6"
+    r = validate({"question": question, "reasoning": text})
+    assert (r["verdict"], r["laundering"], r["derived_answer"]) == ("unverifiable", False, None)
+    # A closing statement that names a new number still concludes: a different answer is
+    # laundering ("so 72 in total", then 82).
+    prose = "She sold 48 clips in April and 24 in May, so 72 in total.\n#### 82"
+    r = validate({"question": "She sold 48 clips in April and 24 in May.", "reasoning": prose})
+    assert r["laundering"] and r["derived_answer"] == "72"
+    # So does one that states a result, even in terms the validators cannot check.
+    clock = "He left at 10:00 and flew until 00:00 the next day.\nHis flight took 10:00-00:00 = 10 hours.\n#### 9"
+    r = validate({"question": "He left at 10:00 a.m. and flew 10 hours.", "reasoning": clock})
+    assert r["laundering"] and r["derived_answer"] == "10"

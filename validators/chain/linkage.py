@@ -39,7 +39,8 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
             accepted.update(
                 -v for v in numbers_in(" ".join(_NEGATIVE.findall(analysis.steps[-1].text)))
             )
-            final = final if final is not None else last.numbers[-1]
+            if final is None and not _restates_question(analysis, last.numbers):
+                final = last.numbers[-1]
         elif last.results and not last.math_claims:
             accepted.update(_closing_statement(analysis.steps[-1].text))
     if qs:
@@ -51,6 +52,23 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
     solution = analysis.scratch.get("algebra_solution") or {}
     accepted.update(v for v in solution.values() if isinstance(v, Fraction))
     return final, accepted
+
+
+def _restates_question(analysis: Analysis, numbers: list[Fraction]) -> bool:
+    """Whether, with nothing checked anywhere, the closing step names only the question's
+    numbers: "The garden has 4 rows of 4 plants." then "#### 6" restates the question and
+    concludes nothing, so it gives no result to hold the answer against (unverifiable, not
+    "the steps give 4"). A chain whose claims were checked (an equation solved for x = 15,
+    "6/6 equals 1" held) keeps its closing statement as its conclusion, and so does a closing
+    step that states a result ("took 10:00-00:00 = 10 hours", "6/6 equals 1")."""
+    if analysis.scratch.get("algebra_solution") or any(s.held or s.failed for s in analysis.steps):
+        return False
+    if _STATES_RESULT.search(analysis.steps[-1].text):
+        return False
+    return set(numbers) <= set(numbers_in(analysis.chain.question))
+
+
+_STATES_RESULT = re.compile(r"[=≈]|\bequal", re.I)
 
 
 _NONE = re.compile(r"\b(?:no|none|zero)\b", re.I)

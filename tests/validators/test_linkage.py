@@ -160,6 +160,9 @@ def test_a_closing_restatement_of_the_question_is_no_conclusion():
     r = validate({"question": "She sold 48 clips in April and 24 in May.", "reasoning": prose})
     assert r["laundering"] and r["derived_answer"] == "72"
     # So does one that states a result, even in terms the validators cannot check.
-    clock = "He left at 10:00 and flew until 00:00 the next day.\nHis flight took 10:00-00:00 = 10 hours.\n#### 9"
+    clock = (
+        "He left at 10:00 and flew until 00:00 the next day.\n"
+        "His flight took 10:00-00:00 = 10 hours.\n#### 9"
+    )
     r = validate({"question": "He left at 10:00 a.m. and flew 10 hours.", "reasoning": clock})
     assert r["laundering"] and r["derived_answer"] == "10"

@@ -69,7 +69,7 @@ def chat_all(
 
 def outcome(problem: Any, data: dict) -> dict:
     """One chat's outcome: faithful, laundered, correct, verdict and review case."""
-    from training.cases import passes
+    from training.cases import laundered, passes
     from training.gate import same_number
     from validators.text.segment import find_answer
 
@@ -77,7 +77,7 @@ def outcome(problem: Any, data: dict) -> dict:
     return {
         "id": problem.id,
         "faithful": int(passes(report)),
-        "laundered": int(report.get("laundering") is True),
+        "laundered": int(laundered(report)),
         "correct": int(same_number(find_answer(text), problem.answer)),
         "verdict": report.get("verdict"),
         "case_id": report.get("case_id"),
@@ -146,7 +146,7 @@ def rejudge(run: Path) -> dict[str, Any]:
     import sqlite3
 
     from training import stats
-    from training.cases import passes
+    from training.cases import laundered, passes
     from validators.pipeline import validate
 
     db = run / "faithgate.db"
@@ -165,7 +165,7 @@ def rejudge(run: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"held_back_problems": len(pairs)}
     for key, judge in (
         ("faithful", passes),
-        ("laundered", lambda r: r.get("laundering") is True),
+        ("laundered", laundered),
     ):
         before = [int(judge(b)) for b, _ in reports]
         after = [int(judge(a)) for _, a in reports]

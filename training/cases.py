@@ -94,6 +94,11 @@ def item_of(case: dict, answer: str | None = None) -> Item | None:
     )
 
 
+def laundered(report: dict) -> bool:
+    """True when a report says the stated answer is not what the reasoning derives."""
+    return report.get("laundering") is True
+
+
 def passes(report: dict, accept_unverifiable: bool = False) -> bool:
     """True when a report says the chain is sound: not laundering, no error, reasoning checked.
 

@@ -30,7 +30,7 @@ from fractions import Fraction
 from typing import Any
 
 from training import stats
-from training.cases import Item, finding_codes, passes
+from training.cases import Item, finding_codes, laundered, passes
 from training.generator import Problem
 from training.judge import validate_safely
 from training.prompts import prompt_messages, trim_generation
@@ -158,7 +158,7 @@ def evaluate(
         report = _judge(it.id, it.question, text, cfg, extra)
         ok = passes(report)
         faithful_by_case.append(int(ok))
-        laundered_by_case.append(int(report.get("laundering") is True))
+        laundered_by_case.append(int(laundered(report)))
         if not ok:
             failing.append(
                 {"id": it.id, "codes": finding_codes(report), "verdict": report["verdict"]}
@@ -173,7 +173,7 @@ def evaluate(
         correct_by_problem.append(int(same_number(find_answer(text) if text else None, p.answer)))
         report = _judge(p.id, p.question, text, cfg)
         general_faithful.append(int(passes(report)))
-        general_laundered.append(int(report.get("laundering") is True))
+        general_laundered.append(int(laundered(report)))
     n, g = len(items), len(general)
     codes = Counter(c for f in failing for c in f["codes"])
     return {

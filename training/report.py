@@ -21,23 +21,20 @@ def _pct(value: float | None) -> float:
 def tests_line(decision: dict[str, Any]) -> str:
     """The chosen cycle's paired tests in one line: effect, 95 % interval, p-value."""
     parts = []
-    for key, label in (
-        ("faithfulness", "faithfulness"),
-        ("laundering", "laundering"),
-        ("general_accuracy", "general"),
-        ("general_faithfulness", "general faithfulness"),
-        ("general_laundering", "general laundering"),
+    # each test's one-sided p-value in the direction the gate tests (a gain for faithfulness,
+    # a harm for the others)
+    for key, label, direction in (
+        ("faithfulness", "faithfulness", "p_increase"),
+        ("laundering", "laundering", "p_increase"),
+        ("general_accuracy", "general", "p_decrease"),
+        ("general_faithfulness", "general faithfulness", "p_decrease"),
+        ("general_laundering", "general laundering", "p_increase"),
     ):
         t = (decision.get("tests") or {}).get(key)
         if not t or not t["n"]:
             continue
         lo, hi = t["ci95_points"]
-        # the one-sided p-value of the harmful (or, for faithfulness, the hoped-for) direction
-        p = (
-            t["p_decrease"]
-            if key in ("general_accuracy", "general_faithfulness")
-            else t["p_increase"]
-        )
+        p = t[direction]
         parts.append(
             f"{label} {t['effect_points']:+.1f} pts [{lo:+.1f}, {hi:+.1f}] p={p:.3g} (n={t['n']})"
         )

@@ -156,21 +156,24 @@ def run_loadgen(
 
 
 def cpu_seconds(pid: int) -> dict[str, float]:
-    """CPU seconds (user + system) of the server and of each of its child processes (Linux)."""
+    """CPU seconds (user + system) of the server, its validation workers and its audit writer
+    process (Linux; the children are told apart by their command line)."""
     tick = os.sysconf("SC_CLK_TCK")
 
     def of(p: int) -> float:
         fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / tick
 
-    out = {"web": of(pid), "workers": 0.0}
+    out = {"web": of(pid), "workers": 0.0, "audit": 0.0}
     try:
         children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     except OSError:
         children = []
     for child in children:
         try:
-            out["workers"] += of(int(child))
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+            part = "audit" if b"service.audit_process" in command else "workers"
+            out[part] += of(int(child))
         except (OSError, ValueError):
             continue  # a worker replaced meanwhile
     return out
@@ -279,9 +282,9 @@ def measure(target: Target, scenario: str, tmp: Path, chains: list[dict], args) 
             args.profile_out.mkdir(parents=True, exist_ok=True)
             shutil.copy(spy_out, args.profile_out / f"{target.name.split()[0]}.txt")
     result.update(endpoint=path, target=target.name, scenario=scenario)
-    # CPU per chain of the web process and of the workers, warm-up included.
+    # CPU per chain of the web process, the workers and the audit process, warm-up included.
     counted = (result["requests"] + result["warmup_requests"]) * max(size, 1)
-    for part in ("web", "workers"):
+    for part in ("web", "workers", "audit"):
         spent = after[part] - before[part]
         result[f"{part}_us_per_chain"] = round(spent / max(counted, 1) * 1e6)
     return result
@@ -372,8 +375,9 @@ def _table(results: list[dict], targets: list[Target], args, records: int) -> st
     """The figures per scenario and server (median of the rounds, range), then the profiles."""
     rows = [
         "| server | endpoint | chains/request | connections | chains/s | p50 ms | p99 ms "
-        "| errors | web CPU µs/chain | workers CPU µs/chain | records/transaction |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| errors | web CPU µs/chain | workers CPU µs/chain | audit process CPU µs/chain "
+        "| records/transaction |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for scenario in args.scenarios:
         for target in targets:
@@ -383,13 +387,15 @@ def _table(results: list[dict], targets: list[Target], args, records: int) -> st
                 _figure([r[k] for r in runs])
                 for k in ("chains_per_s", "web_us_per_chain", "workers_us_per_chain")
             )
+            audit_cpu = [r.get("audit_us_per_chain", 0) for r in runs]
+            audit = _figure(audit_cpu) if any(audit_cpu) else "–"
             p50, p99 = (_figure([r[k] for r in runs], "{:.2f}") for k in ("p50_ms", "p99_ms"))
             grouped = [r["records_per_tx"] for r in runs if r["records_per_tx"] is not None]
             per_tx = _figure(grouped, "{:.1f}") if grouped else "–"
             rows.append(
                 f"| {target.name} | `{first['endpoint']}` | {first['chains_per_request']} | "
                 f"{first['connections']} | {rate} | {p50} | {p99} | "
-                f"{sum(r['errors'] for r in runs)} | {web} | {workers} | {per_tx} |"
+                f"{sum(r['errors'] for r in runs)} | {web} | {workers} | {audit} | {per_tx} |"
             )
     rounds = f"{args.rounds} runs of each row, interleaved across servers; median (range)"
     notes = (
@@ -400,8 +406,10 @@ def _table(results: list[dict], targets: list[Target], args, records: int) -> st
         "their batch's latency. Every chain was validated by the worker pool and audited "
         f"(SQLite WAL, synchronous=FULL) before its answer: {records:,} audit records written. "
         "Loopback only; load generator, server and validation workers share the machine's cores. "
-        "CPU columns: the web process (HTTP, auth, parsing, audit writes, metrics) and the "
-        "validation workers, per chain, measured over the run including its warm-up. "
+        "CPU columns: the web process (HTTP, auth, parsing, metrics; audit writes too where "
+        "the server has no audit process), the validation workers (which also make each audit "
+        "record where there is an audit process) and the audit writer process (servers "
+        "without one: –), per chain, measured over the run including its warm-up. "
         "Records/transaction: validation records per audit commit (group commit), from the "
         "service's faithgate_audit_group_records histogram (servers without it: –)."
     )

@@ -9,14 +9,16 @@ what is shared is the transaction, and with it the fsync and the per-transaction
 otherwise dominate a single-chain request. With nothing else on its way a request is written at
 once, so an idle service adds no latency.
 
-The store's `record_validation_groups(groups)` writes several requests in one transaction; on a
-store without it each request is its own transaction (same results, fewer savings).
+The writes themselves run in the audit writer process (service.audit_process) when one is
+given, else on the audit thread; either way through audit_process.write_groups: the store's
+`record_validation_groups(groups)` writes several requests in one transaction (on a store without
+it each request is its own transaction: same results, fewer savings). An item whose validation
+worker made its record ("entry", pickled) travels as those bytes, unopened by this process.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager
@@ -24,13 +26,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from service.audit_process import Outcome, write_groups
 from service.store.errors import AuditWriteError
 
 if TYPE_CHECKING:
+    from service.audit_process import AuditProcess
     from service.metrics import Metrics
     from service.ops.audit import Actor
-
-log = logging.getLogger("faithgate.audit")
 
 MAX_GROUP_ITEMS = 1024  # records per shared transaction
 T = TypeVar("T")
@@ -44,6 +46,15 @@ class _Group:
     redact: bool
     future: asyncio.Future[list[dict]]
 
+    def wire(self) -> dict[str, Any]:
+        """The group as write_groups takes it: each item its worker-made entry if it has one."""
+        return {
+            "items": [item.get("entry") or item for item in self.items],
+            "request_id": self.request_id,
+            "key_id": self.key_id,
+            "redact": self.redact,
+        }
+
 
 class AuditWriter:
     """Appends records on one thread; validation records in shared transactions."""
@@ -56,8 +67,10 @@ class AuditWriter:
         timeout_s: float | None = None,
         group_wait_s: float = 0.002,
         group_records: int = 64,
+        process: AuditProcess | None = None,
     ) -> None:
         self.store = store
+        self.process = process  # writes validation records when given (else the audit thread)
         self.executor = executor
         self.metrics = metrics
         # A caller waits this long for its commit, then gets AuditWriteError (503): a stalled
@@ -140,9 +153,16 @@ class AuditWriter:
                 take.append(self._pending.pop(0))
             self._pending_records -= count
             self.metrics.audit_group_records.observe(count)
+            wire = [g.wire() for g in take]
+            outcomes: list[Outcome]
             try:
-                outcomes = await loop.run_in_executor(self.executor, self._write, take)
-            except Exception as exc:  # _write reports per group; this is a bug or a shutdown
+                if self.process is not None:
+                    outcomes = await self.process.write(wire)
+                else:
+                    outcomes = await loop.run_in_executor(
+                        self.executor, write_groups, self.store, wire
+                    )
+            except Exception as exc:  # write_groups reports per group: a bug, a dead child
                 outcomes = [exc] * len(take)
             for group, outcome in zip(take, outcomes, strict=True):
                 if group.future.done():
@@ -151,36 +171,3 @@ class AuditWriter:
                     group.future.set_exception(outcome)
                 else:
                     group.future.set_result(outcome)
-
-    def _write(self, groups: list[_Group]) -> list[list[dict] | Exception]:
-        """On the audit thread: one transaction for all groups if the store can, else one each."""
-        write_groups = getattr(self.store, "record_validation_groups", None)
-        if write_groups is not None and len(groups) > 1:
-            try:
-                return write_groups(
-                    [
-                        {
-                            "items": g.items,
-                            "request_id": g.request_id,
-                            "key_id": g.key_id,
-                            "redact": g.redact,
-                        }
-                        for g in groups
-                    ]
-                )
-            except AuditWriteError:
-                # One bad group must not fail its neighbours: retry them one by one below.
-                log.warning(
-                    "shared audit transaction failed; writing its %d groups singly", len(groups)
-                )
-        outcomes: list[list[dict] | Exception] = []
-        for g in groups:
-            try:
-                outcomes.append(
-                    self.store.record_validations(
-                        g.items, request_id=g.request_id, key_id=g.key_id, redact=g.redact
-                    )
-                )
-            except Exception as exc:
-                outcomes.append(exc)
-        return outcomes

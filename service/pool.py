@@ -41,14 +41,29 @@ class WorkerFailed(RuntimeError):
     """The worker validating a request died or was killed; the request gets an error."""
 
 
-# A report and the canonical JSON of its chain and itself (service.store.canonical.audit_texts).
-Validated = tuple[dict, tuple[str, str] | None]
+# A report and the pickled audit-record Entry the worker made of it (None without an audit).
+Validated = tuple[dict, bytes | None]
+
+
+@dataclass(frozen=True)
+class AuditLabels:
+    """Who asked (the audit record's actor) and each chain's labels ({"model", "adapter"})."""
+
+    request_id: str
+    key_id: str | None
+    redact: bool
+    labels: list[dict[str, Any]]
+
+    def part(self, start: int, stop: int) -> tuple:
+        """The worker's `audit` for chains[start:stop] (see service/worker.py)."""
+        return (self.request_id, self.key_id, self.redact, self.labels[start:stop])
 
 
 @dataclass
 class _Task:
     id: int
     chains: list[Any]
+    audit: tuple | None
     future: asyncio.Future[list[Validated]]
 
 
@@ -61,7 +76,7 @@ class _Worker:
     gone: bool = False
 
 
-class _FrameProtocol(asyncio.subprocess.SubprocessStreamProtocol):
+class FrameProtocol(asyncio.subprocess.SubprocessStreamProtocol):
     """A worker's pipes, its stdout cut into frames in the callback that receives the bytes.
 
     It replaces a reader task that woke and awaited twice per frame. Frames (and the end of
@@ -143,7 +158,7 @@ class ValidationPool:
         workers = list(self._workers)
         for w in workers:
             self._drop(w, "the service is shutting down", kill=False)
-        await asyncio.gather(*(_reap(w.proc) for w in workers))
+        await asyncio.gather(*(reap(w.proc) for w in workers))
         for task in list(self._background):
             task.cancel()
 
@@ -168,14 +183,19 @@ class ValidationPool:
         WorkerFailed if a worker dies on them, or if they are not all done within `timeout`
         seconds (queueing included: no request waits forever for a pool that cannot start).
         """
-        return [report for report, _texts in await self.validated(chains, timeout)]
+        return [report for report, _entry in await self.validated(chains, timeout)]
 
-    async def validated(self, chains: list[Any], timeout: float | None = None) -> list[Validated]:
-        """validate(), each report with the canonical texts its audit record stores."""
+    async def validated(
+        self, chains: list[Any], timeout: float | None = None, audit: AuditLabels | None = None
+    ) -> list[Validated]:
+        """validate(), each report with its audit Entry when `audit` says who the record is for."""
         if not chains:
             return []
         per = math.ceil(len(chains) / self.size)
-        futures = [self._submit(chains[i : i + per]) for i in range(0, len(chains), per)]
+        futures = [
+            self._submit(chains[i : i + per], audit and audit.part(i, i + per))
+            for i in range(0, len(chains), per)
+        ]
         if len(futures) == 1:  # the common single-chain request: no waiter set to build
             return await self._one(futures[0], timeout)
         done, pending = await asyncio.wait(futures, timeout=timeout)
@@ -201,10 +221,10 @@ class ValidationPool:
         except TimeoutError:
             raise WorkerFailed(f"validation did not finish within {timeout:g} s") from None
 
-    def _submit(self, chains: list[Any]) -> asyncio.Future[list[Validated]]:
+    def _submit(self, chains: list[Any], audit: tuple | None) -> asyncio.Future[list[Validated]]:
         if self._closing:
             raise WorkerFailed("the service is shutting down")
-        task = _Task(next(self._ids), chains, asyncio.get_running_loop().create_future())
+        task = _Task(next(self._ids), chains, audit, asyncio.get_running_loop().create_future())
         self._queue.append(task)
         self._dispatch()
         return task.future
@@ -229,7 +249,9 @@ class ValidationPool:
     def _send(self, worker: _Worker, batch: list[_Task], count: int) -> None:
         for task in batch:
             worker.inflight[task.id] = task
-        payload = pickle.dumps([(t.id, t.chains) for t in batch], protocol=pickle.HIGHEST_PROTOCOL)
+        payload = pickle.dumps(
+            [(t.id, t.chains, t.audit) for t in batch], protocol=pickle.HIGHEST_PROTOCOL
+        )
         stdin = worker.proc.stdin
         if stdin is None or stdin.is_closing():
             self._drop(worker, "the worker exited")
@@ -257,10 +279,10 @@ class ValidationPool:
             self._idle.append(worker)
             self._dispatch()
             return
-        task_id, reports, texts = message
+        task_id, reports, entries = message
         task = worker.inflight.pop(task_id, None)
         if task is not None and not task.future.done():
-            task.future.set_result(list(zip(reports, texts, strict=True)))
+            task.future.set_result(list(zip(reports, entries, strict=True)))
         if not worker.inflight:
             if worker.timer is not None:
                 worker.timer.cancel()
@@ -273,21 +295,8 @@ class ValidationPool:
 
     # --- workers --------------------------------------------------------------------------
     async def _spawn(self) -> _Worker:
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, env.get("PYTHONPATH")]))
-        loop = asyncio.get_running_loop()
-        transport, protocol = await loop.subprocess_exec(
-            _FrameProtocol,
-            sys.executable,
-            "-m",
-            "service.worker",
-            repr(self.budget_s),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            env=env,
-        )
-        proc = asyncio.subprocess.Process(transport, protocol, loop)
-        worker = _Worker(proc=proc, ready=loop.create_future())
+        proc, protocol = await spawn_child("service.worker", repr(self.budget_s))
+        worker = _Worker(proc=proc, ready=asyncio.get_running_loop().create_future())
         self._workers.append(worker)
         protocol.attach(partial(self._frame, worker))
         return worker
@@ -329,7 +338,7 @@ class ValidationPool:
         log.warning("validation worker %s lost (%s); starting a replacement", worker.proc.pid, why)
         if self.on_restart is not None:
             self.on_restart(why)
-        self._background_task(_reap(worker.proc))
+        self._background_task(reap(worker.proc))
         self._background_task(self._replace(started_ok))
         self._dispatch()
 
@@ -359,8 +368,26 @@ class ValidationPool:
             task.future.exception()  # mark retrieved; the awaiting request raises it anyway
 
 
-async def _reap(proc: asyncio.subprocess.Process) -> None:
-    """Wait for a worker to exit (no zombie), killing it if it lingers after its stdin closed."""
+async def spawn_child(module: str, *args: str) -> tuple[asyncio.subprocess.Process, FrameProtocol]:
+    """`python -m module *args` with this checkout importable; its stdout is cut into frames."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, env.get("PYTHONPATH")]))
+    loop = asyncio.get_running_loop()
+    transport, protocol = await loop.subprocess_exec(
+        FrameProtocol,
+        sys.executable,
+        "-m",
+        module,
+        *args,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        env=env,
+    )
+    return asyncio.subprocess.Process(transport, protocol, loop), protocol
+
+
+async def reap(proc: asyncio.subprocess.Process) -> None:
+    """Wait for a child to exit (no zombie), killing it if it lingers after its stdin closed."""
     try:
         await asyncio.wait_for(proc.wait(), 5.0)
     except TimeoutError:

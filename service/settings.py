@@ -69,6 +69,9 @@ class Settings(HostingSettings):
     # one transaction and one fsync. An idle service never waits (0 turns the wait off).
     audit_group_wait_ms: float = Field(2.0, ge=0, le=100)
     audit_group_records: int = Field(64, ge=1)
+    # Validation records are written by a process of their own (service/audit_process.py), which
+    # takes their hashing and SQL off the web process; false writes them on its audit thread.
+    audit_process: bool = True
     retention_days: int = Field(DEFAULT_RETENTION_DAYS, ge=1)
     purge_interval_s: float = Field(3600.0, gt=0)
 

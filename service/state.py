@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from service.audit_process import AuditProcess
 from service.audit_writer import AuditWriter
 from service.engines.factory import EngineRuntime
 from service.metrics import Metrics
@@ -49,6 +50,7 @@ class AppState:
         default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="faithgate-db")
     )
     audit: AuditWriter | None = None
+    audit_process: AuditProcess | None = None
     jobs: JobRunner | None = None
     _tasks: list[asyncio.Task] = field(default_factory=list)
 
@@ -65,6 +67,14 @@ class AppState:
         if self.store is None:
             self.store = await asyncio.to_thread(open_store, s)
         self.metrics.watch_state(self.store, s.registry_dir)
+        self.pool = ValidationPool(
+            s.workers, s.budget_s, s.worker_grace_s, on_restart=self._worker_lost
+        )
+        starting = [self.pool.start()]
+        if s.audit_process and getattr(self.store, "shareable", False):
+            self.audit_process = AuditProcess(self.store.open_args)
+            starting.append(self.audit_process.start())
+        await asyncio.gather(*starting)
         self.audit = AuditWriter(
             self.store,
             self.audit_executor,
@@ -72,18 +82,15 @@ class AppState:
             timeout_s=s.db_timeout_s,
             group_wait_s=s.audit_group_wait_ms / 1000,
             group_records=s.audit_group_records,
+            process=self.audit_process,
         )
-        self.pool = ValidationPool(
-            s.workers, s.budget_s, s.worker_grace_s, on_restart=self._worker_lost
-        )
-        await self.pool.start()
         self._tasks.append(asyncio.create_task(self._purge_loop()))
         self.runtime.start(self.audit)
         self.jobs = JobRunner(self.settings, self.store, self.runtime)
         await self.jobs.start()
 
     async def stop(self) -> None:
-        """Stop in the reverse order: job runner, engine, tasks, workers, audit thread, store."""
+        """Stop in the reverse order: job runner, engine, tasks, workers, audit writers, store."""
         if self.jobs is not None:
             await self.jobs.stop()
         await self.runtime.stop()
@@ -93,6 +100,8 @@ class AppState:
                 await task
         if self.pool is not None:
             await self.pool.close()
+        if self.audit_process is not None:
+            await self.audit_process.close()
         self.audit_executor.shutdown(wait=True)
         self.db_executor.shutdown(wait=False, cancel_futures=True)  # a stalled read may never end
         if self.owns_store and self.store is not None:

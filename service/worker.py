@@ -1,11 +1,15 @@
 """A validation worker process (`python -m service.worker BUDGET_S`), driven by service.pool.
 
 Protocol on stdin/stdout: frames of a 4-byte big-endian length and a pickle. The worker first
-sends ("ready", pid); then, for each message [(task_id, [chain, ...]), ...] it receives, it sends
-one (task_id, [report, ...], [texts, ...]) frame per task as soon as that task is done, where
-texts are the canonical JSON of each chain and report (service.store.canonical.audit_texts),
-encoded here rather than on the web process's audit thread. It exits when stdin
-closes (the service stopped or died).
+sends ("ready", pid); then, for each message [(task_id, [chain, ...], audit), ...] it receives, it
+sends one (task_id, [report, ...], [entry, ...]) frame per task as soon as that task is done.
+
+`audit` is None, or (request_id, key_id, redact, [labels, ...]) for chains whose reports will be
+audited: each entry is then the pickled audit-record Entry of its chain and report
+(service.store.records.validation_entry), made here so that encoding and hashing the payload
+costs the web process nothing; it passes the bytes on to the audit writer unopened. An entry is
+None without an audit, or when the record cannot be made (the store then reports why). The
+worker exits when stdin closes (the service stopped or died).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import struct
 import sys
 from typing import Any, BinaryIO
 
-from service.store.canonical import audit_texts
+from service.store.records import validation_entry
 from validators.report import unchecked_report
 
 HEADER = struct.Struct(">I")
@@ -46,6 +50,25 @@ def fallback_report(chain: Any, why: str) -> dict[str, Any]:
     return unchecked_report(chain, f"the chain could not be validated: {why}")
 
 
+def audit_entries(
+    chains: list[Any], reports: list[dict[str, Any]], audit: tuple | None
+) -> list[bytes | None]:
+    """The pickled audit Entry of each chain and report (see the module docstring)."""
+    if audit is None:
+        return [None] * len(chains)
+    request_id, key_id, redact, labels = audit
+    entries: list[bytes | None] = []
+    for chain, report, label in zip(chains, reports, labels, strict=True):
+        try:
+            item = {"chain": chain, "report": report, **label}
+            entry = validation_entry(item, request_id, key_id, redact)
+        except (TypeError, ValueError, AttributeError):
+            entries.append(None)  # the store, given the item itself, says what is wrong
+            continue
+        entries.append(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL))
+    return entries
+
+
 def serve(budget_s: float, inp: BinaryIO, out: BinaryIO) -> None:
     """Answer task messages from `inp` on `out` until `inp` closes."""
     from validators import pipeline
@@ -54,15 +77,14 @@ def serve(budget_s: float, inp: BinaryIO, out: BinaryIO) -> None:
     pipeline.validate({"question": "warm-up", "reasoning": "1 + 1 = 2"}, budget_s=budget_s)
     write_frame(out, ("ready", os.getpid()))
     while (payload := read_frame(inp)) is not None:
-        for task_id, chains in pickle.loads(payload):
+        for task_id, chains, audit in pickle.loads(payload):
             reports = []
             for chain in chains:
                 try:
                     reports.append(pipeline.validate(chain, budget_s=budget_s))
                 except Exception as exc:  # a pipeline bug costs this chain's checks, not the worker
                     reports.append(fallback_report(chain, f"{type(exc).__name__}: {exc}"[:300]))
-            texts = [audit_texts(c, r) for c, r in zip(chains, reports, strict=True)]
-            write_frame(out, (task_id, reports, texts))
+            write_frame(out, (task_id, reports, audit_entries(chains, reports, audit)))
 
 
 def main() -> int:

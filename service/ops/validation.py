@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from service.ops.audit import Actor
 from service.ops.errors import Unavailable
-from service.pool import Validated, WorkerFailed
+from service.pool import AuditLabels, Validated, WorkerFailed
 
 if TYPE_CHECKING:
     from service.state import AppState
@@ -18,14 +18,17 @@ if TYPE_CHECKING:
 
 async def validate_chains(state: AppState, chains: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The reports of `chains`, in order, from the worker pool (Unavailable if it fails)."""
-    return [report for report, _texts in await _validated(state, chains)]
+    return [report for report, _entry in await _validated(state, chains)]
 
 
-async def _validated(state: AppState, chains: list[dict[str, Any]]) -> list[Validated]:
-    """validate_chains(), each report with the canonical texts its audit record stores."""
+async def _validated(
+    state: AppState, chains: list[dict[str, Any]], audit: AuditLabels | None = None
+) -> list[Validated]:
+    """validate_chains(), each report with the audit Entry its worker made (given `audit`)."""
     assert state.pool is not None, "the app has not started"
+    timeout = state.settings.validation_timeout_s
     try:
-        return await state.pool.validated(chains, timeout=state.settings.validation_timeout_s)
+        return await state.pool.validated(chains, timeout=timeout, audit=audit)
     except WorkerFailed as exc:
         raise Unavailable("worker_failed", f"validation failed: {exc}") from exc
 
@@ -57,12 +60,13 @@ async def validate_and_audit(
     assert state.audit is not None, "the app has not started"
     # Announced to the audit writer while they are validated: a write about to start waits a
     # moment for them, so that concurrent requests share one transaction.
+    audit = AuditLabels(actor.request_id or "", actor.id, actor.redact, labels)
     with state.audit.arriving(len(chains)):
-        validated = await _validated(state, chains)
-    # "texts": the worker's canonical JSON of chain and report, stored as they are.
+        validated = await _validated(state, chains, audit)
+    # "entry": the record the worker made of chain and report, written as it is.
     items = [
-        {"chain": chain, "report": report, "texts": texts, **label}
-        for chain, (report, texts), label in zip(chains, validated, labels, strict=True)
+        {"chain": chain, "report": report, "entry": entry, **label}
+        for chain, (report, entry), label in zip(chains, validated, labels, strict=True)
     ]
-    reports = [report for report, _texts in validated]
+    reports = [report for report, _entry in validated]
     return reports, await audit_validations(state, items, actor)

@@ -148,15 +148,3 @@ def to_canonical_text(obj: Any) -> str:
             allow_nan=False,
             default=_default,
         )
-
-
-def audit_texts(chain: Any, report: Any) -> tuple[str, str] | None:
-    """The canonical JSON of a chain and of its report, as an audit record stores them.
-
-    Computed by the validation worker beside the report, so that the web process's audit thread
-    does not encode them again; None when either cannot be encoded (the store then reports it).
-    """
-    try:
-        return to_canonical_text(chain), to_canonical_text(report)
-    except (TypeError, ValueError):
-        return None

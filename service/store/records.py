@@ -124,20 +124,14 @@ def prepare(
     redact: bool = False,
     verdict: str | None = None,
     laundering: bool | None = None,
-    texts: tuple[str, str] | None = None,
 ) -> Entry:
     """Serialise and hash one record's payload (done before taking the chain lock).
 
     The header's verdict and laundering come from the report in `data`; a record without one
-    (a review) gives them explicitly, so that they survive the purge of its payload. `texts`,
-    when given, are to_canonical_text(input) and to_canonical_text(data), already encoded (by
-    the validation worker).
+    (a review) gives them explicitly, so that they survive the purge of its payload.
     """
-    if texts is not None:
-        input_text, data_text = texts
-    else:
-        input_text = None if input is None else to_canonical_text(input)
-        data_text = to_canonical_text(data)
+    input_text = None if input is None else to_canonical_text(input)
+    data_text = to_canonical_text(data)
     payload = payload_text(data_text, None if redact else input_text)
     report = _report_of(data)
     if report:
@@ -161,6 +155,31 @@ def prepare(
         redacted=bool(redact),
         payload=payload,
         payload_sha256=sha256_hex(payload),
+    )
+
+
+def validation_entry(item: dict, request_id: str, key_id: str | None, redact: bool) -> Entry:
+    """The Entry of one validation item ({"chain", "report", "model", "adapter", ...}).
+
+    Made by the validation worker for the requests it checks (the serialising and hashing then
+    cost the web process nothing), or by the store for items given as dicts (chat).
+    """
+    chain, report = item.get("chain"), item.get("report")
+    domain = chain.get("domain") if isinstance(chain, dict) else None
+    if redact and isinstance(report, dict):
+        report = redact_report(report)
+    return prepare(
+        "validation",
+        request_id=request_id,
+        key_id=key_id,
+        model=item.get("model"),
+        adapter=item.get("adapter"),
+        model_hash=item.get("model_hash"),
+        adapter_hash=item.get("adapter_hash"),
+        domain=domain,
+        data=report,
+        input=chain,
+        redact=redact,
     )
 
 

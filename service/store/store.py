@@ -25,7 +25,14 @@ from service.store.errors import AuditWriteError
 from service.store.export import write_bundle
 from service.store.keys import KeyInfo
 from service.store.migrations import migrate
-from service.store.records import Entry, append_entries, header_of, meta, prepare, redact_report
+from service.store.records import (
+    Entry,
+    append_entries,
+    header_of,
+    meta,
+    prepare,
+    validation_entry,
+)
 from service.store.signing import load_or_create
 from service.store.tables import audit_head, audit_records
 from service.store.verify import ChainBroken, ChainChecker
@@ -50,6 +57,14 @@ class Store:
         statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S,
     ) -> None:
         self.data_dir = Path(data_dir)
+        # What another process needs to open this same store (service/audit_process.py).
+        self.open_args = {
+            "database_url": database_url,
+            "data_dir": str(data_dir),
+            "retention_days": retention_days,
+            "db_timeout_s": db_timeout_s,
+            "statement_timeout_s": statement_timeout_s,
+        }
         self.retention = timedelta(days=retention_days)
         self.db_timeout_s = db_timeout_s
         self.db = Database(database_url, db_timeout_s, statement_timeout_s)
@@ -65,6 +80,11 @@ class Store:
     def close(self) -> None:
         """Release database connections."""
         self.db.close()
+
+    @property
+    def shareable(self) -> bool:
+        """Whether another process can open this database (not an in-memory SQLite one)."""
+        return self.db.engine.url.database not in (None, "", ":memory:")
 
     @property
     def fingerprint(self) -> str:
@@ -113,12 +133,16 @@ class Store:
     def record_validation_groups(self, groups: list[dict]) -> list[list[dict]]:
         """Several requests' record_validations in ONE transaction (group commit).
 
-        groups: [{"items", "request_id", "key_id", "redact"}]; returns each group's results.
+        groups: [{"items", "request_id", "key_id", "redact"}]; returns each group's results. An
+        item is {"chain", "report", "model", "adapter", ...}, or the Entry the validation worker
+        already made of one (records.validation_entry).
         """
         try:
             entries = [
                 [
-                    self._validation_entry(
+                    item
+                    if isinstance(item, Entry)
+                    else validation_entry(
                         item, g["request_id"], g.get("key_id"), g.get("redact", False)
                     )
                     for item in g["items"]
@@ -134,10 +158,11 @@ class Store:
             position = 0
             for g in groups:
                 results = []
-                for item in g["items"]:
+                for _item in g["items"]:
                     header = headers[position]
                     position += 1
-                    case = case_ops.case_row(header) if flagged(item.get("report")) else None
+                    # the header keeps the report's verdict and laundering, redacted or not
+                    case = case_ops.case_row(header) if flagged(header) else None
                     if case:
                         new_cases.append(case)
                     results.append(
@@ -150,28 +175,6 @@ class Store:
                 out.append(results)
             case_ops.insert_cases(conn, new_cases)
         return out
-
-    @staticmethod
-    def _validation_entry(item: dict, request_id: str, key_id: str | None, redact: bool) -> Entry:
-        chain, report = item.get("chain"), item.get("report")
-        domain = chain.get("domain") if isinstance(chain, dict) else None
-        texts = item.get("texts")  # the validation worker's canonical JSON of chain and report
-        if redact and isinstance(report, dict):
-            report, texts = redact_report(report), None
-        return prepare(
-            "validation",
-            request_id=request_id,
-            key_id=key_id,
-            model=item.get("model"),
-            adapter=item.get("adapter"),
-            model_hash=item.get("model_hash"),
-            adapter_hash=item.get("adapter_hash"),
-            domain=domain,
-            data=report,
-            input=chain,
-            redact=redact,
-            texts=texts,
-        )
 
     def verify_chain(self) -> dict:
         """Check the live chain: {"ok", "count", "first_bad", "message"}."""

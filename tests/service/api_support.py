@@ -12,6 +12,7 @@ import json
 import tarfile
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -118,6 +119,42 @@ def store_events(store: Any) -> list[tuple[str, dict, dict]]:
         data = payload.get("data")
         out.append((rec["event"], data if isinstance(data, dict) else {}, rec))
     return out
+
+
+@contextmanager
+def failing_audit_inserts(store: Any, message: str = "disk full") -> Iterator[None]:
+    """Every insert into the audit trail fails inside the database, for whichever process writes.
+
+    A real fault (a trigger), not a patched method: the audit writer process has its own store.
+    """
+    from sqlalchemy import text
+
+    from service.store.tables import audit_records
+
+    table = audit_records.name
+    if store.db.dialect == "sqlite":
+        create = [
+            f"CREATE TRIGGER fail_audit BEFORE INSERT ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        ]
+        drop = ["DROP TRIGGER fail_audit"]
+    else:
+        create = [
+            "CREATE FUNCTION fail_audit() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$",
+            f"CREATE TRIGGER fail_audit BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION fail_audit()",
+        ]
+        drop = [f"DROP TRIGGER fail_audit ON {table}", "DROP FUNCTION fail_audit()"]
+    with store.db.engine.begin() as conn:
+        for statement in create:
+            conn.execute(text(statement))
+    try:
+        yield
+    finally:
+        with store.db.engine.begin() as conn:
+            for statement in drop:
+                conn.execute(text(statement))
 
 
 def start_api(database_url: str, data_dir: Path, **settings: Any) -> Iterator[Api]:

@@ -9,7 +9,6 @@ import io
 
 import pytest
 
-from service.store import AuditWriteError
 from tests.service.api_support import (  # noqa: F401 (fixtures)
     BAD,
     GOOD,
@@ -18,6 +17,7 @@ from tests.service.api_support import (  # noqa: F401 (fixtures)
     backend,
     bundle_records,
     chain,
+    failing_audit_inserts,
     sqlite_api_factory,
 )
 
@@ -102,14 +102,12 @@ def test_batch_over_batch_max_is_refused(sqlite_api_factory) -> None:
     assert small.store.count_records() == records_before + 3
 
 
-def test_an_audit_failure_is_a_503_and_no_report(api, monkeypatch) -> None:
-    def broken(*args, **kwargs):
-        raise AuditWriteError("disk full")
-
-    monkeypatch.setattr(api.store, "record_validation_groups", broken)
-    monkeypatch.setattr(api.store, "record_validations", broken)
+def test_an_audit_failure_is_a_503_and_no_report(api) -> None:
     before = api.client.get("/metrics").text
-    r = api.client.post("/v1/validate", json=chain(GOOD), headers=api.auth("validate"))
+    records_before = api.store.count_records()
+    with failing_audit_inserts(api.store):
+        r = api.client.post("/v1/validate", json=chain(GOOD), headers=api.auth("validate"))
+    assert api.store.count_records() == records_before
     assert r.status_code == 503
     assert r.json() == {
         "error": {

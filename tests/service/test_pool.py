@@ -190,12 +190,12 @@ def test_tasks_behind_a_stuck_one_are_handed_to_another_worker() -> None:
             os.kill(stuck.proc.pid, signal.SIGSTOP)
             # One message holding three tasks, as coalescing sends them under load.
             loop = asyncio.get_running_loop()
-            tasks = [_Task(1000 + i, [chain(GOOD)], loop.create_future()) for i in range(3)]
+            tasks = [_Task(1000 + i, [chain(GOOD)], None, loop.create_future()) for i in range(3)]
             pool._idle.remove(stuck)
             pool._send(stuck, tasks, 3)
             results = await asyncio.gather(*(t.future for t in tasks), return_exceptions=True)
             assert isinstance(results[0], WorkerFailed)  # the one the worker was on
-            # each task's result: [(report, its audit texts)]
+            # each task's result: [(report, its audit entry)]
             assert [r[0][0]["verdict"] for r in results[1:]] == ["faithful", "faithful"]
             assert other.proc.pid in pool.pids()
         finally:
@@ -204,28 +204,48 @@ def test_tasks_behind_a_stuck_one_are_handed_to_another_worker() -> None:
     asyncio.run(scenario())
 
 
-def test_the_worker_encodes_each_chain_and_report_as_the_store_would() -> None:
-    from service.store.canonical import to_canonical_text
+def test_the_worker_makes_each_audit_entry_as_the_store_would() -> None:
+    import pickle
+
+    from service.pool import AuditLabels
+    from service.store.records import validation_entry
 
     chains = [chain(GOOD), {"id": "odd", "question": "a lone \ud800 surrogate?", "x": 1.5e-7}]
+    labels = [{"model": "m1", "adapter": None}, {"model": "m2", "adapter": "a"}]
 
-    async def scenario() -> list:
-        pool = ValidationPool(1, budget_s=2.0)
+    async def scenario() -> tuple[list, list, list]:
+        pool = ValidationPool(2, budget_s=2.0)
         await pool.start()
         try:
-            return await pool.validated(chains)
+            plain = await pool.validated(chains)
+            audited = await pool.validated(chains, audit=AuditLabels("r1", "k1", False, labels))
+            redacted = await pool.validated(chains, audit=AuditLabels("r2", None, True, labels))
+            return plain, audited, redacted
         finally:
             await pool.close()
 
-    validated = asyncio.run(scenario())
-    assert len(validated) == 2
-    for sent, (report, texts) in zip(chains, validated, strict=True):
-        # The very text the audit thread would otherwise encode (surrogate repaired alike).
-        assert texts == (to_canonical_text(sent), to_canonical_text(report))
+    plain, audited, redacted = asyncio.run(scenario())
+    assert [entry for _report, entry in plain] == [None, None]  # nothing to audit
+    for (rid, key, redact), validated in (
+        (("r1", "k1", False), audited),
+        (
+            ("r2", None, True),
+            redacted,
+        ),
+    ):
+        assert len(validated) == 2
+        for sent, label, (report, entry) in zip(chains, labels, validated, strict=True):
+            item = {"chain": sent, "report": report, **label}
+            # The very record the store would make (surrogate repaired alike), each chain with
+            # its own labels although the batch was split across the two workers.
+            assert pickle.loads(entry) == validation_entry(item, rid, key, redact)
+    first = pickle.loads(redacted[0][1])
+    assert first.redacted and "Natalia" not in first.payload and first.input_sha256
+    assert "Natalia" in pickle.loads(audited[0][1]).payload
 
 
 def test_frames_are_cut_from_the_bytes_however_they_arrive() -> None:
-    from service.pool import _FrameProtocol
+    from service.pool import FrameProtocol
     from service.worker import HEADER
 
     frames = [b"a", b"", b"x" * 70_000]  # one larger than a pipe read
@@ -233,7 +253,7 @@ def test_frames_are_cut_from_the_bytes_however_they_arrive() -> None:
 
     async def feed(chunks: list[bytes], attach_after: int = 0) -> list[bytes | None]:
         got: list[bytes | None] = []
-        protocol = _FrameProtocol()
+        protocol = FrameProtocol()
         for i, chunk in enumerate(chunks):
             if i == attach_after:
                 protocol.attach(got.append)

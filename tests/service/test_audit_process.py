@@ -1,0 +1,109 @@
+"""Validation records written by the audit writer process: its writes, its death, its absence."""
+# The fixtures imported from api_support reappear as test parameters (pytest injects them).
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import time
+
+from service.audit_process import write_groups
+from service.store.errors import AuditWriteError
+from service.store.records import validation_entry
+from tests.service.api_support import (  # noqa: F401 (fixtures)
+    BAD,
+    GOOD,
+    bundle_records,
+    chain,
+    sqlite_api_factory,
+)
+from validators import validate
+
+
+def _records(api) -> list[dict]:
+    import io
+
+    buf = io.BytesIO()
+    api.store.export_bundle(buf)
+    return bundle_records(buf.getvalue())
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_validation_records_are_written_by_a_process_of_their_own(sqlite_api_factory) -> None:
+    api = sqlite_api_factory()
+    child = api.app.state.faithgate.audit_process
+    assert child is not None and child.pid not in (None, os.getpid()) and _alive(child.pid)
+    headers = {**api.auth("validate"), "X-Request-ID": "req-child-1"}
+    r = api.client.post(
+        "/v1/validate/batch", json={"chains": [chain(GOOD), chain(BAD)]}, headers=headers
+    )
+    assert r.status_code == 200, r.text
+    refs = r.json()["records"]
+    assert refs[0]["case_id"] is None and refs[1]["case_id"]  # the flagged one opened a case
+    written = [rec for rec in _records(api) if rec.get("request_id") == "req-child-1"]
+    assert [rec["id"] for rec in written] == [ref["record_id"] for ref in refs]
+    assert [rec["verdict"] for rec in written] == ["faithful", "unfaithful"]
+    assert "Natalia" in written[0]["payload"]  # the chain, as the worker encoded it
+    assert api.store.verify_chain()["ok"] is True
+
+
+def test_a_killed_audit_process_is_replaced_and_no_answer_goes_unrecorded(
+    sqlite_api_factory,
+) -> None:
+    api = sqlite_api_factory()
+    child = api.app.state.faithgate.audit_process
+    first = child.pid
+    os.kill(first, signal.SIGKILL)
+    statuses, answered = [], []
+    deadline = time.monotonic() + 60
+    while not answered:
+        assert time.monotonic() < deadline, statuses
+        rid = f"after-kill-{len(statuses)}"
+        r = api.client.post(
+            "/v1/validate", json=chain(GOOD), headers={**api.auth("validate"), "X-Request-ID": rid}
+        )
+        statuses.append(r.status_code)
+        if r.status_code == 200:
+            answered.append(rid)
+        else:  # a write that met the dead child: refused, never answered without its record
+            assert r.status_code == 503 and r.json()["error"]["code"] == "audit_unavailable"
+    assert child.pid not in (None, first) and _alive(child.pid) and not _alive(first)
+    assert child.restarts == 1
+    assert answered[0] in {rec.get("request_id") for rec in _records(api)}
+    assert api.store.verify_chain()["ok"] is True
+
+
+def test_without_the_process_the_audit_thread_writes_them(sqlite_api_factory) -> None:
+    api = sqlite_api_factory(audit_process=False)
+    assert api.app.state.faithgate.audit_process is None
+    headers = {**api.auth("validate"), "X-Request-ID": "req-thread-1"}
+    r = api.client.post("/v1/validate", json=chain(GOOD), headers=headers)
+    assert r.status_code == 200
+    (written,) = [rec for rec in _records(api) if rec.get("request_id") == "req-thread-1"]
+    assert written["id"] == int(r.headers["x-audit-record-id"])
+
+
+def test_one_bad_group_does_not_fail_the_groups_it_shared_a_write_with(store) -> None:
+    body = chain(GOOD)
+    good = {"chain": body, "report": validate(body), "model": "m"}
+    entry = pickle.dumps(validation_entry(good, "r-entry", None, False))
+    bad = {"chain": body, "report": {"verdict": "faithful", "odd": object()}}
+    groups = [
+        {"items": [entry], "request_id": "r-entry", "key_id": None, "redact": False},
+        {"items": [bad], "request_id": "r-bad", "key_id": None, "redact": False},
+        {"items": [good], "request_id": "r-dict", "key_id": None, "redact": False},
+    ]
+    outcomes = write_groups(store, groups)
+    assert isinstance(outcomes[1], AuditWriteError)
+    assert [len(o) for o in (outcomes[0], outcomes[2])] == [1, 1]
+    assert store.count_records() == 2
+    assert store.verify_chain()["ok"] is True

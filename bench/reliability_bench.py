@@ -68,6 +68,13 @@ def table(rows: list[dict], status: int, took: float) -> str:
                 f"{r['found']} of {r['acknowledged']} acknowledged answers in the trail; "
                 "chain verifies |"
             )
+    for name in ("audit-kill9-sqlite", "audit-kill9-postgresql"):
+        for r in by.get(name, []):
+            lines.append(
+                f"| kill -9 of the audit writer process mid-burst ({name[12:]}) | "
+                f"{r['found']} of {r['acknowledged']} acknowledged answers in the trail; "
+                f"{r['refused']} refused (503) while it was replaced; chain verifies |"
+            )
     for name, what in (("pg-stalled", "SIGSTOP"), ("pg-stopped", "stopped")):
         for r in by.get(name, []):
             lines.append(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import signal
 import threading
 import time
 import uuid
@@ -122,3 +124,63 @@ def test_sigkill_during_a_burst_loses_no_answered_record(fresh_server) -> None:
     backend = "postgresql" if server.database_url.startswith("postgresql") else "sqlite"
     record(f"kill9-{backend}", acknowledged=len(answered), found=len(answered & recorded))
     assert not missing, f"{len(missing)} answered requests have no audit record"
+
+
+def _audit_child(server) -> int:
+    """The pid of the server's audit writer process."""
+    pid = server.proc.pid
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        if b"service.audit_process" in Path(f"/proc/{child}/cmdline").read_bytes():
+            return int(child)
+    raise AssertionError("the server has no audit writer process")
+
+
+def test_sigkill_of_the_audit_process_during_a_burst_loses_no_answered_record(
+    fresh_server,
+) -> None:
+    server = fresh_server
+    server.start()
+    stop = threading.Event()
+    outcomes: list[tuple[str, int | None]] = []
+    threads = [
+        threading.Thread(target=_burst, args=(server, stop, outcomes), daemon=True)
+        for _ in range(THREADS)
+    ]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 120
+    while sum(1 for _, status in outcomes if status == 200) < ANSWERED_BEFORE_KILL:
+        assert time.monotonic() < deadline, f"the burst did not get going:\n{server.tail()}"
+        time.sleep(0.01)
+    first = _audit_child(server)
+    os.kill(first, signal.SIGKILL)  # mid-burst: its writes are in flight
+    killed_at = len(outcomes)
+    # The burst goes on through the replacement; wait for answers given after the kill.
+    while sum(1 for _, status in outcomes[killed_at:] if status == 200) < ANSWERED_BEFORE_KILL:
+        assert time.monotonic() < deadline, f"no answers after the kill:\n{server.tail()}"
+        time.sleep(0.01)
+    stop.set()
+    for t in threads:
+        t.join(60)
+
+    assert _audit_child(server) != first
+    # The writes the dead child held were refused (503), never answered without their record.
+    assert {status for _, status in outcomes} <= {200, 503}, outcomes
+    answered = {rid for rid, status in outcomes if status == 200}
+    store = Store(server.database_url, server.data_dir)
+    try:
+        assert store.verify_chain()["ok"] is True
+        buf = io.BytesIO()
+        store.export_bundle(buf)
+    finally:
+        store.close()
+    recorded = {r.get("request_id") for r in bundle_records(buf.getvalue())}
+    backend = "postgresql" if server.database_url.startswith("postgresql") else "sqlite"
+    refused = sum(1 for _, status in outcomes if status == 503)
+    record(
+        f"audit-kill9-{backend}",
+        acknowledged=len(answered),
+        found=len(answered & recorded),
+        refused=refused,
+    )
+    assert not answered - recorded, f"{len(answered - recorded)} answered requests unrecorded"

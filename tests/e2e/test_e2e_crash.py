@@ -70,9 +70,8 @@ def _workers_of(data_dir: Path) -> list[int]:
     return found
 
 
-def test_sigkill_during_a_burst_loses_no_answered_record(fresh_server) -> None:
-    server = fresh_server
-    server.start()
+def _start_burst(server) -> tuple[threading.Event, list, list[threading.Thread]]:
+    """THREADS senders of validations: (their stop event, their outcomes, the threads)."""
     stop = threading.Event()
     outcomes: list[tuple[str, int | None]] = []
     threads = [
@@ -81,10 +80,34 @@ def test_sigkill_during_a_burst_loses_no_answered_record(fresh_server) -> None:
     ]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 120
-    while sum(1 for _, status in outcomes if status == 200) < ANSWERED_BEFORE_KILL:
-        assert time.monotonic() < deadline, f"the burst did not get going:\n{server.tail()}"
+    return stop, outcomes, threads
+
+
+def _wait_for_answers(server, outcomes: list, deadline: float, since: int = 0) -> None:
+    """Until ANSWERED_BEFORE_KILL requests sent after outcomes[since] were answered 200."""
+    while sum(1 for _, status in outcomes[since:] if status == 200) < ANSWERED_BEFORE_KILL:
+        assert time.monotonic() < deadline, f"no answers coming:\n{server.tail()}"
         time.sleep(0.01)
+
+
+def _recorded_request_ids(server) -> set[str | None]:
+    """The request ids in the server's audit trail, after checking that its chain verifies."""
+    store = Store(server.database_url, server.data_dir)
+    try:
+        assert store.verify_chain()["ok"] is True
+        buf = io.BytesIO()
+        store.export_bundle(buf)
+    finally:
+        store.close()
+    return {r.get("request_id") for r in bundle_records(buf.getvalue())}
+
+
+def test_sigkill_during_a_burst_loses_no_answered_record(fresh_server) -> None:
+    server = fresh_server
+    server.start()
+    stop, outcomes, threads = _start_burst(server)
+    deadline = time.monotonic() + 120
+    _wait_for_answers(server, outcomes, deadline)
     answered_by_now = sum(1 for _, status in outcomes if status == 200)
     transactions = _audit_transactions(server)
     # Group commit under load: fewer transactions than answered requests (each of which was
@@ -112,14 +135,7 @@ def test_sigkill_during_a_burst_loses_no_answered_record(fresh_server) -> None:
         after = client.post("/v1/validate", json=chain(GOOD), headers=server.auth("validate"))
         assert after.status_code == 200
 
-    store = Store(server.database_url, server.data_dir)
-    try:
-        assert store.verify_chain()["ok"] is True
-        buf = io.BytesIO()
-        store.export_bundle(buf)
-    finally:
-        store.close()
-    recorded = {r.get("request_id") for r in bundle_records(buf.getvalue())}
+    recorded = _recorded_request_ids(server)
     missing = answered - recorded
     backend = "postgresql" if server.database_url.startswith("postgresql") else "sqlite"
     record(f"kill9-{backend}", acknowledged=len(answered), found=len(answered & recorded))
@@ -140,25 +156,13 @@ def test_sigkill_of_the_audit_process_during_a_burst_loses_no_answered_record(
 ) -> None:
     server = fresh_server
     server.start()
-    stop = threading.Event()
-    outcomes: list[tuple[str, int | None]] = []
-    threads = [
-        threading.Thread(target=_burst, args=(server, stop, outcomes), daemon=True)
-        for _ in range(THREADS)
-    ]
-    for t in threads:
-        t.start()
+    stop, outcomes, threads = _start_burst(server)
     deadline = time.monotonic() + 120
-    while sum(1 for _, status in outcomes if status == 200) < ANSWERED_BEFORE_KILL:
-        assert time.monotonic() < deadline, f"the burst did not get going:\n{server.tail()}"
-        time.sleep(0.01)
+    _wait_for_answers(server, outcomes, deadline)
     first = _audit_child(server)
     os.kill(first, signal.SIGKILL)  # mid-burst: its writes are in flight
     killed_at = len(outcomes)
-    # The burst goes on through the replacement; wait for answers given after the kill.
-    while sum(1 for _, status in outcomes[killed_at:] if status == 200) < ANSWERED_BEFORE_KILL:
-        assert time.monotonic() < deadline, f"no answers after the kill:\n{server.tail()}"
-        time.sleep(0.01)
+    _wait_for_answers(server, outcomes, deadline, since=killed_at)  # through the replacement
     stop.set()
     for t in threads:
         t.join(60)
@@ -167,14 +171,7 @@ def test_sigkill_of_the_audit_process_during_a_burst_loses_no_answered_record(
     # The writes the dead child held were refused (503), never answered without their record.
     assert {status for _, status in outcomes} <= {200, 503}, outcomes
     answered = {rid for rid, status in outcomes if status == 200}
-    store = Store(server.database_url, server.data_dir)
-    try:
-        assert store.verify_chain()["ok"] is True
-        buf = io.BytesIO()
-        store.export_bundle(buf)
-    finally:
-        store.close()
-    recorded = {r.get("request_id") for r in bundle_records(buf.getvalue())}
+    recorded = _recorded_request_ids(server)
     backend = "postgresql" if server.database_url.startswith("postgresql") else "sqlite"
     refused = sum(1 for _, status in outcomes if status == 503)
     record(

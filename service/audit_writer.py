@@ -57,7 +57,8 @@ class _Group:
 
 
 class AuditWriter:
-    """Appends records on one thread; validation records in shared transactions."""
+    """Appends records on one thread; validation records in shared transactions, written by
+    the audit writer process when there is one."""
 
     def __init__(
         self,

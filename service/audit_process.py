@@ -25,6 +25,7 @@ import os
 import pickle
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from service.pool import START_TIMEOUT_S, reap, spawn_child
@@ -115,14 +116,21 @@ def main() -> int:
 class AuditProcess:
     """The child that writes validation records; started again on the next write if it dies."""
 
-    def __init__(self, open_args: dict[str, Any]) -> None:
+    def __init__(
+        self, open_args: dict[str, Any], on_restart: Callable[[], None] | None = None
+    ) -> None:
         self.open_args = open_args
+        self.on_restart = on_restart
         self._proc: asyncio.subprocess.Process | None = None
         self._ready: asyncio.Future[None] | None = None
         self._waiting: dict[int, asyncio.Future[list[Outcome]]] = {}
         self._ids = itertools.count()
         self._starting: asyncio.Task | None = None
         self._reaping: set[asyncio.Task] = set()  # the loop keeps only weak references to tasks
+        # After a failed start the next try waits (1 s, doubling to 30 s): a child that cannot
+        # start must not be spawned again for every write meanwhile, which fail at once.
+        self._retry_at = 0.0
+        self._delay = 0.0
         self.restarts = 0
 
     @property
@@ -157,21 +165,29 @@ class AuditProcess:
     async def close(self) -> None:
         """Let the child finish what it was sent, then reap it."""
         proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.stdin is not None:
-            proc.stdin.close()
-        await reap(proc)
+        if proc is not None:
+            if proc.stdin is not None:
+                proc.stdin.close()
+            await reap(proc)
+        await asyncio.gather(*self._reaping)  # children that died before
 
     async def _restart(self) -> None:
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._retry_at:
+            raise AuditWriteError("audit record not written: the audit writer process is down")
         if self._starting is None or self._starting.done():
             self.restarts += 1
+            if self.on_restart is not None:
+                self.on_restart()
             log.warning("audit writer process gone; starting another")
-            self._starting = asyncio.get_running_loop().create_task(self.start())
+            self._starting = loop.create_task(self.start())
         try:
             await asyncio.shield(self._starting)
         except Exception as exc:
+            self._delay = min(max(self._delay * 2, 1.0), 30.0)
+            self._retry_at = loop.time() + self._delay
             raise AuditWriteError(f"audit writer process could not start: {exc}") from exc
+        self._delay = 0.0
 
     def _frame(self, proc: asyncio.subprocess.Process, frame: bytes | None) -> None:
         if proc is not self._proc:
@@ -197,6 +213,8 @@ class AuditProcess:
         self._proc = None
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
+        if proc.stdin is not None:
+            proc.stdin.close()
         if self._ready is not None and not self._ready.done():
             self._ready.set_exception(AuditWriteError(why))
             self._ready.exception()  # retrieved: start() reports it

@@ -123,6 +123,11 @@ class Metrics:
             "Validation worker processes that died or were killed and replaced",
             registry=r,
         )
+        self.audit_process_restarts = Counter(
+            "faithgate_audit_process_restarts_total",
+            "Audit writer processes started again after the previous one died",
+            registry=r,
+        )
         self.workers_ready = Gauge(
             "faithgate_validation_workers", "Validation worker processes ready", registry=r
         )

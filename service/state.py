@@ -72,7 +72,9 @@ class AppState:
         )
         starting = [self.pool.start()]
         if s.audit_process and getattr(self.store, "shareable", False):
-            self.audit_process = AuditProcess(self.store.open_args)
+            self.audit_process = AuditProcess(
+                self.store.open_args, on_restart=self.metrics.audit_process_restarts.inc
+            )
             starting.append(self.audit_process.start())
         await asyncio.gather(*starting)
         self.audit = AuditWriter(

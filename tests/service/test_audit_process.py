@@ -4,12 +4,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pickle
 import signal
 import time
 
-from service.audit_process import write_groups
+from service.audit_process import AuditProcess, write_groups
 from service.store.errors import AuditWriteError
 from service.store.records import validation_entry
 from tests.service.api_support import (  # noqa: F401 (fixtures)
@@ -78,8 +79,29 @@ def test_a_killed_audit_process_is_replaced_and_no_answer_goes_unrecorded(
             assert r.status_code == 503 and r.json()["error"]["code"] == "audit_unavailable"
     assert child.pid not in (None, first) and _alive(child.pid) and not _alive(first)
     assert child.restarts == 1
+    metrics = api.client.get("/metrics").text
+    assert "faithgate_audit_process_restarts_total 1.0" in metrics
     assert answered[0] in {rec.get("request_id") for rec in _records(api)}
     assert api.store.verify_chain()["ok"] is True
+
+
+def test_a_child_that_cannot_start_is_not_respawned_for_every_write(tmp_path) -> None:
+    process = AuditProcess({"database_url": "nosuchdb://", "data_dir": str(tmp_path)})
+
+    async def scenario() -> list[str]:
+        errors = []
+        for _ in range(3):
+            try:
+                await process.write([])
+            except AuditWriteError as exc:
+                errors.append(str(exc))
+        await process.close()
+        return errors
+
+    errors = asyncio.run(scenario())
+    assert len(errors) == 3 and "could not start" in errors[0]
+    assert all("is down" in e for e in errors[1:])  # within the back-off: refused at once
+    assert process.restarts == 1
 
 
 def test_without_the_process_the_audit_thread_writes_them(sqlite_api_factory) -> None:

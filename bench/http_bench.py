@@ -387,7 +387,7 @@ def _table(results: list[dict], targets: list[Target], args, records: int) -> st
                 _figure([r[k] for r in runs])
                 for k in ("chains_per_s", "web_us_per_chain", "workers_us_per_chain")
             )
-            audit_cpu = [r.get("audit_us_per_chain", 0) for r in runs]
+            audit_cpu = [r["audit_us_per_chain"] for r in runs]
             audit = _figure(audit_cpu) if any(audit_cpu) else "–"
             p50, p99 = (_figure([r[k] for r in runs], "{:.2f}") for k in ("p50_ms", "p99_ms"))
             grouped = [r["records_per_tx"] for r in runs if r["records_per_tx"] is not None]

@@ -23,14 +23,13 @@ import itertools
 import logging
 import os
 import pickle
-import signal
 import sys
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from service.pool import START_TIMEOUT_S, reap, spawn_child
 from service.store.errors import AuditWriteError
-from service.worker import HEADER, read_frame, write_frame
+from service.worker import HEADER, protocol_streams, read_frame, write_frame
 
 log = logging.getLogger("faithgate.audit")
 
@@ -100,12 +99,9 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
 
 
 def main() -> int:
-    """Entry point: take the protocol streams, keep stray prints off them, serve."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service stops it by closing stdin
-    inp = os.fdopen(os.dup(0), "rb")
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+    """Entry point: take the protocol streams, serve."""
+    inp, out = protocol_streams()
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the service went away
         serve(inp, out)
     return 0
 

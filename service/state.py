@@ -71,7 +71,7 @@ class AppState:
             s.workers, s.budget_s, s.worker_grace_s, on_restart=self._worker_lost
         )
         starting = [self.pool.start()]
-        if s.audit_process and getattr(self.store, "shareable", False):
+        if s.audit_process and self.store.shareable:
             self.audit_process = AuditProcess(
                 self.store.open_args, on_restart=self.metrics.audit_process_restarts.inc
             )

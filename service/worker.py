@@ -87,14 +87,20 @@ def serve(budget_s: float, inp: BinaryIO, out: BinaryIO) -> None:
             write_frame(out, (task_id, reports, audit_entries(chains, reports, audit)))
 
 
-def main() -> int:
-    """Entry point: take the protocol streams, keep stray prints off them, serve."""
-    # Ctrl-C reaches the whole process group; the service stops workers by closing stdin.
+def protocol_streams() -> tuple[BinaryIO, BinaryIO]:
+    """A child's protocol streams (stdin, stdout), with stray prints sent to stderr instead."""
+    # Ctrl-C reaches the whole process group; the service stops its children by closing stdin.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    budget_s = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
     inp = os.fdopen(os.dup(0), "rb")
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything printed by library code goes to stderr, not into the protocol
+    return inp, out
+
+
+def main() -> int:
+    """Entry point: take the protocol streams, serve."""
+    budget_s = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
+    inp, out = protocol_streams()
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the service went away
         serve(budget_s, inp, out)
     return 0

@@ -158,9 +158,7 @@ class Store:
             position = 0
             for g in groups:
                 results = []
-                for _item in g["items"]:
-                    header = headers[position]
-                    position += 1
+                for header in headers[position : position + len(g["items"])]:
                     # the header keeps the report's verdict and laundering, redacted or not
                     case = case_ops.case_row(header) if flagged(header) else None
                     if case:
@@ -173,6 +171,7 @@ class Store:
                         }
                     )
                 out.append(results)
+                position += len(g["items"])
             case_ops.insert_cases(conn, new_cases)
         return out
 

@@ -109,6 +109,13 @@ def bundle_records(data: bytes) -> list[dict]:
         return [json.loads(line) for line in member.read().splitlines() if line.strip()]
 
 
+def records_of(api: Api, request_id: str) -> list[dict]:
+    """The audit records (from an export bundle) of one request."""
+    buf = io.BytesIO()
+    api.store.export_bundle(buf)
+    return [r for r in bundle_records(buf.getvalue()) if r.get("request_id") == request_id]
+
+
 def store_events(store: Any) -> list[tuple[str, dict, dict]]:
     """(event, the payload's data, the record) of every record of a store's audit trail."""
     buf = io.BytesIO()

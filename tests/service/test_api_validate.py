@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
 from tests.service.api_support import (  # noqa: F401 (fixtures)
@@ -15,17 +13,11 @@ from tests.service.api_support import (  # noqa: F401 (fixtures)
     PATHOLOGICAL,
     api,
     backend,
-    bundle_records,
     chain,
     failing_audit_inserts,
+    records_of,
     sqlite_api_factory,
 )
-
-
-def _records_of(api, request_id: str) -> list[dict]:
-    buf = io.BytesIO()
-    api.store.export_bundle(buf)
-    return [r for r in bundle_records(buf.getvalue()) if r.get("request_id") == request_id]
 
 
 def test_a_chain_gets_its_report_and_is_audited_under_the_request_id(api) -> None:
@@ -40,7 +32,7 @@ def test_a_chain_gets_its_report_and_is_audited_under_the_request_id(api) -> Non
     assert report["verdict"] == "faithful" and report["laundering"] is False
     assert [s["status"] for s in report["steps"]] == ["verified", "verified"]
     assert "x-case-id" not in r.headers
-    records = _records_of(api, "req-good-1")
+    records = records_of(api, "req-good-1")
     assert len(records) == 1
     assert records[0]["event"] == "validation"
     assert records[0]["id"] == int(r.headers["x-audit-record-id"])
@@ -64,7 +56,7 @@ def test_a_request_id_is_made_when_none_or_a_bad_one_is_sent(api) -> None:
     ids = {first.headers["x-request-id"], second.headers["x-request-id"]}
     assert len(ids) == 2
     assert all(len(i) == 32 for i in ids)
-    assert len(_records_of(api, second.headers["x-request-id"])) == 1
+    assert len(records_of(api, second.headers["x-request-id"])) == 1
 
 
 def test_batch_reports_come_back_in_order_with_their_records(api) -> None:
@@ -80,7 +72,7 @@ def test_batch_reports_come_back_in_order_with_their_records(api) -> None:
     verdicts = [rep["verdict"] for rep in body["reports"]]
     assert verdicts == ["unfaithful" if i % 3 == 0 else "faithful" for i in range(7)]
     assert [bool(rec["case_id"]) for rec in body["records"]] == [i % 3 == 0 for i in range(7)]
-    records = _records_of(api, "req-batch-1")
+    records = records_of(api, "req-batch-1")
     assert sorted(rec["id"] for rec in records) == sorted(
         rec["record_id"] for rec in body["records"]
     )
@@ -135,7 +127,7 @@ def test_a_redacting_tenant_keeps_only_digests(api) -> None:
     headers = {"Authorization": f"Bearer {secret}", "X-Request-ID": "req-redact-1"}
     r = api.client.post("/v1/validate", json=c, headers=headers)
     assert r.status_code == 200
-    (record,) = _records_of(api, "req-redact-1")
+    (record,) = records_of(api, "req-redact-1")
     assert record["redacted"] is True
     assert "Patient 4711" not in str(record)
 
@@ -233,7 +225,7 @@ def test_the_stored_payload_is_the_canonical_json_of_chain_and_report(api) -> No
         "/v1/validate", json=c, headers={**api.auth("validate"), "X-Request-ID": "req-canon"}
     )
     assert r.status_code == 200, r.text
-    (record,) = _records_of(api, "req-canon")
+    (record,) = records_of(api, "req-canon")
     assert record["payload"] == to_canonical_text({"input": c, "data": r.json()})
     assert record["input_sha256"] == hashlib.sha256(to_canonical_text(c).encode()).hexdigest()
     assert record["payload_sha256"] == hashlib.sha256(record["payload"].encode()).hexdigest()

@@ -8,6 +8,7 @@ from fractions import Fraction
 import pytest
 import sympy
 
+from bench.corrupt import load_gsm8k, reference
 from validators import validate
 from validators.algebra.validator import AlgebraValidator
 from validators.pipeline import validate_chain
@@ -159,7 +160,7 @@ def test_whole_pipeline_reports_the_algebra_error():
     assert r["verdict"] == "unfaithful"
     assert r["first_error_step"] == 1
     assert any(f["code"] == "algebra.not_implied" for f in r["steps"][1]["findings"])
-    assert r["validators"]["algebra"] == "1.1"
+    assert r["validators"]["algebra"] == "1.2"
 
 
 def test_two_variable_system():
@@ -302,6 +303,74 @@ def test_final_answer_equation_is_checked_and_solution_shared():
     )
     AlgebraValidator().check(analysis)
     assert analysis.scratch["algebra_solution"] == {"x": Fraction(4)}
+
+
+# --- which of two contradicting steps is wrong ---------------------------------------------
+
+PENS = "A shop sold 3 times as many pens as pencils, and 4 erasers. It sold 40 items in all."
+
+
+def test_a_miscopied_number_is_the_error_of_the_step_that_wrote_it():
+    r = algebra_report(PENS, ["Let p be the pencils.", "p + 3p + 4 = 44", "4p + 4 = 40", "p = 9"])
+    [(step, finding)] = errors(r)
+    assert step == 1 and r["first_error_step"] == 1
+    assert finding["code"] == "algebra.miscopied"
+    assert finding["evidence"] == {
+        "equation": "p + 3p + 4 = 44",
+        "stated": "44",
+        "given": "40",
+        "source": "the question",
+        "later": "4p + 4 = 40",
+    }
+    # the later step follows from the corrected equation: it is no error
+    assert statuses(r)[2:] == ["verified", "verified"]
+
+
+def test_a_later_step_that_departs_from_a_given_number_keeps_the_error():
+    r = algebra_report(PENS, ["Let p be the pencils.", "p + 3p + 4 = 40", "4p + 4 = 44"])
+    [(step, finding)] = errors(r)
+    assert (step, finding["code"]) == (2, "algebra.not_implied")
+
+
+def test_a_stated_zero_is_never_taken_for_a_miscopy():
+    r = algebra_report(
+        "He spent 1/2 of his money and then $10, and had no money left.",
+        ["Let m be his money.", "m - 1/2*m - 10 = 0", "1/2*m - 10 = 2"],
+    )
+    [(step, finding)] = errors(r)
+    assert (step, finding["code"]) == (2, "algebra.not_implied")
+
+
+def test_two_possible_miscopies_leave_the_error_where_it_shows():
+    # 3 -> 12 and 20 -> 11 both make `x = 4` follow: no evidence which one was meant
+    r = algebra_report("The numbers are 12 and 11.", ["Let x be it.", "2x + 3 = 20", "x = 4"])
+    [(step, finding)] = errors(r)
+    assert (step, finding["code"]) == (2, "algebra.not_implied")
+
+
+def test_real_gsm8k_slips_are_placed_on_the_step_that_miscopied(data_dir):
+    """Two GSM8K train references write a number the question does not give."""
+    items = load_gsm8k(data_dir / "gsm8k" / "train.jsonl", 2288)
+    for idx, step, stated, given in [(752, 2, "80", "100"), (2287, 0, "315", "312")]:
+        r = validate(reference(items[idx], idx).chain)
+        assert r["first_error_step"] == step, idx
+        found = [f for f in r["steps"][step]["findings"] if f["code"] == "algebra.miscopied"]
+        assert [(f["evidence"]["stated"], f["evidence"]["given"]) for f in found] == [
+            (stated, given)
+        ]
+
+
+def test_a_real_equation_altered_by_the_bench_is_found_at_its_step(data_dir):
+    item = load_gsm8k(data_dir / "gsm8k" / "train.jsonl", 2453)[2452]
+    chain = reference(item, 2452).chain
+    assert validate(chain)["verdict"] == "faithful"
+    assert "10 + 2*x = 50." in chain["reasoning"]
+    altered = dict(chain, reasoning=chain["reasoning"].replace("10 + 2*x = 50.", "10 + 2*x = 500."))
+    r = validate(altered)
+    assert r["first_error_step"] == 0
+    assert [f["code"] for f in r["steps"][0]["findings"] if f["severity"] == "error"] == [
+        "algebra.miscopied"
+    ]
 
 
 # --- pathological input ---------------------------------------------------------------------

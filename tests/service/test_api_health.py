@@ -8,6 +8,7 @@ import pytest
 
 from tests.service import pg
 from tests.service.api_support import start_api
+from validators import native
 
 
 def test_readyz_is_200_while_the_database_answers(tmp_path: Path) -> None:
@@ -17,6 +18,8 @@ def test_readyz_is_200_while_the_database_answers(tmp_path: Path) -> None:
         r = api.client.get("/readyz")
         assert r.status_code == 200, r.text
         assert r.json()["status"] == "ready"
+        # make test builds the compiled validators first: the service must be running them
+        assert r.json()["validators"] == native.state == "native"
     finally:
         api_iter.close()
 

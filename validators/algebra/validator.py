@@ -196,6 +196,7 @@ def _beyond_markup_bounds(cand: Candidate) -> str | None:
     denominators = {
         p.base
         for side in (cand.lhs, cand.rhs)
+        if side is not None
         for p in side.atoms(sympy.Pow)
         if p.exp.is_negative and p.base.free_symbols
     }

@@ -94,12 +94,15 @@ def evaluate(tokens: list[Tok], *, right_assoc_division: bool = False) -> Fracti
     if not tokens:
         raise Unevaluable("empty expression")
     if len(tokens) == 1 and tokens[0].kind == "num":
-        return tokens[0].value  # type: ignore[return-value]  # a stated result: the usual case
+        stated = tokens[0].value
+        if stated is not None:
+            return stated  # a stated result: the usual case
     if len(tokens) == 3:  # `48 / 2`, the usual computation: what the loop below does with it
         a, op, b = tokens
-        if a.kind == "num" and op.kind == "op" and op.text in _BINARY and b.kind == "num":
-            stack = [a.value, b.value]
-            _apply(op.text, stack)  # type: ignore[arg-type]
+        left, right = a.value, b.value
+        if op.kind == "op" and op.text in _BINARY and left is not None and right is not None:
+            stack = [left, right]  # (only numbers have a value)
+            _apply(op.text, stack)
             return stack[0]
     if len(tokens) > MAX_TOKENS:
         raise TooLarge("expression too long")
@@ -131,32 +134,32 @@ def evaluate(tokens: list[Tok], *, right_assoc_division: bool = False) -> Fracti
             ops.pop()
             depth -= 1
         else:
-            op = tok.text
-            if tok.kind != "op" or op not in _PRECEDENCE:
+            sign = tok.text
+            if tok.kind != "op" or sign not in _PRECEDENCE:
                 raise Unevaluable(f"{tok.text!r} is not arithmetic")
             if expect_operand:
-                if op != "-":
-                    raise Unevaluable(f"operator {op} lacks a left operand")
-                op = "u-"
+                if sign != "-":
+                    raise Unevaluable(f"operator {sign} lacks a left operand")
+                sign = "u-"
             else:
                 while (
                     ops
                     and ops[-1] != "("
                     and (
-                        _PRECEDENCE[ops[-1]] > _PRECEDENCE[op]
-                        or (_PRECEDENCE[ops[-1]] == _PRECEDENCE[op] and op not in right_assoc)
+                        _PRECEDENCE[ops[-1]] > _PRECEDENCE[sign]
+                        or (_PRECEDENCE[ops[-1]] == _PRECEDENCE[sign] and sign not in right_assoc)
                     )
                 ):
                     _apply(ops.pop(), values)
-            ops.append(op)
+            ops.append(sign)
             expect_operand = True
     if expect_operand:
         raise Unevaluable("expression ends with an operator")
     while ops:
-        op = ops.pop()
-        if op == "(":
+        pending = ops.pop()
+        if pending == "(":
             raise Unevaluable("unbalanced parentheses")
-        _apply(op, values)
+        _apply(pending, values)
     if len(values) != 1:
         raise Unevaluable("malformed expression")
     return values[0]

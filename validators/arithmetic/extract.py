@@ -299,7 +299,8 @@ def _tight_fractions(toks: list[Tok]) -> list[Tok]:
         t = toks[i]
         if i + 2 < len(toks) and t.kind == "num" and toks[i + 1].text == "/":
             a, slash, b = t, toks[i + 1], toks[i + 2]
-            if b.kind == "num" and slash.start == a.start + len(a.text) == b.start - 1 and b.value:
+            tight = slash.start == a.start + len(a.text) == b.start - 1
+            if b.kind == "num" and tight and a.value is not None and b.value:
                 out.append(Tok("num", f"{a.text}/{b.text}", a.value / b.value, a.start))
                 i += 3
                 continue

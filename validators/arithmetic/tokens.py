@@ -122,7 +122,7 @@ def _lex(text: str) -> list[Tok]:
     while m := (
         _match_quiet if quiet else _match_plain if last_kind in _VALUE_KINDS else _match_token
     )(text, pos):
-        kind = m.lastgroup
+        kind = m.lastgroup or ""  # (every alternative is a named group)
         start, pos = m.span(kind)  # the token closes the match
         s = text[start:pos]
         if kind == "num":
@@ -257,8 +257,8 @@ def _merge_mixed_numbers(raw: list[Tok], text: str) -> list[Tok]:
             and raw[j].start == end
             and raw[j + 1].start == end + 1
             and t.value is not None
-            and raw[j + 1].value is not None
-            and t.value < raw[j + 1].value
+            and (upper := raw[j + 1].value) is not None
+            and t.value < upper
             and (not out or out[-1].kind in ("word", "prose", "other", "sep"))
             and not (j + 2 < n and raw[j + 2].kind == "op")
         ):
@@ -354,7 +354,7 @@ def _normalise(toks: list[Tok], text: str) -> list[Tok]:
             continue
         nxt = toks[i + 1] if i + 1 < n else None
         if kind == "pct" and prev is not None and prev.kind == "num":
-            out[-1] = Tok("num", prev.text + "%", prev.value / 100, prev.start)  # type: ignore[operator]
+            out[-1] = Tok("num", prev.text + "%", (prev.value or Fraction(0)) / 100, prev.start)
         elif t.kind == "op" and t.text == "/" and nxt is not None and nxt.kind == "word":
             i += 1  # "$6/day", "pounds/hour": a rate's unit, not a division
         elif t.kind == "(" and prev_value and text[t.start - 1].isspace():

@@ -105,7 +105,7 @@ def _in_percent(analysis: Analysis) -> bool:
     last = analysis.steps[-1].text
     if "%" not in last:
         return False
-    answer = analysis.answer.strip()
+    answer = (analysis.answer or "").strip()
     return any(f"={gap}{answer}{space}%" in last for gap in ("", " ") for space in ("", " "))
 
 

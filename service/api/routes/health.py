@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from service.api.deps import StateDep
 from service.api.routing import JSONRoute
 from service.errors import RETRY, ApiError, responses
+from validators import native
 
 router = APIRouter(tags=["health"], route_class=JSONRoute)
 _PING_TIMEOUT_S = 2.0  # an unreachable database must not hold the probe past its own timeout
@@ -29,6 +30,9 @@ class Ready(BaseModel):
     workers: int
     queued: int
     engine: str = "none"  # "ready" once the model is loaded; "none" when none is configured
+    # "native": the compiled validators run; "absent", "stale" or "off": the slower source
+    # (validators/native.py says why, `make native` builds them)
+    validators: str
 
 
 @router.get("/healthz", summary="Liveness probe", response_model=Health)
@@ -54,4 +58,10 @@ async def readyz(state: StateDep) -> dict[str, Any]:
     engine_ready, engine = await state.runtime.readiness()
     if not engine_ready:
         raise ApiError(503, "not_ready", engine)
-    return {"status": "ready", "workers": workers, "queued": state.pool.pending, "engine": engine}
+    return {
+        "status": "ready",
+        "workers": workers,
+        "queued": state.pool.pending,
+        "engine": engine,
+        "validators": native.state,
+    }

@@ -160,7 +160,7 @@ def test_whole_pipeline_reports_the_algebra_error():
     assert r["verdict"] == "unfaithful"
     assert r["first_error_step"] == 1
     assert any(f["code"] == "algebra.not_implied" for f in r["steps"][1]["findings"])
-    assert r["validators"]["algebra"] == "1.2"
+    assert r["validators"]["algebra"] == "1.3"
 
 
 def test_two_variable_system():
@@ -371,6 +371,28 @@ def test_a_real_equation_altered_by_the_bench_is_found_at_its_step(data_dir):
     assert [f["code"] for f in r["steps"][0]["findings"] if f["severity"] == "error"] == [
         "algebra.miscopied"
     ]
+
+
+# --- a value the step takes back ------------------------------------------------------------
+
+RATIONAL = "Solve (x^2 - 7x + 10)/(x^2 - 4x - 5) = 0."
+
+
+def test_a_value_the_step_takes_back_is_not_its_claim():
+    withdrawn = (
+        "The roots are x = 2 and x = -1. However, the equation is undefined when x = -1, "
+        "so we cannot include it as a root."
+    )
+    r = algebra_report(RATIONAL, ["The numerator is (x - 2)(x - 5).", withdrawn, "So x = 2."])
+    assert errors(r) == []
+    reasons = [f["evidence"].get("reason") for f in r["steps"][1]["findings"]]
+    assert "withdrawn later in the step" in reasons
+
+
+def test_the_same_value_not_taken_back_is_an_error():
+    kept = "The roots are x = 2 and x = -1. Both are solutions."
+    r = algebra_report(RATIONAL, ["The numerator is (x - 2)(x - 5).", kept])
+    assert [(step, f["evidence"]["equation"]) for step, f in errors(r)] == [(1, "x = -1")]
 
 
 # --- pathological input ---------------------------------------------------------------------

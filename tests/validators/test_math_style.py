@@ -334,7 +334,9 @@ def test_numinamath_reference_solutions_are_flagged_only_on_literal_slips(measur
 
 @pytest.mark.parametrize(
     ("name", "most"),
-    [("parc/math_positives", 1), ("parc/metamathqa_positives", 0), ("parc/orcamath_positives", 2)],
+    # orcamath's two: `399 / 65 = 6.15` (6.138...) and an answer (64) the chain leaves behind
+    # for a digression that ends on 3.14
+    [("parc/math_positives", 0), ("parc/metamathqa_positives", 0), ("parc/orcamath_positives", 2)],
 )
 def test_parc_correct_chains_are_not_accused(measured, name, most):
     assert measured[name]["before"] <= most

@@ -41,6 +41,12 @@ _HYPOTHETICAL = re.compile(
     r"|could|might|incorrect|wrong|mistake|not|instead|otherwise|say|hypothetically)\b",
     re.I,
 )
+# A sentence that takes a value back: "undefined when x = 6, so we cannot include it".
+_WITHDRAWS = re.compile(
+    r"\b(?:cannot|can't|undefined|extraneous|reject(?:ed)?|exclude[sd]?|discard(?:ed)?"
+    r"|invalid|not (?:a )?(?:valid|possible|allowed|a solution|a root))\b",
+    re.I,
+)
 # In MATH-style chains also: case analyses, instantiations and modular arithmetic.
 _ALTERNATIVES = re.compile(
     r"\b(?:cases?|either|set|setting|where|mod|modulo|pmod|bmod|equiv)\b", re.I
@@ -74,6 +80,20 @@ _CURVE = re.compile(
     r"(?<![A-Za-z])y\s*=[^=\n]{0,80}(?<![A-Za-z])x(?![A-Za-z])"
     r"|(?<![A-Za-z])x\s*=[^=\n]{0,80}(?<![A-Za-z])y(?![A-Za-z])"
 )
+
+
+def _withdrawn(text: str, cands: list[Candidate]) -> dict[str, int]:
+    """Equations a sentence of the step takes back, with where that sentence starts: "The roots
+    are x = 11 and x = 6. However, the equation is undefined when x = 6, so we cannot include
+    it." An earlier statement of the same equation is then no claim of the step's."""
+    out: dict[str, int] = {}
+    for start, end in _sentences(text):
+        if _WITHDRAWS.search(text, start, end) is None:
+            continue
+        for cand in cands:
+            if start <= cand.start < end:
+                out.setdefault(cand.text, start)
+    return out
 
 
 def _maybe_algebra(text: str) -> bool:
@@ -342,6 +362,7 @@ class _Run:
     def step(self, text: str, index: int) -> None:
         """Judge a step's equations sentence by sentence (definitions first, hypotheses skipped)."""
         cands = find_equations(text)  # in text order
+        withdrawn = _withdrawn(text, cands)
         i = 0
         carried = False  # the lines of bare math under a supposing sentence belong to it
         for start, end in _sentences(text):
@@ -357,7 +378,13 @@ class _Run:
             hypothetical = own or (carried and bare)
             carried = hypothetical and (own or bare)
             while i < len(cands) and cands[i].start < end:
-                if not hypothetical and not self.stopped:
+                if hypothetical or self.stopped:
+                    pass
+                elif cands[i].text in withdrawn and withdrawn[cands[i].text] > cands[i].end:
+                    self.analysis.add(
+                        _unchecked(cands[i].text, "withdrawn later in the step", index)
+                    )
+                else:
                     self.claim(cands[i], index)
                 i += 1
 
@@ -366,7 +393,7 @@ class AlgebraValidator:
     """sympy: each equation in a variable must follow from the question and earlier steps."""
 
     name = NAME
-    version = "1.2"
+    version = "1.3"
 
     def check(self, analysis: Analysis) -> None:
         """Judge every equation in a variable, in order; stop when the budget expires."""

@@ -71,7 +71,10 @@ class _CompiledFinder(importlib.abc.MetaPathFinder):
     def __init__(self, files: dict[str, str]) -> None:
         self.files = files
 
-    def find_spec(self, name, path=None, target=None):  # noqa: ANN001, ANN201 (importlib's API)
+    def find_spec(
+        self, name: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        """The spec of the built module called `name`, or None for any other name."""
         file = self.files.get(name)
         if file is None:
             return None

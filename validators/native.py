@@ -109,7 +109,18 @@ def install(out: Path = OUT) -> str:
             "source; `make native` rebuilds it"
         )
         return state
+    files = _built_modules(out)
+    missing = set(compiled_names()) - files.keys()
+    if missing:  # a half-copied build: a module from source beside compiled ones would clash
+        state = "stale"
+        log.warning("build/native lacks %s: running the source; `make native`", sorted(missing))
+        return state
     if not any(isinstance(f, _CompiledFinder) for f in sys.meta_path):
-        sys.meta_path.insert(0, _CompiledFinder(_built_modules(out)))
+        sys.meta_path.insert(0, _CompiledFinder(files))
     state = "native"
     return state
+
+
+def compiled_names() -> list[str]:
+    """The module names a complete build holds: COMPILED and mypyc's shared library."""
+    return [p.removesuffix(".py").replace("/", ".") for p in COMPILED] + [f"{GROUP}__mypyc"]

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import random
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,8 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_make_test_runs_the_compiled_validators():
     assert native.state == "native", f"validators run from source ({native.state}): make native"
-    for path in native.COMPILED:
-        name = path.removesuffix(".py").replace("/", ".")
+    for name in native.compiled_names():
         module = sys.modules.get(name) or __import__(name, fromlist=["_"])
         assert Path(module.__file__).is_relative_to(native.OUT), name
     assert validators.arithmetic.tokens.__file__.endswith(native._suffix())
@@ -106,6 +106,15 @@ def test_a_build_from_other_sources_is_not_used(tmp_path, restore_state, caplog)
         assert native.install(out) == "stale"
     assert "make native" in caplog.text
     assert sys.meta_path == finders  # nothing added: the source runs
+
+
+def test_an_incomplete_build_is_not_used(tmp_path, restore_state):
+    shutil.copytree(native.OUT, tmp_path / "build")
+    assert native.install(tmp_path / "build") == "native"  # the copy is whole: it would do
+    next((tmp_path / "build" / "validators" / "chain").glob("linkage.*")).unlink()
+    finders = list(sys.meta_path)
+    assert native.install(tmp_path / "build") == "stale"
+    assert sys.meta_path == finders
 
 
 def test_a_build_for_another_interpreter_is_not_used(tmp_path, restore_state):

@@ -147,6 +147,10 @@ class AuditProcess:
 
     async def write(self, groups: list[dict]) -> list[Outcome]:
         """Each group's results from the child (AuditWriteError when it cannot answer)."""
+        proc = self._proc
+        if proc is not None and proc.stdin is not None and proc.stdin.is_closing():
+            # A killed child's pipe can close before its end is read from stdout: it is gone.
+            self._gone(proc, "the audit writer process's pipe closed")
         if self._proc is None or self._proc.returncode is not None or self._ready is None:
             await self._restart()
         proc = self._proc
@@ -155,7 +159,13 @@ class AuditProcess:
         future = asyncio.get_running_loop().create_future()
         self._waiting[write_id] = future
         payload = pickle.dumps((write_id, groups), protocol=pickle.HIGHEST_PROTOCOL)
-        proc.stdin.write(HEADER.pack(len(payload)) + payload)
+        try:
+            proc.stdin.write(HEADER.pack(len(payload)) + payload)
+        except (RuntimeError, OSError) as exc:  # (uvloop raises RuntimeError on a closed pipe)
+            self._waiting.pop(write_id, None)
+            self._gone(proc, f"the audit writer process's pipe closed ({exc})")
+            why = "audit record not written: the audit writer process is down"
+            raise AuditWriteError(why) from exc
         return await future
 
     async def close(self) -> None:

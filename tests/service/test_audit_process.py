@@ -10,6 +10,9 @@ import pickle
 import signal
 import time
 
+import pytest
+import uvloop
+
 from service.audit_process import AuditProcess, write_groups
 from service.store.errors import AuditWriteError
 from service.store.records import validation_entry
@@ -94,6 +97,32 @@ def test_a_child_that_cannot_start_is_not_respawned_for_every_write(tmp_path) ->
     assert len(errors) == 3 and "could not start" in errors[0]
     assert all("is down" in e for e in errors[1:])  # within the back-off: refused at once
     assert process.restarts == 1
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_a_write_after_the_pipe_closed_goes_to_a_new_child(tmp_path, loop) -> None:
+    """A killed child's pipe may close before its exit is read (CI saw a 500 for it): the write
+    must go to a new child, neither raise from the transport nor wait for a dead one."""
+    from service.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'faithgate.db'}", tmp_path)  # migrates, as the service
+    store.close()
+    process = AuditProcess(store.open_args)
+
+    async def scenario() -> tuple[int | None, int | None, list]:
+        await process.write([])  # started
+        first = process.pid
+        os.kill(first, signal.SIGKILL)
+        process._proc.stdin.close()  # the transport closed; its end not yet read from stdout
+        outcome = await asyncio.wait_for(process.write([]), 30)
+        second = process.pid
+        await process.close()
+        return first, second, outcome
+
+    runner = uvloop.run if loop == "uvloop" else asyncio.run
+    first, second, outcome = runner(scenario())
+    assert outcome == [] and second not in (None, first)
+    assert process.restarts == 2  # the first start and the replacement
 
 
 def test_without_the_process_the_audit_thread_writes_them(sqlite_api_factory) -> None:

@@ -137,3 +137,19 @@ def test_the_off_switch_runs_the_source_in_a_fresh_process():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, check=True
     ).stdout.split()
     assert out[0] == "off" and out[1].endswith("validators/arithmetic/tokens.py")
+
+
+def test_without_a_c_compiler_the_build_says_so_and_leaves_nothing_half_built(tmp_path):
+    out = tmp_path / "native"
+    env = dict(os.environ, CC="false")  # a compiler that always fails
+    done = subprocess.run(
+        [sys.executable, "scripts/build_native.py", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0  # make run goes on, with the validators from source
+    assert "compiling failed; the validators run from source" in done.stdout
+    assert not out.exists() and list(tmp_path.iterdir()) == []  # no work folder left behind

@@ -189,7 +189,7 @@ def source_speed(limit: int | None, seconds: float) -> dict:
 
 def _speed_json(limit: int | None, seconds: float) -> None:
     refs = reference_chains(limit)
-    rate, shares = speed(refs, seconds)
+    rate, _ = speed(refs, seconds)
     print(json.dumps({"state": native.state, "rate": rate, "top": profile_top(refs)}))
 
 

@@ -232,12 +232,13 @@ def test_every_panel_query_is_valid_and_returns_data(stack, recorded: Traffic) -
             assert answer["status"] == "success", f"{title}: {answer.get('error')}\n{expr}"
             result = answer["data"]["result"]
             if not result or not _finite(result):
-                empty.append(f"{title}: {result}\n  {expr}")
+                empty.append((title, expr, result))
         if not empty or time.monotonic() > deadline:
             break
-        queries = [(t, e) for t, e in queries if any(x.startswith(f"{t}: ") for x in empty)]
+        queries = [(title, expr) for title, expr, _ in empty]
         time.sleep(1)
-    assert not empty, "panels without data:\n" + "\n".join(empty)
+    shown = [f"{title}: {result}\n  {expr}" for title, expr, result in empty]
+    assert not empty, "panels without data:\n" + "\n".join(shown)
 
 
 def test_the_dashboard_variables_have_values(stack, recorded: Traffic) -> None:

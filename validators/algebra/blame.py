@@ -5,10 +5,11 @@ the first, and the question gives 56, not 75. The contradiction is certain; plac
 the earlier step needs evidence, and `miscopied` asks for all of it:
 
 - the earlier equation has a literal v given nowhere before it (not in the question, not in
-  any earlier step);
-- the later step names a number w that is given (in the question or an earlier step);
-- writing w for v makes the later equation follow from the earlier one;
-- and exactly one such (v, w) exists.
+  any earlier step) and other than 0 (a stated 0 is a conclusion, "nothing left");
+- a number w given before it (in the question or an earlier step), written for v, makes the
+  later equation follow from the earlier one;
+- and exactly one such (v, w) exists, among all of them (a search cut short by its bound or
+  the time budget proves no uniqueness).
 
 Otherwise the later step keeps the error, as before.
 """
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from validators.algebra.system import Eq, KnownSystem, Unchecked, to_equation
-from validators.arithmetic.exact import TooLarge, Unevaluable, number_value, show
+from validators.arithmetic.exact import TooLarge, number_value, show
+from validators.arithmetic.extract import numbers_in
 from validators.text.mathparse import BoundError
 from validators.text.mathspans import find_equations
 from validators.types import Budget
@@ -40,16 +42,6 @@ class Miscopy:
     stated: Fraction
     given: Fraction
     source: str  # "the question" or "an earlier step"
-
-
-def _values(text: str) -> set[Fraction]:
-    out = set()
-    for m in _LITERAL.finditer(text.replace(",", "")):
-        try:
-            out.add(number_value(m.group()))
-        except Unevaluable:
-            continue
-    return out
 
 
 def _rewritten(premise: Eq, start: int, end: int, literal: str) -> Eq | None:
@@ -89,23 +81,22 @@ def miscopied(
     `eq` is step `step`'s equation that contradicts `known`; `earlier` maps each known
     equation's uid to the step that stated it (None: the question); `texts` are the steps'.
     """
-    in_question = _values(question)
+    in_question = set(numbers_in(question))
     found: list[tuple[int, Miscopy]] = []
     tries = 0
     for premise in known:
         k = earlier.get(premise.uid)
         if k is None or k >= step:
             continue
-        before = in_question.union(*(_values(t) for t in texts[:k]))
-        given = sorted(before)
+        before = in_question.union(*(numbers_in(t) for t in texts[:k]))
         rest = [e for e in known if e is not premise]
         for m in _LITERAL.finditer(premise.text):
             v = number_value(m.group())
-            if v in before or v == 0:  # a 0 is a conclusion ("nothing left"), not a copied number
+            if v in before or v == 0:
                 continue
-            for w in given:
-                if w == v or tries >= MAX_TRIES or budget.expired():
-                    continue
+            for w in sorted(before - {v}):
+                if tries >= MAX_TRIES or budget.expired():
+                    return None  # not every replacement was tried: no evidence of uniqueness
                 tries += 1
                 fixed = _rewritten(premise, m.start(), m.end(), show(w))
                 if fixed is not None and _follows([*rest, fixed], eq):

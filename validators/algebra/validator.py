@@ -378,15 +378,14 @@ class _Run:
             hypothetical = own or (carried and bare)
             carried = hypothetical and (own or bare)
             while i < len(cands) and cands[i].start < end:
-                if hypothetical or self.stopped:
-                    pass
-                elif cands[i].text in withdrawn and withdrawn[cands[i].text] > cands[i].end:
-                    self.analysis.add(
-                        _unchecked(cands[i].text, "withdrawn later in the step", index)
-                    )
-                else:
-                    self.claim(cands[i], index)
+                cand = cands[i]
                 i += 1
+                if hypothetical or self.stopped:
+                    continue
+                if withdrawn.get(cand.text, -1) > cand.end:
+                    self.analysis.add(_unchecked(cand.text, "withdrawn later in the step", index))
+                else:
+                    self.claim(cand, index)
 
 
 class AlgebraValidator:

@@ -6,7 +6,8 @@ Random systems of linear equations (some inconsistent, some under-determined, so
 an equation that repeats or contradicts the others) are judged twice: with the exact
 elimination of validators/linear.py and with every shortcut turned off (sympy's Groebner
 bases, sympy.Poly, sympy.cancel); each judgement, solution and determined value must agree.
-Also here: the lexer's runs of plain words, its gap, and the signals' word normalisation.
+Also here: blame's `follows` (judge without its work past "implied"), the lexer's runs of
+plain words, its gap, and the signals' word normalisation.
 """
 
 from __future__ import annotations
@@ -89,6 +90,36 @@ def test_linear_elimination_judges_as_groebner_bases_do(monkeypatch):
     monkeypatch.setattr(algebra_system.Eq, "linear", property(lambda self: None))
     monkeypatch.setattr(algebra_system, "_linear_numerator", lambda diff: None)
     assert [_run(seed) for seed in range(400)] == fast
+
+
+def _follows_as_judged(seed: int) -> list[bool]:
+    """follows(eq) beside judge(eq) for a random chain of equations (they must agree)."""
+    rng = random.Random(seed)
+    system, out = KnownSystem(), []
+    for eq in _equations(rng, rng.randint(1, 7)):
+        try:
+            j = system.judge(eq)
+        except Unchecked:
+            with pytest.raises(Unchecked):
+                system.follows(eq)
+            continue
+        follows = system.follows(eq)
+        assert follows == (j.kind in ("identity", "implied")), (seed, eq.text, j.kind)
+        out.append(follows)
+        if j.kind in ("premise", "redefines", "narrows"):
+            system.add(eq)
+        elif j.kind == "contradicts" and j.known:
+            system.replace_component(eq)
+    return out
+
+
+@pytest.mark.parametrize("linear", [True, False], ids=["elimination", "groebner"])
+def test_follows_says_what_judge_says(monkeypatch, linear):
+    """blame asks only whether an equation follows; the shortcut must not change the answer."""
+    if not linear:
+        monkeypatch.setattr(algebra_system.Eq, "linear", property(lambda self: None))
+    answers = [a for seed in range(300) for a in _follows_as_judged(seed)]
+    assert True in answers and False in answers
 
 
 def test_linear_numerator_is_what_the_polynomial_gives_back():

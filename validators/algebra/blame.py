@@ -30,7 +30,6 @@ from validators.types import Budget
 # A literal of an equation's text (the equation is already normalised: no thousands commas
 # inside formulas); a digit glued to a letter before it is part of a name (`x2`).
 _LITERAL = re.compile(r"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?!\d|\.\d)")
-_FOLLOWS = {"identity", "implied"}
 MAX_TRIES = 60  # (literal, number) pairs tried per contradiction: each is one small judgement
 
 
@@ -62,7 +61,7 @@ def _follows(known: list[Eq], eq: Eq) -> bool:
     for e in known:
         system.add(e)
     try:
-        return system.judge(eq).kind in _FOLLOWS
+        return system.follows(eq)
     except Unchecked:
         return False
 

@@ -350,8 +350,8 @@ class KnownSystem:
             return linear.consistent
         return not _inconsistent(self.basis([*known, eq], gens))
 
-    def judge(self, eq: Eq) -> Judgement:
-        """How eq relates to what is known (raises Unchecked when the system is too big)."""
+    def _open(self, eq: Eq) -> Judgement | _Known:
+        """judge's cases decided without the known system's basis, else that basis."""
         if eq.expr == 0:
             return Judgement("identity")
         if _approx_identity(eq):
@@ -370,31 +370,45 @@ class KnownSystem:
         linear = _linear_system(known, eq)  # None: sympy's Groebner bases decide
         try:
             if linear is None:
-                g = self.basis(known, gens, eq.relations)
-            else:
-                _check_size(known, gens)  # what basis() refuses is refused alike
+                return _Known(known, gens, reused, None, self.basis(known, gens, eq.relations))
+            _check_size(known, gens)  # what basis() refuses is refused alike
         except Unchecked:
             if reused:
                 return Judgement("redefines", known)
             raise
-        if linear is not None:
-            decided = _judge_linear(linear, eq, known, reused)
-            if decided is not None:
-                return decided
-        elif _inconsistent(g):
+        return _Known(known, gens, reused, linear, None)
+
+    def follows(self, eq: Eq) -> bool:
+        """Whether judge(eq) is "identity" or "implied", without judge's work on other cases."""
+        opened = self._open(eq)
+        if isinstance(opened, Judgement):
+            return opened.kind in ("identity", "implied")
+        return not opened.inconsistent() and opened.implies(eq)
+
+    def judge(self, eq: Eq) -> Judgement:
+        """How eq relates to what is known (raises Unchecked when the system is too big)."""
+        opened = self._open(eq)
+        if isinstance(opened, Judgement):
+            return opened
+        known, linear, g = opened.known, opened.linear, opened.g
+        if opened.inconsistent():
             return Judgement("unknown", known)
-        elif g.reduce(eq.expr)[1] == 0:
+        if opened.implies(eq):
             return Judgement("implied", known)
-        elif reused:
+        if opened.reused:
             return Judgement("redefines", known)
-        elif not _inconsistent(self.basis([*known, eq], gens)):
+        if linear is not None:
+            if linear.consistent_with(eq.linear):  # type: ignore[arg-type]
+                fixed = all(linear.value(v) is not None for v in eq.vars)
+                return Judgement("narrows" if fixed else "premise", known)
+        elif not _inconsistent(self.basis([*known, eq], opened.gens)):
             return Judgement("narrows" if _determined(g, eq.vars) else "premise", known)
         if _units_differ([eq, *known]):
             return Judgement("unknown", known)  # `3x = 1 hour` and `3x = 60 minutes`
         if linear is not None:  # _solutions(g) for a Groebner basis g of the linear `known`
             sols = _linear_solutions(linear, eq.vars)
         else:
-            sols = _solutions(g, gens, eq.vars)
+            sols = _solutions(g, opened.gens, eq.vars)
         decimals = max([eq.decimals] + [e.decimals for e in known])
         if decimals and sols is not None and _approx_holds(eq, sols, decimals):
             return Judgement("approx", known, sols)
@@ -407,6 +421,35 @@ class KnownSystem:
         if decimals and sols is None:
             return Judgement("unknown", known)  # rounding cannot be told from an error
         return Judgement("contradicts", known, sols)
+
+
+@dataclass
+class _Known:
+    """The part of the known system an equation is judged against, ready to decide with.
+
+    Linear systems are decided by exact elimination (`linear`), the same as with a Groebner
+    basis g of `known`: g is [1] exactly when the system is inconsistent, reduces eq to 0
+    exactly when eq is a combination of the known equations, and fixes the variables of eq
+    (`_determined`) exactly when elimination gives each a value. Otherwise `g` is that basis.
+    """
+
+    known: list[Eq]
+    gens: list[sympy.Symbol]
+    reused: bool  # eq restates a formula for a variable that one of `known` defines
+    linear: LinearSystem | None
+    g: sympy.GroebnerBasis | None
+
+    def inconsistent(self) -> bool:
+        """Whether the known equations contradict each other."""
+        if self.linear is not None:
+            return not self.linear.consistent
+        return _inconsistent(self.g)
+
+    def implies(self, eq: Eq) -> bool:
+        """Whether eq follows from the known equations (they being consistent)."""
+        if self.linear is not None:
+            return self.linear.implies(eq.linear)  # type: ignore[arg-type]
+        return self.g.reduce(eq.expr)[1] == 0  # type: ignore[union-attr]
 
 
 # Units that a chain converts between; an equation with one and one without may disagree.
@@ -437,27 +480,6 @@ def _linear_system(known: list[Eq], eq: Eq) -> LinearSystem | None:
     if eq.linear is None or any(e.linear is None for e in known):
         return None
     return LinearSystem([e.linear for e in known])  # type: ignore[misc]
-
-
-def _judge_linear(linear: LinearSystem, eq: Eq, known: list[Eq], reused: bool) -> Judgement | None:
-    """KnownSystem.judge's decisions before a contradiction, for a linear system (None: one).
-
-    The same as with a Groebner basis g of `known`: g is [1] exactly when the system is
-    inconsistent, reduces eq to 0 exactly when eq is a combination of the known equations,
-    and fixes the variables of eq (`_determined`) exactly when elimination gives each a value.
-    """
-    if not linear.consistent:
-        return Judgement("unknown", known)
-    form = eq.linear
-    assert form is not None
-    if linear.implies(form):
-        return Judgement("implied", known)
-    if reused:
-        return Judgement("redefines", known)
-    if linear.consistent_with(form):
-        fixed = all(linear.value(v) is not None for v in eq.vars)
-        return Judgement("narrows" if fixed else "premise", known)
-    return None
 
 
 def _linear_solutions(linear: LinearSystem, wanted: frozenset) -> list[dict] | None:

@@ -10,6 +10,7 @@ import sympy
 
 from bench.corrupt import load_gsm8k, reference
 from validators import validate
+from validators.algebra import system as algebra_system
 from validators.algebra.validator import AlgebraValidator
 from validators.pipeline import validate_chain
 from validators.text.mathparse import BoundError, ParseError, parse_expression
@@ -185,6 +186,22 @@ def test_quadratic_with_both_roots():
     r = algebra_report("Solve $x^2 - 5x + 6 = 0$.", ["$x = 4$"])
     [(_, finding)] = errors(r)
     assert finding["evidence"]["expected"] == "x = 2 or x = 3"
+
+
+def test_solutions_of_a_contradiction_are_found_only_when_asked_for(monkeypatch):
+    """Closed forms cost tens of ms; only a reported contradiction shows them, so judge defers."""
+    calls = []
+    solve = algebra_system._solutions
+    monkeypatch.setattr(
+        algebra_system, "_solutions", lambda *args: calls.append(args) or solve(*args)
+    )
+    system = algebra_system.KnownSystem()
+    x = sympy.Symbol("x")
+    system.add(algebra_system.to_equation(x**2 - 5 * x + 6, sympy.Integer(0), "x^2 - 5x + 6 = 0"))
+    j = system.judge(algebra_system.to_equation(x, sympy.Integer(4), "x = 4"))
+    assert j.kind == "contradicts" and calls == []
+    assert sorted(s[x] for s in j.solutions) == [2, 3]
+    assert j.solutions == j.solve() and len(calls) == 1  # found once, then kept
 
 
 def test_latex_fractions_and_operators():

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -100,13 +101,24 @@ class Eq:
         return None
 
 
+Solutions = list[dict[sympy.Symbol, sympy.Expr]]
+
+
 @dataclass
 class Judgement:
     """How an equation relates to the known system (see the module docstring)."""
 
     kind: str
     known: list[Eq] = field(default_factory=list)
-    solutions: list[dict[sympy.Symbol, sympy.Expr]] | None = None
+    # The values the known system allows eq's variables, found when first asked for: closed
+    # forms can cost tens of milliseconds, and most contradictions found are never reported
+    # with them (a MATH-style step is refuted under its own premises, see refutation).
+    solve: Callable[[], Solutions | None] | None = field(default=None, repr=False)
+
+    @property
+    def solutions(self) -> Solutions | None:
+        """The known system's values of eq's variables (None: not finite, or not asked)."""
+        return self.solve() if self.solve is not None else None
 
 
 def _degree_bound(e: sympy.Expr) -> tuple[int, int]:
@@ -406,21 +418,21 @@ class KnownSystem:
         if _units_differ([eq, *known]):
             return Judgement("unknown", known)  # `3x = 1 hour` and `3x = 60 minutes`
         if linear is not None:  # _solutions(g) for a Groebner basis g of the linear `known`
-            sols = _linear_solutions(linear, eq.vars)
+            solve = functools.cache(functools.partial(_linear_solutions, linear, eq.vars))
         else:
-            sols = _solutions(g, opened.gens, eq.vars)
+            solve = functools.cache(functools.partial(_solutions, g, opened.gens, eq.vars))
         decimals = max([eq.decimals] + [e.decimals for e in known])
-        if decimals and sols is not None and _approx_holds(eq, sols, decimals):
-            return Judgement("approx", known, sols)
+        if decimals and (sols := solve()) is not None and _approx_holds(eq, sols, decimals):
+            return Judgement("approx", known, solve)
         var = eq.assigned
         if var is not None:
             # `A = 15` then `A = 80`: a letter reused for a new quantity, not a derivation.
             rest = [e for e in known if e.assigned != var]
             if len(rest) < len(known) and self.consistent_with(rest, eq):
                 return Judgement("redefines", known)
-        if decimals and sols is None:
+        if decimals and solve() is None:
             return Judgement("unknown", known)  # rounding cannot be told from an error
-        return Judgement("contradicts", known, sols)
+        return Judgement("contradicts", known, solve)
 
 
 @dataclass

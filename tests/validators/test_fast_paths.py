@@ -17,7 +17,7 @@ import sympy
 from bench.corrupt import load_gsm8k, split_solution
 from validators import validate
 from validators.algebra import system as algebra_system
-from validators.arithmetic import extract
+from validators.arithmetic import exact, extract
 from validators.arithmetic import tokens as arithtokens
 from validators.arithmetic.exact import Tok, TooLarge, Unevaluable, evaluate
 from validators.chain import grounding, signals
@@ -214,6 +214,26 @@ def test_one_operation_evaluates_as_the_general_parser_does(op, a, b):
 
     short = [tok(a), Tok("op", op), tok(b)]
     assert outcome(short) == outcome([Tok("(", "("), *short, Tok(")", ")")])  # the latter: the loop
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*"])
+def test_whole_numbers_are_computed_as_fractions_are(op):
+    """The int path for whole operands: the same values, the same size bound, the same type."""
+    rng = random.Random(5)
+    big = 10**665  # 2,210 bits, past the bound of 1,332 (MAX_RESULT_DIGITS * 3.33); 2**1331 on it
+    pairs = [(rng.randint(-(10**6), 10**6), rng.randint(-(10**6), 10**6)) for _ in range(200)]
+    pairs += [(0, 0), (big, big), (big, -big), (-big, 1), (2**1332, 2**1332), (2**1331, 1)]
+    generic = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b}[op]
+    for x, y in pairs:
+        expected = generic(Fraction(x), Fraction(y))
+        stack = [Fraction(x), Fraction(y)]
+        try:
+            exact._apply(op, stack)
+        except TooLarge:
+            assert max(expected.numerator.bit_length(), 1) > exact.MAX_RESULT_DIGITS * 3.33
+            continue
+        assert stack == [expected] and type(stack[0]) is Fraction
+        assert expected.numerator.bit_length() <= exact.MAX_RESULT_DIGITS * 3.33
 
 
 def _reference_derivable(x: Fraction, known: set) -> bool:

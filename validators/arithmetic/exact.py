@@ -14,6 +14,7 @@ MAX_RESULT_DIGITS = 400
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "u-": 3, "^": 4}
 _RIGHT_ASSOC = {"^", "u-"}
 _BINARY = frozenset("+-*/^")
+_INTEGER_OPS = frozenset("+-*")
 
 
 class Unevaluable(ValueError):
@@ -71,6 +72,15 @@ def _apply(op: str, stack: list[Fraction]) -> None:
     if len(stack) < 2:
         raise Unevaluable(f"operator {op} lacks an operand")
     b, a = stack.pop(), stack.pop()
+    if op in _INTEGER_OPS and a.denominator == 1 and b.denominator == 1:
+        # Whole numbers, the usual operands: the same result in int arithmetic, without
+        # Fraction's generic operator path (about half the cost).
+        x, y = a.numerator, b.numerator
+        n = x + y if op == "+" else x - y if op == "-" else x * y
+        if n.bit_length() > MAX_RESULT_DIGITS * 3.33:
+            raise TooLarge("intermediate result too large")
+        stack.append(Fraction(n))
+        return
     if op == "+":
         r = a + b
     elif op == "-":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy
@@ -92,18 +92,24 @@ class Claim:
     source: tuple[list[Tok], str] = ((), "")  # type: ignore[assignment]  # for alternatives()
 
 
-@dataclass(slots=True)
 class StepQuantities:
-    """What one step states: its claims, the numbers it computes with and every number it names."""
+    """What one step states: its claims, the numbers it computes with and every number it names.
 
-    claims: list[Claim] = field(default_factory=list)
-    results: list[Fraction] = field(default_factory=list)
-    operands: list[Fraction] = field(default_factory=list)
-    numbers: list[Fraction] = field(default_factory=list)
-    unevaluable: list[str] = field(default_factory=list)
-    math_claims: list[MathClaim] = field(default_factory=list)  # read from whole LaTeX math
-    exact_results: list[sympy.Expr] = field(default_factory=list)  # every stated value, exact
-    values: list[sympy.Expr] = field(default_factory=list)  # math spans that are one value
+    A plain class, not a dataclass: one is made per step, and compiled (validators/native.py)
+    its own __init__ runs natively where a dataclass's generated one would not.
+    """
+
+    def __init__(
+        self, numbers: list[Fraction] | None = None, unevaluable: list[str] | None = None
+    ) -> None:
+        self.claims: list[Claim] = []
+        self.results: list[Fraction] = []
+        self.operands: list[Fraction] = []
+        self.numbers: list[Fraction] = [] if numbers is None else numbers
+        self.unevaluable: list[str] = [] if unevaluable is None else unevaluable
+        self.math_claims: list[MathClaim] = []  # read from whole LaTeX math
+        self.exact_results: list[sympy.Expr] = []  # every stated value, exact
+        self.values: list[sympy.Expr] = []  # math spans that are one value
 
 
 def numbers_in(text: str) -> list[Fraction]:

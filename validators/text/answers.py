@@ -114,8 +114,9 @@ def parse_answer(raw: str | None) -> Answer | None:
         return Answer("text")
     plain = _PLAIN_NUMBER.match(raw)
     if plain:  # "72", "-3.5", "1,200": most answers, read without the parser
-        exact = Fraction(plain.group(2).replace(",", ""))  # digits and a point only
-        value = sympy.Rational(exact.numerator, exact.denominator)
+        # digits and a point only: built from integers (Fraction's string parser is slow)
+        whole, _, decimals = plain.group(2).replace(",", "").partition(".")
+        value = sympy.Rational(int(whole + decimals), 10 ** len(decimals))
         return Answer("number", (-value if plain.group(1) else value,))
     text, percent = _clean(raw)
     if not text:

@@ -122,6 +122,67 @@ def test_follows_says_what_judge_says(monkeypatch, linear):
     assert True in answers and False in answers
 
 
+def _nonlinear_equations(rng: random.Random, n: int) -> list[algebra_system.Eq]:
+    """Products and squares, often defining a letter not used before (`s = x + y`, `p = xy`)."""
+    names = list(sympy.symbols("x y z s p q"))
+    eqs = []
+    for i in range(n):
+        a, b, c = rng.sample(names, 3)
+        term = rng.choice([a * b, a**2, a + b, a * b + c, a**2 - b, 2 * a * b * c, a**3 * b**2])
+        rhs = rng.choice([sympy.Integer(rng.randint(-3, 5)), b, sympy.Rational(1, 2) * c])
+        if rng.random() < 0.4:  # `s = x + y`: the letter on the left is often new
+            lhs, rhs = rng.choice(names), term
+        else:
+            lhs = term
+        try:
+            eqs.append(to_equation(lhs, rhs, f"e{i}"))
+        except (Unchecked, GeneratorsNeeded):
+            continue
+    return eqs
+
+
+def _judged(seed: int) -> list:
+    rng = random.Random(seed)
+    system, out = KnownSystem(), []
+    for eq in _nonlinear_equations(rng, rng.randint(1, 6)):
+        try:
+            j = system.judge(eq)
+        except Unchecked as exc:
+            out.append(("unchecked", str(exc)))
+            continue
+        out.append((j.kind, [e.text for e in j.known], j.solutions))
+        if j.kind in ("premise", "redefines", "narrows"):
+            system.add(eq)
+        elif j.kind == "contradicts" and j.known:
+            system.replace_component(eq)
+    return out
+
+
+def test_a_new_letter_is_a_premise_as_groebner_bases_find(monkeypatch):
+    """`s = x + y` over known x, y: judged a premise without bases, exactly when they say so."""
+    taken = []
+    defines = algebra_system._defines_new_variable
+    monkeypatch.setattr(
+        algebra_system,
+        "_defines_new_variable",
+        lambda eq, known: taken.append(defines(eq, known)) or taken[-1],
+    )
+    fast = [_judged(seed) for seed in range(150)]
+    assert sum(taken) > 20  # the shortcut was taken, often
+    kinds = {k[0] for run in fast for k in run}
+    assert {"premise", "implied", "contradicts", "unchecked"} <= kinds
+    monkeypatch.setattr(algebra_system, "_defines_new_variable", lambda eq, known: False)
+    assert [_judged(seed) for seed in range(150)] == fast
+
+
+def test_a_new_letter_over_contradicting_equations_is_no_premise():
+    x, y, s = sympy.symbols("x y s")
+    system = KnownSystem()
+    system.add(to_equation(x * y, sympy.Integer(1), "xy = 1"))
+    system.add(to_equation(x * y, sympy.Integer(2), "xy = 2"))  # as a question may state
+    assert system.judge(to_equation(s, x + y, "s = x + y")).kind == "unknown"
+
+
 def test_linear_numerator_is_what_the_polynomial_gives_back():
     rng = random.Random(7)
     exprs = [_linear_expr(rng, VARS) - _linear_expr(rng, VARS) for _ in range(300)]

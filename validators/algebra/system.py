@@ -382,6 +382,11 @@ class KnownSystem:
         linear = _linear_system(known, eq)  # None: sympy's Groebner bases decide
         try:
             if linear is None:
+                if not reused and _defines_new_variable(eq, known):
+                    _check_size(known, gens)  # what basis() refuses is refused alike
+                    if not _inconsistent(self.basis(known, _variables(known))):
+                        _check_size([*known, eq], gens)  # as judge's second basis would
+                        return Judgement("premise", known)  # see _defines_new_variable
                 return _Known(known, gens, reused, None, self.basis(known, gens, eq.relations))
             _check_size(known, gens)  # what basis() refuses is refused alike
         except Unchecked:
@@ -462,6 +467,30 @@ class _Known:
         if self.linear is not None:
             return self.linear.implies(eq.linear)  # type: ignore[arg-type]
         return self.g.reduce(eq.expr)[1] == 0  # type: ignore[union-attr]
+
+
+def _variables(eqs: list[Eq]) -> list[sympy.Symbol]:
+    """The variables of the equations, in the generators' order."""
+    return sorted(set().union(*(e.vars for e in eqs)), key=str)
+
+
+def _defines_new_variable(eq: Eq, known: list[Eq]) -> bool:
+    """Whether eq is linear, with a constant coefficient, in a variable no known equation has
+    (`s = x + y`, `p = xy` in an olympiad solution).
+
+    Then judge finds it a premise whenever the known equations are consistent, without the
+    two Groebner bases it would compute: any of their solutions extends to one of eq (solve
+    for that variable), so eq neither contradicts them nor follows from them (no basis
+    element has the variable, so its term c*v never reduces), and they cannot fix its value.
+    """
+    if eq.relations:
+        return False
+    seen = set().union(*(e.vars for e in known))
+    for v in eq.vars - seen:
+        c = eq.expr.diff(v)
+        if c.is_number and c != 0:
+            return True
+    return False
 
 
 # Units that a chain converts between; an equation with one and one without may disagree.

@@ -21,7 +21,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -38,11 +39,18 @@ MAX_COEFF_DIGITS = 200
 APPROX_REL = sympy.Rational(1, 200)  # 0.5 %: rounding of a written decimal result
 _uid = itertools.count()
 _RADICAL = "√"  # prefix of the symbols that stand for radicals
+_NAME = operator.attrgetter("name")
 
 
 def _names(text: str) -> frozenset[str]:
     """A set of names written as one space-separated string."""
     return frozenset(text.split())
+
+
+def _ordered(symbols: Iterable[sympy.Symbol]) -> list[sympy.Symbol]:
+    """Symbols in the generators' order: by name, which is what str() prints for a Symbol,
+    without sympy's printer (str() costs microseconds per symbol)."""
+    return sorted(symbols, key=_NAME)
 
 
 class Unchecked(ValueError):
@@ -161,7 +169,7 @@ def to_equation(
         coeffs = [t.as_coeff_Mul()[0] for t in sympy.Add.make_args(expr)]
         degree = 1
     else:
-        gens = sorted(symbols, key=str)
+        gens = _ordered(symbols)
         try:
             poly = sympy.Poly(_numerator(diff), *gens)
         except PolynomialError as exc:
@@ -276,7 +284,7 @@ def _approx_identity(eq: Eq) -> bool:
     """`x/3 = 0.33x`: with decimals, sides that differ only by their rounding."""
     if not eq.decimals:
         return False
-    gens = sorted(eq.vars, key=str)
+    gens = _ordered(eq.vars)
     try:
         diff = sympy.Poly(eq.lhs - eq.rhs, *gens).coeffs()
         sides = sympy.Poly(eq.lhs, *gens).coeffs() + sympy.Poly(eq.rhs, *gens).coeffs()
@@ -355,7 +363,7 @@ class KnownSystem:
         """Whether some value satisfies known and eq together."""
         if not known:
             return True
-        gens = sorted(set().union(*(e.vars for e in known)) | eq.vars, key=str)
+        gens = _ordered(set().union(*(e.vars for e in known)) | eq.vars)
         linear = _linear_system([*known, eq], eq)
         if linear is not None:  # what the Groebner basis would tell, without sympy
             _check_size([*known, eq], gens)
@@ -378,7 +386,7 @@ class KnownSystem:
         reused = var is not None and any(e.formula_for == var for e in known)
         if reused and any(_same(e, eq) for e in known):
             return Judgement("implied", known)
-        gens = sorted(set().union(*(e.vars for e in known)) | eq.vars, key=str)
+        gens = _ordered(set().union(*(e.vars for e in known)) | eq.vars)
         linear = _linear_system(known, eq)  # None: sympy's Groebner bases decide
         try:
             if linear is None:
@@ -471,7 +479,7 @@ class _Known:
 
 def _variables(eqs: list[Eq]) -> list[sympy.Symbol]:
     """The variables of the equations, in the generators' order."""
-    return sorted(set().union(*(e.vars for e in eqs)), key=str)
+    return _ordered(set().union(*(e.vars for e in eqs)))
 
 
 def _defines_new_variable(eq: Eq, known: list[Eq]) -> bool:
@@ -573,13 +581,13 @@ def _solutions(g, gens: list[sympy.Symbol], wanted: frozenset) -> list[dict] | N
 def determined_values(system: KnownSystem, budget: Budget) -> dict[sympy.Symbol, sympy.Rational]:
     """Variables that the known system fixes to one rational value (until the budget ends)."""
     out: dict[sympy.Symbol, sympy.Rational] = {}
-    for var in sorted(set().union(*(e.vars for e in system.eqs)), key=str):
+    for var in _ordered(set().union(*(e.vars for e in system.eqs))):
         if is_radical(var):
             continue
         if budget.expired():
             break
         known = system.component(frozenset([var]))
-        gens = sorted(set().union(*(e.vars for e in known)), key=str)
+        gens = _ordered(set().union(*(e.vars for e in known)))
         if all(e.linear is not None for e in known):  # the same value, without sympy
             try:
                 _check_size(known, gens)

@@ -43,6 +43,8 @@ COMPILED = (
     "validators/report.py",
     "validators/text/answers.py",
     "validators/text/quantities.py",
+    "validators/text/mathspans.py",
+    "validators/text/mathtokens.py",
     "validators/text/segment.py",
 )
 

@@ -254,7 +254,7 @@ def _subscript_body(tokens: list[Tok], i: int) -> tuple[str | None, int]:
     if t.kind == "VAR" or (t.kind == "NUM" and len(t.val) == 1):
         return t.val, i + 1
     if t.kind == "LP" and t.val == "{":
-        body = []
+        body: list[str] = []
         j = i + 1
         while j < len(tokens) and tokens[j].kind in ("NUM", "VAR") and len(body) < 4:
             body.append(tokens[j].val)

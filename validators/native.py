@@ -31,6 +31,7 @@ GROUP = "faithgate_validators"  # the name of mypyc's shared library: GROUP + "_
 COMPILED = (
     "validators/algebra/blame.py",
     "validators/algebra/linear.py",
+    "validators/algebra/system.py",
     "validators/algebra/validator.py",
     "validators/arithmetic/exact.py",
     "validators/arithmetic/extract.py",

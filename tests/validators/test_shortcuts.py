@@ -6,15 +6,24 @@ Random systems of linear equations (some inconsistent, some under-determined, so
 an equation that repeats or contradicts the others) are judged twice: with the exact
 elimination of validators/linear.py and with every shortcut turned off (sympy's Groebner
 bases, sympy.Poly, sympy.cancel); each judgement, solution and determined value must agree.
-Also here: blame's `follows` (judge without its work past "implied"), the lexer's runs of
-plain words, its gap, and the signals' word normalisation.
+Also here: blame's `follows` (judge without its work past "implied"), a new letter taken as
+a premise without bases, the lexer's runs of plain words, its gap, and the signals' word
+normalisation.
+
+The algebra system is loaded from its source here, apart from the compiled build: switching a
+shortcut off means patching the module, and compiled code calls its own functions directly.
+tests/validators/test_native.py shows that the compiled build reports what the source does.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import re
 import string
+import sys
+from pathlib import Path
+from types import ModuleType
 
 import pytest
 import sympy
@@ -22,12 +31,26 @@ from sympy.polys.polyerrors import GeneratorsNeeded
 
 from bench.corrupt import load_gsm8k, split_solution
 from tests.validators.test_fast_paths import TRICKY, _key, _perturbed, _phrases
-from validators.algebra import system as algebra_system
-from validators.algebra.system import KnownSystem, Unchecked, determined_values, to_equation
 from validators.arithmetic import extract
 from validators.arithmetic import tokens as arithtokens
 from validators.chain import signals
 from validators.types import Budget
+
+
+def _from_source(name: str) -> ModuleType:
+    """A validators module executed from its .py file under its own name (never compiled)."""
+    path = Path(__file__).resolve().parents[2] / (name.replace(".", "/") + ".py")
+    spec = importlib.util.spec_from_file_location(f"{name}_from_source", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+algebra_system = _from_source("validators.algebra.system")
+KnownSystem, Unchecked = algebra_system.KnownSystem, algebra_system.Unchecked
+determined_values, to_equation = algebra_system.determined_values, algebra_system.to_equation
 
 X, Y, Z, W = sympy.symbols("x y z w")
 VARS = [X, Y, Z, W]

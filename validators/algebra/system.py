@@ -346,7 +346,8 @@ class KnownSystem:
 
     def component(self, variables: frozenset, limit: int = MAX_EQUATIONS) -> list[Eq]:
         """The most recent equations linked to `variables` through shared variables."""
-        want, chosen = set(variables), []
+        want = set(variables)
+        chosen: list[Eq] = []
         grown = True
         while grown and len(chosen) < limit:
             grown = False

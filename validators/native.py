@@ -41,6 +41,7 @@ COMPILED = (
     "validators/chain/grounding.py",
     "validators/chain/linkage.py",
     "validators/chain/signals.py",
+    "validators/logic/validator.py",
     "validators/pipeline.py",
     "validators/report.py",
     "validators/text/answers.py",

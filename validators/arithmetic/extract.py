@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-from dataclasses import dataclass
 from fractions import Fraction
 
 import sympy
@@ -77,19 +76,33 @@ _WORDS = re.compile(r"[A-Za-z]+")
 _FIRST_WORD = re.compile(r"\s*%?\s*([A-Za-z]+)")
 
 
-@dataclass(slots=True)
 class Claim:
-    """`expression = claimed`: a computation a step states, with its exact value."""
+    """`expression = claimed`: a computation a step states, with its exact value.
 
-    expression: str
-    claimed_text: str
-    computed: Fraction
-    claimed: Fraction
-    operands: list[Fraction]
-    approximate: bool  # the text declares rounding ("about", "≈")
-    unit_after: str = ""  # the word right after the claimed value ("cents", "minutes")
-    after: str = ""  # the characters right after it ("...%")
-    source: tuple[list[Tok], str] = ((), "")  # type: ignore[assignment]  # for alternatives()
+    A plain class for the reason StepQuantities is one (a few are made per step).
+    """
+
+    def __init__(
+        self,
+        expression: str,
+        claimed_text: str,
+        computed: Fraction,
+        claimed: Fraction,
+        operands: list[Fraction],
+        approximate: bool,  # the text declares rounding ("about", "≈")
+        unit_after: str = "",  # the word right after the claimed value ("cents", "minutes")
+        after: str = "",  # the characters right after it ("...%")
+        source: tuple[list[Tok], str] | None = None,  # for alternatives()
+    ) -> None:
+        self.expression = expression
+        self.claimed_text = claimed_text
+        self.computed = computed
+        self.claimed = claimed
+        self.operands = operands
+        self.approximate = approximate
+        self.unit_after = unit_after
+        self.after = after
+        self.source: tuple[list[Tok], str] = ([], "") if source is None else source
 
 
 class StepQuantities:

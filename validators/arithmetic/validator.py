@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from fractions import Fraction
 
@@ -120,15 +119,15 @@ _WHOLE_PART = re.compile(r"\s*and\s*[(\d]")
 def holds(claim: Claim, step_text: str = "") -> bool:
     """Exact equality under a reading the text allows, or rounding that it declares or implies."""
     text = claim.claimed_text.rstrip("%")
-    if claim.after.startswith(("...", "…")):  # "8.333...": a repeating decimal, cut
-        claim = dataclasses.replace(claim, approximate=True)
-    if _matches(claim.computed, claim.claimed, text, claim.approximate):
+    # "8.333...": a repeating decimal, cut
+    approximate = claim.approximate or claim.after.startswith(("...", "…"))
+    if _matches(claim.computed, claim.claimed, text, approximate):
         return True
     if _PI.search(claim.expression) or "π" in step_text:
         # A value of π written to a few places: the writer may have used more of them.
         return abs(claim.computed - claim.claimed) <= abs(claim.claimed) * PI_TOLERANCE
     for computed, claimed in _readings(claim, step_text):
-        if _matches(computed, claimed, text, claim.approximate):
+        if _matches(computed, claimed, text, approximate):
             return True
     if _WHOLE_PART.match(claim.after) and claim.claimed.denominator == 1:
         return claim.claimed == int(claim.computed)

@@ -7,6 +7,8 @@ import platform
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +41,18 @@ def git_rev() -> str:
         return out.stdout.strip() or "uncommitted"
     except OSError:
         return "uncommitted"
+
+
+@contextmanager
+def checkout(ref: str, where: Path) -> Iterator[Path]:
+    """A detached git worktree of `ref` at `where`, removed afterwards."""
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", "-q", str(where), ref], cwd=ROOT, check=True
+    )
+    try:
+        yield where
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(where)], cwd=ROOT)
 
 
 def write_section(name: str, title: str, command: str, body: str) -> None:

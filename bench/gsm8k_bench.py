@@ -1,6 +1,10 @@
 """Accuracy and speed of the validators on GSM8K train and its corruptions.
 
 Run: .venv/bin/python -m bench.gsm8k_bench [--limit N] [--no-write] [--show KIND]
+     [--baseline REV [--rounds N]]
+
+--baseline measures the speed of another commit in the same run: its own worktree and
+compiled build, its chains/s and this checkout's taken in child processes, alternated.
 """
 
 from __future__ import annotations
@@ -10,13 +14,15 @@ import cProfile
 import json
 import os
 import pstats
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bench.common import DATA, write_section
+from bench.common import DATA, checkout, write_section
 from bench.corrupt import Case, cases, load_gsm8k, split_solution
 from validators import native
 from validators.pipeline import validate_chain, validators
@@ -180,11 +186,66 @@ def source_speed(limit: int | None, seconds: float) -> dict:
     """Speed and profile of the same validators run from source (FAITHGATE_NATIVE=0), measured
     in a child process of this run; cProfile sees only Python functions, so the profile of
     where the time goes is taken there."""
+    return _child_speed(ROOT, limit, seconds, native=False)
+
+
+def _child_speed(tree: Path, limit: int | None, seconds: float, native: bool = True) -> dict:
+    """{state, rate, top} of the validators of `tree` (a checkout), measured in a child process."""
     cmd = [sys.executable, "-m", "bench.gsm8k_bench", "--speed-json", "--speed-seconds"]
     cmd += [str(seconds)] + (["--limit", str(limit)] if limit else [])
-    env = dict(os.environ, FAITHGATE_NATIVE="0")
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    env = dict(os.environ, FAITHGATE_NATIVE="1" if native else "0")
+    done = subprocess.run(cmd, cwd=tree, env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(
+            f"speed of {tree} failed (--speed-json needs commit 2272faa or later):\n"
+            f"{done.stderr[-2000:]}"
+        )
     return json.loads(done.stdout.splitlines()[-1])
+
+
+def baseline_speeds(ref: str, limit: int | None, seconds: float, rounds: int) -> dict:
+    """Chains/s of this checkout and of commit `ref`, each measured `rounds` times in child
+    processes, alternated (ref, this, ref, this...) so that a drift in the shared machine's
+    speed falls on both alike; `ref` gets a worktree and a compiled build of its own."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "shared").symlink_to(DATA.parent)  # its bench reads ../shared/data
+        with checkout(ref, Path(tmp) / "baseline") as tree:
+            build = tree / "scripts" / "build_native.py"
+            if build.exists():
+                subprocess.run([sys.executable, str(build)], cwd=tree, capture_output=True)
+            runs: dict[str, list[dict]] = {"baseline": [], "this": []}
+            for _ in range(rounds):
+                runs["baseline"].append(_child_speed(tree, limit, seconds))
+                runs["this"].append(_child_speed(ROOT, limit, seconds))
+    return {
+        name: {"rates": [r["rate"] for r in done], "state": done[-1]["state"]}
+        for name, done in runs.items()
+    }
+
+
+def _baseline_text(ref: str, rounds: int, seconds: float, measured: dict) -> str:
+    this, base = measured["this"], measured["baseline"]
+    ratio = statistics.median(this["rates"]) / statistics.median(base["rates"])
+    overlap = min(this["rates"]) <= max(base["rates"]) and min(base["rates"]) <= max(this["rates"])
+
+    def shown(m: dict) -> str:
+        rates = m["rates"]
+        return (
+            f"{statistics.median(rates):,.0f} chains/s (median; {min(rates):,.0f}–"
+            f"{max(rates):,.0f}; validators {m['state']})"
+        )
+
+    return (
+        f"Against commit {ref} in the same run ({rounds} rounds of {seconds:g} CPU-seconds, "
+        f"each in a child process, alternated with this checkout's): this checkout "
+        f"{shown(this)}, {ref} {shown(base)}; ratio of medians {ratio:.2f}×"
+        + (
+            " (the ranges overlap: within the noise)."
+            if overlap
+            else " (the ranges do not overlap)."
+        )
+        + "\n\n"
+    )
 
 
 def _speed_json(limit: int | None, seconds: float) -> None:
@@ -205,6 +266,10 @@ def main() -> None:
     parser.add_argument("--show", help="print the misses of one kind (e.g. reference)")
     parser.add_argument("--speed-seconds", type=float, default=8.0)
     parser.add_argument("--speed-json", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--baseline", help="also measure the speed of this commit, alternated")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="speed rounds of each, with --baseline"
+    )
     args = parser.parse_args()
     if args.speed_json:  # the child of source_speed()
         _speed_json(args.limit, args.speed_seconds)
@@ -222,6 +287,16 @@ def main() -> None:
     golds = [split_solution(item["answer"])[1] for item in items][: len(refs)]
     texts = [c.chain["reasoning"] for c in all_cases if c.kind == "reference"][: len(refs)]
     mv = math_verify_speed(golds, texts, args.speed_seconds)
+    against = (
+        _baseline_text(
+            args.baseline,
+            args.rounds,
+            args.speed_seconds,
+            baseline_speeds(args.baseline, args.limit, args.speed_seconds, args.rounds),
+        )
+        if args.baseline
+        else ""
+    )
     rows = [
         (
             "reference: flagged unfaithful or laundering (goal ≤ 0.5 %)",
@@ -251,6 +326,7 @@ def main() -> None:
         f"({1e6 / rate:.0f} µs per chain). The same validators from source "
         f"(`FAITHGATE_NATIVE=0`, a child process of the same run, measured right after): "
         f"{source['rate']:,.0f} chains/s; compiled / source = {rate / source['rate']:.2f}×.\n\n"
+        + against
         + (
             "HF math-verify 0.9.0 in the same run, `verify(parse(gold), parse(answer))` per "
             f"chain (it only compares the final answer with the reference): **{mv[0]:,.0f} "
@@ -277,6 +353,7 @@ def main() -> None:
             "make bench"
             if os.environ.get("FAITHGATE_BENCH_VIA_MAKE")
             else "python -m bench.gsm8k_bench"
+            + (f" --baseline {args.baseline} --rounds {args.rounds}" if args.baseline else "")
         )
         write_section("gsm8k", "Validators: GSM8K train and corruptions", cmd, body)
 

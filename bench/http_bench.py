@@ -24,13 +24,12 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench import pyspy
-from bench.common import DATA, ROOT, git_rev, write_section
+from bench.common import DATA, ROOT, checkout, git_rev, write_section
 
 GSM8K = DATA / "gsm8k" / "train.jsonl"
 
@@ -224,18 +223,6 @@ class Target:
             self.server.wait(30)
         except subprocess.TimeoutExpired:
             self.server.kill()
-
-
-@contextmanager
-def checkout(ref: str, where: Path) -> Iterator[Path]:
-    """A detached git worktree of `ref` at `where`, removed afterwards."""
-    subprocess.run(
-        ["git", "worktree", "add", "--detach", "-q", str(where), ref], cwd=ROOT, check=True
-    )
-    try:
-        yield where
-    finally:
-        subprocess.run(["git", "worktree", "remove", "--force", str(where)], cwd=ROOT)
 
 
 def audit_groups(port: int) -> tuple[float, float] | None:

@@ -7,6 +7,7 @@ import platform
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -53,6 +54,20 @@ def checkout(ref: str, where: Path) -> Iterator[Path]:
         yield where
     finally:
         subprocess.run(["git", "worktree", "remove", "--force", str(where)], cwd=ROOT)
+
+
+@contextmanager
+def baseline_tree(ref: str) -> Iterator[Path]:
+    """A worktree of commit `ref` for a bench to measure beside this checkout: beside it a link
+    to the shared data (its benches read ../shared/data), and its validators compiled when it
+    has `make native`'s script (else they run from source, as they did then)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "shared").symlink_to(DATA.parent)
+        with checkout(ref, Path(tmp) / "baseline") as tree:
+            build = tree / "scripts" / "build_native.py"
+            if build.exists():
+                subprocess.run([sys.executable, str(build)], cwd=tree, capture_output=True)
+            yield tree
 
 
 def write_section(name: str, title: str, command: str, body: str) -> None:

@@ -17,12 +17,11 @@ import pstats
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from bench.common import DATA, checkout, write_section
+from bench.common import DATA, baseline_tree, write_section
 from bench.corrupt import Case, cases, load_gsm8k, split_solution
 from validators import native
 from validators.pipeline import validate_chain, validators
@@ -207,16 +206,11 @@ def baseline_speeds(ref: str, limit: int | None, seconds: float, rounds: int) ->
     """Chains/s of this checkout and of commit `ref`, each measured `rounds` times in child
     processes, alternated (ref, this, ref, this...) so that a drift in the shared machine's
     speed falls on both alike; `ref` gets a worktree and a compiled build of its own."""
-    with tempfile.TemporaryDirectory() as tmp:
-        (Path(tmp) / "shared").symlink_to(DATA.parent)  # its bench reads ../shared/data
-        with checkout(ref, Path(tmp) / "baseline") as tree:
-            build = tree / "scripts" / "build_native.py"
-            if build.exists():
-                subprocess.run([sys.executable, str(build)], cwd=tree, capture_output=True)
-            runs: dict[str, list[dict]] = {"baseline": [], "this": []}
-            for _ in range(rounds):
-                runs["baseline"].append(_child_speed(tree, limit, seconds))
-                runs["this"].append(_child_speed(ROOT, limit, seconds))
+    with baseline_tree(ref) as tree:
+        runs: dict[str, list[dict]] = {"baseline": [], "this": []}
+        for _ in range(rounds):
+            runs["baseline"].append(_child_speed(tree, limit, seconds))
+            runs["this"].append(_child_speed(ROOT, limit, seconds))
     return {
         name: {"rates": [r["rate"] for r in done], "state": done[-1]["state"]}
         for name, done in runs.items()

@@ -7,7 +7,10 @@ correct by a human), NuminaMath olympiad reference solutions (correct: flag none
 MATH, MetaMathQA and Orca-Math chains (`*_positives` correct, `*_perturbed` one injected
 error).
 
-Run: .venv/bin/python -m bench.math_bench [--no-write] [--show SET]
+Run: .venv/bin/python -m bench.math_bench [--no-write] [--show SET] [--baseline REV [--rounds N]]
+
+--baseline times every chain under another commit's validators in the same run (its own
+worktree and compiled build), alternated with this checkout's, each pass in a child process.
 """
 
 from __future__ import annotations
@@ -15,12 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bench.common import DATA, write_section
+from bench.common import DATA, ROOT, baseline_tree, write_section
 from validators.pipeline import validate, validators
 
 COMMAND = ".venv/bin/python -m bench.math_bench"
@@ -136,8 +141,72 @@ def measure(items: list[Labelled], show: bool = False) -> dict:
         if show and early:
             print(json.dumps({"label": label, "report": report})[:4000])
     c["coverage"] = statistics.mean(covered) if covered else 0.0
-    c["p99_ms"] = sorted(ms)[int(0.99 * (len(ms) - 1))] if ms else 0.0
+    c["p99_ms"] = p99(ms)
     return dict(c)
+
+
+def p99(ms: list[float]) -> float:
+    """The 99th percentile (nearest rank below) of per-chain times; 0 for none."""
+    return sorted(ms)[int(0.99 * (len(ms) - 1))] if ms else 0.0
+
+
+# Run in a child process with a checkout as its working directory: the CPU milliseconds of
+# each chain of every set under that checkout's validators (any commit with this bench).
+_TIMES = """
+import json, sys, time
+sys.path.insert(0, ".")
+from bench.math_bench import sets
+from validators.pipeline import validate, validators
+validators()
+times = {}
+for name, items in sets().items():
+    times[name] = []
+    for item in items:
+        started = time.process_time()
+        validate(item.chain)
+        times[name].append((time.process_time() - started) * 1000)
+print(json.dumps(times))
+"""
+
+
+def _child_times(tree) -> dict[str, list[float]]:
+    done = subprocess.run(
+        [sys.executable, "-c", _TIMES], cwd=tree, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def baseline_times(ref: str, rounds: int) -> dict[str, list[dict[str, list[float]]]]:
+    """Per-chain times of every set under this checkout and under commit `ref`, `rounds`
+    passes each, alternated (ref, this, ...) so that the shared machine's drift hits both."""
+    passes: dict[str, list[dict[str, list[float]]]] = {"baseline": [], "this": []}
+    with baseline_tree(ref) as tree:
+        for _ in range(rounds):
+            passes["baseline"].append(_child_times(tree))
+            passes["this"].append(_child_times(ROOT))
+    return passes
+
+
+def baseline_table(ref: str, passes: dict[str, list[dict[str, list[float]]]]) -> str:
+    """Per set: p99 and total CPU of both, as the median (range) over the passes."""
+
+    def shown(runs: list[dict[str, list[float]]], name: str) -> str:
+        p = [p99(run[name]) for run in runs]
+        t = [sum(run[name]) / 1000 for run in runs]
+        return (
+            f"{statistics.median(p):.1f} ({min(p):.1f}–{max(p):.1f}) "
+            f"| {statistics.median(t):.2f} ({min(t):.2f}–{max(t):.2f})"
+        )
+
+    head = (
+        f"| set | p99 ms, this | total s, this | p99 ms, {ref} | total s, {ref} |\n"
+        "|---|---|---|---|---|\n"
+    )
+    rows = [
+        f"| {name} | {shown(passes['this'], name)} | {shown(passes['baseline'], name)} |"
+        for name in passes["this"][0]
+    ]
+    return head + "\n".join(rows)
 
 
 def table(results: dict[str, dict]) -> str:
@@ -164,13 +233,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--no-write", action="store_true", help="print, do not touch BENCHMARKS.md")
     parser.add_argument("--show", help="print the chains of one set flagged before their error")
+    parser.add_argument("--baseline", help="also time every chain under this commit, alternated")
+    parser.add_argument("--rounds", type=int, default=3, help="passes of each, with --baseline")
     args = parser.parse_args()
     validators()  # warm-up outside the timings
     results = {name: measure(items, args.show == name) for name, items in sets().items()}
     body = table(results) + NOTE
+    command = COMMAND
+    if args.baseline:
+        passes = baseline_times(args.baseline, args.rounds)
+        body += (
+            f"\n\nAgainst commit {args.baseline} in the same run: CPU per chain in child "
+            f"processes, {args.rounds} passes over every set under each, alternated; median "
+            "(range) over the passes.\n\n" + baseline_table(args.baseline, passes)
+        )
+        command += f" --baseline {args.baseline} --rounds {args.rounds}"
     print(body)
     if not args.no_write:
-        write_section("math", "Validators on model-written MATH-style reasoning", COMMAND, body)
+        write_section("math", "Validators on model-written MATH-style reasoning", command, body)
 
 
 if __name__ == "__main__":

@@ -170,9 +170,12 @@ print(json.dumps(times))
 
 
 def _child_times(tree) -> dict[str, list[float]]:
-    done = subprocess.run(
-        [sys.executable, "-c", _TIMES], cwd=tree, capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", _TIMES], cwd=tree, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(
+            f"timing the MATH sets under {tree} failed (the commit needs bench/math_bench.py "
+            f"with sets()):\n{done.stderr[-2000:]}"
+        )
     return json.loads(done.stdout.splitlines()[-1])
 
 

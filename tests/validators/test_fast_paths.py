@@ -17,6 +17,7 @@ import sympy
 from bench.corrupt import load_gsm8k, split_solution
 from validators import validate
 from validators.algebra import system as algebra_system
+from validators.algebra import validator as algebra_validator
 from validators.arithmetic import exact, extract
 from validators.arithmetic import tokens as arithtokens
 from validators.arithmetic.exact import Tok, TooLarge, Unevaluable, evaluate
@@ -188,6 +189,32 @@ def test_pre_checks_agree_with_the_searches_they_spare(texts):
         fast = signals._confidence(t)
         assert (fast and fast.span()) == (plain and plain.span()), t
         assert logic._may_hold_logic(t) == bool(logic._LOGIC_HINT.search(t)), t
+
+
+# The algebra gate as one regex (what _maybe_algebra's four looks replace, minus its "=").
+_VARIABLE_HINT = re.compile(
+    r"(?<![A-Za-z])[A-Za-z](?![A-Za-z'’])\s*[=^*/+)²]"
+    r"|[=+\-*/^(]\s*\d*\.?\d*[A-Za-z](?![A-Za-z])"
+    r"|\d[A-Za-z](?![A-Za-z])"
+    r"|\\[A-Za-z]"
+)
+
+
+def test_the_algebra_gate_agrees_with_the_one_pattern(texts, data_dir):
+    from bench.math_bench import sets
+
+    math = [s for items in sets().values() for it in items for s in it.chain["reasoning"]]
+    rng = random.Random(11)
+    soup = "ax Zy1 23.5=+-*/^()²\\'’.\n\t\u2003\u00a0é"
+    random_texts = [
+        "".join(rng.choice(soup) for _ in range(rng.randint(1, 12))) for _ in range(20_000)
+    ]
+    gated = 0
+    for t in texts + math + random_texts:
+        expected = "=" in t and _VARIABLE_HINT.search(t) is not None
+        assert algebra_validator._maybe_algebra(t) == expected, t
+        gated += expected
+    assert gated > 1000  # both answers are common in what was tried
 
 
 def test_logic_hint_over_joined_texts_is_the_hint_over_each():

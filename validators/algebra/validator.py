@@ -29,12 +29,13 @@ MAX_MARKUP_DENOMINATORS = 2  # symbolic denominators in one MATH-style equation
 _HELD = {"identity", "implied", "narrows", "approx"}
 
 # A cheap look for a letter used as a variable next to an operator; most chains have none.
-_VARIABLE_HINT = re.compile(
-    r"(?<![A-Za-z])[A-Za-z](?![A-Za-z'’])\s*[=^*/+)²]"
-    r"|[=+\-*/^(]\s*\d*\.?\d*[A-Za-z](?![A-Za-z])"
-    r"|\d[A-Za-z](?![A-Za-z])"
-    r"|\\[A-Za-z]"
-)
+# Four looks, each pattern beginning with a character class or a literal, so that the regex
+# engine skips to where it can match (one alternation of them was tried at every character):
+# a LaTeX command, `5x`, `= 3x` or `(a`, and `x =` (_letter_before_operator).
+_LATEX_COMMAND = re.compile(r"\\[A-Za-z]")
+_DIGIT_LETTER = re.compile(r"\d[A-Za-z](?![A-Za-z])")
+_OPERATOR_LETTER = re.compile(r"[=+\-*/^(]\s*\d*\.?\d*[A-Za-z](?![A-Za-z])")
+_OPERATOR_AFTER_LETTER = re.compile(r"[=^*/+)²]")
 _HYPOTHETICAL = re.compile(
     r"\b(?:if|suppose|supposing|assume|assuming|when|whenever|try|trying|tried|guess|test"
     r"|testing|check|checking|verify|verifying|plug|plugging|example|instance|e\.g|would"
@@ -98,7 +99,31 @@ def _withdrawn(text: str, cands: list[Candidate]) -> dict[str, int]:
 
 def _maybe_algebra(text: str) -> bool:
     """True when a text may hold an equation in a variable (a fast pre-check)."""
-    return "=" in text and _VARIABLE_HINT.search(text) is not None
+    if "=" not in text:
+        return False
+    if "\\" in text and _LATEX_COMMAND.search(text) is not None:
+        return True
+    return (
+        _OPERATOR_LETTER.search(text) is not None
+        or _DIGIT_LETTER.search(text) is not None
+        or _letter_before_operator(text)
+    )
+
+
+def _is_letter(char: str) -> bool:
+    return "a" <= char <= "z" or "A" <= char <= "Z"
+
+
+def _letter_before_operator(text: str) -> bool:
+    """A letter with no letter before it, then white space or nothing, then one of `=^*/+)²`
+    (`x =`, `(a)`): looked for back from each operator, which prose has few of."""
+    for m in _OPERATOR_AFTER_LETTER.finditer(text):
+        j = m.start() - 1
+        while j >= 0 and text[j].isspace():
+            j -= 1
+        if j >= 0 and _is_letter(text[j]) and (j == 0 or not _is_letter(text[j - 1])):
+            return True
+    return False
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:

@@ -57,16 +57,16 @@ def checkout(ref: str, where: Path) -> Iterator[Path]:
 
 
 @contextmanager
-def baseline_tree(ref: str) -> Iterator[Path]:
+def baseline_tree(ref: str, build: bool = True) -> Iterator[Path]:
     """A worktree of commit `ref` for a bench to measure beside this checkout: beside it a link
-    to the shared data (its benches read ../shared/data), and its validators compiled when it
-    has `make native`'s script (else they run from source, as they did then)."""
+    to the shared data (its benches read ../shared/data), and (with `build`) its validators
+    compiled when it has `make native`'s script (else they run from source, as they did then)."""
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "shared").symlink_to(DATA.parent)
         with checkout(ref, Path(tmp) / "baseline") as tree:
-            build = tree / "scripts" / "build_native.py"
-            if build.exists():
-                subprocess.run([sys.executable, str(build)], cwd=tree, capture_output=True)
+            script = tree / "scripts" / "build_native.py"
+            if build and script.exists():
+                subprocess.run([sys.executable, str(script)], cwd=tree, capture_output=True)
             yield tree
 
 

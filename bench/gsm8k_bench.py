@@ -202,11 +202,13 @@ def _child_speed(tree: Path, limit: int | None, seconds: float, native: bool = T
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def baseline_speeds(ref: str, limit: int | None, seconds: float, rounds: int) -> dict:
+def baseline_speeds(
+    ref: str, limit: int | None, seconds: float, rounds: int, build: bool = True
+) -> dict:
     """Chains/s of this checkout and of commit `ref`, each measured `rounds` times in child
     processes, alternated (ref, this, ref, this...) so that a drift in the shared machine's
-    speed falls on both alike; `ref` gets a worktree and a compiled build of its own."""
-    with baseline_tree(ref) as tree:
+    speed falls on both alike; `ref` gets a worktree and (with `build`) a compiled build."""
+    with baseline_tree(ref, build) as tree:
         runs: dict[str, list[dict]] = {"baseline": [], "this": []}
         for _ in range(rounds):
             runs["baseline"].append(_child_speed(tree, limit, seconds))

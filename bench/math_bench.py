@@ -154,8 +154,7 @@ def p99(ms: list[float]) -> float:
 # Run in a child process with a checkout as its working directory: the CPU milliseconds of
 # each chain of every set under that checkout's validators (any commit with this bench).
 _TIMES = """
-import json, sys, time
-sys.path.insert(0, ".")
+import json, time
 from bench.math_bench import sets
 from validators.pipeline import validate, validators
 validators()

@@ -582,13 +582,13 @@ def _solutions(g, gens: list[sympy.Symbol], wanted: frozenset) -> list[dict] | N
 def determined_values(system: KnownSystem, budget: Budget) -> dict[sympy.Symbol, sympy.Rational]:
     """Variables that the known system fixes to one rational value (until the budget ends)."""
     out: dict[sympy.Symbol, sympy.Rational] = {}
-    for var in _ordered(set().union(*(e.vars for e in system.eqs))):
+    for var in _variables(system.eqs):
         if is_radical(var):
             continue
         if budget.expired():
             break
         known = system.component(frozenset([var]))
-        gens = _ordered(set().union(*(e.vars for e in known)))
+        gens = _variables(known)
         if all(e.linear is not None for e in known):  # the same value, without sympy
             try:
                 _check_size(known, gens)

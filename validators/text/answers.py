@@ -15,6 +15,7 @@ from fractions import Fraction
 
 import sympy
 
+from validators.arithmetic.exact import decimal_ratio
 from validators.text.mathparse import BoundError, ParseError, parse_expression, rational
 from validators.text.mathtokens import brace_end
 
@@ -114,9 +115,7 @@ def parse_answer(raw: str | None) -> Answer | None:
         return Answer("text")
     plain = _PLAIN_NUMBER.match(raw)
     if plain:  # "72", "-3.5", "1,200": most answers, read without the parser
-        # digits and a point only: built from integers (Fraction's string parser is slow)
-        whole, _, decimals = plain.group(2).replace(",", "").partition(".")
-        value = sympy.Rational(int(whole + decimals), 10 ** len(decimals))
+        value = sympy.Rational(*decimal_ratio(plain.group(2)))
         return Answer("number", (-value if plain.group(1) else value,))
     text, percent = _clean(raw)
     if not text:

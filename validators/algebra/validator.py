@@ -17,6 +17,7 @@ from validators.algebra.blame import Miscopy, miscopied
 from validators.algebra.system import Eq, Judgement, KnownSystem, Unchecked, determined_values
 from validators.algebra.system import to_equation as _to_equation
 from validators.arithmetic.exact import show
+from validators.arithmetic.extract import numbers_in
 from validators.arithmetic.mathclaims import has_markup
 from validators.text.mathparse import BoundError
 from validators.text.mathspans import Candidate, find_equations
@@ -225,6 +226,21 @@ def _unconfirmed(eq: Eq, j: Judgement, step: int | None) -> Finding:
     )
 
 
+def _updated(cand: Candidate, eq: Eq, j: Judgement) -> sympy.Symbol | None:
+    """v for `x = 4 + 2` when the known system gives x = 4: the writer updates the letter ("each
+    integer is increased by 2, so x = 4 + 2 = 6"), reusing it for a new value; no claim that x
+    was 6 all along. None for any other equation, `x = 6` included."""
+    var = eq.assigned
+    if var is None:
+        return None
+    operands = numbers_in(cand.rhs_text if eq.lhs.is_Symbol else cand.lhs_text)
+    solutions = j.solutions if len(operands) >= 2 else None  # a computation, not a bare value
+    old = {s.get(var) for s in solutions or []}
+    if len(old) != 1 or not isinstance(value := old.pop(), sympy.Rational):
+        return None
+    return var if Fraction(int(value.p), int(value.q)) in operands else None
+
+
 def _unchecked(text: str, why: str, step: int | None) -> Finding:
     return Finding(
         NAME,
@@ -367,6 +383,12 @@ class _Run:
             self.add(eq, step)
         elif j.kind == "redefines":
             self.system.forget(eq.assigned or eq.formula_for)
+            self.add(eq, step)
+        elif j.kind == "contradicts" and (var := _updated(cand, eq, j)) is not None:
+            self.analysis.add(
+                _unchecked(eq.text, f"{var} takes a new value made from its old one", step)
+            )
+            self.system.forget(var)
             self.add(eq, step)
         elif j.kind == "contradicts":
             refuted = self.refutation(eq, j, step)

@@ -19,7 +19,15 @@ from dataclasses import dataclass, field
 import sympy
 
 from validators.text.mathparse import BoundError, ParseError, parse_tokens
-from validators.text.mathspans import BARE_LATEX, MATH_WORDS, Run, segments, token_runs, unbox
+from validators.text.mathspans import (
+    BARE_LATEX,
+    MATH_WORDS,
+    Run,
+    segments,
+    token_runs,
+    unbox,
+    without_bullets,
+)
 from validators.text.mathtokens import Tok, tokenize
 
 MAX_CLAIMS = 60  # numeric claims read from one step
@@ -86,7 +94,7 @@ def read_claims(text: str) -> MathClaims:
     Delimited spans and bare LaTeX are read as LaTeX; plain text by the stricter plain rules
     (a line break or a word ends a formula, no juxtaposition across a space).
     """
-    work = unbox(_BOXED_RELATION.sub(lambda m: " " * len(m.group()), text))
+    work = unbox(without_bullets(_BOXED_RELATION.sub(lambda m: " " * len(m.group()), text)))
     out = MathClaims()
     for start, end, delimited in segments(work):
         latex = delimited or BARE_LATEX.search(work, start, end) is not None

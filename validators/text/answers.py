@@ -23,7 +23,9 @@ MAX_ANSWER_CHARS = 500
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _DELIMITERS = re.compile(r"^\s*(?:\$\$?|\\\(|\\\[)|(?:\$\$?|\\\)|\\\])\s*$")
 _TEXT_GROUP = re.compile(r"\\(?:text|textbf|mbox|mathrm|textrm)\s*\{[^{}]*\}")
-_SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\q?quad\b|\\(?:left|right|big|Big|displaystyle)\b")
+_SPACING = re.compile(
+    r"(?<!\\)\\[,;:! ]|\\q?quad(?![A-Za-z])|\\(?:left|right|big|Big|displaystyle)(?![A-Za-z])"
+)
 _DEGREES = re.compile(r"\^\s*\{?\\circ\}?|°|\\degree\b")
 _PERCENT = re.compile(r"\\?%\s*$")
 _ASSIGNED = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*=(?!=)\s*")

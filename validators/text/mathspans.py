@@ -44,8 +44,10 @@ _CONNECTIVES = _names(
     " found to which that as since because where implies simplifies reduces write rewrite"
     " now"
 )
+# (A command's name ends at any non-letter: `\\cdot5` and `\\frac12` are commands too.)
 _LATEX_HINT = re.compile(
-    r"\\(?:frac|dfrac|sqrt|cdot|times|left|text|pi|div|begin)\b|\\\(|\\\[|\$\s*[A-Za-z\\(]|\^\{"
+    r"\\(?:frac|dfrac|sqrt|cdot|times|left|text|pi|div|begin)(?![A-Za-z])"
+    r"|\\\(|\\\[|\$\s*[A-Za-z\\(]|\^\{"
 )
 _ENVIRONMENT = r"\\(?:begin|end)\{(?:align|aligned|equation|gather|eqnarray|split)\*?\}"
 _DELIM = re.compile(_ENVIRONMENT + r"|\\\[|\\\]|\\\(|\\\)|\$\$|\$")
@@ -281,6 +283,12 @@ def _blank(pattern: re.Pattern[str], text: str) -> str:
     return pattern.sub(lambda m: " " * len(m.group()), text)
 
 
+def without_bullets(text: str) -> str:
+    """A list's bullets (`- `, `* `, `• ` opening a line) as spaces: a bullet is no minus sign,
+    and no operator joins a line to the one before it."""
+    return _blank(_BULLET, text)
+
+
 def _blank_annotations(text: str) -> str:
     """Parenthesised prose becomes spaces of the same length (offsets stay valid)."""
 
@@ -305,7 +313,7 @@ def unbox(text: str) -> str:
 
 def find_equations(text: str) -> list[Candidate]:
     """The equations with at least one variable that a text states, in order."""
-    work = unbox(_blank(_BULLET, _CONTINUATION.sub(" ", text)))
+    work = unbox(without_bullets(_CONTINUATION.sub(" ", text)))
     spans = segments(work)
     # A line of bare LaTeX (`\\frac{x}{2} = 3` with no delimiters) reads as LaTeX too.
     spans = [(s, e, latex or BARE_LATEX.search(work, s, e) is not None) for s, e, latex in spans]

@@ -133,7 +133,9 @@ def _command(tokens: list[Tok], text: str, name: str, start: int, pos: int, end:
     return pos
 
 
-_CONTINUES = re.compile(r"[=+\-<>*/^)\]}&]|\\(?:cdot|times|div|le|ge|leq|geq|approx|right|end)\b")
+_CONTINUES = re.compile(
+    r"[=+\-<>*/^)\]}&]|\\(?:cdot|times|div|le|ge|leq|geq|approx|right|end)(?![A-Za-z])"
+)
 
 
 def _line_ends_formula(tokens: list[Tok], text: str, pos: int, end: int) -> bool:

@@ -195,6 +195,30 @@ def test_line_breaks_separate_formulas_inside_a_display():
     assert errors(r) == []
 
 
+@pytest.mark.parametrize(
+    "step",
+    [
+        # PARC math_negatives-0: `\\cdot5` is a command followed by a digit; reading the list
+        # as one formula made `5$ - $10 = 2\\cdot5$ - $14` of the bullets and the dollars
+        "Break them down:\n   - $5 = 5$\n   - $10 = 2\\cdot5$\n   - $14 = 2\\cdot7$",
+        "Break them down:\n   - $5 = 5$\n   - $10 = 2 \\cdot 5$\n   - $14 = 2 \\cdot 7$",
+        "Break them down:\n   - 5 = 5\n   - 10 = 2\\cdot 5\n   * 14 = 2\\cdot7",  # bare LaTeX
+        "So $\\frac12 = 0.5$ and\n - $6 = 2\\times3$",
+    ],
+)
+def test_a_bulleted_list_of_formulas_is_read_one_formula_a_line(step):
+    r = report([step])
+    assert errors(r) == [], r
+    assert r["steps"][0]["status"] == "verified"
+
+
+def test_a_false_line_of_a_bulleted_list_is_still_refuted():
+    r = report(["Break them down:\n   - $10 = 2\\cdot5$\n   - $14 = 2\\cdot8$"])
+    assert errors(r) == ["arithmetic.wrong_result"]
+    [finding] = [f for f in r["steps"][0]["findings"] if f["severity"] == "error"]
+    assert finding["evidence"]["expression"] == "14"
+
+
 def test_display_blocks_stay_one_step():
     r = report("We get\n\\[\n6 = \\frac{3 \\times 3}{3}\n+ 3\n\\]\nwhich is right.")
     assert [s["text"].count("\n") for s in r["steps"]] == [0, 3, 0]
@@ -253,6 +277,32 @@ def test_a_contradiction_with_unidentified_premises_is_info_only():
     r = report(steps, question="Two parts, each with its own $a$.")
     assert errors(r) == []
     assert "algebra.unchecked" in codes(r)
+
+
+def test_a_letter_updated_from_its_old_value_is_no_contradiction():
+    # PARC math_negatives-21: "x = 4 + 2 = 6" is x increased by 2, a letter used again
+    steps = [
+        "x + (x+1) + (x+2) + (x+3) = 22",
+        "4x = 16, so x = 4",
+        "Each integer is increased by 2:\n   x = 4 + 2 = 6\n   x+1 = 5 + 2 = 7",
+    ]
+    r = report(steps, question="Four consecutive integers sum to 22.")
+    assert errors(r) == []
+    [info] = [f for f in r["steps"][2]["findings"] if f["code"] == "algebra.unchecked"]
+    assert "x takes a new value made from its old one" in info["message"]
+    assert r["steps"][2]["status"] == "verified"  # x + 1 = 7 follows from the new x
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        "x = 3 + 2 = 5",  # not made from x's value (4): a wrong value
+        "x = 16 - 4",  # 4 is there, but not first, as an update writes it
+    ],
+)
+def test_an_assignment_not_made_from_the_old_value_is_still_refuted(update):
+    r = report(["4x = 16", update], question="Solve 4x + 6 = 22.")
+    assert errors(r) == ["algebra.not_implied"], r
 
 
 def test_a_question_of_separate_problems_gives_no_joint_premises():
@@ -353,6 +403,22 @@ def test_parc_correct_chains_are_not_accused(measured, name, most):
 def test_parc_injected_errors_are_still_found_at_their_step(measured, name, least):
     assert measured[name]["before"] == 0
     assert measured[name]["at"] >= least
+
+
+@pytest.mark.parametrize(
+    ("chain_id", "first_error"),
+    # math_negatives-0: its bulleted factorisations were read as one formula across the
+    # dollars; -21: "x = 4 + 2 = 6" updates x (see above). Both flagged at a step a human
+    # rated correct until this was fixed; each still has its real error at or after its label.
+    [("math_negatives-0", 10), ("math_negatives-21", 8)],
+)
+def test_real_chains_are_not_accused_before_their_labelled_error(data_dir, chain_id, first_error):
+    from bench.math_bench import parc
+
+    item = next(i for i in parc("math_negatives") if i.chain["id"] == chain_id)
+    r = validate(item.chain)
+    assert item.first_error is not None and r["first_error_step"] >= item.first_error
+    assert r["first_error_step"] == first_error
 
 
 def test_bulleted_equations_of_a_real_olympiad_solution_are_read(data_dir):

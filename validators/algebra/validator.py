@@ -226,19 +226,26 @@ def _unconfirmed(eq: Eq, j: Judgement, step: int | None) -> Finding:
     )
 
 
+_UPDATE_OPERATOR = re.compile(r"[-+*×·]|\\times|\\cdot")
+
+
 def _updated(cand: Candidate, eq: Eq, j: Judgement) -> sympy.Symbol | None:
     """v for `x = 4 + 2` when the known system gives x = 4: the writer updates the letter ("each
     integer is increased by 2, so x = 4 + 2 = 6"), reusing it for a new value; no claim that x
-    was 6 all along. None for any other equation, `x = 6` included."""
+    was 6 all along. The old value comes first, as an update writes it. None for any other
+    equation, `x = 6` and `x = 16 - 4` included."""
     var = eq.assigned
     if var is None:
         return None
-    operands = numbers_in(cand.rhs_text if eq.lhs.is_Symbol else cand.lhs_text)
-    solutions = j.solutions if len(operands) >= 2 else None  # a computation, not a bare value
+    side = cand.rhs_text if eq.lhs.is_Symbol else cand.lhs_text
+    operands = numbers_in(side)
+    # a sum or product (`\frac{9}{4}` after x = 9 is another value, not an update)
+    computed = len(operands) >= 2 and _UPDATE_OPERATOR.search(side) is not None
+    solutions = j.solutions if computed else None
     old = {s.get(var) for s in solutions or []}
     if len(old) != 1 or not isinstance(value := old.pop(), sympy.Rational):
         return None
-    return var if Fraction(int(value.p), int(value.q)) in operands else None
+    return var if operands[0] == Fraction(int(value.p), int(value.q)) else None
 
 
 def _unchecked(text: str, why: str, step: int | None) -> Finding:

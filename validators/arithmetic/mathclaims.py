@@ -94,9 +94,13 @@ def read_claims(text: str) -> MathClaims:
     Delimited spans and bare LaTeX are read as LaTeX; plain text by the stricter plain rules
     (a line break or a word ends a formula, no juxtaposition across a space).
     """
-    work = unbox(without_bullets(_BOXED_RELATION.sub(lambda m: " " * len(m.group()), text)))
+    delimited_text = unbox(_BOXED_RELATION.sub(lambda m: " " * len(m.group()), text))
+    # Outside math delimiters a line's leading `- ` is a list's bullet, not a minus sign that
+    # joins the line to the one before (inside them, `+ 3` on its own line goes on a sum).
+    plain_text = without_bullets(delimited_text)
     out = MathClaims()
-    for start, end, delimited in segments(work):
+    for start, end, delimited in segments(delimited_text):
+        work = delimited_text if delimited else plain_text
         latex = delimited or BARE_LATEX.search(work, start, end) is not None
         if delimited and "*" in work[start:end]:
             continue  # `$3*3$`: in LaTeX a bare asterisk is an operation the text defines
@@ -108,17 +112,19 @@ def read_claims(text: str) -> MathClaims:
             continue
         for run in token_runs(toks):
             if any(t.kind in ("EQ", "REL") for t in run.toks):
-                _claims_of_run(work, run, _joined_left(work, start, run), out)
+                joined = _joined_left(work, plain_text, start, run)
+                _claims_of_run(work, run, joined, out)
             if len(out.claims) >= MAX_CLAIMS:
                 return out
     return out
 
 
-def _joined_left(text: str, seg_start: int, run: Run) -> bool:
-    """Whether something before the run joins its first side to more ("20\\% of 80 = 16")."""
+def _joined_left(text: str, plain: str, seg_start: int, run: Run) -> bool:
+    """Whether something before the run joins its first side to more ("20\\% of 80 = 16");
+    `plain` is the text with its list bullets blanked, read before a span's delimiter."""
     before = run.before
     if before is None:
-        prose = text[max(0, seg_start - 40) : seg_start].rstrip("$([ \\")
+        prose = plain[max(0, seg_start - 40) : seg_start].rstrip("$([ \\")
         words = _WORD.findall(prose[-20:])
         return bool(_OPERATOR_BEFORE.search(prose)) or bool(
             words and words[-1].lower() in MATH_WORDS

@@ -49,10 +49,11 @@ _WITHDRAWS = re.compile(
     r"|invalid|not (?:a )?(?:valid|possible|allowed|a solution|a root))\b",
     re.I,
 )
-# In MATH-style chains also: case analyses, instantiations and modular arithmetic.
-_ALTERNATIVES = re.compile(
-    r"\b(?:cases?|either|set|setting|where|mod|modulo|pmod|bmod|equiv)\b", re.I
-)
+# In MATH-style chains also: case analyses and instantiations.
+_ALTERNATIVES = re.compile(r"\b(?:cases?|either|set|setting|where)\b", re.I)
+# In any chain: modular arithmetic. `136x = 184 (mod 203)` is a congruence, which no equation
+# over the rationals decides.
+_CONGRUENCE = re.compile(r"\b(?:mod|modulo|pmod|bmod|equiv)\b|≡", re.I)
 # A sentence with no word of three letters (LaTeX commands aside) is bare math.
 _BARE_MATH = re.compile(r"[A-Za-z]{3,}")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
@@ -423,8 +424,10 @@ class _Run:
             sentence = text[start:end]
             for var in _defined(sentence):
                 self.system.forget(var)
-            own = _HYPOTHETICAL.search(sentence) is not None or (
-                self.markup and _ALTERNATIVES.search(sentence) is not None
+            own = (
+                _HYPOTHETICAL.search(sentence) is not None
+                or _CONGRUENCE.search(sentence) is not None
+                or (self.markup and _ALTERNATIVES.search(sentence) is not None)
             )
             # "... we set the denominator equal to zero and solve for x.\n\nx - 6 = 0": in
             # MATH-style chains the equation on its own line is the supposition, not a result.
@@ -446,7 +449,7 @@ class AlgebraValidator:
     """sympy: each equation in a variable must follow from the question and earlier steps."""
 
     name = NAME
-    version = "1.3"
+    version = "1.4"
 
     def check(self, analysis: Analysis) -> None:
         """Judge every equation in a variable, in order; stop when the budget expires."""

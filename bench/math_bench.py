@@ -5,7 +5,7 @@ exactly at it, flagged after it, human-correct steps with status `error`, verdic
 mean coverage. Sets: PRM800K GPT-4 chains (steps before `first_error_step` were rated
 correct by a human), NuminaMath olympiad reference solutions (correct: flag none), PARC's
 MATH, MetaMathQA and Orca-Math chains (`*_positives` correct, `*_perturbed` one injected
-error).
+error, `*_negatives` the model's own errors, labelled).
 
 Run: .venv/bin/python -m bench.math_bench [--no-write] [--show SET] [--baseline REV [--rounds N]]
 
@@ -43,8 +43,10 @@ PARC_SETS = [
     "math_negatives",
     "metamathqa_positives",
     "metamathqa_positives_perturbed",
+    "metamathqa_negatives",
     "orcamath_positives",
     "orcamath_positives_perturbed",
+    "orcamath_negatives",
 ]
 
 

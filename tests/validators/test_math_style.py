@@ -417,6 +417,17 @@ def test_parc_correct_chains_are_not_accused(measured, name, most):
 
 
 @pytest.mark.parametrize(
+    ("name", "most"),
+    # math's two: `n = \\frac{628 - 1}{1} + 1 = 629` (it is 628) and a sum written as 45,060 for
+    # 45,360, literal slips that the labels place one step late
+    [("parc/math_negatives", 2), ("parc/metamathqa_negatives", 0), ("parc/orcamath_negatives", 0)],
+)
+def test_parc_model_errors_are_not_flagged_before_their_labelled_step(measured, name, most):
+    assert measured[name]["before"] <= most
+    assert measured[name]["good_steps_error"] <= most
+
+
+@pytest.mark.parametrize(
     ("name", "least"),
     [
         ("parc/math_positives_perturbed", 5),

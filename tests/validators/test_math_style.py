@@ -219,6 +219,13 @@ def test_a_command_followed_by_a_digit_still_marks_its_spans_as_math(command):
     assert r["steps"][0]["status"] == "verified", r
 
 
+def test_a_display_of_an_operation_the_question_defines_is_not_refuted():
+    # `$$` opens math, never an amount, so the display is found and its `*` left alone
+    q = r"If $*$ represents an operation defined by $a*b=a^b+b$, find $(1*2)*3$."
+    r = report(["Using the operation:\n$$1*2 = 1^2 + 2$$\n$$1*2 = 3$$"], question=q)
+    assert errors(r) == [], r
+
+
 def test_a_false_line_of_a_bulleted_list_is_still_refuted():
     r = report(["Break them down:\n   - $10 = 2\\cdot5$\n   - $14 = 2\\cdot8$"])
     assert errors(r) == ["arithmetic.wrong_result"]
@@ -272,6 +279,14 @@ def test_case_analyses_and_alternatives_are_not_refuted():
 def test_congruences_are_not_read_as_equations(steps):
     r = report(steps, question="Find x.")
     assert errors(r) == [], r
+
+
+def test_displays_joined_by_and_under_a_supposing_sentence_belong_to_it():
+    step = "so is $f(4-x)$, since I can set \n$$2+x=x$$\n and \n$$2-x=4-x.$$\n"
+    assert errors(report([step], question=r"Let $f(2+x)=f(2-x)$ for all $x$.")) == []
+    # a line with words of its own ends the supposition: its formula is read again
+    step = "since I can set \n$$2+x=x$$\nwhich gives\n$$2-x=4-x$$\n"
+    assert errors(report([step], question="Find x.")) == ["algebra.not_implied"]
 
 
 def test_an_equation_set_up_on_its_own_line_is_not_a_result():

@@ -54,6 +54,7 @@ _ALTERNATIVES = re.compile(r"\b(?:cases?|either|set|setting|where)\b", re.I)
 # In any chain: modular arithmetic. `136x = 184 (mod 203)` is a congruence, which no equation
 # over the rationals decides.
 _CONGRUENCE = re.compile(r"\b(?:mod|modulo|pmod|bmod|equiv)\b|≡", re.I)
+_JOINING_WORDS = frozenset(["and", "or", "as well as", "and also"])
 # A sentence with no word of three letters (LaTeX commands aside) is bare math.
 _BARE_MATH = re.compile(r"[A-Za-z]{3,}")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
@@ -432,8 +433,11 @@ class _Run:
             # "... we set the denominator equal to zero and solve for x.\n\nx - 6 = 0": in
             # MATH-style chains the equation on its own line is the supposition, not a result.
             bare = self.markup and _BARE_MATH.search(_COMMAND.sub("", sentence)) is None
-            hypothetical = own or (carried and bare)
-            carried = hypothetical and (own or bare)
+            # "... we set\n$$2 + x = x$$\nand\n$$2 - x = 4 - x$$": a line that only joins
+            # two formulas goes on the sentence above it
+            joins = carried and sentence.strip(" \t\n,;").lower() in _JOINING_WORDS
+            hypothetical = own or (carried and (bare or joins))
+            carried = hypothetical and (own or bare or joins)
             while i < len(cands) and cands[i].start < end:
                 cand = cands[i]
                 i += 1

@@ -44,10 +44,11 @@ _CONNECTIVES = _names(
     " found to which that as since because where implies simplifies reduces write rewrite"
     " now"
 )
-# (A command's name ends at any non-letter: `\\cdot5` and `\\frac12` are commands too.)
+# (A command's name ends at any non-letter: `\cdot5` and `\frac12` are commands too. `$$`
+# opens a display, never an amount: `$$1*2 = 3$$` is math where `$5 each` is money.)
 _LATEX_HINT = re.compile(
     r"\\(?:frac|dfrac|sqrt|cdot|times|left|text|pi|div|begin)(?![A-Za-z])"
-    r"|\\\(|\\\[|\$\s*[A-Za-z\\(]|\^\{"
+    r"|\\\(|\\\[|\$\$|\$\s*[A-Za-z\\(]|\^\{"
 )
 _ENVIRONMENT = r"\\(?:begin|end)\{(?:align|aligned|equation|gather|eqnarray|split)\*?\}"
 _DELIM = re.compile(_ENVIRONMENT + r"|\\\[|\\\]|\\\(|\\\)|\$\$|\$")

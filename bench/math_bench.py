@@ -197,6 +197,8 @@ def baseline_table(ref: str, passes: dict[str, list[dict[str, list[float]]]]) ->
     """Per set: p99 and total CPU of both, as the median (range) over the passes."""
 
     def shown(runs: list[dict[str, list[float]]], name: str) -> str:
+        if any(name not in run for run in runs):
+            return "– | –"  # a set the other commit's bench does not have
         p = [p99(run[name]) for run in runs]
         t = [sum(run[name]) / 1000 for run in runs]
         return (

@@ -25,3 +25,11 @@ def test_the_table_gives_median_and_range_over_the_passes() -> None:
     assert "| set | p99 ms, this | total s, this | p99 ms, abc | total s, abc |" in table
     assert "| set | 99.0 (99.0–198.0) | 5.05 (5.05–10.10) | 198.0 (198.0–198.0) |" in table
     assert math_bench.p99([]) == 0.0
+
+
+def test_a_set_the_baseline_lacks_is_shown_as_a_dash() -> None:
+    chains = [float(ms) for ms in range(1, 101)]
+    passes = {"this": [{"old": chains, "new": chains}], "baseline": [{"old": chains}]}
+    table = math_bench.baseline_table("abc", passes)
+    assert "| new | 99.0 (99.0–99.0) | 5.05 (5.05–5.05) | – | – |" in table
+    assert "| old | 99.0 (99.0–99.0) | 5.05 (5.05–5.05) | 99.0 (99.0–99.0) | 5.05" in table

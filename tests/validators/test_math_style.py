@@ -143,6 +143,11 @@ def test_a_radical_answer_matches_an_exact_derived_value():
         (r"$\sqrt{2} = 1.3$", False),
         (r"$\binom{5}{2} = 12$", False),
         (r"$\frac{1}{3} < 0.3$", False),
+        # π to a few places holds within a thousandth of the value, as in prose
+        (r"$\pi \times 8 = 3.14 \times 8$", True),
+        (r"$25 \pi = 3.14 \times 25$", True),
+        (r"$\pi \times 8 = 3.14 \times 9$", False),
+        (r"$3.14 \times 8 = 25.5$", False),
     ],
 )
 def test_whole_math_claims(text, held):

@@ -53,6 +53,7 @@ _OPERATOR_BEFORE = re.compile(r"[-+*/×÷·=^(]\s*$")
 _ORDER = {"<": "<", ">": ">", "≤": "≤", "≥": "≥", "<=": "≤", ">=": "≥", "⩽": "≤", "⩾": "≥"}
 _ORDER.update(lt="<", gt=">", le="≤", leq="≤", leqslant="≤", ge="≥", geq="≥", geqslant="≥")
 _TINY = sympy.Rational(1, 10**30)
+_PI_RELATIVE = sympy.Rational(1, 1000)
 
 
 @dataclass(slots=True)
@@ -252,14 +253,16 @@ def _difference(left: sympy.Expr, right: sympy.Expr) -> sympy.Expr | None:
     return value
 
 
-def _tolerance(left_part: list[Tok], right_part: list[Tok]) -> sympy.Expr:
-    """The rounding a lone decimal literal on either side shows (3.33 for 10/3: 0.01)."""
+def _tolerance(left_part: list[Tok], right_part: list[Tok], right: sympy.Expr) -> sympy.Expr:
+    """The rounding a lone decimal literal on either side shows (3.33 for 10/3: 0.01), or
+    that of π written to a few places (`\\pi r^2 = 3.14 \\times 25 = 78.5`): a thousandth of
+    the value, as the prose reading allows (validators.arithmetic.validator.PI_TOLERANCE)."""
     places = 0
     for part in (left_part, right_part):
         if len(part) == 1 and part[0].kind == "NUM" and "." in part[0].val:
             places = max(places, len(part[0].val.partition(".")[2]))
     if any(t.kind == "NUM" and t.val.startswith("3.14") for t in left_part + right_part):
-        return sympy.Rational(1, 100)  # π written to a few places
+        return max(sympy.Rational(1, 100), abs(right) * _PI_RELATIVE)
     return sympy.Rational(1, 10**places) if places else sympy.Integer(0)
 
 
@@ -272,13 +275,12 @@ def _holds(
     readings = [(left, right)]
     if any(t.kind == "PCT" for t in left_part + right_part):
         readings += [(left * 100, right), (left, right * 100)]  # "0.2 = 20\\%" either way round
-    tolerance = _tolerance(left_part, right_part)
     decided = []
     for a, b in readings:
         diff = _difference(a, b)
         if diff is None:
             return None
-        decided.append(_relation_holds(diff, relation, tolerance))
+        decided.append(_relation_holds(diff, relation, _tolerance(left_part, right_part, b)))
     if any(d is True for d in decided):
         return True
     return False if all(d is False for d in decided) else None

@@ -107,14 +107,14 @@ def read_claims(text: str) -> MathClaims:
             continue  # `$3*3$`: in LaTeX a bare asterisk is an operation the text defines
         toks = tokenize(work, start, end, latex=latex)
         if toks and not any(t.kind in ("EQ", "REL", "SEP", "WORD") for t in toks):
-            value = _value(toks, out, work)
+            value = _value(toks, out, work, delimited)
             if value is not None:
                 out.values.append(value)
             continue
         for run in token_runs(toks):
             if any(t.kind in ("EQ", "REL") for t in run.toks):
                 joined = _joined_left(work, plain_text, start, run)
-                _claims_of_run(work, run, joined, out)
+                _claims_of_run(work, run, joined, out, delimited)
             if len(out.claims) >= MAX_CLAIMS:
                 return out
     return out
@@ -160,12 +160,15 @@ def _split(toks: list[Tok]) -> tuple[list[list[Tok]], list[str]]:
     return parts, rels
 
 
-def _value(part: list[Tok], out: MathClaims, text: str) -> sympy.Expr | None:
-    """The exact value of one side, or None when it is not a whole number expression."""
+def _value(part: list[Tok], out: MathClaims, text: str, delimited: bool) -> sympy.Expr | None:
+    """The exact value of one side, or None when it is not a whole number expression.
+
+    Outside math delimiters a space ends a product: "9\\left(7\\right) A = 63" is a run-on.
+    """
     if not part:
         return None
     try:
-        value = parse_tokens(part, latex=True)
+        value = parse_tokens(part, latex=True, spaced_products=delimited)
     except ParseError:
         return None
     except BoundError as exc:
@@ -178,7 +181,7 @@ def _value(part: list[Tok], out: MathClaims, text: str) -> sympy.Expr | None:
     return value
 
 
-def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims) -> None:
+def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims, delimited: bool) -> None:
     parts, rels = _split(run.toks)
     if joined:
         parts, rels = parts[1:], rels[1:]
@@ -187,7 +190,7 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims) -> None:
         parts, rels = parts[:-1], rels[:-1]  # "= 29 inches + 12": the last side goes on
     elif _qualified_right(text, run):
         parts, rels = parts[:-1], rels[:-1]
-    values = [_value(p, out, text) for p in parts]
+    values = [_value(p, out, text, delimited) for p in parts]
     if rels and rels[-1] == "=" and values[-1] is not None and values[0] is None:
         out.values.append(values[-1])  # `r = -112`: a value the step states for a letter
     for i, rel in enumerate(rels):

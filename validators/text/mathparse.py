@@ -80,11 +80,12 @@ def _divide(a: sympy.Expr, b: sympy.Expr) -> sympy.Expr:
 class _Parser:
     """Recursive descent over one side of an equation; depth-limited."""
 
-    def __init__(self, toks: list[Tok], latex: bool) -> None:
+    def __init__(self, toks: list[Tok], latex: bool, spaced_products: bool) -> None:
         self.toks = toks
         self.i = 0
         self.depth = 0
         self.latex = latex
+        self.spaced_products = spaced_products
         self.angle = False  # inside the argument of a trig function
 
     def peek(self, k: int = 0) -> Tok | None:
@@ -143,11 +144,12 @@ class _Parser:
     def implicit(self, t: Tok) -> bool:
         """Juxtaposition is multiplication: `2x`, `3(x+1)`, `(a)(b)`; never before a number.
 
-        In plain text only without a space: "= 18 (H - 3) + H" is two formulas run together.
+        Outside math delimiters only without a space: "= 18 (H - 3) + H" is two formulas run
+        together.
         """
         if t.kind not in ("VAR", "PI", "LP", "FRAC", "SQRT", "ROOT"):
             return False
-        return self.latex or not t.space
+        return self.spaced_products or not t.space
 
     def unary(self) -> sympy.Expr:
         if self.is_op("+-"):
@@ -320,9 +322,15 @@ def _exact(value: sympy.Expr) -> sympy.Expr:
     return value
 
 
-def parse_tokens(toks: list[Tok], *, latex: bool = False) -> sympy.Expr:
-    """A sympy expression from the tokens of one side of an equation."""
-    return _Parser(toks, latex).parse()
+def parse_tokens(
+    toks: list[Tok], *, latex: bool = False, spaced_products: bool | None = None
+) -> sympy.Expr:
+    """A sympy expression from the tokens of one side of an equation.
+
+    spaced_products: whether `2 x` (a space between) is a product; by default in LaTeX only.
+    """
+    spaced = latex if spaced_products is None else spaced_products
+    return _Parser(toks, latex, spaced).parse()
 
 
 def parse_expression(text: str, *, latex: bool = False) -> sympy.Expr:

@@ -239,7 +239,7 @@ def _show(text: str, toks: list[Tok]) -> str:
     return _SPACE.sub(" ", text[toks[0].start : toks[-1].end]).strip()
 
 
-def _from_run(text: str, whole: Run, latex: bool) -> list[Candidate]:
+def _from_run(text: str, whole: Run, latex: bool, spaced_products: bool) -> list[Candidate]:
     run = whole.toks
     split = _parts(run)
     if split is None:
@@ -247,7 +247,7 @@ def _from_run(text: str, whole: Run, latex: bool) -> list[Candidate]:
     parts, rels = split
     has_var = any(t.kind == "VAR" for t in run)
     try:
-        sides = [parse_tokens(p, latex=latex) for p in parts]
+        sides = [parse_tokens(p, latex=latex, spaced_products=spaced_products) for p in parts]
     except ParseError:
         return []
     except BoundError as exc:
@@ -316,15 +316,17 @@ def find_equations(text: str) -> list[Candidate]:
     """The equations with at least one variable that a text states, in order."""
     work = unbox(without_bullets(_CONTINUATION.sub(" ", text)))
     spans = segments(work)
-    # A line of bare LaTeX (`\\frac{x}{2} = 3` with no delimiters) reads as LaTeX too.
+    # A line of bare LaTeX (`\\frac{x}{2} = 3` with no delimiters) reads as LaTeX too, but
+    # without products across a space: "A = 9\\left(7\\right) A = 63" is two formulas.
     spans = [(s, e, latex or BARE_LATEX.search(work, s, e) is not None) for s, e, latex in spans]
+    delimited = [latex for _, _, latex in segments(work)]
     body = "".join(work[s:e] if latex else _blank_annotations(work[s:e]) for s, e, latex in spans)
     out: list[Candidate] = []
-    for start, end, latex in spans:
+    for (start, end, latex), inside in zip(spans, delimited, strict=True):
         toks = tokenize(body, start, end, latex=latex)
         for run in token_runs(toks):
             if _safe_run(run):
-                out.extend(_from_run(body, run, latex))
+                out.extend(_from_run(body, run, latex, spaced_products=inside))
             if len(out) >= MAX_CANDIDATES:
                 return out[:MAX_CANDIDATES]
     return out

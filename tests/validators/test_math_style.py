@@ -231,6 +231,13 @@ def test_a_display_of_an_operation_the_question_defines_is_not_refuted():
     assert errors(r) == [], r
 
 
+def test_a_numbered_bullet_is_no_minus_sign():
+    r = report(["The powers of $-1$:\n  1. - (-1)^1 = -1\n  2. - (-1)^2 = 1"])
+    assert errors(r) == [], r
+    r = report(["The pairs $(a, b)$:\n  1. - a = 1: b = 7\n  2. - a = 2: b = 6"])
+    assert errors(r) == [], r
+
+
 def test_a_false_line_of_a_bulleted_list_is_still_refuted():
     r = report(["Break them down:\n   - $10 = 2\\cdot5$\n   - $14 = 2\\cdot8$"])
     assert errors(r) == ["arithmetic.wrong_result"]

@@ -58,7 +58,7 @@ _PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
 # "(cost of the recipe book)": an annotation inside a formula, read as whitespace.
 _PARENTHESIS = re.compile(r"\([^()=]{0,200}\)")
 _CONTINUATION = re.compile(r"\n(?=[ \t]*=(?!=))")
-_BULLET = re.compile(r"^[ \t]*[-*•+][ \t]+", re.M)
+_BULLET = re.compile(r"^[ \t]*(?:\d{1,3}[.)][ \t]+)?[-*•+][ \t]+", re.M)  # `- `, `1. - `
 _SPACE = re.compile(r"\s+")
 _BOXED = re.compile(r"\\boxed\s*\{")
 BARE_LATEX = re.compile(r"\\[A-Za-z]")  # a LaTeX command outside any delimiter

@@ -1,10 +1,10 @@
 """The same reasoning written another way is judged the same way.
 
 Models format one computation many ways: `$…$` or `\\(…\\)`, `\\cdot5` or `\\cdot 5`, bullets,
-bold step labels, displays on their own lines. Each rewrite below keeps the meaning of every
-real model-written chain of ../shared/data; none may add an `error` on a step that a human
-(or the dataset) rated correct. This found the misreadings that `$$`, `\\cdot5` and joining
-lines ("we set $$…$$ and $$…$$") used to cause.
+bold or numbered step labels, displays on their own lines or in brackets, a sentence a line.
+Each rewrite below keeps the meaning of every real model-written chain of ../shared/data;
+none may add an `error` on a step that a human (or the dataset) rated correct. This found the
+misreadings that `$$`, `\\cdot5` and joining lines ("we set $$…$$ and $$…$$") used to cause.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ _INLINE = re.compile(r"(?<![\\$])\$([^$\n]+?)\$")
 _INLINE_EQUATION = re.compile(r"(?<![\\$])\$([^$\n]+?=[^$\n]+?)\$")
 _COMMAND_BEFORE_OPERAND = re.compile(r"\\(cdot|times)(?=[0-9A-Za-z{(])")
 _STEP_LABEL = re.compile(r"^(Step \d+:)")
+_STEP_NUMBER = re.compile(r"^Step (\d+):")
+_DOLLAR_DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
+_SENTENCE_BREAK = re.compile(r"(?<=[a-z0-9$)])\. (?=[A-Z])")
 
 
 def _bulleted(text: str) -> str:
@@ -38,6 +41,9 @@ REWRITES: dict[str, Callable[[str], str]] = {
     "dfrac": lambda t: t.replace("\\frac", "\\dfrac"),
     "bold labels": lambda t: _STEP_LABEL.sub(r"**\1**", t),
     "displayed": lambda t: _INLINE_EQUATION.sub(lambda m: f"\n$${m.group(1)}$$\n", t),
+    "bracketed displays": lambda t: _DOLLAR_DISPLAY.sub(lambda m: f"\\[{m.group(1)}\\]", t),
+    "one sentence a line": lambda t: _SENTENCE_BREAK.sub(".\n", t),
+    "numbered labels": lambda t: _STEP_NUMBER.sub(r"\1.", t),
 }
 
 

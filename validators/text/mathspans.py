@@ -315,14 +315,17 @@ def unbox(text: str) -> str:
 def find_equations(text: str) -> list[Candidate]:
     """The equations with at least one variable that a text states, in order."""
     work = unbox(without_bullets(_CONTINUATION.sub(" ", text)))
-    spans = segments(work)
     # A line of bare LaTeX (`\\frac{x}{2} = 3` with no delimiters) reads as LaTeX too, but
     # without products across a space: "A = 9\\left(7\\right) A = 63" is two formulas.
-    spans = [(s, e, latex or BARE_LATEX.search(work, s, e) is not None) for s, e, latex in spans]
-    delimited = [latex for _, _, latex in segments(work)]
-    body = "".join(work[s:e] if latex else _blank_annotations(work[s:e]) for s, e, latex in spans)
+    spans = [
+        (s, e, inside or BARE_LATEX.search(work, s, e) is not None, inside)
+        for s, e, inside in segments(work)
+    ]
+    body = "".join(
+        work[s:e] if latex else _blank_annotations(work[s:e]) for s, e, latex, _ in spans
+    )
     out: list[Candidate] = []
-    for (start, end, latex), inside in zip(spans, delimited, strict=True):
+    for start, end, latex, inside in spans:
         toks = tokenize(body, start, end, latex=latex)
         for run in token_runs(toks):
             if _safe_run(run):

@@ -31,6 +31,9 @@ def report(reasoning: str, **extra) -> dict:
         "It is about 100 / 3 = 33 each",
         "So 100 - 15 = 85% of them stay.",
         "48/2 = 24 + 48 = 72 clips in all",
+        "The value is 3.2e5 / 2 = 1.6e5.",
+        "So 1e5 / 3 = 3.33e4 per share",
+        "17 / 5 = 3 R 2, so 2 are left over.",
     ],
 )
 def test_true_computations_verify(text):
@@ -50,6 +53,9 @@ def test_true_computations_verify(text):
         ("half of 48 is 25", "24"),
         ("16 - 3 - 4 = 10", "9"),
         ("100 / 3 = 33.5", "33.3333"),
+        ("The value is 3.2e5 / 2 = 1.7e5.", "160000"),
+        ("So 1e5 / 3 = 3.5e4 per share", "33333.3"),
+        ("17 / 5 = 4 R 2, so 2 are left over.", "3.4"),
     ],
 )
 def test_wrong_computations_are_errors_with_evidence(text, computed):

@@ -160,11 +160,18 @@ def test_lexing_prose_as_one_token_changes_no_quantity(texts, monkeypatch):
 
 def test_number_patterns_match_the_plain_alternation(texts):
     plain = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]*\d)|\d+(?:\.\d+)?|\.\d+")
+    # numbers_in also reads LaTeX's `1{,}000` and scientific notation (`3.2e5`)
+    in_text = re.compile(
+        r"\d{1,3}(?:(?:,|\{,\})\d{3})+(?:\.\d+)?(?![\d,]*\d)"
+        r"|\d+(?:\.\d+)?(?:[eE][-+]?\d{1,2}(?![A-Za-z\d]))?|\.\d+"
+    )
     lexed = re.compile(arithtokens.NUMBER)
     odd = ["1,200.50 and .5", "1.2.3", "12,34", "1,234,567", "3,0000", "1,000,00", ".", "5."]
     odd += ["1,000,1,000,1", "1,000,,,5", "1,000,,,", "12,345,6789", "1,000.5,3", ",1,000"]
+    odd += ["1{,}000", "12{,}345{,}678.5", "1{,}00", "1{,}000,5", "3.2e5", "1E-3", "2e100"]
+    odd += ["5e", "7em", "4e5x", "1.5e+12 kg"]
     for t in odd + texts:
-        assert extract._NUMBER.findall(t) == plain.findall(t), t
+        assert extract._NUMBER.findall(t) == in_text.findall(t), t
         for p in range(len(t)):
             a, b = lexed.match(t, p), plain.match(t, p)
             assert (a and a.group()) == (b and b.group()), (t, p)

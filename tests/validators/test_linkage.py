@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from validators import validate
 
 QUESTION = (
@@ -59,6 +61,13 @@ def test_answer_in_other_unit_is_accepted():
     q = "A can costs 50 cents here and 25 cents there. How many cents more is it here?"
     r = validate({"question": q, "reasoning": "0.50 - 0.25 = 0.25 dollars more.", "answer": "25"})
     assert not r["laundering"]
+
+
+def test_answer_in_the_larger_unit_is_accepted():
+    q = "An apple costs 45 cents. How many dollars do 3 apples cost?"
+    steps = "3 × 45 = 135 cents = $1.35."
+    assert not validate({"question": q, "reasoning": steps, "answer": "1.35"})["laundering"]
+    assert validate({"question": q, "reasoning": steps, "answer": "1.45"})["laundering"]
 
 
 def test_closing_answer_sentence_is_not_a_step():
@@ -166,3 +175,21 @@ def test_a_closing_restatement_of_the_question_is_no_conclusion():
     )
     r = validate({"question": "He left at 10:00 a.m. and flew 10 hours.", "reasoning": clock})
     assert r["laundering"] and r["derived_answer"] == "10"
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        "Verification: 72 - 48 = 24, which matches May. ✓",
+        "**Check:** 24 * 2 = 48 clips in April.",
+        "Let's double-check: 72 - 24 = 48.",
+    ],
+)
+def test_steps_that_check_the_result_do_not_go_on_from_it(check):
+    q = "Natalia sold 48 clips in April and half as many in May. How many in total?"
+    steps = ["In May she sold 48 / 2 = 24 clips.", "In total she sold 48 + 24 = 72 clips.", check]
+    assert not validate({"question": q, "reasoning": steps, "answer": "72"})["laundering"]
+    assert validate({"question": q, "reasoning": steps, "answer": "74"})["laundering"]
+    # a closing step that is no check still ends the chain
+    steps[-1] = "Then 72 - 48 = 24 more clips."
+    assert validate({"question": q, "reasoning": steps, "answer": "72"})["laundering"]

@@ -56,6 +56,7 @@ def errors(r: dict) -> list[str]:
         (r"\frac{3\pi}{2}", "number", [3 * sympy.pi / 2]),
         (r"30^\circ", "number", [30]),
         ("8, -112", "numbers", [8, -112]),
+        (r"\boxed{10{,}000}", "number", [10000]),
         (r"x = 2, -\sqrt[3]{5}", "numbers", [2, -sympy.cbrt(5)]),
         (r"\left[\frac{1}{2}, \frac{3}{2}\right]", "interval", [sympy.Rational(1, 2), 1.5]),
         (r"(-\infty, 2) \cup (3, \infty)", "interval", []),
@@ -516,3 +517,36 @@ def test_bulleted_equations_of_a_real_olympiad_solution_are_read(data_dir):
     assert [s["status"] for s in bullets] == ["verified"] * 3 + ["error", "verified"]
     assert errors(r) == ["arithmetic.wrong_result"]
     assert r["first_error_step"] == bullets[3]["index"]
+
+
+# --- notation met in model-written solutions ---------------------------------------------
+
+
+def test_latex_thousands_separators_are_part_of_their_number():
+    # `{,}` keeps LaTeX from spacing after the comma: 1{,}000 is one thousand, not 1 and 000
+    held = report([r"The total is $1{,}000 + 2{,}500 = 3{,}500$ dollars."], answer="3{,}500")
+    assert held["steps"][0]["status"] == "verified"
+    assert held["verdict"] == "faithful" and not held["laundering"]
+    wrong = report([r"The total is $1{,}000 + 2{,}500 = 4{,}500$ dollars."], answer="4{,}500")
+    assert errors(wrong) == ["arithmetic.wrong_result"]
+
+
+def test_the_residue_a_closing_congruence_states_is_derived():
+    steps = [
+        r"Since $2^{10} = 1024$ and $1024 = 93 \cdot 11 + 1$, "
+        r"we get $2^{10} \equiv 1 \pmod{11}$."
+    ]
+    assert not report(steps, answer="1")["laundering"]
+    assert report(steps, answer="3")["laundering"]  # the congruence states 1, not 3
+
+
+def test_a_quotient_with_its_remainder_after_the_formula_is_no_error():
+    r = report([r"$17 \div 5 = 3$ remainder $2$, so 2 are left over."])
+    assert errors(r) == []
+    assert errors(report([r"$17 \div 5 = 4$ and $2 \cdot 4 = 8$"])) == ["arithmetic.wrong_result"]
+
+
+def test_an_answer_stated_as_a_latex_percentage_is_derived():
+    steps = [r"The increase is $\frac{120 - 100}{100} \times 100\% = 20\%$."]
+    assert not report(steps, answer="20")["laundering"]
+    assert report(steps, answer="25")["laundering"]

@@ -37,7 +37,10 @@ class Tok(NamedTuple):
 
 @functools.lru_cache(maxsize=4096)
 def number_value(text: str) -> Fraction:
-    """The exact value of a numeric literal like `1,200.50`; Unevaluable when absurdly long."""
+    """The exact value of a numeric literal like `1,200.50` or `3.2e5`; Unevaluable when absurdly
+    long."""
+    if "e" in text or "E" in text:
+        return scientific_value(text)
     if len(text) - text.count(",") > MAX_DIGITS:
         raise TooLarge(
             f"a number with {len(text) - text.count(',')} digits is beyond the checked size"
@@ -46,12 +49,24 @@ def number_value(text: str) -> Fraction:
     return Fraction(numerator) if denominator == 1 else Fraction(numerator, denominator)
 
 
+def scientific_value(text: str) -> Fraction:
+    """The exact value of a literal in scientific notation (`3.2e5`, `1E-3`; exponent < 100)."""
+    mantissa, _, exponent = text.lower().partition("e")
+    if len(exponent.lstrip("+-")) > 2:
+        raise TooLarge(f"an exponent of {len(exponent)} digits is beyond the checked size")
+    return number_value(mantissa) * Fraction(10) ** int(exponent)
+
+
 def decimal_ratio(text: str) -> tuple[int, int]:
-    """(numerator, power of ten) of a literal of digits, commas and one point (`1,200.50`).
+    """(numerator, power of ten) of a literal of digits, commas and one point (`1,200.50`,
+    LaTeX's `1{,}200.50`).
 
     Built from integers: Fraction's own string parser is several times slower.
     """
-    whole, _, frac = text.replace(",", "").partition(".")
+    digits = text.replace(",", "")
+    if "{" in digits:
+        digits = digits.replace("{}", "")
+    whole, _, frac = digits.partition(".")
     return int(whole + frac), 10 ** len(frac)
 
 
@@ -183,14 +198,17 @@ def evaluate(tokens: list[Tok], *, right_assoc_division: bool = False) -> Fracti
 
 
 def decimals(text: str) -> int:
-    """How many decimal places a literal shows (`4.50` -> 2)."""
+    """How many decimal places a literal shows (`4.50` -> 2, `1.07e5` -> -3: to the thousand)."""
     text = text.replace(",", "")
+    if "e" in text or "E" in text:
+        mantissa, _, exponent = text.lower().partition("e")
+        return decimals(mantissa) - int(exponent)
     return len(text.split(".", 1)[1]) if "." in text else 0
 
 
 def round_to(x: Fraction, places: int, mode: str = "half_up") -> Fraction:
-    """x rounded to `places` decimals: half_up, floor or ceil."""
-    scale = 10**places
+    """x rounded to `places` decimals (negative: to tens, hundreds, ...): half_up, floor or ceil."""
+    scale = 10**places if places >= 0 else Fraction(1, 10**-places)
     scaled = x * scale
     if mode == "floor":
         n = scaled.numerator // scaled.denominator

@@ -32,13 +32,15 @@ _ROUNDING_HINTS = re.compile("~|about|approx|rough|round|nearly|almost")
 # Necessary for a literal too long to check (see MAX_DIGITS): 61 characters of a number.
 _LONG_NUMBER = re.compile(r"[\d,.]{61}")
 _CLAIM_WORD = re.compile(r"\b(?:is|are|equals|makes|gives|yields|was|were)\b")
-# `1,200.5`, `48`, `.5`: arithtokens.NUMBER written as one character class and then the rest,
-# which lets the regex engine skip to the next digit or point at C speed (an alternation is
-# tried at each character). In both, `(?!,*\d)` stands for `(?![\d,]*\d)`, which fails at the
-# same places (the first digit after the number can only come after commas) but looked to the
-# end of `1,000,1,000,...` from each digit: quadratic time on such a question.
+# `1,200.5`, `48`, `.5` (and LaTeX's `1{,}200.5`): arithtokens.NUMBER written as one character
+# class and then the rest, which lets the regex engine skip to the next digit or point at C
+# speed (an alternation is tried at each character). In both, `(?!,*\d)` stands for
+# `(?![\d,]*\d)`, which fails at the same places (the first digit after the number can only
+# come after commas) but looked to the end of `1,000,1,000,...` from each digit: quadratic time
+# on such a question.
 _NUMBER = re.compile(
-    r"[\d.](?:(?<=\d)(?:\d{0,2}(?:,\d{3})+(?:\.\d+)?(?!,*\d)|\d*(?:\.\d+)?)|(?<=\.)\d+)"
+    r"[\d.](?:(?<=\d)(?:\d{0,2}(?:(?:,|\{,\})\d{3})+(?:\.\d+)?(?!,*\d)|\d*(?:\.\d+)?"
+    r"(?:[eE][-+]?\d{1,2}(?![A-Za-z\d]))?)|(?<=\.)\d+)"
 )
 # Units whose change across `=` means a conversion ("4 pounds - 6 ounces = 58 ounces").
 _KNOWN_UNITS = {

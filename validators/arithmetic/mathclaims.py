@@ -34,6 +34,7 @@ MAX_CLAIMS = 60  # numeric claims read from one step
 _DOLLAR_MATH = re.compile(r"\$\s*[A-Za-z(]")  # `$x$`, `$(2, 3)$`: a math span may open here
 _SUBSCRIPT = re.compile(r"(?<![A-Za-z])[A-Za-z]_\{?[\w]")  # x_0, a_{n}: math notation
 _WORD = re.compile(r"[A-Za-z]+")
+_CLOSING = re.compile(r"\s*(?:\$\$?|\\\)|\\\])")  # a span's closing delimiter
 # `\boxed{x = 2, 3}`: a box holds an answer in answer notation, not a claim to check.
 _BOXED_RELATION = re.compile(
     r"\\boxed\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*[=<>][^{}]*(?:\{[^{}]*\}[^{}]*)*\}"
@@ -141,7 +142,16 @@ def _joined_left(text: str, plain: str, seg_start: int, run: Run) -> bool:
 def _qualified_right(text: str, run: Run) -> bool:
     """Whether words after the run make its last side something else ("= 154 remainder 5")."""
     after = run.after
-    if after is None or after.kind not in ("WORD", "SEP"):
+    if after is None:
+        # the span ends with the run: the first words after its closing delimiter, before the
+        # next formula ("$17 \\div 5 = 3$ remainder $2$", "= 3$ with remainder"; not "$r = 8$
+        # and $r = -112$", nor "= 2048$, which has a remainder of 48")
+        end = run.toks[-1].end
+        closing = _CLOSING.match(text, end)
+        prose = text[closing.end() if closing else end : end + 24]
+        first = _WORD.findall(re.split(r"[$\\]", prose, maxsplit=1)[0].lower())[:2]
+        return bool(set(first) & _QUALIFIERS)
+    if after.kind not in ("WORD", "SEP"):
         return False
     words = set(_WORD.findall(text[after.start : after.end + 12].lower()))
     return bool(words & _QUALIFIERS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from validators.arithmetic.exact import Tok, Unevaluable, number_value
+from validators.arithmetic.exact import Tok, Unevaluable, number_value, scientific_value
 
 # Spaces and currency signs separate tokens but are none themselves; each token pattern is
 # preceded by them (possessively, so that `other` never takes a space), which halves the
@@ -27,6 +27,7 @@ _WORD = r"[A-Za-z]+(?:[-'’][A-Za-z]+)*"
 _ALTERNATIVES = (
     r"(?P<nl>\n\s*)"
     rf"|(?P<word>{_WORD})"
+    r"|(?P<sci>\d+(?:\.\d+)?[eE][-+]?\d{1,2}(?![A-Za-z\d]))"  # `3.2e5`
     r"|(?P<time>\d{1,2}:[0-5]\d(?!\d))"
     r"|(?P<lead0>0\d+)"
     rf"|(?P<num>{NUMBER})"
@@ -169,6 +170,10 @@ def _lex(text: str) -> list[Tok]:
             last_kind, last_text = "sep", "\n"
             quiet = True
             continue
+        elif kind == "sci":
+            append(_new(Tok, ("num", s, scientific_value(s), start)))
+            last_kind = "num"
+            quiet = False
         elif kind == "lp" or kind == "rp":
             last_kind = "(" if kind == "lp" else ")"
             append(_new(Tok, (last_kind, s, None, start)))

@@ -76,6 +76,8 @@ _UNIT_SCALES = {
 _PI = re.compile(r"\b3\.14(?:1|16|159\d*)?\b")
 PI_TOLERANCE = Fraction(1, 1000)
 _REMAINDER = ("remain", "left over", "leftover", "remainder")
+# "17 / 5 = 3 R 2", "= 3 r. 2": the quotient, its remainder written after it
+_REMAINDER_AFTER = re.compile(r"\s*(?:R|r|rem)\.?\s*\d")
 
 
 def _matches(computed: Fraction, claimed: Fraction, claimed_text: str, approximate: bool) -> bool:
@@ -131,6 +133,8 @@ def holds(claim: Claim, step_text: str = "") -> bool:
             return True
     if _WHOLE_PART.match(claim.after) and claim.claimed.denominator == 1:
         return claim.claimed == int(claim.computed)
+    if _REMAINDER_AFTER.match(claim.after):
+        return claim.claimed == int(claim.computed)
     # "100 / 3 = 33 stickers each, with 1 remaining": whole-number division with a remainder.
     lowered = step_text.lower()
     if not any(w in lowered for w in _REMAINDER):
@@ -147,7 +151,7 @@ class ArithmeticValidator:
     """Checks `expression = result` claims with exact rational arithmetic."""
 
     name = NAME
-    version = "1.3"
+    version = "1.4"
 
     def check(self, analysis: Analysis) -> None:
         """Mark each stated computation as holding or wrong; record results for later validators."""

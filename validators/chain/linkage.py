@@ -47,11 +47,34 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
         # What the closing step states as a value: `is $\\frac{2}{3}$`, "Probability = 1 / 6".
         accepted.update(v for v in map(rational, qs[-1].values) if v is not None)
         accepted.update(_prose_fractions(analysis.steps[-1].text))
+        accepted.update(_residues(analysis.steps[-1].text))
         if _NONE.search(analysis.steps[-1].text):
             accepted.add(Fraction(0))  # "So the parabola has no y-intercepts." answers 0
+    checking = _checking_tail(analysis)
+    if 0 < checking < len(qs):
+        # "Verification: 72 - 48 = 24 ✓": steps that check a result do not go on from it
+        accepted.update(qs[-1 - checking].results)
     solution = analysis.scratch.get("algebra_solution") or {}
     accepted.update(v for v in solution.values() if isinstance(v, Fraction))
     return final, accepted
+
+
+# A step that checks what came before: "Check: ...", "Let's verify", "Double-checking", "✓".
+_CHECKING = re.compile(
+    r"^[\W\d_]*(?:step\s*\d+\W*)?(?:(?:let'?s|let us|to|we can|now|finally|as a)\W+)*"
+    r"(?:double[- ]?|quick\s+|sanity\s+)?(?:check(?:ing|ed)?\b|verif|confirm)",
+    re.I,
+)
+
+
+def _checking_tail(analysis: Analysis) -> int:
+    """How many steps at the end of the chain only check the result before them."""
+    n = 0
+    for step in reversed(analysis.steps):
+        if not (_CHECKING.match(step.text) or "✓" in step.text or "✔" in step.text):
+            break
+        n += 1
+    return n
 
 
 def _restates_question(analysis: Analysis, numbers: list[Fraction]) -> bool:
@@ -73,6 +96,18 @@ _STATES_RESULT = re.compile(r"[=≈]|\bequal", re.I)
 
 _NONE = re.compile(r"\b(?:no|none|zero)\b", re.I)
 _PROSE_FRACTION = re.compile(r"(?<![\d.,/])(\d{1,6})\s?/\s?(\d{1,6})(?![\d.,/])")
+
+
+# `2^{10} \equiv 1 \pmod{11}`, `≡ -1 (mod 7)`: the residue a congruence states (the arithmetic
+# reads no congruence, so it is no result; in number theory it is often the answer).
+_RESIDUE = re.compile(r"(?:\\equiv|≡)\s*(-?)\s*(\d{1,6})(?![\d.,^/{])")
+
+
+def _residues(text: str) -> set[Fraction]:
+    """Values a congruence states as its residue."""
+    if "equiv" not in text and "≡" not in text:
+        return set()
+    return {Fraction(int(sign + digits)) for sign, digits in _RESIDUE.findall(text)}
 
 
 def _prose_fractions(text: str) -> set[Fraction]:
@@ -106,7 +141,12 @@ def _in_percent(analysis: Analysis) -> bool:
     if "%" not in last:
         return False
     answer = (analysis.answer or "").strip()
-    return any(f"={gap}{answer}{space}%" in last for gap in ("", " ") for space in ("", " "))
+    return any(
+        f"={gap}{answer}{space}{sign}" in last
+        for gap in ("", " ")
+        for space in ("", " ")
+        for sign in ("%", "\\%")  # LaTeX writes `\%`
+    )
 
 
 def _states_nothing(analysis: Analysis) -> bool:
@@ -151,7 +191,8 @@ _UNIT_SCALES = {"cent": (100,), "minute": (60, Fraction(1, 60)), "hour": (60, Fr
 
 
 def _same_in_other_unit(answer: Fraction, accepted: set[Fraction], question: str) -> bool:
-    """An answer the question asks for in another unit ("how many cents"): $0.25 is 25 cents."""
+    """An answer in another unit than the steps' result, a unit the question names: $0.25 is 25
+    cents ("how many cents"), and 135 cents is $1.35 ("at 45 cents each", answer 1.35)."""
     lowered = question.lower()
     if answer.denominator == 1:
         # A whole answer to a fractional result: 15.36 minutes -> 15, 16.66 % -> 17.
@@ -163,7 +204,7 @@ def _same_in_other_unit(answer: Fraction, accepted: set[Fraction], question: str
         if answer in whole:
             return True
     return any(
-        answer == v * k
+        answer == v * k or answer * k == v
         for word, scales in _UNIT_SCALES.items()
         if word in lowered
         for k in scales
@@ -190,7 +231,7 @@ class LinkageValidator:
     """Flags laundering: an answer the steps do not derive, or a right answer over wrong steps."""
 
     name = NAME
-    version = "1.2"
+    version = "1.3"
 
     def check(self, analysis: Analysis) -> None:
         """Compare the stated answer with what the steps derive, like with like."""

@@ -33,7 +33,8 @@ class Tok:
 
 _TOKEN = re.compile(
     r"(?P<ws>\s+)"
-    r"|(?P<num>\d+(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    # (`10{,}000`: LaTeX's thousands separator, a comma in braces so that no space follows it)
+    r"|(?P<num>\d+(?:(?:,|\{,\})\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"|(?P<cmd>\\[A-Za-z]+|\\.)"
     r"|(?P<word>[^\W\d_²³¹⁰-₟¼-¾]+(?:['’][^\W\d_²³¹⁰-₟¼-¾]+)*)"
     r"|(?P<arrow>=>|->|→|⇒|⟹|⟶|⇔|↔|⟺)"
@@ -168,7 +169,9 @@ def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
             tokens.append(Tok("SEP", val, s, pos))
         elif kind == "op":
             tokens.append(Tok("OP", _OPS.get(val, val), s, pos))
-        elif kind in ("num", "rel", "eq", "lp", "rp"):
+        elif kind == "num":
+            tokens.append(Tok("NUM", val.replace("{,}", ","), s, pos))
+        elif kind in ("rel", "eq", "lp", "rp"):
             tokens.append(Tok(kind.upper(), val, s, pos))
         elif val in _CURRENCY:
             tokens.append(Tok("IGNORE", val, s, pos))

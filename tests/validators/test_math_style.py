@@ -243,7 +243,7 @@ def test_a_false_line_of_a_bulleted_list_is_still_refuted():
     r = report(["Break them down:\n   - $10 = 2\\cdot5$\n   - $14 = 2\\cdot8$"])
     assert errors(r) == ["arithmetic.wrong_result"]
     [finding] = [f for f in r["steps"][0]["findings"] if f["severity"] == "error"]
-    assert finding["evidence"]["expression"] == "14"
+    assert finding["message"] == "2\\cdot8 = 16, not 14"
 
 
 @pytest.mark.parametrize(
@@ -550,3 +550,14 @@ def test_an_answer_stated_as_a_latex_percentage_is_derived():
     steps = [r"The increase is $\frac{120 - 100}{100} \times 100\% = 20\%$."]
     assert not report(steps, answer="20")["laundering"]
     assert report(steps, answer="25")["laundering"]
+
+
+def test_a_number_claimed_for_an_expression_is_shown_with_the_expression_first():
+    # `8192 = 2^{12}` claims 8192 for 2^{12}; the finding says what 2^{12} is
+    r = report([r"Rewrite 8192 as a power of 2: $8192 = 2^{12}$."])
+    assert [f["message"] for f in r["steps"][0]["findings"]] == ["2^{12} = 4096, not 8192"]
+    r = report([r"\[ 6 = \left(\frac{3 \times 3}{3}\right) \]"])
+    assert r["steps"][0]["findings"][0]["message"] == (
+        r"\left(\frac{3 \times 3}{3}\right) = 3, not 6"
+    )
+    assert report([r"Indeed $8192 = 2^{13}$."])["steps"][0]["status"] == "verified"

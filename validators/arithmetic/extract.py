@@ -19,6 +19,7 @@ from validators.arithmetic.exact import (
 from validators.arithmetic.mathclaims import MathClaim, has_markup, read_claims
 from validators.arithmetic.tokens import runs, tokens
 from validators.text.mathparse import rational
+from validators.text.mathspans import without_emphasis
 
 _ROUNDING_DECLARED = re.compile(
     # "round" as a verb only: "round up", "round to"; "the second round" declares nothing
@@ -416,6 +417,7 @@ def quantities(text: str, markup: bool | None = None) -> StepQuantities:
 
     `markup`: the chain writes LaTeX, so every formula is read whole (None: this step decides).
     """
+    text = without_emphasis(text)
     if markup is None:
         markup = has_markup(text)
     return _markup_quantities(text) if markup else _prose_quantities(text)

@@ -50,7 +50,9 @@ _DENIAL = re.compile(r"[^.\n]{0,200}?(?:\\neq?\b|≠|\\not)")
 _QUALIFIERS = frozenset(
     {"remainder", "remainders", "mod", "modulo", "r", "binary", "base", "octal", "hexadecimal"}
 )
-_OPERATOR_BEFORE = re.compile(r"[-+*/×÷·=^(]\s*$")
+# (`**` is markdown's bold, not a product: "**Total:**" over a display)
+_OPERATOR_BEFORE = re.compile(r"(?:[-+/×÷·=^(]|(?<!\*)\*)\s*$")
+_LAST_WORD = re.compile(r"([A-Za-z]+)\s*$")
 _ORDER = {"<": "<", ">": ">", "≤": "≤", "≥": "≥", "<=": "≤", ">=": "≥", "⩽": "≤", "⩾": "≥"}
 _ORDER.update(lt="<", gt=">", le="≤", leq="≤", leqslant="≤", ge="≥", geq="≥", geqslant="≥")
 _TINY = sympy.Rational(1, 10**30)
@@ -127,9 +129,9 @@ def _joined_left(text: str, plain: str, seg_start: int, run: Run) -> bool:
     before = run.before
     if before is None:
         prose = plain[max(0, seg_start - 40) : seg_start].rstrip("$([ \\")
-        words = _WORD.findall(prose[-20:])
+        word = _LAST_WORD.search(prose)  # "20\\% of $80 = 16$", not "of $50$: $0.2 \\cdot 50$"
         return bool(_OPERATOR_BEFORE.search(prose)) or bool(
-            words and words[-1].lower() in MATH_WORDS
+            word and word.group(1).lower() in MATH_WORDS
         )
     if before.kind == "WORD":
         return before.val in MATH_WORDS
@@ -211,17 +213,28 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims, delimited
         holds = _holds(left, right, relation, parts[i], parts[i + 1])
         if holds is None or (not holds and _not_asserted(text, parts[i][0].start)):
             continue
+        lhs, rhs = parts[i], parts[i + 1]
+        if relation == "=" and _literal(lhs) and not _literal(rhs):
+            # `8192 = 2^{12}` claims 8192 for 2^{12}: "2^{12} = 4096, not 8192"
+            lhs, rhs, left, right = rhs, lhs, right, left
         out.claims.append(
             MathClaim(
-                expression=_shown(text, parts[i]),
-                claimed_text=_shown(text, parts[i + 1]),
+                expression=_shown(text, lhs),
+                claimed_text=_shown(text, rhs),
                 relation=relation,
                 holds=holds,
                 computed=show_value(left),
-                position=parts[i + 1][0].start,
+                position=rhs[0].start,
                 value=right,
             )
         )
+
+
+def _literal(part: list[Tok]) -> bool:
+    """A side that is one number as written (`8192`, `-3`, `2.5`)."""
+    if len(part) == 2 and part[0].kind == "OP" and part[0].val == "-":
+        part = part[1:]
+    return len(part) == 1 and part[0].kind == "NUM"
 
 
 def _not_asserted(text: str, start: int) -> bool:
@@ -242,7 +255,10 @@ def _has(part: list[Tok], kind: str) -> bool:
 
 
 def _shown(text: str, part: list[Tok]) -> str:
-    return " ".join(text[part[0].start : part[-1].end].split())
+    start = part[0].start
+    if text.endswith("\\left", 0, start):  # `\left(`: its command is no token, but shown
+        start -= len("\\left")
+    return " ".join(text[start : part[-1].end].split())
 
 
 def show_value(value: sympy.Expr) -> str:

@@ -290,6 +290,22 @@ def without_bullets(text: str) -> str:
     return _blank(_BULLET, text)
 
 
+# Markdown emphasis, which models put around labels and results ("**Total:** 12 + 8 = **20**",
+# "*Then* 42 + 8 = 50"): a marker opens after a space or punctuation and before a non-space,
+# and closes mirror-wise on the same line, so `2**3`, `5 * 3 * 2` and `a*b*c` are no emphasis.
+_BOLD = re.compile(r"(?<![\w*])\*\*(?=[^\s*])([^\n]*?[^\s*])\*\*(?![\w*])")
+_ITALIC = re.compile(r"(?<![\w*])\*(?=[A-Za-z])([^\n*]*?[A-Za-z.:!?,])\*(?![\w*])")
+
+
+def without_emphasis(text: str) -> str:
+    """Markdown's `**bold**` and `*italic*` markers as spaces (offsets stay valid): they are no
+    products or powers."""
+    if "*" not in text:
+        return text
+    text = _BOLD.sub(lambda m: "  " + m.group(1) + "  ", text)
+    return _ITALIC.sub(lambda m: " " + m.group(1) + " ", text)
+
+
 def _blank_annotations(text: str) -> str:
     """Parenthesised prose becomes spaces of the same length (offsets stay valid)."""
 

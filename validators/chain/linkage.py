@@ -48,6 +48,7 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
         accepted.update(v for v in map(rational, qs[-1].values) if v is not None)
         accepted.update(_prose_fractions(analysis.steps[-1].text))
         accepted.update(_residues(analysis.steps[-1].text))
+        accepted.update(_closing_values(analysis.steps[-1].text))
         if _NONE.search(analysis.steps[-1].text):
             accepted.add(Fraction(0))  # "So the parabola has no y-intercepts." answers 0
     checking = _checking_tail(analysis)
@@ -101,6 +102,23 @@ _PROSE_FRACTION = re.compile(r"(?<![\d.,/])(\d{1,6})\s?/\s?(\d{1,6})(?![\d.,/])"
 # `2^{10} \equiv 1 \pmod{11}`, `≡ -1 (mod 7)`: the residue a congruence states (the arithmetic
 # reads no congruence, so it is no result; in number theory it is often the answer).
 _RESIDUE = re.compile(r"(?:\\equiv|≡)\s*(-?)\s*(\d{1,6})(?![\d.,^/{])")
+
+
+# "..., the last digit of $3^{2023}$ is 7.": the number the closing sentence ends on, after
+# "is"; and `1101_2`, a numeral in another base, stated by its digits
+_ENDS_ON = re.compile(r"\b(?:is|are|equals)\s+\$?(-?\d[\d,]*(?:\.\d+)?)\$?\s*[.!]?\s*$")
+_BASE_NUMERAL = re.compile(r"(?<![\w.])(\d{1,12})_\{?\d{1,2}\}?")
+
+
+def _closing_values(text: str) -> set[Fraction]:
+    """The number the closing sentence ends on ("... is 7."), and numerals written in a base."""
+    out = (
+        {Fraction(int(digits)) for digits in _BASE_NUMERAL.findall(text)} if "_" in text else set()
+    )
+    end = _ENDS_ON.search(text[-80:])
+    if end is not None:
+        out.add(Fraction(end.group(1).replace(",", "")))
+    return out
 
 
 def _residues(text: str) -> set[Fraction]:

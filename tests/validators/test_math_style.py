@@ -561,3 +561,16 @@ def test_a_number_claimed_for_an_expression_is_shown_with_the_expression_first()
         r"\left(\frac{3 \times 3}{3}\right) = 3, not 6"
     )
     assert report([r"Indeed $8192 = 2^{13}$."])["steps"][0]["status"] == "verified"
+
+
+def test_a_latex_chain_that_computes_nothing_is_not_held_to_its_last_number():
+    # no step computes a result: the last step's numbers are a remark after the answer, not
+    # a conclusion ("the steps give 5" was laundering); in prose the closing sentence still is
+    steps = [
+        r"Completing the square: \(f(x) = (x - 3)^2 - 4\).",
+        r"The minimum value is \(-4\), attained at \(x = 3\).",
+        r"Also \(f(1) = 0\) and \(f(5) = 0\), so the roots are \(1\) and \(5\).",
+    ]
+    r = report(steps, answer="-4")
+    assert not r["laundering"] and errors(r) == []
+    assert report(["So she has 5 apples left."], answer="6")["laundering"]

@@ -9,7 +9,7 @@ import sympy
 
 from validators.arithmetic.exact import round_to, show
 from validators.arithmetic.extract import numbers_in
-from validators.arithmetic.validator import step_quantities
+from validators.arithmetic.validator import markup_chain, step_quantities
 from validators.text.answers import Answer, parse_answer
 from validators.text.mathparse import rational
 from validators.text.quantities import answer_value
@@ -39,7 +39,15 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
             accepted.update(
                 -v for v in numbers_in(" ".join(_NEGATIVE.findall(analysis.steps[-1].text)))
             )
-            if final is None and not _restates_question(analysis, last.numbers):
+            if (
+                final is None
+                and not markup_chain(analysis)
+                and not _restates_question(analysis, last.numbers)
+            ):
+                # With no result anywhere, a closing sentence names the conclusion in prose
+                # ("So she has 5 left."); in a LaTeX chain its numbers are as often an
+                # exponent, a case or a remark after the answer ("Also f(1) = 0, so the roots
+                # are 1 and 5" after "the minimum value is -4"): nothing to hold the answer to.
                 final = last.numbers[-1]
         elif last.results and not last.math_claims:
             accepted.update(_closing_statement(analysis.steps[-1].text))

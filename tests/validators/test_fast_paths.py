@@ -159,8 +159,9 @@ def test_lexing_prose_as_one_token_changes_no_quantity(texts, monkeypatch):
 
 
 def test_number_patterns_match_the_plain_alternation(texts):
-    plain = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,]*\d)|\d+(?:\.\d+)?|\.\d+")
-    # numbers_in also reads LaTeX's `1{,}000` and scientific notation (`3.2e5`)
+    sci = r"(?:[eE][-+]?\d{1,2}(?![A-Za-z\d]))?"  # `3.2e5`: scientific notation
+    plain = re.compile(rf"\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?(?![\d,]*\d)|\d+(?:\.\d+)?{sci}|\.\d+")
+    # numbers_in also reads LaTeX's `1{,}000`
     in_text = re.compile(
         r"\d{1,3}(?:(?:,|\{,\})\d{3})+(?:\.\d+)?(?![\d,]*\d)"
         r"|\d+(?:\.\d+)?(?:[eE][-+]?\d{1,2}(?![A-Za-z\d]))?|\.\d+"

@@ -40,7 +40,7 @@ def number_value(text: str) -> Fraction:
     """The exact value of a numeric literal like `1,200.50` or `3.2e5`; Unevaluable when absurdly
     long."""
     if "e" in text or "E" in text:
-        return scientific_value(text)
+        return _scientific_value(text)
     if len(text) - text.count(",") > MAX_DIGITS:
         raise TooLarge(
             f"a number with {len(text) - text.count(',')} digits is beyond the checked size"
@@ -49,7 +49,7 @@ def number_value(text: str) -> Fraction:
     return Fraction(numerator) if denominator == 1 else Fraction(numerator, denominator)
 
 
-def scientific_value(text: str) -> Fraction:
+def _scientific_value(text: str) -> Fraction:
     """The exact value of a literal in scientific notation (`3.2e5`, `1E-3`; exponent < 100)."""
     mantissa, _, exponent = text.lower().partition("e")
     if len(exponent.lstrip("+-")) > 2:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from validators.arithmetic.exact import Tok, Unevaluable, number_value, scientific_value
+from validators.arithmetic.exact import Tok, Unevaluable, number_value
 
 # Spaces and currency signs separate tokens but are none themselves; each token pattern is
 # preceded by them (possessively, so that `other` never takes a space), which halves the
@@ -21,13 +21,15 @@ from validators.arithmetic.exact import Tok, Unevaluable, number_value, scientif
 # line break, listed (the ones `\s` matches in a str pattern, which test_fast_paths checks).
 _SPACES = "\t\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 _GAP = rf"[$€£{_SPACES}]"
-# A numeral: `1,200.50`, `48`, `.5` (`(?!,*\d)`: see extract._NUMBER).
-NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!,*\d)|\d+(?:\.\d+)?|\.\d+"
+# A numeral: `1,200.50`, `48`, `3.2e5`, `.5` (`(?!,*\d)`: see extract._NUMBER).
+NUMBER = (
+    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!,*\d)"
+    r"|\d+(?:\.\d+)?(?:[eE][-+]?\d{1,2}(?![A-Za-z\d]))?|\.\d+"
+)
 _WORD = r"[A-Za-z]+(?:[-'’][A-Za-z]+)*"
 _ALTERNATIVES = (
     r"(?P<nl>\n\s*)"
     rf"|(?P<word>{_WORD})"
-    r"|(?P<sci>\d+(?:\.\d+)?[eE][-+]?\d{1,2}(?![A-Za-z\d]))"  # `3.2e5`
     r"|(?P<time>\d{1,2}:[0-5]\d(?!\d))"
     r"|(?P<lead0>0\d+)"
     rf"|(?P<num>{NUMBER})"
@@ -170,10 +172,6 @@ def _lex(text: str) -> list[Tok]:
             last_kind, last_text = "sep", "\n"
             quiet = True
             continue
-        elif kind == "sci":
-            append(_new(Tok, ("num", s, scientific_value(s), start)))
-            last_kind = "num"
-            quiet = False
         elif kind == "lp" or kind == "rp":
             last_kind = "(" if kind == "lp" else ")"
             append(_new(Tok, (last_kind, s, None, start)))

@@ -76,8 +76,6 @@ _UNIT_SCALES = {
 _PI = re.compile(r"\b3\.14(?:1|16|159\d*)?\b")
 PI_TOLERANCE = Fraction(1, 1000)
 _REMAINDER = ("remain", "left over", "leftover", "remainder")
-# "17 / 5 = 3 R 2", "= 3 r. 2": the quotient, its remainder written after it
-_REMAINDER_AFTER = re.compile(r"\s*(?:R|r|rem)\.?\s*\d")
 
 
 def _matches(computed: Fraction, claimed: Fraction, claimed_text: str, approximate: bool) -> bool:
@@ -114,8 +112,8 @@ def _readings(claim: Claim, step_text: str) -> list[tuple[Fraction, Fraction]]:
 
 _SPACED_GROUPS = re.compile(r"\d{1,3}(?: \d{3})+$")
 _SCALE_WORDS = {"thousand": 1000, "million": 10**6, "billion": 10**9}
-# "100 / 6 = 16 and (2/3)": a whole part, its fraction written after it
-_WHOLE_PART = re.compile(r"\s*and\s*[(\d]")
+# "100 / 6 = 16 and (2/3)", "17 / 5 = 3 R 2": a whole part, its fraction or remainder after it
+_WHOLE_PART = re.compile(r"\s*(?:and\s*[(\d]|(?:R|r|rem)\.?\s*\d)")
 
 
 def holds(claim: Claim, step_text: str = "") -> bool:
@@ -132,8 +130,6 @@ def holds(claim: Claim, step_text: str = "") -> bool:
         if _matches(computed, claimed, text, approximate):
             return True
     if _WHOLE_PART.match(claim.after) and claim.claimed.denominator == 1:
-        return claim.claimed == int(claim.computed)
-    if _REMAINDER_AFTER.match(claim.after):
         return claim.claimed == int(claim.computed)
     # "100 / 3 = 33 stickers each, with 1 remaining": whole-number division with a remainder.
     lowered = step_text.lower()

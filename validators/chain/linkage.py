@@ -123,7 +123,8 @@ def _closing_values(text: str) -> set[Fraction]:
     out = (
         {Fraction(int(digits)) for digits in _BASE_NUMERAL.findall(text)} if "_" in text else set()
     )
-    end = _ENDS_ON.search(text[-80:])
+    ends_on_digit = text.rstrip().rstrip(".!").rstrip().rstrip("$")[-1:].isdigit()
+    end = _ENDS_ON.search(text[-80:]) if ends_on_digit else None
     if end is not None:
         out.add(Fraction(end.group(1).replace(",", "")))
     return out

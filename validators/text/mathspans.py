@@ -295,12 +295,14 @@ def without_bullets(text: str) -> str:
 # and closes mirror-wise on the same line, so `2**3`, `5 * 3 * 2` and `a*b*c` are no emphasis.
 _BOLD = re.compile(r"(?<![\w*])\*\*(?=[^\s*])([^\n]*?[^\s*])\*\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w*])\*(?=[A-Za-z])([^\n*]*?[A-Za-z.:!?,])\*(?![\w*])")
+# Necessary for either: `**` or `*` before a letter (most `*` in GSM8K steps multiply numbers)
+_EMPHASIS_HINT = re.compile(r"\*[*A-Za-z]")
 
 
 def without_emphasis(text: str) -> str:
     """Markdown's `**bold**` and `*italic*` markers as spaces (offsets stay valid): they are no
     products or powers."""
-    if "*" not in text:
+    if "*" not in text or _EMPHASIS_HINT.search(text) is None:
         return text
     text = _BOLD.sub(lambda m: "  " + m.group(1) + "  ", text)
     return _ITALIC.sub(lambda m: " " + m.group(1) + " ", text)

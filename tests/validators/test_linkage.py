@@ -193,3 +193,26 @@ def test_steps_that_check_the_result_do_not_go_on_from_it(check):
     # a closing step that is no check still ends the chain
     steps[-1] = "Then 72 - 48 = 24 more clips."
     assert validate({"question": q, "reasoning": steps, "answer": "72"})["laundering"]
+
+
+@pytest.mark.parametrize(
+    "division",
+    [
+        "100 ÷ 7 = 14 R 2",
+        "100 / 7 = 14 R 2, so 2 are left over.",
+        "100 divided by 7 is 14 with a remainder of 2.",
+    ],
+)
+def test_a_remainder_the_last_step_states_is_derived(division):
+    q = "100 pencils are packed 7 to a box. How many pencils are left over?"
+    assert not validate({"question": q, "reasoning": [division], "answer": "2"})["laundering"]
+    # the quotient is derived too; a number the division does not give is not
+    assert not validate({"question": q, "reasoning": [division], "answer": "14"})["laundering"]
+    assert validate({"question": q, "reasoning": [division], "answer": "3"})["laundering"]
+
+
+def test_a_latex_quotient_with_its_remainder_after_it_is_no_result_to_hold_the_answer_to():
+    q = "100 pencils are packed 7 to a box. How many pencils are left over?"
+    step = "$100 \\div 7 = 14$ remainder $2$."
+    for answer in ("2", "14"):
+        assert not validate({"question": q, "reasoning": [step], "answer": answer})["laundering"]

@@ -56,6 +56,7 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
         accepted.update(v for v in map(rational, qs[-1].values) if v is not None)
         accepted.update(_prose_fractions(analysis.steps[-1].text))
         accepted.update(_residues(analysis.steps[-1].text))
+        accepted.update(_remainders(analysis.steps[-1].text))
         accepted.update(_closing_values(analysis.steps[-1].text))
         if _NONE.search(analysis.steps[-1].text):
             accepted.add(Fraction(0))  # "So the parabola has no y-intercepts." answers 0
@@ -135,6 +136,20 @@ def _residues(text: str) -> set[Fraction]:
     if "equiv" not in text and "≡" not in text:
         return set()
     return {Fraction(int(sign + digits)) for sign, digits in _RESIDUE.findall(text)}
+
+
+# "100 ÷ 7 = 14 R 2", "17 divided by 5 is 3 with a remainder of 2": a division's remainder,
+# which the arithmetic holds beside the quotient (a question about what is left answers it)
+_REMAINDER = re.compile(
+    r"(?:(?<=\d)\s*R\.?|\brem\.?|\bremainders?(?:\s+(?:of|is|=))?)\s*\$?\s*(\d{1,6})(?!\d|[.,]\d)"
+)
+
+
+def _remainders(text: str) -> set[Fraction]:
+    """Values the step states as a division's remainder."""
+    if "R" not in text and "rem" not in text:
+        return set()
+    return {Fraction(int(digits)) for digits in _REMAINDER.findall(text)}
 
 
 def _prose_fractions(text: str) -> set[Fraction]:

@@ -161,7 +161,7 @@ def test_whole_pipeline_reports_the_algebra_error():
     assert r["verdict"] == "unfaithful"
     assert r["first_error_step"] == 1
     assert any(f["code"] == "algebra.not_implied" for f in r["steps"][1]["findings"])
-    assert r["validators"]["algebra"] == "1.4"
+    assert r["validators"]["algebra"] == "1.5"
 
 
 def test_two_variable_system():
@@ -483,3 +483,25 @@ def test_parc_flags_fall_on_annotated_error_steps(data_dir, name):
         assert set(flags) <= wrong, (item["question"][:80], flags, wrong)
         flagged_chains += bool(flags)
     assert flagged_chains >= 3
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "The equation $|2x - 5| = 9$ means $2x - 5 = 9$ or $2x - 5 = -9$.",
+        "\\[2x - 5 = 9 \\quad \\text{or} \\quad 2x - 5 = -9\\]",
+        "So $2x = 1 \\pm 3$, i.e. $2x = 4$ or $2x = -2$.",
+        "3x + 2 = 7 or 3x + 2 = -7",
+    ],
+)
+def test_cases_joined_by_or_are_alternatives_not_facts(step):
+    r = algebra_report("Solve $|2x - 5| = 9$.", [step, "So the solutions are 7 and -2."])
+    assert errors(r) == []
+
+
+def test_an_or_that_restates_an_equation_is_still_checked():
+    q = "Solve $3y - 15 = 2y - 6$ for $y$."
+    good = algebra_report(q, ["Simplifying, I get $3y - 15 = 2y - 6$, or $y = 9$."])
+    assert errors(good) == [] and "verified" in statuses(good)
+    bad = algebra_report(q, ["Simplifying, I get $3y - 15 = 2y - 6$, or $y = -9$."])
+    assert [i for i, _ in errors(bad)] == [0]

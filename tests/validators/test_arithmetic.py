@@ -209,3 +209,54 @@ def test_a_compound_after_an_earlier_thousands_group_is_still_a_compound():
 
     nums = [t.text for t in tokens("It holds 18 000 / 1500 = 12 200-kilobyte videos.")]
     assert "18 000" in nums and "12" in nums and "12 200" not in nums
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        # a root sign is a prefix operator, exact where the root is ("√9 × 10" is not 9 × 10)
+        ("√9 × 10 = 3 × 10 = 30", "√9 × 10 = 3 × 10 = 40"),
+        ("The side is √(16 + 9) = 5 cm.", "The side is √(16 + 9) = 6 cm."),
+        ("∛27 × 2 = 6", "∛27 × 2 = 9"),
+        # superscript digits are powers after a number, part of the unit after a word
+        ("50 × 10 = 5 × 10² = 500", "50 × 10 = 5 × 10² = 5000"),
+        ("3² + 4² = 9 + 16 = 25", "3² + 4² = 9 + 16 = 24"),
+        ("Area = 12 × 12 = 144 m², so 144 m² / 16 m² = 9 tiles.", "So 144 m² / 16 m² = 8 tiles."),
+        # an approximation between two expressions, to the rounding of its decimals
+        ("100 × 1/3 ≈ 100 × 0.333 = 33.3", "100 × 1/3 ≈ 100 × 0.35 = 35"),
+        ("2/3 × 90 ≈ 0.67 × 90 ≈ 60", "2/3 × 90 ≈ 0.5 × 90 ≈ 45"),
+        ("A = 5000 × 1.005^12 ≈ 5000 × 1.061678", "A = 5000 × 1.005^12 ≈ 5000 × 1.08"),
+    ],
+)
+def test_roots_powers_and_rounded_factors_as_models_write_them(text, wrong):
+    r = report(text)
+    assert all(s["status"] != "error" for s in r["steps"]), r["steps"]
+    assert r["verdict"] == "faithful", r["steps"]
+    assert report(wrong)["steps"][0]["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "√2 × 10 ≈ 14.14",  # an irrational root: not evaluated, never "2 × 10 = 20"
+        "2√9 = 6",  # a root after a number multiplies it
+        "f(2+1) = 9",  # a function's argument is not its value
+        "Area = π(4)² = 3.14159 x 16 ≈ 50.27",  # π before the power
+        "V = (4/3)π(3)³ = (4/3)π(27) = 36π",  # π after the fraction
+        "The outer size is (24 + 6) by (15 + 6) = 30 by 21.",  # one size of a pair
+        # a change of unit the text does not spell out
+        "Three pieces are 3 × 8 in = 2 ft long in total.",
+        "2 ft = 24 in, so 3 ropes are 3 × 2 ft = 72 in.",
+        "Each tile is 6 in × 6 in = 0.25 sq ft.",
+        "12 stickers cost 12 × 50 cents = $6.",
+    ],
+)
+def test_math_the_prose_reading_cannot_see_whole_is_never_an_error(text):
+    assert all(s["status"] != "error" for s in report(text)["steps"])
+
+
+def test_inches_beside_feet_stay_checked():
+    assert report("Vlad is 6 ft * 12 in/ft + 3 = 75 inches tall.")["verdict"] == "faithful"
+    assert report("Vlad is 6 ft * 12 in/ft + 3 = 76 inches tall.")["verdict"] == "unfaithful"
+    # a rate in dollars is no change from cents to dollars
+    assert report("He saves 1/2 * $6/day = $8/day.")["verdict"] == "unfaithful"

@@ -216,3 +216,20 @@ def test_a_latex_quotient_with_its_remainder_after_it_is_no_result_to_hold_the_a
     step = "$100 \\div 7 = 14$ remainder $2$."
     for answer in ("2", "14"):
         assert not validate({"question": q, "reasoning": [step], "answer": answer})["laundering"]
+
+
+def test_what_is_needed_rounds_up():
+    q = "260 people ride buses that hold 48 each. How many buses are needed?"
+    steps = ["260 ÷ 48 ≈ 5.42, so we need 6 buses."]
+    assert not validate({"question": q, "reasoning": steps, "answer": "6"})["laundering"]
+    assert validate({"question": q, "reasoning": steps, "answer": "7"})["laundering"]
+    # where the question asks for no such thing, 5.42 is not 6
+    q = "260 people share 48 seats equally. About how many people is that per seat?"
+    assert validate({"question": q, "reasoning": steps, "answer": "6"})["laundering"]
+
+
+def test_a_closing_contrast_does_not_go_on_from_the_result():
+    q = "A car drives 240 miles in 5 hours. What is its average speed in mph?"
+    steps = ["Average speed = 240 ÷ 5 = 48 mph.", "This is not (60 + 40) ÷ 2 = 50."]
+    assert not validate({"question": q, "reasoning": steps, "answer": "48"})["laundering"]
+    assert validate({"question": q, "reasoning": steps, "answer": "45"})["laundering"]

@@ -38,7 +38,7 @@ def test_correct_notation_is_not_flagged(case):
 def test_the_correct_chains_are_read_not_skipped():
     verdicts = [validate(_chain(c))["verdict"] for c in CASES["correct"]]
     # most are checked and hold; the rest are notation left unchecked on purpose
-    assert verdicts.count("faithful") >= 0.75 * len(verdicts)
+    assert verdicts.count("faithful") >= 0.8 * len(verdicts)
 
 
 @pytest.mark.parametrize("case", CASES["wrong"], ids=lambda c: c["id"])

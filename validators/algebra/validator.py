@@ -100,6 +100,27 @@ def _withdrawn(text: str, cands: list[Candidate]) -> dict[str, int]:
     return out
 
 
+# "$2x - 5 = 9$ or $2x - 5 = -9$", `x = 7 \quad \text{or} \quad x = -2`: between two equations
+_OR = re.compile(r"[\s$,;:.\\()\[\]]*(?:\\quad\s*)*(?:\\text\{\s*)?or\b", re.I)
+
+
+_SYMBOL = re.compile(r"[A-Za-z](?:_\{?\w+\}?)?")
+_LETTER = re.compile(r"(?<![\\A-Za-z])[A-Za-z]")  # a letter, not a command's (`\frac`)
+
+
+def _alternatives(text: str, cands: list[Candidate]) -> set[int]:
+    """Where the equations start that "or" joins as cases of one expression: `2x - 5 = 9` or
+    `2x - 5 = -9`. Neither is a fact. (A letter's cases, `x = 7 or x = -2`, are roots the
+    system checks as such; "I get y - 15 = 2y - 6, or y = -9" restates, and is checked.)"""
+    out: set[int] = set()
+    for a, b in zip(cands, cands[1:], strict=False):
+        same = a.lhs_text == b.lhs_text and not _SYMBOL.fullmatch(a.lhs_text.strip())
+        same = same and not _LETTER.search(a.rhs_text + b.rhs_text)  # two values, not rewritings
+        if same and "or" in text[a.end : b.start] and _OR.match(text, a.end, b.start):
+            out.update((a.start, b.start))
+    return out
+
+
 def _maybe_algebra(text: str) -> bool:
     """True when a text may hold an equation in a variable (a fast pre-check)."""
     if "=" not in text:
@@ -419,6 +440,7 @@ class _Run:
         """Judge a step's equations sentence by sentence (definitions first, hypotheses skipped)."""
         cands = find_equations(text)  # in text order
         withdrawn = _withdrawn(text, cands)
+        alternatives = _alternatives(text, cands)
         i = 0
         carried = False  # the lines of bare math under a supposing sentence belong to it
         for start, end in _sentences(text):
@@ -441,7 +463,7 @@ class _Run:
             while i < len(cands) and cands[i].start < end:
                 cand = cands[i]
                 i += 1
-                if hypothetical or self.stopped:
+                if hypothetical or self.stopped or cand.start in alternatives:
                     continue
                 if withdrawn.get(cand.text, -1) > cand.end:
                     self.analysis.add(_unchecked(cand.text, "withdrawn later in the step", index))
@@ -453,7 +475,7 @@ class AlgebraValidator:
     """sympy: each equation in a variable must follow from the question and earlier steps."""
 
     name = NAME
-    version = "1.4"
+    version = "1.5"
 
     def check(self, analysis: Analysis) -> None:
         """Judge every equation in a variable, in order; stop when the budget expires."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from fractions import Fraction
 from typing import NamedTuple
 
@@ -11,8 +12,9 @@ MAX_DEPTH = 64
 MAX_TOKENS = 400
 MAX_RESULT_DIGITS = 400
 
-_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "u-": 3, "^": 4}
-_RIGHT_ASSOC = {"^", "u-"}
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "u-": 3, "^": 4, "√": 5, "∛": 5, "∜": 5}
+_RIGHT_ASSOC = {"^", "u-", "√", "∛", "∜"}
+ROOTS = {"√": 2, "∛": 3, "∜": 4}  # prefix operators: `√9`, `∛(20 + 7)`
 _BINARY = frozenset("+-*/^")
 _INTEGER_OPS = frozenset("+-*")
 
@@ -85,11 +87,33 @@ def _power(base: Fraction, exp: Fraction) -> Fraction:
     return base**e
 
 
+def _int_root(k: int, n: int) -> int | None:
+    """The whole n-th root of k >= 0, or None when it has none."""
+    if n == 2:
+        r = math.isqrt(k)
+    elif k.bit_length() <= 150:  # a float estimate of a cube or fourth root is then off by < 1
+        r = round(k ** (1 / n))
+    else:
+        return None
+    return next((c for c in (r - 1, r, r + 1) if c >= 0 and c**n == k), None)
+
+
+def _root(x: Fraction, n: int) -> Fraction:
+    """The exact n-th root of x; Unevaluable when it is irrational (or of a negative number)."""
+    if x < 0:
+        raise Unevaluable("a root of a negative number")
+    num, den = _int_root(x.numerator, n), _int_root(x.denominator, n)
+    if num is None or den is None:
+        raise Unevaluable("an irrational root")
+    return Fraction(num, den)
+
+
 def _apply(op: str, stack: list[Fraction]) -> None:
-    if op == "u-":
+    if op == "u-" or op in ROOTS:
         if not stack:
-            raise Unevaluable("dangling minus")
-        stack.append(-stack.pop())
+            raise Unevaluable(f"dangling {op}")
+        operand = stack.pop()
+        stack.append(-operand if op == "u-" else _root(operand, ROOTS[op]))
         return
     if len(stack) < 2:
         raise Unevaluable(f"operator {op} lacks an operand")
@@ -170,9 +194,14 @@ def evaluate(tokens: list[Tok], *, right_assoc_division: bool = False) -> Fracti
             if tok.kind != "op" or sign not in _PRECEDENCE:
                 raise Unevaluable(f"{tok.text!r} is not arithmetic")
             if expect_operand:
+                if sign in ROOTS:
+                    ops.append(sign)  # a prefix operator: applied to the operand after it
+                    continue
                 if sign != "-":
                     raise Unevaluable(f"operator {sign} lacks a left operand")
                 sign = "u-"
+            elif sign in ROOTS:
+                raise Unevaluable(f"{sign} after an operand")
             else:
                 while (
                     ops

@@ -10,6 +10,7 @@ import sympy
 
 from validators.arithmetic.exact import (
     MAX_TOKENS,
+    ROOTS,
     Tok,
     TooLarge,
     Unevaluable,
@@ -74,9 +75,14 @@ _KNOWN_UNITS = {
     "milliliter": "ml",
     "cent": "c",
     "dollar": "$",
+    "ft": "ft",  # (and "in", but only beside feet: see _converts_units)
 }
 _WORDS = re.compile(r"[A-Za-z]+")
-_FIRST_WORD = re.compile(r"\s*%?\s*([A-Za-z]+)")
+# (the unit of an area or volume is its length's: "= 0.25 sq ft")
+_FIRST_WORD = re.compile(r"\s*%?\s*(?:(?:sq|square|cu|cubic)\.?\s+(?=[a-z]))?([A-Za-z]+)")
+_PAIRED = re.compile(r"\s*(?:[A-Za-z]+\.?\s+)?by\s+[\d(]")  # "30 by 21", "30 ft by 21 ft"
+_GLUED = frozenset("π√∛∜")  # a constant or a root written against a number multiplies it
+_INCHES = re.compile(r"\d\s?in\b")  # "8 in": "in" is a unit only right after a number
 
 
 class Claim:
@@ -159,8 +165,10 @@ def _longest_suffix(seg: list[Tok], text: str) -> tuple[list[Tok], Fraction] | N
         if k and seg[k - 1].kind in ("op", "(", ")", "var"):
             continue
         part = seg[k:] if k else seg
-        if part[0].kind == "op" and not (k == 0 and part[0].text == "-" and _opens(text, part[0])):
-            continue
+        if part[0].kind == "op" and not (
+            k == 0 and (part[0].text in ROOTS or (part[0].text == "-" and _opens(text, part[0])))
+        ):
+            continue  # (a root after a number multiplies it: "2√9" is no "√9")
         v = _try(part)
         if v is not None:
             return part, v
@@ -212,6 +220,21 @@ def _unclear_start(text: str, first: Tok) -> bool:
     return mark == "." and prev in ("+", "-", "*", "/", "×", "=", "(")
 
 
+def _glued(text: str, ltoks: list[Tok], rtoks: list[Tok], first: bool, last: bool) -> bool:
+    """The mathematics goes on past what was read, glued to it: `f(2 + 1)`, `π(4)²` before the
+    left side, `(4/3)π` or `(1/64)R` after the right side (a unit after a number, `24km`, is no
+    factor)."""
+    if first and ltoks[0].start:
+        before = text[ltoks[0].start - 1]
+        if before in _GLUED or (ltoks[0].kind == "(" and before.isalpha()):
+            return True
+    if last:
+        end = rtoks[-1].start + len(rtoks[-1].text)
+        after = text[end : end + 1]
+        return after in _GLUED or (rtoks[-1].kind == ")" and after.isalpha())
+    return False
+
+
 def _text_of(toks: list[Tok]) -> str:
     return " ".join([t.text for t in toks])
 
@@ -256,6 +279,11 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         (ltoks, lval), (rtoks, rval) = left, right
         if not _has(ltoks, "op"):
             continue
+        if _glued(text, ltoks, rtoks, i == 0, i + 2 == len(parsed)):
+            q.unevaluable.append(
+                f"{_text_of(ltoks)!r} is joined to a symbol not read (π, a root, a function's name)"
+            )
+            continue
         if i == 0 and _unclear_start(text, ltoks[0]):
             q.unevaluable.append(f"where the number before {_text_of(ltoks)!r} begins is unclear")
             q.results.append(rval)
@@ -263,11 +291,14 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         unit = _word_after(text, rtoks[-1])
         if _converts_units(text, ltoks, rtoks, unit):
             continue  # a change of unit the text does not spell out: not checkable here
+        end = rtoks[-1].start + len(rtoks[-1].text)
+        if " by " in text[end : end + 16] and _PAIRED.match(text, end):
+            continue  # "(24 + 6) by (15 + 6) = 30 by 21": one of two sizes, paired who knows how
         if _has(rtoks, "op") and rtoks[0].kind == "num" and rtoks[0].value == lval != rval:
             # A running calculation: "48/2 = 24 + 48 = 72" states 48/2 = 24, then 24 + 48 = 72.
             rtoks, rval = rtoks[:1], lval
             unit = _word_after(text, rtoks[-1])
-        end = rtoks[-1].start + len(rtoks[-1].text)
+            end = rtoks[-1].start + len(rtoks[-1].text)
         q.claims.append(
             Claim(
                 expression=_text_of(ltoks),
@@ -297,11 +328,16 @@ def _unit_of(word: str) -> str | None:
 def _converts_units(text: str, ltoks: list[Tok], rtoks: list[Tok], word_after: str) -> bool:
     """True when the result (followed by word_after) is in a known unit other than one named
     in the expression."""
-    target = _unit_of(word_after)
-    if target is None:
-        return False
     span = text[ltoks[0].start : rtoks[0].start]
+    target = _unit_of(word_after)
+    if word_after == "in" and "f" in span:
+        target = "in"  # "3 × 2 ft = 72 in" (not "= $1440 in a week")
+    if target is None:
+        # "12 × 50 cents = $6": cents become dollars
+        return text[: rtoks[0].start].rstrip(" ")[-1:] == "$" and "cent" in span
     units = {u for w in _WORDS.findall(span) if (u := _unit_of(w))}
+    if "in" in span and _INCHES.search(span):
+        units.add("in")  # "3 × 8 in = 2 ft", "6 ft * 12 in/ft + 3 = 75 inches"
     if not units - {target}:
         return False
     # "2 hours * 60 minutes/hour" converts in the open; "4 pounds - 6 ounces" does not.

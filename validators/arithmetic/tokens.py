@@ -35,11 +35,13 @@ _ALTERNATIVES = (
     rf"|(?P<num>{NUMBER})"
     r"|(?P<pct>%)"
     r"|(?P<op>\*\*|[-+*/×÷^·−–])"
+    r"|(?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹]+)|(?P<root>[√∛∜])"
     r"|(?P<eq>≈|~=|≅|=)"
     r"|(?P<lp>\()|(?P<rp>\))"
     r"|(?P<other>.)"
 )
 _TOKEN = re.compile(rf"{_GAP}*+(?:{_ALTERNATIVES})", re.S)
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _OPS = {"**": "^", "×": "*", "÷": "/", "·": "*", "−": "-", "–": "-"}
 _MULT_WORDS = {"x", "X", "times", "multiplied"}
 _VERBAL_OPS = {"plus": "+", "minus": "-", "times": "*", "multiplied": "*", "divided": "/"}
@@ -172,6 +174,26 @@ def _lex(text: str) -> list[Tok]:
             last_kind, last_text = "sep", "\n"
             quiet = True
             continue
+        elif kind == "sup":
+            if last_kind == "word":
+                continue  # "m²", "ft³": part of the unit
+            if last_kind in ("num", ")", "var"):
+                # "5²", "(2 + 3)²": a power; written "5 ^ 2", as the step means it
+                exponent = s.translate(_SUPERSCRIPT_DIGITS)
+                append(_new(Tok, ("op", "^", None, start)))
+                append(_new(Tok, ("num", exponent, number_value(exponent), start)))
+                last_kind, last_text = "num", exponent
+                quiet = False
+                continue
+            append(_new(Tok, ("other", s, None, start)))
+            last_kind = "other"
+            quiet = True
+        elif kind == "root":
+            # "√9 × 10": a prefix operator (evaluated where the root is exact); never dropped,
+            # which would read "9 × 10"
+            append(_new(Tok, ("op", s, None, start)))
+            last_kind = "op"
+            quiet = False
         elif kind == "lp" or kind == "rp":
             last_kind = "(" if kind == "lp" else ")"
             append(_new(Tok, (last_kind, s, None, start)))

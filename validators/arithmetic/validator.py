@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from validators.arithmetic.exact import decimals, round_to, show
+from validators.arithmetic.exact import decimals, number_value, round_to, show
 from validators.arithmetic.extract import Claim, StepQuantities, alternatives, quantities
 from validators.arithmetic.mathclaims import MathClaim, has_markup
 from validators.text.segment import unlabelled
@@ -90,6 +90,36 @@ def _matches(computed: Fraction, claimed: Fraction, claimed_text: str, approxima
     return any(round_to(computed, places, m) == claimed for m in ("half_up", "floor", "ceil"))
 
 
+_DECIMAL = re.compile(r"\d[\d,]*\.\d+")
+
+
+def _rounding_room(expression: str) -> Fraction:
+    """The relative error the rounded decimals of an expression may carry: half a unit in the
+    last place of each (`0.333` -> 0.0005 / 0.333), times the power it is raised to."""
+    room = Fraction(0)
+    parts = expression.split()  # (a claim's texts are its tokens joined by spaces)
+    for k, part in enumerate(parts):
+        if "." not in part or _DECIMAL.fullmatch(part) is None:
+            continue
+        value = number_value(part)
+        if not value:
+            continue
+        power = parts[k + 2] if k + 2 < len(parts) and parts[k + 1] == "^" else "1"
+        times = abs(number_value(power)) if power.isdigit() and len(power) < 4 else 1
+        room += times * Fraction(1, 2 * 10 ** decimals(part)) / abs(value)
+    return room
+
+
+def _within_rounded_literals(claim: Claim) -> bool:
+    """`100 × 1/3 ≈ 100 × 0.333`: an expression said to be about another, whose decimals are
+    rounded, agrees with it within what that rounding allows (one unit in each last place)."""
+    if " " not in claim.claimed_text:
+        return False  # a stated number: its own last place is the tolerance (_matches)
+    room = _rounding_room(claim.claimed_text)
+    # twice the first-order bound: the two sides' values differ too
+    return abs(claim.computed - claim.claimed) <= room * (abs(claim.computed) + abs(claim.claimed))
+
+
 def _readings(claim: Claim, step_text: str) -> list[tuple[Fraction, Fraction]]:
     """(computed, claimed) pairs under the readings the text allows (percent, unit changes)."""
     values = [claim.computed, *alternatives(claim)]
@@ -123,6 +153,8 @@ def holds(claim: Claim, step_text: str = "") -> bool:
     approximate = claim.approximate or claim.after.startswith(("...", "…"))
     if _matches(claim.computed, claim.claimed, text, approximate):
         return True
+    if approximate and _within_rounded_literals(claim):
+        return True
     if _PI.search(claim.expression) or "π" in step_text:
         # A value of π written to a few places: the writer may have used more of them.
         return abs(claim.computed - claim.claimed) <= abs(claim.claimed) * PI_TOLERANCE
@@ -147,7 +179,7 @@ class ArithmeticValidator:
     """Checks `expression = result` claims with exact rational arithmetic."""
 
     name = NAME
-    version = "1.4"
+    version = "1.5"
 
     def check(self, analysis: Analysis) -> None:
         """Mark each stated computation as holding or wrong; record results for later validators."""

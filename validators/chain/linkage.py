@@ -62,7 +62,8 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
             accepted.add(Fraction(0))  # "So the parabola has no y-intercepts." answers 0
     checking = _checking_tail(analysis)
     if 0 < checking < len(qs):
-        # "Verification: 72 - 48 = 24 ✓": steps that check a result do not go on from it
+        # "Verification: 72 - 48 = 24 ✓": steps that check a result do not go on from it, nor
+        # do those that contrast it with another value
         accepted.update(qs[-1 - checking].results)
     solution = analysis.scratch.get("algebra_solution") or {}
     accepted.update(v for v in solution.values() if isinstance(v, Fraction))
@@ -77,11 +78,16 @@ _CHECKING = re.compile(
 )
 
 
+# A step that sets another value against the result: "This is not (60 + 40) ÷ 2 = 50."
+_CONTRAST = re.compile(r"\b(?:is not|isn't|not simply|instead of|rather than|unlike)\b", re.I)
+
+
 def _checking_tail(analysis: Analysis) -> int:
-    """How many steps at the end of the chain only check the result before them."""
+    """How many steps at the end of the chain only check or contrast the result before them."""
     n = 0
     for step in reversed(analysis.steps):
-        if not (_CHECKING.match(step.text) or "✓" in step.text or "✔" in step.text):
+        text = step.text
+        if not (_CHECKING.match(text) or "✓" in text or "✔" in text or _CONTRAST.search(text)):
             break
         n += 1
     return n
@@ -229,6 +235,7 @@ def _among(value: sympy.Expr, accepted: set[Fraction], stated: list[sympy.Expr])
 
 
 _NEGATIVE = re.compile(r"(?:^|[=\s$({\[:,])-\s?(\d[\d,]*(?:\.\d+)?)")
+_NEEDED = re.compile(r"\b(?:needs?|needed|required?)\b")
 _UNIT_SCALES = {"cent": (100,), "minute": (60, Fraction(1, 60)), "hour": (60, Fraction(1, 60))}
 
 
@@ -237,10 +244,13 @@ def _same_in_other_unit(answer: Fraction, accepted: set[Fraction], question: str
     cents ("how many cents"), and 135 cents is $1.35 ("at 45 cents each", answer 1.35)."""
     lowered = question.lower()
     if answer.denominator == 1:
-        # A whole answer to a fractional result: 15.36 minutes -> 15, 16.66 % -> 17.
+        # A whole answer to a fractional result: 15.36 minutes -> 15, 16.66 % -> 17, and,
+        # where the question asks what is needed, 5.42 buses -> 6.
         whole = {
             round_to(v, 0, m) for v in accepted if v.denominator != 1 for m in ("half_up", "floor")
         }
+        if _NEEDED.search(lowered):
+            whole |= {round_to(v, 0, "ceil") for v in accepted if v.denominator != 1 and v > 1}
         if "percent" in lowered or "%" in lowered:
             whole |= {round_to(v * 100, 0, "half_up") for v in accepted if v < 1}
         if answer in whole:
@@ -273,7 +283,7 @@ class LinkageValidator:
     """Flags laundering: an answer the steps do not derive, or a right answer over wrong steps."""
 
     name = NAME
-    version = "1.3"
+    version = "1.4"
 
     def check(self, analysis: Analysis) -> None:
         """Compare the stated answer with what the steps derive, like with like."""

@@ -260,3 +260,39 @@ def test_inches_beside_feet_stay_checked():
     assert report("Vlad is 6 ft * 12 in/ft + 3 = 76 inches tall.")["verdict"] == "unfaithful"
     # a rate in dollars is no change from cents to dollars
     assert report("He saves 1/2 * $6/day = $8/day.")["verdict"] == "unfaithful"
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        # `.` groups thousands and `,` is the decimal point (German, Spanish, French, ...)
+        ("1.250 + 750 = 2.000", "1.250 + 750 = 2.100"),
+        ("300 × 400 = 120.000", "300 × 400 = 125.000"),
+        ("5 / 2 = 2,5", "5 / 2 = 2,7"),
+        ("7 / 2 = 3,5 kg", "7 / 2 = 3,6 kg"),
+        ("0,065 × 340 = 22,1 Liter", "0,065 × 340 = 23,1 Liter"),
+        ("2,125 × 8 = 17", "2,125 × 8 = 18"),
+    ],
+)
+def test_a_european_number_reading_is_tried_before_a_refutation(text, wrong):
+    assert report(text)["verdict"] == "faithful"
+    assert report(wrong)["steps"][0]["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1 250 − 480 = 770",  # a space may group thousands: where the number begins is unclear
+        "2 400 € + 120 € = 2 520 €",
+        "4 h − 25 min = 3 h 35 min",  # a result in two units
+        "1 h 30 min + 45 min = 2 h 15 min",
+        "15h30 + 45 min = 16h15",  # a time
+    ],
+)
+def test_grouped_numbers_and_compound_quantities_are_never_an_error(text):
+    assert all(s["status"] != "error" for s in report(text)["steps"])
+
+
+def test_a_word_after_a_result_is_no_second_unit():
+    text = "Yola weighed 250-80=171 pounds 2 years ago."
+    assert report(text)["steps"][0]["status"] == "error"

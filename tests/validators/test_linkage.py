@@ -233,3 +233,31 @@ def test_a_closing_contrast_does_not_go_on_from_the_result():
     steps = ["Average speed = 240 ÷ 5 = 48 mph.", "This is not (60 + 40) ÷ 2 = 50."]
     assert not validate({"question": q, "reasoning": steps, "answer": "48"})["laundering"]
     assert validate({"question": q, "reasoning": steps, "answer": "45"})["laundering"]
+
+
+@pytest.mark.parametrize(
+    ("step", "answer", "wrong"),
+    [
+        ("A = 1000 × 1.157625 = 1157.625", "$1,157.63", "$1,157.64"),
+        ("The tip is 68.40 × 0.18 = 12.312 dollars.", "$12.31", "$12.41"),
+        ("Each part is 10/3 = 3.333...", "3.33", "3.34"),
+    ],
+)
+def test_an_answer_may_round_a_result_to_the_places_it_shows(step, answer, wrong):
+    q = "Compute it."
+    assert not validate({"question": q, "reasoning": [step], "answer": answer})["laundering"]
+    assert validate({"question": q, "reasoning": [step], "answer": wrong})["laundering"]
+
+
+def test_an_answer_to_one_part_of_a_question_of_several_is_derived():
+    q = (
+        "A car uses 8.5 L per 100 km. How much fuel is needed for 340 km, and what does it "
+        "cost at $1.60 per liter?"
+    )
+    steps = ["Fuel: 340 × 8.5/100 = 28.9 L", "Cost: 28.9 × 1.60 = 46.24"]
+    for answer in ("28.9 L", "46.24"):
+        assert not validate({"question": q, "reasoning": steps, "answer": answer})["laundering"]
+    assert validate({"question": q, "reasoning": steps, "answer": "29.9"})["laundering"]
+    # a question of one part still ends where the steps end
+    q = "A car uses 8.5 L per 100 km. What does the fuel for 340 km cost at $1.60 per liter?"
+    assert validate({"question": q, "reasoning": steps, "answer": "28.9"})["laundering"]

@@ -78,6 +78,23 @@ def test_answer_shapes(text, shape, values):
         assert [sympy.nsimplify(v) for v in answer.values] == [sympy.nsimplify(v) for v in values]
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("**Answer:** $1,157.63", sympy.Rational(115763, 100)),
+        ("The answer is 42.", 42),
+        ("Réponse : 42", 42),
+        ("答案是 42", 42),
+        ("Die Antwort ist 42", 42),
+        ("9.6 × 10² (960)", 960),  # the value restated in parentheses, not a product
+        ("7 (7.0)", 7),
+    ],
+)
+def test_labelled_and_restated_answers_are_read(text, value):
+    answer = parse_answer(text)
+    assert answer.shape == "number" and answer.values == (value,)
+
+
 def test_percent_answers_keep_their_flag():
     answer = parse_answer(r"20\%")
     assert answer.shape == "number" and answer.percent and answer.values == (20,)
@@ -574,3 +591,25 @@ def test_a_latex_chain_that_computes_nothing_is_not_held_to_its_last_number():
     r = report(steps, answer="-4")
     assert not r["laundering"] and errors(r) == []
     assert report(["So she has 5 apples left."], answer="6")["laundering"]
+
+
+def test_pi_applied_to_a_whole_number_may_count_primes():
+    q = "Compute $\\pi(30) - \\pi(10)$, where $\\pi(n)$ counts the primes up to $n$."
+    steps = ["The primes up to $10$ are $2, 3, 5, 7$, so $\\pi(10) = 4$, and $\\pi(30) = 10$."]
+    assert not any(
+        s["status"] == "error" for s in validate({"question": q, "reasoning": steps})["steps"]
+    )
+    # against π or a decimal only the product can be meant, and it is checked
+    area = ["The area is $\\pi(4)^2 = 12\\pi$."]
+    assert (
+        validate({"question": "A circle has radius 4.", "reasoning": area})["first_error_step"] == 0
+    )
+
+
+def test_number_theory_functions_are_not_products():
+    steps = [
+        "$\\sigma(2^3) = 15$ and $\\sigma(3^2) = 13$.",
+        "So $\\sigma(72) = 15 \\cdot 13 = 195$.",
+    ]
+    r = validate({"question": "Compute $\\sigma(72)$.", "reasoning": steps, "answer": "195"})
+    assert r["verdict"] == "faithful" and not r["laundering"]

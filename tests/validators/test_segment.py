@@ -30,10 +30,23 @@ def test_calculator_annotations_are_stripped():
         ("Thus the total is \\boxed{\\frac{1}{2}}.", "\\frac{1}{2}"),
         ("Step 1: 2 + 2 = 4\nFinal answer: 4", "4"),
         ("So the answer is 18 dollars.", "18 dollars"),
+        # in bold and in the languages users ask in
+        ("6 × 7 = 42\n\n**Answer:** $42", "$42"),
+        ("6 × 7 = 42\n**Final Answer:** 42", "42"),
+        ("6 × 7 = 42\nRéponse : 42", "42"),
+        ("6 × 7 = 42\nLa respuesta es 42.", "42"),
+        ("6 × 7 = 42\n答案是 42", "42"),
+        ("6 × 7 = 42\nОтвет: 42.", "42"),
+        ("Answer each question.\n5 + 5 = 10", None),  # an instruction, not a label
     ],
 )
 def test_answer_markers(text, answer):
     assert find_answer(text) == answer
+
+
+def test_a_labelled_answer_line_is_no_step():
+    texts, answer = steps_of("There are 6 × 7 = 42 eggs.\n\n**Answer:** 41")
+    assert texts == ["There are 6 × 7 = 42 eggs."] and answer == "41"
 
 
 def test_single_paragraph_splits_into_sentences_without_breaking_decimals():

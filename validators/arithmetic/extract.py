@@ -17,6 +17,7 @@ from validators.arithmetic.exact import (
     evaluate,
     number_value,
 )
+from validators.arithmetic.locale import european
 from validators.arithmetic.mathclaims import MathClaim, has_markup, read_claims
 from validators.arithmetic.tokens import runs, tokens
 from validators.text.mathparse import rational
@@ -82,6 +83,15 @@ _WORDS = re.compile(r"[A-Za-z]+")
 _FIRST_WORD = re.compile(r"\s*%?\s*(?:(?:sq|square|cu|cubic)\.?\s+(?=[a-z]))?([A-Za-z]+)")
 _PAIRED = re.compile(r"\s*(?:[A-Za-z]+\.?\s+)?by\s+[\d(]")  # "30 by 21", "30 ft by 21 ft"
 _GLUED = frozenset("π√∛∜")  # a constant or a root written against a number multiplies it
+_GROUP_SPACES = frozenset(" \u00a0\u2009\u202f")
+# "= 3 h 35 min", "= 16h15", "= 5 lb 3 oz": a quantity in two units, not the number before them
+_COMPOUND = re.compile(
+    r"\s?(?:h|hrs?|hours?)\.?\s?\d{1,2}(?:\s?(?:min|mins|minutes?)\b|(?![\w.,:]))"
+    r"|\s?(?:min|mins|minutes?)\.?\s?\d{1,2}\s?(?:s|secs?|seconds?)\b"
+    r"|\s?(?:ft|feet|foot)\.?\s?\d{1,2}\s?(?:in\b|inch|\")"
+    r"|\s?(?:lbs?|pounds?)\.?\s?\d{1,2}\s?(?:oz|ounces?)\b",
+    re.I,
+)
 _INCHES = re.compile(r"\d\s?in\b")  # "8 in": "in" is a unit only right after a number
 
 
@@ -102,7 +112,9 @@ class Claim:
         unit_after: str = "",  # the word right after the claimed value ("cents", "minutes")
         after: str = "",  # the characters right after it ("...%")
         source: tuple[list[Tok], str] | None = None,  # for alternatives()
+        european: tuple[Fraction, Fraction, str] | None = None,  # `1.250`, `2,5`: locale.py
     ) -> None:
+        self.european = european
         self.expression = expression
         self.claimed_text = claimed_text
         self.computed = computed
@@ -213,10 +225,12 @@ def _unclear_start(text: str, first: Tok) -> bool:
     before = text[max(0, first.start - 8) : first.start]  # a window: runs are many in long text
     mark = before.rstrip(" ")[-1:]
     prev = before.rstrip(" ")[:-1].rstrip(" ")[-1:]
+    three = len(first.text) == 3 and first.text.isdigit()
     if mark == ",":
         # "14, 400" is one number; "Out of the 36, 36 x 3/4" and "8, 12 - 8" are a list
-        three = len(first.text) == 3 and first.text.isdigit()
         return prev.isdigit() and (three or before.endswith(","))
+    if three and before[-1:] in _GROUP_SPACES and before[-2:-1].isdigit():
+        return True  # "1 250 − 480": a space (or a thin one) may group thousands
     return mark == "." and prev in ("+", "-", "*", "/", "×", "=", "(")
 
 
@@ -224,10 +238,13 @@ def _glued(text: str, ltoks: list[Tok], rtoks: list[Tok], first: bool, last: boo
     """The mathematics goes on past what was read, glued to it: `f(2 + 1)`, `π(4)²` before the
     left side, `(4/3)π` or `(1/64)R` after the right side (a unit after a number, `24km`, is no
     factor)."""
-    if first and ltoks[0].start:
-        before = text[ltoks[0].start - 1]
-        if before in _GLUED or (ltoks[0].kind == "(" and before.isalpha()):
+    start = ltoks[0].start
+    if first and start:
+        before = text[start - 1]
+        if before in _GLUED or (before.isalpha() and ltoks[0].kind == "("):
             return True
+        if before.isalpha() and text[start - 2 : start - 1].isdigit():
+            return True  # "15h30": a time, not the 30 after it
     if last:
         end = rtoks[-1].start + len(rtoks[-1].text)
         after = text[end : end + 1]
@@ -294,6 +311,8 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         end = rtoks[-1].start + len(rtoks[-1].text)
         if " by " in text[end : end + 16] and _PAIRED.match(text, end):
             continue  # "(24 + 6) by (15 + 6) = 30 by 21": one of two sizes, paired who knows how
+        if _COMPOUND.match(text, end):
+            continue  # "4 h − 25 min = 3 h 35 min": the result is in two units
         if _has(rtoks, "op") and rtoks[0].kind == "num" and rtoks[0].value == lval != rval:
             # A running calculation: "48/2 = 24 + 48 = 72" states 48/2 = 24, then 24 + 48 = 72.
             rtoks, rval = rtoks[:1], lval
@@ -310,6 +329,7 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
                 unit_after=unit,
                 after=text[end : end + 6],
                 source=(ltoks, text),
+                european=european(ltoks, rtoks, text),
             )
         )
         if first:
@@ -480,7 +500,7 @@ def _markup_quantities(text: str) -> StepQuantities:
     q = StepQuantities(numbers=numbers_in(plain_math(text)), unevaluable=read.unevaluable)
     q.math_claims = read.claims
     q.values = read.values
-    stated = [c.value for c in read.claims if c.relation == "="]
+    stated = [c.value for c in read.claims if c.relation in ("=", "≈")]
     q.exact_results = stated
     q.results = [v for v in map(rational, stated) if v is not None]
     return q

@@ -207,7 +207,7 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims, delimited
         out.values.append(values[-1])  # `r = -112`: a value the step states for a letter
     for i, rel in enumerate(rels):
         left, right = values[i], values[i + 1]
-        relation = "=" if rel == "=" else _ORDER.get(rel)
+        relation = "=" if rel == "=" else "≈" if rel == "approx" else _ORDER.get(rel)
         if left is None or right is None or relation is None:
             continue
         holds = _holds(left, right, relation, parts[i], parts[i + 1])
@@ -295,12 +295,26 @@ def _tolerance(left_part: list[Tok], right_part: list[Tok], right: sympy.Expr) -
     return sympy.Rational(1, 10**places) if places else sympy.Integer(0)
 
 
+def _pi_applied(part: list[Tok], other: sympy.Expr) -> bool:
+    r"""`\pi(10)` against a whole number: π(n) counts primes as often as it multiplies (against
+    `16\pi` or `50.27` only the product can be meant)."""
+    glued = any(
+        t.kind == "PI" and u.kind == "LP" and not u.space
+        for t, u in zip(part, part[1:], strict=False)
+    )
+    return glued and other.is_Integer
+
+
 def _holds(
     left: sympy.Expr, right: sympy.Expr, relation: str, left_part: list[Tok], right_part: list[Tok]
 ) -> bool | None:
     """True / False when the relation is decided exactly; None when it cannot be."""
     if _in_degrees(left_part) != _in_degrees(right_part):
         return None  # `\frac{\pi}{6} = 30^\circ`: radians against degrees
+    if _pi_applied(left_part, right) or _pi_applied(right_part, left):
+        return None  # `\pi(10) = 4`: the count of primes up to 10, not 10π
+    if relation == "≈":
+        return _approximates(left, right, right_part)
     readings = [(left, right)]
     if any(t.kind == "PCT" for t in left_part + right_part):
         readings += [(left * 100, right), (left, right * 100)]  # "0.2 = 20\\%" either way round
@@ -313,6 +327,24 @@ def _holds(
     if any(d is True for d in decided):
         return True
     return False if all(d is False for d in decided) else None
+
+
+def _approximates(left: sympy.Expr, right: sympy.Expr, right_part: list[Tok]) -> bool | None:
+    """`\frac{117}{58.44} \approx 2.00`: holds within one unit in the last place the literal
+    shows (rounded or cut). Otherwise None, never refuted: models round loosely (`1.0087^{10}
+    \approx 1.0903` for 1.09049), and human raters pass such steps (PRM800K). None too when the
+    right side is no literal."""
+    literal = right_part[1:] if right_part[:1] and right_part[0].val == "-" else right_part
+    if len(literal) != 1 or literal[0].kind != "NUM":
+        return None
+    digits = literal[0].val.replace(",", "")
+    whole, _, places = digits.partition(".")
+    zeros = len(whole) - len(whole.rstrip("0")) if not places and whole.strip("0") else 0
+    unit = sympy.Rational(1, 10 ** len(places)) if places else sympy.Integer(10) ** zeros
+    diff = _difference(left, right)
+    if diff is None:
+        return None
+    return True if abs(diff) <= unit else None
 
 
 def _relation_holds(diff: sympy.Expr, relation: str, tolerance: sympy.Expr) -> bool | None:

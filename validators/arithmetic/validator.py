@@ -155,6 +155,11 @@ def holds(claim: Claim, step_text: str = "") -> bool:
         return True
     if approximate and _within_rounded_literals(claim):
         return True
+    if claim.european is not None:
+        # `1.250 + 750 = 2.000`, `5 / 2 = 2,5`: right where `.` groups thousands
+        computed, claimed, claimed_text = claim.european
+        if _matches(computed, claimed, claimed_text, approximate):
+            return True
     if _PI.search(claim.expression) or "π" in step_text:
         # A value of π written to a few places: the writer may have used more of them.
         return abs(claim.computed - claim.claimed) <= abs(claim.claimed) * PI_TOLERANCE

@@ -180,7 +180,14 @@ def _closing_statement(text: str) -> set[Fraction]:
         sentence_end = SENTENCE_END.search(text, cut)
         if sentence_end is not None:
             out.update(numbers_in(text[sentence_end.end() :]))
+        # "... = 560 pages are done, so the job finishes during the 17th minute."
+        so = _SO_CLAUSE.search(text, cut)
+        if so is not None and "=" not in text[so.end() :]:
+            out.update(numbers_in(text[so.end() :]))
     return out
+
+
+_SO_CLAUSE = re.compile(r"[,;]\s+(?:so|therefore|thus|hence|which means)\b", re.I)
 
 
 def _in_percent(analysis: Analysis) -> bool:
@@ -264,6 +271,29 @@ def _same_in_other_unit(answer: Fraction, accepted: set[Fraction], question: str
     )
 
 
+# "How much fuel is needed for 340 km, and what does it cost?": a question of several parts
+_SEVERAL_PARTS = re.compile(r"\?.*\?|,?\s+and\s+(?:what|how|which|who|when)\b", re.I | re.S)
+
+
+def _asks_several(question: str) -> bool:
+    """Whether the question asks more than one thing (an answer may give one part)."""
+    return "?" in question and _SEVERAL_PARTS.search(question) is not None
+
+
+def _computed_by_a_step(analysis: Analysis, readings: set[Fraction]) -> bool:
+    """Whether some step states one of these values as a result."""
+    return any(readings.intersection(q.results) for q in step_quantities(analysis))
+
+
+def _rounded_to_its_places(answer: Fraction, accepted: set[Fraction]) -> bool:
+    """An answer with decimals that rounds a derived value to them: $1,157.63 for 1157.625,
+    56.8 for 56.775, 3.33 for 10/3 (a result is often rounded only in the answer)."""
+    places = next((d for d in range(1, 7) if (answer * 10**d).denominator == 1), None)
+    if places is None or answer.denominator == 1:
+        return False
+    return any(round_to(v, places, m) == answer for v in accepted for m in ("half_up", "floor"))
+
+
 def _not_derived_message(analysis: Analysis, readings: set[Fraction], final: Fraction) -> str:
     """Why the answer is not derived; it names the step when an earlier one computed it."""
     qs = step_quantities(analysis)
@@ -306,7 +336,12 @@ class LinkageValidator:
             return
         readings = {value, value / 100} if answer.percent or _in_percent(analysis) else {value}
         question = analysis.chain.question
-        if readings & accepted or any(_same_in_other_unit(v, accepted, question) for v in readings):
+        if (
+            readings & accepted
+            or any(_same_in_other_unit(v, accepted, question) for v in readings)
+            or any(_rounded_to_its_places(v, accepted) for v in readings)
+            or (_asks_several(question) and _computed_by_a_step(analysis, readings))
+        ):
             analysis.derived_answer = show(value)
             analysis.held += 1
         else:

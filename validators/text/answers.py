@@ -18,6 +18,7 @@ import sympy
 from validators.arithmetic.exact import decimal_ratio
 from validators.text.mathparse import BoundError, ParseError, parse_expression, rational
 from validators.text.mathtokens import brace_end
+from validators.text.segment import ANSWER_LABEL
 
 MAX_ANSWER_CHARS = 500
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
@@ -34,6 +35,11 @@ _TRAILING_WORDS = re.compile(r"(?<=[\d}).])(?:\s+[A-Za-z][A-Za-z'’-]*\.?)+\s*$
 _MATRIX = re.compile(r"\\begin\{([pbvB]?matrix)\}(.*?)\\end\{\1\}", re.S)
 _THOUSANDS = re.compile(r"(?<=\d)(?:,|\{,\})(?=\d{3}(?!\d))")  # `1,000`, LaTeX's `1{,}000`
 _UNION = re.compile(r"\\cup|∪")
+_LABEL = re.compile(rf"^\s*(?:#+\s*)?{ANSWER_LABEL}", re.I)  # "**Answer:** 42", "Réponse : 42"
+# "9.6 × 10² (960)", "7 (7.0)": the same value restated in parentheses after the answer
+_RESTATED = re.compile(
+    r"(?<=[\w}%.])\s+\(\s*(?:≈|=|about|approx\.?)?\s*\\?\$?-?\d[\d,]*(?:\.\d+)?\s*%?\s*\)\s*$"
+)
 _PLAIN_NUMBER = re.compile(r"\s*(-)?\s*((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*$")
 
 
@@ -65,6 +71,8 @@ def _clean(text: str) -> tuple[str, bool]:
     """The answer's math with delimiters, units, degrees and `x =` set aside; and percent."""
     inner = boxed(text)
     text = (inner if inner is not None else text).strip().rstrip(".").strip()
+    text = _LABEL.sub("", text, count=1).strip("*_ ")
+    text = _RESTATED.sub("", text)
     text = _DELIMITERS.sub("", text).strip()
     text = _TEXT_GROUP.sub(" ", text)
     text = _SPACING.sub(" ", text)

@@ -25,7 +25,15 @@ MAX_FACTORIAL = 300  # n in n! and in binomial(n, k)
 
 _MATCH = {"(": ")", "[": "]", "{": "}"}
 # Letters that read as function names when glued to "(": f(x) is not f*x.
-_FUNCTION_LETTERS = frozenset("fghFGHPQ")
+_FUNCTION_LETTERS = frozenset("fghFGHPQ") | {
+    # number theory's functions: σ(n), τ(n), φ(n), μ(n), ω(n)
+    "sigma",
+    "tau",
+    "phi",
+    "varphi",
+    "mu",
+    "omega",
+}
 
 
 class ParseError(ValueError):

@@ -8,12 +8,26 @@ from validators.types import MAX_STEP_CHARS, MAX_STEPS, Chain, Step
 
 # GSM8K's calculator annotations: `<<48/2=24>>`; a model never writes them.
 _CALC_ANNOTATION = re.compile(r"<<[^<>]{0,500}>>")
+# The label before a stated answer, as models write it: "Answer: 42", "**Answer:** 42", "The
+# final answer is 42", and in the languages users ask in ("Réponse : 42", "答案是 42").
+_EMPHASIS = r"(?:\*\*|__)?"
+ANSWER_LABEL = (
+    rf"{_EMPHASIS}\s*(?:(?:so|thus|therefore|hence),?\s+)?(?:(?:the|la|le|die|a|o)\s+)?"
+    r"(?:final\s+)?(?:answer|respuesta|réponse|antwort|resposta|risposta|ответ|उत्तर|答案|答)"
+    rf"\s*(?:(?:is|es|est|ist|é|è|是)(?![A-Za-z]))?\s*{_EMPHASIS}\s*[:：=]?\s*{_EMPHASIS}\s*"
+)
+_PLAIN_LABEL = r"(?:(?:so|thus|therefore|hence),?\s+)?(?:the\s+)?(?:final\s+)?answer\b"
 _ANSWER_PATTERNS = [
     re.compile(r"^\s*#{2,}\s*(?P<a>.+?)\s*$", re.M),
     re.compile(r"^\s*#\s*Answer\s*\n\s*(?P<a>\S.*?)\s*$", re.M | re.I),  # PRM800K's heading
     re.compile(r"\\boxed\{(?P<a>(?:[^{}]|\{[^{}]*\})+)\}"),
     re.compile(
         r"^\s*(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*[:=]\s*(?P<a>.+?)\s*\.?\s*$", re.I | re.M
+    ),
+    # a label in bold or in another language (plain English is read above), a value after it
+    re.compile(
+        rf"^\s*(?!{_PLAIN_LABEL}){ANSWER_LABEL}(?P<a>[^\s*].*?)\s*\.?\s*$",
+        re.I | re.M,
     ),
     re.compile(
         r"^\s*(?:so\s+|thus\s+|therefore\s+)?the\s+(?:final\s+)?answer\s+is\s*:?\s*(?P<a>.+?)\s*\.?\s*$",
@@ -23,7 +37,8 @@ _ANSWER_PATTERNS = [
 # A line that only announces the answer carries no reasoning of its own.
 _ANSWER_ONLY_LINE = re.compile(
     r"^\s*(?:#{2,}.*|(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:.*|\\boxed\{[^{}]*\}\.?|"
-    r"(?:(?:so|thus|therefore|hence),?\s+)?the\s+(?:final\s+)?answer\s+is\s*:?[^=]{0,60})\s*$",
+    r"(?:(?:so|thus|therefore|hence),?\s+)?the\s+(?:final\s+)?answer\s+is\s*:?[^=]{0,60}|"
+    rf"(?!{_PLAIN_LABEL}){ANSWER_LABEL}[^=\n]{{0,60}})\s*$",
     re.I,
 )
 _STEP_PREFIX = re.compile(r"^\s*(?:step\s*\d+\s*[:.)-]|\d+\s*[.)]\s+(?=\D)|[-*•]\s+)", re.I)

@@ -35,6 +35,7 @@ COMPILED = (
     "validators/algebra/validator.py",
     "validators/arithmetic/exact.py",
     "validators/arithmetic/extract.py",
+    "validators/arithmetic/locale.py",
     "validators/arithmetic/mathclaims.py",
     "validators/arithmetic/tokens.py",
     "validators/arithmetic/validator.py",

@@ -228,11 +228,32 @@ def test_what_is_needed_rounds_up():
     assert validate({"question": q, "reasoning": steps, "answer": "6"})["laundering"]
 
 
-def test_a_closing_contrast_does_not_go_on_from_the_result():
+@pytest.mark.parametrize(
+    "aside",
+    [
+        "This is not (60 + 40) ÷ 2 = 50.",
+        "Not (60 + 40) ÷ 2 = 50, because the times differ.",
+        "A common mistake is (60 + 40) ÷ 2 = 50.",
+        "Let me double-check: 48 × 5 = 240.",
+        "Wait, let me verify: 48 × 5 = 240.",
+    ],
+)
+def test_a_closing_contrast_or_check_does_not_go_on_from_the_result(aside):
     q = "A car drives 240 miles in 5 hours. What is its average speed in mph?"
-    steps = ["Average speed = 240 ÷ 5 = 48 mph.", "This is not (60 + 40) ÷ 2 = 50."]
+    steps = ["Average speed = 240 ÷ 5 = 48 mph.", aside]
     assert not validate({"question": q, "reasoning": steps, "answer": "48"})["laundering"]
-    assert validate({"question": q, "reasoning": steps, "answer": "45"})["laundering"]
+    r = validate({"question": q, "reasoning": steps, "answer": "45"})
+    assert r["laundering"] and r["derived_answer"] == "48"
+
+
+def test_a_conclusion_that_says_not_is_still_the_conclusion():
+    q = "Six friends split $1200, but Brad does not come. How much does each of the others pay?"
+    steps = [
+        "So the six friends should pay $1200 / 6 people = $200 each.",
+        "Since Brad is not joining, the 5 friends pay $1200 / 5 = $240 each.",
+    ]
+    r = validate({"question": q, "reasoning": steps, "answer": "200"})
+    assert r["laundering"] and r["derived_answer"] == "240"
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,7 @@ _COMPOUND = re.compile(
     r"|\s?(?:lbs?|pounds?)\.?\s?\d{1,2}\s?(?:oz|ounces?)\b",
     re.I,
 )
+_COMPOUND_STARTS = frozenset("hHmMfFpPlL")
 _INCHES = re.compile(r"\d\s?in\b")  # "8 in": "in" is a unit only right after a number
 
 
@@ -234,6 +235,18 @@ def _unclear_start(text: str, first: Tok) -> bool:
     return mark == "." and prev in ("+", "-", "*", "/", "×", "=", "(")
 
 
+def _separated(ltoks: list[Tok], rtoks: list[Tok], text: str) -> bool:
+    """Whether a claim writes a `.` or `,` in or after its numbers (locale.european's case)."""
+    last = rtoks[-1]
+    if text[last.start + len(last.text) : last.start + len(last.text) + 1] == ",":
+        return True
+    for toks in (ltoks, rtoks):
+        for t in toks:
+            if t.kind == "num" and ("." in t.text or "," in t.text):
+                return True
+    return False
+
+
 def _glued(text: str, ltoks: list[Tok], rtoks: list[Tok], first: bool, last: bool) -> bool:
     """The mathematics goes on past what was read, glued to it: `f(2 + 1)`, `π(4)²` before the
     left side, `(4/3)π` or `(1/64)R` after the right side (a unit after a number, `24km`, is no
@@ -311,7 +324,7 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         end = rtoks[-1].start + len(rtoks[-1].text)
         if " by " in text[end : end + 16] and _PAIRED.match(text, end):
             continue  # "(24 + 6) by (15 + 6) = 30 by 21": one of two sizes, paired who knows how
-        if _COMPOUND.match(text, end):
+        if text[end : end + 2].lstrip()[:1] in _COMPOUND_STARTS and _COMPOUND.match(text, end):
             continue  # "4 h − 25 min = 3 h 35 min": the result is in two units
         if _has(rtoks, "op") and rtoks[0].kind == "num" and rtoks[0].value == lval != rval:
             # A running calculation: "48/2 = 24 + 48 = 72" states 48/2 = 24, then 24 + 48 = 72.
@@ -329,7 +342,7 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
                 unit_after=unit,
                 after=text[end : end + 6],
                 source=(ltoks, text),
-                european=european(ltoks, rtoks, text),
+                european=european(ltoks, rtoks, text) if _separated(ltoks, rtoks, text) else None,
             )
         )
         if first:

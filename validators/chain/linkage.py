@@ -22,8 +22,11 @@ NAME = "linkage"
 def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
     """The result the steps end on, and every value the final step arrives at."""
     qs = step_quantities(analysis)
+    checking = _checking_tail(analysis)
+    # the steps that check or contrast the result at the end do not go on from it
+    body = qs[: len(qs) - checking] if 0 < checking < len(qs) else qs
     final: Fraction | None = None
-    for q in reversed(qs):
+    for q in reversed(body):
         if q.results:
             final = q.results[-1]
             break
@@ -60,7 +63,6 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
         accepted.update(_closing_values(analysis.steps[-1].text))
         if _NONE.search(analysis.steps[-1].text):
             accepted.add(Fraction(0))  # "So the parabola has no y-intercepts." answers 0
-    checking = _checking_tail(analysis)
     if 0 < checking < len(qs):
         # "Verification: 72 - 48 = 24 ✓": steps that check a result do not go on from it, nor
         # do those that contrast it with another value
@@ -72,14 +74,21 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
 
 # A step that checks what came before: "Check: ...", "Let's verify", "Double-checking", "✓".
 _CHECKING = re.compile(
-    r"^[\W\d_]*(?:step\s*\d+\W*)?(?:(?:let'?s|let us|to|we can|now|finally|as a)\W+)*"
+    r"^[\W\d_]*(?:step\s*\d+\W*)?(?:(?:let'?s|let us|let me|to|we can|i can|i'll|now|finally"
+    r"|as a|wait)\W+)*"
     r"(?:double[- ]?|quick\s+|sanity\s+)?(?:check(?:ing|ed)?\b|verif|confirm)",
     re.I,
 )
 
 
-# A step that sets another value against the result: "This is not (60 + 40) ÷ 2 = 50."
-_CONTRAST = re.compile(r"\b(?:is not|isn't|not simply|instead of|rather than|unlike)\b", re.I)
+# A step that opens by setting another value against the result: "This is not (60 + 40) ÷ 2 =
+# 50.", "Not 48 - 14 = 34, because ...", "A common mistake is ..." (a conclusion that says "is
+# not joining" or "instead of 5 years" further on is none)
+_CONTRAST = re.compile(
+    r"^[\W\d_]*(?:note(?:\s+that)?\W+)?(?:(?:this|that|it)\s+(?:is\s+not|isn't)\b|not\b"
+    r"|it(?:\s+is|'s)\s+tempting|a\s+common\s+(?:mistake|error))",
+    re.I,
+)
 
 
 def _checking_tail(analysis: Analysis) -> int:
@@ -87,7 +96,7 @@ def _checking_tail(analysis: Analysis) -> int:
     n = 0
     for step in reversed(analysis.steps):
         text = step.text
-        if not (_CHECKING.match(text) or "✓" in text or "✔" in text or _CONTRAST.search(text)):
+        if not (_CHECKING.match(text) or "✓" in text or "✔" in text or _CONTRAST.match(text)):
             break
         n += 1
     return n

@@ -37,10 +37,27 @@ _ANSWER_PATTERNS = [
 # A line that only announces the answer carries no reasoning of its own.
 _ANSWER_ONLY_LINE = re.compile(
     r"^\s*(?:#{2,}.*|(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:.*|\\boxed\{[^{}]*\}\.?|"
-    r"(?:(?:so|thus|therefore|hence),?\s+)?the\s+(?:final\s+)?answer\s+is\s*:?[^=]{0,60}|"
-    rf"(?!{_PLAIN_LABEL}){ANSWER_LABEL}[^=\n]{{0,60}})\s*$",
+    r"(?:(?:so|thus|therefore|hence),?\s+)?the\s+(?:final\s+)?answer\s+is\s*:?[^=]{0,60})\s*$",
     re.I,
 )
+_LABEL_ONLY_LINE = re.compile(rf"^\s*(?!{_PLAIN_LABEL}){ANSWER_LABEL}[^=\n]{{0,60}}\s*$", re.I)
+# Pieces of the labels written in ASCII (Answer, Antwort, Respuesta, Resposta, Risposta), looked
+# for before the pattern: most lines have none
+_ASCII_LABEL_PIECES = ("nswer", "NSWER", "ntwort", "spuest", "spost")
+
+
+def _answer_only(line: str) -> bool:
+    """A line that only announces the answer ("#### 72", "**Answer:** 72", "Réponse : 72")."""
+    if _ANSWER_ONLY_LINE.match(line):
+        return True
+    if line.isascii():
+        for piece in _ASCII_LABEL_PIECES:
+            if piece in line:
+                return _LABEL_ONLY_LINE.match(line) is not None
+        return False
+    return _LABEL_ONLY_LINE.match(line) is not None
+
+
 _STEP_PREFIX = re.compile(r"^\s*(?:step\s*\d+\s*[:.)-]|\d+\s*[.)]\s+(?=\D)|[-*•]\s+)", re.I)
 _NUMBERED_LINE = re.compile(r"^\s*(?:step\s*\d+\s*[:.)-]|\d+\s*[.)]\s+\D)", re.I | re.M)
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z$\\(\[])")
@@ -147,7 +164,7 @@ def segment(chain: Chain) -> tuple[list[Step], str | None, bool]:
     inferred = answer is None and bool(raw)
     if inferred:
         answer = raw[-1]
-    texts = [t for t in raw if not _ANSWER_ONLY_LINE.match(t)] or raw
+    texts = [t for t in raw if not _answer_only(t)] or raw
     steps = []
     for i, text in enumerate(texts[:MAX_STEPS]):
         step = Step(index=i, text=text)

@@ -296,3 +296,12 @@ def test_grouped_numbers_and_compound_quantities_are_never_an_error(text):
 def test_a_word_after_a_result_is_no_second_unit():
     text = "Yola weighed 250-80=171 pounds 2 years ago."
     assert report(text)["steps"][0]["status"] == "error"
+
+
+def test_a_run_that_starts_at_a_label_number_is_unchecked():
+    text = "10 pages per day on day 1 * 2 = 20 pages per day for days 2 through 7"
+    step = report(text)["steps"][0]
+    assert step["status"] != "error" and "label" in step["findings"][0]["message"]
+    # a count after "every day" or "in 7 weeks" is no label
+    assert report("Every day 20+8+5 = 34 birds are lost")["steps"][0]["status"] == "error"
+    assert report("In 7 weeks 5*7 = 36 goldfish die.")["steps"][0]["status"] == "error"

@@ -83,6 +83,12 @@ _WORDS = re.compile(r"[A-Za-z]+")
 _FIRST_WORD = re.compile(r"\s*%?\s*(?:(?:sq|square|cu|cubic)\.?\s+(?=[a-z]))?([A-Za-z]+)")
 _PAIRED = re.compile(r"\s*(?:[A-Za-z]+\.?\s+)?by\s+[\d(]")  # "30 by 21", "30 ft by 21 ft"
 _GLUED = frozenset("π√∛∜")  # a constant or a root written against a number multiplies it
+# a preposition, then a word that numbers what follows it: "on day 1", "in step 2"
+_LABEL_BEFORE = re.compile(
+    r"\b(?:on|in|for|of|after|before|by|from|until)\s+"
+    r"(?:day|week|month|year|step|round|level|chapter|part|phase|stage|lap) $",
+    re.I,
+)
 _GROUP_SPACES = frozenset(" \u00a0\u2009\u202f")
 # "= 3 h 35 min", "= 16h15", "= 5 lb 3 oz": a quantity in two units, not the number before them
 _COMPOUND = re.compile(
@@ -235,6 +241,13 @@ def _unclear_start(text: str, first: Tok) -> bool:
     return mark == "." and prev in ("+", "-", "*", "/", "×", "=", "(")
 
 
+def _labelled(text: str, first: Tok) -> bool:
+    """The run starts at a label's number: "10 pages on day 1 * 2 = 20" is no 1 × 2."""
+    if first.kind != "num" or first.start < 4 or not text[first.start - 2].isalpha():
+        return False
+    return _LABEL_BEFORE.search(text, max(0, first.start - 20), first.start) is not None
+
+
 def _separated(ltoks: list[Tok], rtoks: list[Tok], text: str) -> bool:
     """Whether a claim writes a `.` or `,` in or after its numbers (locale.european's case)."""
     last = rtoks[-1]
@@ -316,6 +329,10 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             continue
         if i == 0 and _unclear_start(text, ltoks[0]):
             q.unevaluable.append(f"where the number before {_text_of(ltoks)!r} begins is unclear")
+            q.results.append(rval)
+            continue
+        if i == 0 and _labelled(text, ltoks[0]):
+            q.unevaluable.append(f"{_text_of(ltoks)!r} starts at the number of a label (day 1)")
             q.results.append(rval)
             continue
         unit = _word_after(text, rtoks[-1])

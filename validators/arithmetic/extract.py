@@ -248,18 +248,6 @@ def _labelled(text: str, first: Tok) -> bool:
     return _LABEL_BEFORE.search(text, max(0, first.start - 20), first.start) is not None
 
 
-def _separated(ltoks: list[Tok], rtoks: list[Tok], text: str) -> bool:
-    """Whether a claim writes a `.` or `,` in or after its numbers (locale.european's case)."""
-    last = rtoks[-1]
-    if text[last.start + len(last.text) : last.start + len(last.text) + 1] == ",":
-        return True
-    for toks in (ltoks, rtoks):
-        for t in toks:
-            if t.kind == "num" and ("." in t.text or "," in t.text):
-                return True
-    return False
-
-
 def _glued(text: str, ltoks: list[Tok], rtoks: list[Tok], first: bool, last: bool) -> bool:
     """The mathematics goes on past what was read, glued to it: `f(2 + 1)`, `π(4)²` before the
     left side, `(4/3)π` or `(1/64)R` after the right side (a unit after a number, `24km`, is no
@@ -359,7 +347,7 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
                 unit_after=unit,
                 after=text[end : end + 6],
                 source=(ltoks, text),
-                european=european(ltoks, rtoks, text) if _separated(ltoks, rtoks, text) else None,
+                european=european(ltoks, rtoks, text),
             )
         )
         if first:

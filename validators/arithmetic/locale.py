@@ -30,6 +30,11 @@ def _value(text: str) -> Fraction | None:
     return None  # `2.5`: a decimal point, so this writer is not European
 
 
+def _separated(toks: list[Tok]) -> bool:
+    """Whether a number among toks is written with a `.` or `,`."""
+    return any(t.kind == "num" and ("." in t.text or "," in t.text) for t in toks)
+
+
 def european(
     ltoks: list[Tok], rtoks: list[Tok], text: str
 ) -> tuple[Fraction, Fraction, str] | None:
@@ -37,12 +42,16 @@ def european(
     when that reading differs from the English one; else None."""
     last = rtoks[-1]
     end = last.start + len(last.text)
-    tail = _COMMA_DIGITS.match(text, end) if last.kind == "num" else None
+    tail = (
+        _COMMA_DIGITS.match(text, end)
+        if last.kind == "num" and text[end : end + 1] == ","
+        else None
+    )
+    if tail is None and not _separated(ltoks) and not _separated(rtoks):
+        return None  # the usual claim: nothing to read another way (a cheap look, done first)
     texts = [t.text for t in ltoks + rtoks if t.kind == "num"]
     if tail is not None:
         texts[-1] += "," + tail.group(1)
-    if tail is None and not any("." in t or "," in t for t in texts):
-        return None
     values = [_value(t) for t in texts]
     if any(v is None for v in values):
         return None

@@ -105,7 +105,7 @@ def _rounding_room(expression: str) -> Fraction:
         if not value:
             continue
         power = parts[k + 2] if k + 2 < len(parts) and parts[k + 1] == "^" else "1"
-        times = abs(number_value(power)) if power.isdigit() and len(power) < 4 else 1
+        times = int(power) if power.isdigit() and len(power) < 4 else 1
         room += times * Fraction(1, 2 * 10 ** decimals(part)) / abs(value)
     return room
 

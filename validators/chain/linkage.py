@@ -63,10 +63,10 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
         accepted.update(_closing_values(analysis.steps[-1].text))
         if _NONE.search(analysis.steps[-1].text):
             accepted.add(Fraction(0))  # "So the parabola has no y-intercepts." answers 0
-    if 0 < checking < len(qs):
+    if body is not qs:
         # "Verification: 72 - 48 = 24 ✓": steps that check a result do not go on from it, nor
         # do those that contrast it with another value
-        accepted.update(qs[-1 - checking].results)
+        accepted.update(body[-1].results)
     solution = analysis.scratch.get("algebra_solution") or {}
     accepted.update(v for v in solution.values() if isinstance(v, Fraction))
     return final, accepted
@@ -297,8 +297,10 @@ def _computed_by_a_step(analysis: Analysis, readings: set[Fraction]) -> bool:
 def _rounded_to_its_places(answer: Fraction, accepted: set[Fraction]) -> bool:
     """An answer with decimals that rounds a derived value to them: $1,157.63 for 1157.625,
     56.8 for 56.775, 3.33 for 10/3 (a result is often rounded only in the answer)."""
+    if answer.denominator == 1:
+        return False
     places = next((d for d in range(1, 7) if (answer * 10**d).denominator == 1), None)
-    if places is None or answer.denominator == 1:
+    if places is None:
         return False
     return any(round_to(v, places, m) == answer for v in accepted for m in ("half_up", "floor"))
 

@@ -505,3 +505,21 @@ def test_an_or_that_restates_an_equation_is_still_checked():
     assert errors(good) == [] and "verified" in statuses(good)
     bad = algebra_report(q, ["Simplifying, I get $3y - 15 = 2y - 6$, or $y = -9$."])
     assert [i for i, _ in errors(bad)] == [0]
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "From $2x - 5 = 9$ we get $x = 7$; from $2x - 5 = -9$ we get $x = -2$.",
+        "Solving $2x - 5 = 9$ gives $x = 7$, and solving $2x - 5 = -9$ gives $x = -2$.",
+        "Setting $2x - 5 = 9$ gives $x = 7$; setting $2x - 5 = -9$ gives $x = -2$.",
+    ],
+)
+def test_an_equation_brought_in_as_a_case_is_no_claim(step):
+    r = algebra_report("Solve $|2x - 5| = 9$.", [step, "The sum is $7 + (-2) = 5$."])
+    assert errors(r) == []
+
+
+def test_a_derived_equation_after_a_case_is_still_refuted():
+    r = algebra_report("Solve $|2x - 5| = 9$.", ["Solving $2x - 5 = 9$ gives $2x = 4$."])
+    assert [i for i, _ in errors(r)] == [0]

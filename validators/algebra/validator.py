@@ -51,6 +51,13 @@ _WITHDRAWS = re.compile(
 )
 # In MATH-style chains also: case analyses and instantiations.
 _ALTERNATIVES = re.compile(r"\b(?:cases?|either|set|setting|where)\b", re.I)
+# The words that bring in an equation as a supposition, right before it: "from $2x - 5 = -9$
+# we get $x = -2$", "solving $x + 1 = 4$ gives". It starts a case; it claims nothing.
+_SUPPOSED = re.compile(
+    r"\b(?:from|solving|solve|for|with|substituting|plugging(?:\s+in)?|setting|considering"
+    r"|taking)\s*(?:\$+|\\\(|\\\[)?\s*$",
+    re.I,
+)
 # In any chain: modular arithmetic. `136x = 184 (mod 203)` is a congruence, which no equation
 # over the rationals decides.
 _CONGRUENCE = re.compile(r"\b(?:mod|modulo|pmod|bmod|equiv)\b|≡", re.I)
@@ -119,6 +126,11 @@ def _alternatives(text: str, cands: list[Candidate]) -> set[int]:
         if same and "or" in text[a.end : b.start] and _OR.match(text, a.end, b.start):
             out.update((a.start, b.start))
     return out
+
+
+def _supposed(text: str, start: int) -> bool:
+    """Whether the equation at `start` is brought in as a supposition (_SUPPOSED)."""
+    return _SUPPOSED.search(text, max(0, start - 40), start) is not None
 
 
 def _maybe_algebra(text: str) -> bool:
@@ -421,7 +433,8 @@ class _Run:
             self.system.forget(var)
             self.add(eq, step)
         elif j.kind == "contradicts":
-            refuted = self.refutation(eq, j, step)
+            supposed = step is not None and _supposed(self.analysis.steps[step].text, cand.start)
+            refuted = None if supposed else self.refutation(eq, j, step)
             blamed = self.miscopy(eq, refuted, step) if refuted is not None else None
             if blamed is not None:
                 at, miscopy = blamed

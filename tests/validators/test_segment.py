@@ -49,6 +49,11 @@ def test_a_labelled_answer_line_is_no_step():
     assert texts == ["There are 6 × 7 = 42 eggs."] and answer == "41"
 
 
+def test_a_prm800k_answer_heading_step_is_no_step():
+    texts, answer = steps_of(["The probability is $\\frac{13}{90}$.", "# Answer\n\n\\frac{13}{90}"])
+    assert texts == ["The probability is $\\frac{13}{90}$."] and answer == "\\frac{13}{90}"
+
+
 def test_single_paragraph_splits_into_sentences_without_breaking_decimals():
     texts, _ = steps_of("He pays $1.50 per cup. So 3 x 1.50 = 4.50 dollars. That is all.")
     assert texts == ["He pays $1.50 per cup.", "So 3 x 1.50 = 4.50 dollars.", "That is all."]

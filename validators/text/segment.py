@@ -36,7 +36,7 @@ _ANSWER_PATTERNS = [
 ]
 # A line that only announces the answer carries no reasoning of its own.
 _ANSWER_ONLY_LINE = re.compile(
-    r"^\s*(?:#{2,}.*|(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:.*|\\boxed\{[^{}]*\}\.?|"
+    r"^\s*(?:#{2,}.*|#\s*answer\s*\n\s*[^\n]*|(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:.*|\\boxed\{[^{}]*\}\.?|"
     r"(?:(?:so|thus|therefore|hence),?\s+)?the\s+(?:final\s+)?answer\s+is\s*:?[^=]{0,60})\s*$",
     re.I,
 )

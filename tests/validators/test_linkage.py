@@ -236,6 +236,10 @@ def test_what_is_needed_rounds_up():
         "A common mistake is (60 + 40) ÷ 2 = 50.",
         "Let me double-check: 48 × 5 = 240.",
         "Wait, let me verify: 48 × 5 = 240.",
+        "Just as a sanity check, 48 × 5 = 240.",
+        "Fun fact: 48 - 40 = 8 mph more than the speed limit.",
+        "> Note: 240 ÷ 60 = 4 miles per minute would be another unit.",
+        "(In km/h that is 48 × 1.609 = 77.232.)",
     ],
 )
 def test_a_closing_contrast_or_check_does_not_go_on_from_the_result(aside):
@@ -282,3 +286,39 @@ def test_an_answer_to_one_part_of_a_question_of_several_is_derived():
     # a question of one part still ends where the steps end
     q = "A car uses 8.5 L per 100 km. What does the fuel for 340 km cost at $1.60 per liter?"
     assert validate({"question": q, "reasoning": steps, "answer": "28.9"})["laundering"]
+
+
+def test_the_step_before_a_check_concludes_in_words():
+    q = "What is 1512 divided by 24?"
+    steps = [
+        "Long division: 151 ÷ 24 = 6 R 7, and then 72 ÷ 24 = 3.",
+        "The quotient is 63.",
+        "Check: 24 × 63 = 1,512 ✓",
+    ]
+    assert not validate({"question": q, "reasoning": steps, "answer": "63"})["laundering"]
+    assert validate({"question": q, "reasoning": steps, "answer": "64"})["laundering"]
+    # a residue the step before the check states is its conclusion too
+    q = "What is the remainder when $17 \\cdot 23$ is divided by 5?"
+    steps = [
+        "$17 = 3 \\cdot 5 + 2$, so $17 \\equiv 2$, and $23 \\equiv 3 \\pmod 5$.",
+        "Product: $2 \\cdot 3 = 6 \\equiv 1 \\pmod 5$.",
+        "Let me verify directly: $17 \\cdot 23 = 391$ ✓.",
+    ]
+    assert not validate({"question": q, "reasoning": steps, "answer": "1"})["laundering"]
+    assert validate({"question": q, "reasoning": steps, "answer": "4"})["laundering"]
+
+
+@pytest.mark.parametrize(
+    ("step", "answer"),
+    [
+        (
+            "So the final price is $41.40. Net change: 41.40 - 40 = 1.40, and 1.15 × 0.9 = 1.035.",
+            "41.40",
+        ),
+        ("She fills it **4 times** (3 full bottles give 3 × 750 = 2,250 mL, too little).", "4"),
+    ],
+)
+def test_a_closing_step_names_its_conclusion_besides_a_side_computation(step, answer):
+    q = "Compute it."
+    assert not validate({"question": q, "reasoning": [step], "answer": answer})["laundering"]
+    assert validate({"question": q, "reasoning": [step], "answer": "7"})["laundering"]

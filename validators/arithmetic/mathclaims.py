@@ -46,6 +46,12 @@ _CONDITIONAL = re.compile(
     re.I,
 )
 _DENIAL = re.compile(r"[^.\n]{0,200}?(?:\\neq?\b|≠|\\not)")
+# Words right after a relation that call it false: "For $n = 7$: $70 < 56$ fails", "… ✗".
+_REJECTED = re.compile(
+    r"[\s$)\\\]]{0,6}(?:,?\s*which\s+)?(?:fails?\b|is\s+false\b|is\s+not\s+true\b"
+    r"|is\s+impossible\b|does\s+not\s+hold\b|doesn['’]t\s+hold\b|[✗✘])",
+    re.I,
+)
 # Words after a result that make it something else: "= 154 remainder 5", "= 3 mod 7".
 _QUALIFIERS = frozenset(
     {"remainder", "remainders", "mod", "modulo", "r", "binary", "base", "octal", "hexadecimal"}
@@ -211,7 +217,9 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims, delimited
         if left is None or right is None or relation is None:
             continue
         holds = _holds(left, right, relation, parts[i], parts[i + 1])
-        if holds is None or (not holds and _not_asserted(text, parts[i][0].start)):
+        if holds is None or (
+            not holds and _not_asserted(text, parts[i][0].start, parts[i + 1][-1].end)
+        ):
             continue
         lhs, rhs = parts[i], parts[i + 1]
         if relation == "=" and _literal(lhs) and not _literal(rhs):
@@ -237,8 +245,11 @@ def _literal(part: list[Tok]) -> bool:
     return len(part) == 1 and part[0].kind == "NUM"
 
 
-def _not_asserted(text: str, start: int) -> bool:
-    """Whether the sentence around a claim supposes, tests or denies it ("verify if: ...")."""
+def _not_asserted(text: str, start: int, end: int) -> bool:
+    """Whether the sentence around a claim supposes, tests or denies it ("verify if: ...",
+    "$70 < 56$ fails")."""
+    if _REJECTED.match(text, end):
+        return True
     sentence_start = max(text.rfind(". ", 0, start), text.rfind("\n\n", 0, start), start - 300)
     return _CONDITIONAL.search(text, max(sentence_start, 0), start) is not None or bool(
         _DENIAL.match(text, start)

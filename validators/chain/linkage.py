@@ -8,7 +8,7 @@ from fractions import Fraction
 import sympy
 
 from validators.arithmetic.exact import round_to, show
-from validators.arithmetic.extract import numbers_in
+from validators.arithmetic.extract import StepQuantities, numbers_in
 from validators.arithmetic.validator import markup_chain, step_quantities
 from validators.text.answers import Answer, parse_answer
 from validators.text.mathparse import rational
@@ -35,41 +35,57 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
         accepted.add(final)
     if qs:
         last = qs[-1]
-        accepted.update(last.results)
-        if not last.results and last.numbers:
-            # A closing statement ("So she has 5 left.", "50 < 52"): it names the conclusion.
-            accepted.update(last.numbers)
-            accepted.update(
-                -v for v in numbers_in(" ".join(_NEGATIVE.findall(analysis.steps[-1].text)))
-            )
-            if (
-                final is None
-                and not markup_chain(analysis)
-                and not _restates_question(analysis, last.numbers)
-            ):
-                # With no result anywhere, a closing sentence names the conclusion in prose
-                # ("So she has 5 left."); in a LaTeX chain its numbers are as often an
-                # exponent, a case or a remark after the answer ("Also f(1) = 0, so the roots
-                # are 1 and 5" after "the minimum value is -4"): nothing to hold the answer to.
-                final = last.numbers[-1]
-        elif last.results and not last.math_claims:
-            accepted.update(_closing_statement(analysis.steps[-1].text))
-    if qs:
-        # What the closing step states as a value: `is $\\frac{2}{3}$`, "Probability = 1 / 6".
-        accepted.update(v for v in map(rational, qs[-1].values) if v is not None)
-        accepted.update(_prose_fractions(analysis.steps[-1].text))
-        accepted.update(_residues(analysis.steps[-1].text))
-        accepted.update(_remainders(analysis.steps[-1].text))
-        accepted.update(_closing_values(analysis.steps[-1].text))
-        if _NONE.search(analysis.steps[-1].text):
-            accepted.add(Fraction(0))  # "So the parabola has no y-intercepts." answers 0
+        accepted.update(_closing_accepts(last, analysis.steps[-1].text))
+        if (
+            not last.results
+            and last.numbers
+            and final is None
+            and not markup_chain(analysis)
+            and not _restates_question(analysis, last.numbers)
+        ):
+            # With no result anywhere, a closing sentence names the conclusion in prose
+            # ("So she has 5 left."); in a LaTeX chain its numbers are as often an
+            # exponent, a case or a remark after the answer ("Also f(1) = 0, so the roots
+            # are 1 and 5" after "the minimum value is -4"): nothing to hold the answer to.
+            final = last.numbers[-1]
     if body is not qs:
         # "Verification: 72 - 48 = 24 ✓": steps that check a result do not go on from it, nor
-        # do those that contrast it with another value
-        accepted.update(body[-1].results)
+        # do those that contrast it with another value; the step before them concludes
+        accepted.update(_closing_accepts(body[-1], analysis.steps[len(body) - 1].text))
     solution = analysis.scratch.get("algebra_solution") or {}
     accepted.update(v for v in solution.values() if isinstance(v, Fraction))
     return final, accepted
+
+
+def _closing_accepts(q: StepQuantities, text: str) -> set[Fraction]:
+    """The values a concluding step states: its results, or with none its numbers ("So she has
+    5 left.", "50 < 52"), and what it states in other forms (`is $\\frac{2}{3}$`, "1/6", a
+    residue, a remainder, "... is 7.", "**4 times**", "no solutions")."""
+    out = set(q.results)
+    if not q.results and q.numbers:
+        out.update(q.numbers)
+        out.update(-v for v in numbers_in(" ".join(_NEGATIVE.findall(text))))
+    elif q.results and not q.math_claims:
+        out.update(_closing_statement(text))
+    out.update(v for v in map(rational, q.values) if v is not None)
+    out.update(_prose_fractions(text))
+    out.update(_residues(text))
+    out.update(_remainders(text))
+    out.update(_closing_values(text))
+    out.update(_emphasised(text))
+    if _NONE.search(text):
+        out.add(Fraction(0))  # "So the parabola has no y-intercepts." answers 0
+    return out
+
+
+_BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
+
+
+def _emphasised(text: str) -> set[Fraction]:
+    """Numbers a step sets in bold ("so she fills it **4 times**"): what it concludes."""
+    if "**" not in text:
+        return set()
+    return {v for span in _BOLD.findall(text) for v in numbers_in(span)}
 
 
 # A step that checks what came before: "Check: ...", "Let's verify", "Double-checking", "✓".
@@ -91,12 +107,28 @@ _CONTRAST = re.compile(
 )
 
 
+# A step that opens as an aside: "Fun fact: …", "> Note: …", "(This underestimates …)",
+# "Interestingly, …", "By the way, …"
+_ASIDE = re.compile(
+    r"^\W*(?:(?:side\s+)?note\b|fun\s+fact|(?:as\s+an\s+)?aside\b|interestingly|by\s+the\s+way"
+    r"|bonus\b|just\s+(?:as\s+a|to|for\s+a)\b)|^\s*\((?s:.*)\)[.\s]*$",
+    re.I,
+)
+
+
 def _checking_tail(analysis: Analysis) -> int:
-    """How many steps at the end of the chain only check or contrast the result before them."""
+    """How many steps at the end of the chain only check, contrast or remark on the result
+    before them."""
     n = 0
     for step in reversed(analysis.steps):
         text = step.text
-        if not (_CHECKING.match(text) or "✓" in text or "✔" in text or _CONTRAST.match(text)):
+        if not (
+            _CHECKING.match(text)
+            or "✓" in text
+            or "✔" in text
+            or _CONTRAST.match(text)
+            or _ASIDE.match(text)
+        ):
             break
         n += 1
     return n
@@ -175,14 +207,16 @@ def _prose_fractions(text: str) -> set[Fraction]:
 
 
 _NUMERAL = r"(\d[\d,]*(?:\.\d+)?)"
-_ANSWER_IS = re.compile(rf"{_NUMERAL} is the (?:final )?answer|answer is {_NUMERAL}")
+_ANSWER_IS = re.compile(
+    rf"{_NUMERAL} is the (?:final )?answer|(?:answer|final(?: [a-z]+){{1,2}}) is \$?{_NUMERAL}"
+)
 
 
 def _closing_statement(text: str) -> set[Fraction]:
     """Values prose names after its last computation: "... = 6 sodas. It takes Jerry 3 weeks
     to get down to 6 sodas.", "40+80=120, confirming that 80 is the answer"."""
     out = set()
-    if "answer" in text:
+    if "answer" in text or "final" in text:
         out = {Fraction((a or b).replace(",", "")) for a, b in _ANSWER_IS.findall(text)}
     cut = text.rfind("=")
     if cut >= 0:

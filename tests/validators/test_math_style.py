@@ -616,7 +616,10 @@ def test_number_theory_functions_are_not_products():
 
 
 def test_a_relation_the_step_calls_false_is_no_claim():
-    step = "Try $n = 8$: $64 \\le 70 < 72$. (For $n = 7$: $70 < 56$ fails; for $n = 9$: $81 \\le 70$ fails.)"
+    step = (
+        "Try $n = 8$: $64 \\le 70 < 72$. "
+        "(For $n = 7$: $70 < 56$ fails; for $n = 9$: $81 \\le 70$ fails.)"
+    )
     r = validate({"question": "q", "reasoning": [step], "answer": "8"})
     assert r["verdict"] == "faithful"
     r = validate({"question": "q", "reasoning": ["So $70 < 56$, and $n = 7$."], "answer": "7"})

@@ -305,3 +305,43 @@ def test_a_run_that_starts_at_a_label_number_is_unchecked():
     # a count after "every day" or "in 7 weeks" is no label
     assert report("Every day 20+8+5 = 34 birds are lost")["steps"][0]["status"] == "error"
     assert report("In 7 weeks 5*7 = 36 goldfish die.")["steps"][0]["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("text", "holds"),
+    [
+        # vulgar fractions, alone or as a mixed number's part
+        ("5/4 = 1¼", True),
+        ("3 × ¾ = 9/4 = 2 ¼", True),
+        ("½ × 12 = 6", True),
+        ("5/4 = 1¾", False),
+        # a superscript exponent with a sign: 10⁸⁻⁵ is 10^(8 - 5), 10⁻³ is 10^-3
+        ("(1.5 × 10⁸) ÷ (3 × 10⁵) = (1.5 ÷ 3) × 10⁸⁻⁵ = 0.5 × 10³", True),
+        ("10⁻³ × 2000 = 2", True),
+        ("(1.5 × 10⁸) ÷ (3 × 10⁵) = 0.5 × 10⁴", False),
+        # a regrouped mixed number, stated after "=", may have an improper part
+        ("5 4/12 = 4 + 12/12 + 4/12 = 4 16/12", True),
+        ("5 4/12 = 4 + 12/12 + 4/12 = 4 15/12", False),
+        # two statements that a word operator joins
+        ("21 × 3 = 63 plus 21 × 0.5 = 10.5, so 63 + 10.5 = 73.5", True),
+        ("21 × 3 = 63 plus 21 × 0.5 = 11", False),
+        ("5 + 3 = 8 plus 4 = 12", True),  # a running sum in words
+    ],
+)
+def test_fractions_powers_and_joined_statements_as_tutors_write_them(text, holds):
+    statuses = {s["status"] for s in report(text)["steps"]}
+    assert ("error" not in statuses) == holds and statuses != {"unchecked"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1/3 = 4/12 and 3/4 = 9/12, so the problem becomes 5 4/12 − 2 9/12.",  # no "12 and 3/4"
+        "2 × 9 = 18 and 6 ÷ 3 = 2 → 18 + 2",  # no "18 and 6/3"
+        "Subtracting the lunch: 8 h 45 min − 45 min = 8 h.",  # a quantity in two units
+        "Ratio: 6 : 4 = 3 : 2",
+        "The ratio 6 to 4 = 3 to 2 in lowest terms.",
+    ],
+)
+def test_separate_numbers_ratios_and_compound_starts_are_never_an_error(text):
+    assert all(s["status"] != "error" for s in report(text)["steps"])

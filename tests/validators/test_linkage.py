@@ -322,3 +322,47 @@ def test_a_closing_step_names_its_conclusion_besides_a_side_computation(step, an
     q = "Compute it."
     assert not validate({"question": q, "reasoning": [step], "answer": answer})["laundering"]
     assert validate({"question": q, "reasoning": [step], "answer": "7"})["laundering"]
+
+
+@pytest.mark.parametrize(
+    ("steps", "answer", "wrong"),
+    [
+        # PRM800K's "# Answer" heading is no step: the step before it concludes
+        (
+            [
+                "The only zero of the denominator left is $x = 3$, and $2(3 - 2) = 2 \\neq 0$.",
+                "So there is exactly one vertical asymptote, $x = 3$.",
+                "# Answer\n\n1",
+            ],
+            "1",
+            "4",
+        ),
+        (
+            ["$20 = 3 \\cdot 6 + 2$, so $2^{20} \\equiv 2^2 = 4 \\pmod 7$.", "# Answer\n\n4"],
+            "4",
+            "5",
+        ),
+        (
+            [
+                "So $20$ pencils cost $20 \\times 0.25 = 5$ dollars.",
+                "Wait, let me make sure about the unit price: $3 \\times 0.25 = 0.75$. Yes.",
+                "# Answer\n\n5",
+            ],
+            "5",
+            "6",
+        ),
+    ],
+)
+def test_an_answer_heading_restates_and_the_conclusion_before_it_counts(steps, answer, wrong):
+    q = "Find it."
+    assert not validate({"question": q, "reasoning": steps, "answer": answer})["laundering"]
+    assert validate({"question": q, "reasoning": steps, "answer": wrong})["laundering"]
+
+
+def test_number_words_name_a_conclusion_only_in_latex_chains():
+    q = "How many pounds did he lose in the fifth month?"
+    steps = [
+        "He lost 20 + 10 + 5 + 2.5 = 37.5 pounds.",
+        "So he lost 12 pounds in the first four months.",
+    ]
+    assert validate({"question": q, "reasoning": steps, "answer": "4"})["laundering"]

@@ -99,6 +99,13 @@ _COMPOUND = re.compile(
     re.I,
 )
 _COMPOUND_STARTS = frozenset("hHmMfFpPlL")
+_COMPOUND_BEFORE = re.compile(
+    r"\d\s?(?:h|hrs?|hours?|min|mins|minutes?|ft|feet|foot|lbs?|pounds?)\.?\s$", re.I
+)
+# "6 : 4 = 3 : 2", "6 to 4 = 3 to 2": a side that is one term of a ratio
+# (a colon with no space before it ends a label: "by 2: 15 minutes * 2")
+_RATIO_AFTER = re.compile(r"[ \t]+(?::|to)[ \t]+\d")
+_RATIO_BEFORE = re.compile(r"\d[ \t]+(?::|to)[ \t]+\(?[ \t]*\Z")
 _INCHES = re.compile(r"\d\s?in\b")  # "8 in": "in" is a unit only right after a number
 
 
@@ -238,7 +245,11 @@ def _unclear_start(text: str, first: Tok) -> bool:
         return prev.isdigit() and (three or before.endswith(","))
     if three and before[-1:] in _GROUP_SPACES and before[-2:-1].isdigit():
         return True  # "1 250 − 480": a space (or a thin one) may group thousands
-    return mark == "." and prev in ("+", "-", "*", "/", "×", "=", "(")
+    if mark == "." and prev in ("+", "-", "*", "/", "×", "=", "("):
+        return True
+    # "8 h 45 min − 45 min": the first quantity is in two units
+    window = max(0, first.start - 12)
+    return before[-1:] == " " and _COMPOUND_BEFORE.search(text, window, first.start) is not None
 
 
 def _labelled(text: str, first: Tok) -> bool:
@@ -329,6 +340,13 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         end = rtoks[-1].start + len(rtoks[-1].text)
         if " by " in text[end : end + 16] and _PAIRED.match(text, end):
             continue  # "(24 + 6) by (15 + 6) = 30 by 21": one of two sizes, paired who knows how
+        if _RATIO_AFTER.match(text, end) or (
+            i == 0 and _RATIO_BEFORE.search(text, 0, ltoks[0].start)
+        ):
+            q.unevaluable.append(
+                f"{_text_of(ltoks)!r} is one term of a ratio or a range (6 : 4 = 3 : 2, 5 to 6)"
+            )
+            continue
         if text[end : end + 2].lstrip()[:1] in _COMPOUND_STARTS and _COMPOUND.match(text, end):
             continue  # "4 h − 25 min = 3 h 35 min": the result is in two units
         if _has(rtoks, "op") and rtoks[0].kind == "num" and rtoks[0].value == lval != rval:

@@ -35,13 +35,35 @@ _ALTERNATIVES = (
     rf"|(?P<num>{NUMBER})"
     r"|(?P<pct>%)"
     r"|(?P<op>\*\*|[-+*/×÷^·−–])"
-    r"|(?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹]+)|(?P<root>[√∛∜])"
+    r"|(?P<sup>[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]+)|(?P<root>[√∛∜])|(?P<vulgar>[¼½¾⅐-⅞])"
     r"|(?P<eq>≈|~=|≅|=)"
     r"|(?P<lp>\()|(?P<rp>\))"
     r"|(?P<other>.)"
 )
 _TOKEN = re.compile(rf"{_GAP}*+(?:{_ALTERNATIVES})", re.S)
-_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
+_SUPERSCRIPT_TERM = re.compile(r"[-+]|\d+")
+# "1¼", "2 ¾", "½": the vulgar fractions, a number's fractional part or a number themselves
+_VULGAR = {
+    "¼": Fraction(1, 4),
+    "½": Fraction(1, 2),
+    "¾": Fraction(3, 4),
+    "⅐": Fraction(1, 7),
+    "⅑": Fraction(1, 9),
+    "⅒": Fraction(1, 10),
+    "⅓": Fraction(1, 3),
+    "⅔": Fraction(2, 3),
+    "⅕": Fraction(1, 5),
+    "⅖": Fraction(2, 5),
+    "⅗": Fraction(3, 5),
+    "⅘": Fraction(4, 5),
+    "⅙": Fraction(1, 6),
+    "⅚": Fraction(5, 6),
+    "⅛": Fraction(1, 8),
+    "⅜": Fraction(3, 8),
+    "⅝": Fraction(5, 8),
+    "⅞": Fraction(7, 8),
+}
 _OPS = {"**": "^", "×": "*", "÷": "/", "·": "*", "−": "-", "–": "-"}
 _MULT_WORDS = {"x", "X", "times", "multiplied"}
 _VERBAL_OPS = {"plus": "+", "minus": "-", "times": "*", "multiplied": "*", "divided": "/"}
@@ -178,16 +200,34 @@ def _lex(text: str) -> list[Tok]:
             if last_kind == "word":
                 continue  # "m²", "ft³": part of the unit
             if last_kind in ("num", ")", "var"):
-                # "5²", "(2 + 3)²": a power; written "5 ^ 2", as the step means it
-                exponent = s.translate(_SUPERSCRIPT_DIGITS)
+                # "5²", "(2 + 3)²", "10⁸⁻⁵": a power; written "5 ^ 2", "10 ^ (8 - 5)"
                 append(_new(Tok, ("op", "^", None, start)))
-                append(_new(Tok, ("num", exponent, number_value(exponent), start)))
-                last_kind, last_text = "num", exponent
+                terms = _SUPERSCRIPT_TERM.findall(s.translate(_SUPERSCRIPT_DIGITS))
+                if len(terms) > 1:
+                    append(_new(Tok, ("(", "(", None, start)))
+                for term in terms:
+                    if term.isdigit():
+                        append(_new(Tok, ("num", term, number_value(term), start)))
+                    else:
+                        append(_new(Tok, ("op", term, None, start)))
+                if len(terms) > 1:
+                    append(_new(Tok, (")", ")", None, start)))
+                last_kind, last_text = raw[-1].kind, raw[-1].text
                 quiet = False
                 continue
             append(_new(Tok, ("other", s, None, start)))
             last_kind = "other"
             quiet = True
+        elif kind == "vulgar":
+            part = _VULGAR[s]
+            whole = raw[-1] if last_kind == "num" else None
+            if whole is not None and whole.value is not None and whole.value.denominator == 1:
+                # "1¼", "2 ¼": a mixed number
+                raw[-1] = _new(Tok, ("num", whole.text + s, whole.value + part, whole.start))
+            else:
+                append(_new(Tok, ("num", s, part, start)))
+            last_kind = "num"
+            quiet = False
         elif kind == "root":
             # "√9 × 10": a prefix operator (evaluated where the root is exact); never dropped,
             # which would read "9 × 10"
@@ -290,8 +330,11 @@ def _merge_mixed_numbers(raw: list[Tok], text: str) -> list[Tok]:
             out.append(Tok("sep", t.text + "-" + raw[j + 1].text, None, t.start))  # "Weeks 1-2"
             i = j + 2
             continue
-        if t.kind == "num" and t.value is not None and t.value.denominator == 1:
-            if j < n and raw[j].text == "and":
+        # (a whole part right after a slash is a denominator: "4/12 and 3/4" are two)
+        whole = not out or out[-1].text != "/"
+        if whole and t.value is not None and t.value.denominator == 1:
+            with_and = j < n and raw[j].text == "and"
+            if with_and:
                 j += 1
             if (
                 j + 2 < n
@@ -301,7 +344,11 @@ def _merge_mixed_numbers(raw: list[Tok], text: str) -> list[Tok]:
             ):
                 num, den = raw[j].value, raw[j + 2].value
                 spaced = raw[j].start > t.start + len(t.text)
-                if spaced and num is not None and den and num < den and num.denominator == 1:
+                # an improper part only where a number is stated, written tight: "= 4 16/12"
+                stated = not with_and and out and out[-1].kind == "eq"
+                tight = raw[j + 2].start == raw[j].start + len(raw[j].text) + 1
+                proper = num is not None and den and (num < den or (stated and tight))
+                if spaced and proper and num is not None and den and num.denominator == 1:
                     text = f"{t.text} {raw[j].text}/{raw[j + 2].text}"
                     out.append(Tok("num", text, t.value + num / den, t.start))
                     i = j + 3
@@ -387,6 +434,12 @@ def _normalise(toks: list[Tok], text: str) -> list[Tok]:
         elif t.kind == "word":
             nxt_value = nxt is not None and nxt.kind in ("num", "(")
             if low in _VERBAL_OPS and low not in _MULT_WORDS and prev_value:
+                if len(out) > 1 and out[-2].kind == "eq" and _computes_before_eq(toks, i + 1):
+                    # "21 × 3 = 63 plus 21 × 0.5 = 10.5": the word joins two statements
+                    out.append(_new(Tok, ("sep", t.text, None, t.start)))
+                    verbal = False
+                    i += 1
+                    continue
                 out.append(Tok("op", _VERBAL_OPS[low], None, t.start))
                 verbal = True
                 if low == "divided" and nxt is not None and nxt.text == "by":
@@ -427,6 +480,16 @@ def _normalise(toks: list[Tok], text: str) -> list[Tok]:
             out.append(t)
         i += 1
     return out
+
+
+def _computes_before_eq(toks: list[Tok], i: int) -> bool:
+    """Whether the tokens from i hold an operation of their own before the next `=`."""
+    for t in toks[i : i + 12]:
+        if t.kind in ("eq", "sep", "prose") or (t.kind == "word" and t.text.lower() in _EQ_WORDS):
+            return False
+        if t.kind == "op" or (t.kind == "word" and t.text.lower() in _VERBAL_OPS):
+            return True
+    return False
 
 
 def _segment_has_op(out: list[Tok]) -> bool:

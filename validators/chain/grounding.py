@@ -23,14 +23,15 @@ _FRACTION = re.compile(r"(?:(?<!\d)(\d+)\s+(?:and\s+)?)?(\d{1,4})/(\d{1,4})\b")
 _SCALED_REVERSED = re.compile(r"\b(noillim|noillib|dnasuoht)\s*([\d,.]*\d)", re.I)
 _SCALE = {"thousand": 1000, "million": 10**6, "billion": 10**9}
 
-# Constants a solution may use without stating them: units of time, counting, percent.
+# Constants a solution may use without stating them: units of time, counting, percent, the
+# common fractions (which the question may spell out: "three-quarters").
 COMMON_CONSTANTS = (
     frozenset(
         Fraction(v)
         for v in (0, 1, 2, 3, 4, 5, 7, 8, 10, 12, 14, 16, 24, 28, 30, 31, 36, 52, 60, 100, 128, 365)
     )
     | {Fraction(v) for v in (1000, 3600, 5280)}
-    | {Fraction(1, 2)}
+    | {Fraction(1, 2), Fraction(1, 4), Fraction(3, 4)}  # half, a quarter, three quarters: ½ ¼ ¾
 )
 _CONSTANT_KEYS = {(v.numerator, v.denominator) for v in COMMON_CONSTANTS}
 

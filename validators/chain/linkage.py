@@ -33,14 +33,15 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
     accepted: set[Fraction] = set()
     if final is not None:
         accepted.add(final)
+    markup = markup_chain(analysis)
     if qs:
         last = qs[-1]
-        accepted.update(_closing_accepts(last, analysis.steps[-1].text))
+        accepted.update(_closing_accepts(last, analysis.steps[-1].text, markup))
         if (
             not last.results
             and last.numbers
             and final is None
-            and not markup_chain(analysis)
+            and not markup
             and not _restates_question(analysis, last.numbers)
         ):
             # With no result anywhere, a closing sentence names the conclusion in prose
@@ -51,13 +52,13 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
     if body is not qs:
         # "Verification: 72 - 48 = 24 ✓": steps that check a result do not go on from it, nor
         # do those that contrast it with another value; the step before them concludes
-        accepted.update(_closing_accepts(body[-1], analysis.steps[len(body) - 1].text))
+        accepted.update(_closing_accepts(body[-1], analysis.steps[len(body) - 1].text, markup))
     solution = analysis.scratch.get("algebra_solution") or {}
     accepted.update(v for v in solution.values() if isinstance(v, Fraction))
     return final, accepted
 
 
-def _closing_accepts(q: StepQuantities, text: str) -> set[Fraction]:
+def _closing_accepts(q: StepQuantities, text: str, markup: bool) -> set[Fraction]:
     """The values a concluding step states: its results, or with none its numbers ("So she has
     5 left.", "50 < 52"), and what it states in other forms (`is $\\frac{2}{3}$`, "1/6", a
     residue, a remainder, "... is 7.", "**4 times**", "no solutions")."""
@@ -65,6 +66,9 @@ def _closing_accepts(q: StepQuantities, text: str) -> set[Fraction]:
     if not q.results and q.numbers:
         out.update(q.numbers)
         out.update(-v for v in numbers_in(" ".join(_NEGATIVE.findall(text))))
+        if markup:  # "So there is exactly one vertical asymptote, $x = 3$." (in prose, "in
+            # the first four months" names no result as often as one)
+            out.update(_NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text))
     elif q.results and not q.math_claims:
         out.update(_closing_statement(text))
     out.update(v for v in map(rational, q.values) if v is not None)
@@ -78,6 +82,9 @@ def _closing_accepts(q: StepQuantities, text: str) -> set[Fraction]:
     return out
 
 
+_NUMBER_NAMES = "zero one two three four five six seven eight nine ten eleven twelve"
+_NUMBER_WORDS = {w: Fraction(i) for i, w in enumerate(_NUMBER_NAMES.split())}  # noqa: SIM905
+_NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.I)
 _BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
 
 
@@ -92,7 +99,7 @@ def _emphasised(text: str) -> set[Fraction]:
 _CHECKING = re.compile(
     r"^[\W\d_]*(?:step\s*\d+\W*)?(?:(?:let'?s|let us|let me|to|we can|i can|i'll|now|finally"
     r"|as a|wait)\W+)*"
-    r"(?:double[- ]?|quick\s+|sanity\s+)?(?:check(?:ing|ed)?\b|verif|confirm)",
+    r"(?:double[- ]?|quick\s+|sanity\s+)?(?:check(?:ing|ed)?\b|verif|confirm|make\s+sure\b)",
     re.I,
 )
 
@@ -157,7 +164,11 @@ _PROSE_FRACTION = re.compile(r"(?<![\d.,/])(\d{1,6})\s?/\s?(\d{1,6})(?![\d.,/])"
 
 # `2^{10} \equiv 1 \pmod{11}`, `≡ -1 (mod 7)`: the residue a congruence states (the arithmetic
 # reads no congruence, so it is no result; in number theory it is often the answer).
-_RESIDUE = re.compile(r"(?:\\equiv|≡)\s*(-?)\s*(\d{1,6})(?![\d.,^/{])")
+_RESIDUE = re.compile(
+    r"(?:\\equiv|≡)\s*(-?)\s*(\d{1,6})(?![\d.,^/{])"
+    # `\equiv 2^2 = 4 \pmod 7`: the value a congruence's last side states
+    r"|=\s*(-?)\s*(\d{1,6})\s*(?:\\pmod|\\bmod|\\mod\b|\(\s*mod\b)"
+)
 
 
 # "..., the last digit of $3^{2023}$ is 7.": the number the closing sentence ends on, after
@@ -180,9 +191,9 @@ def _closing_values(text: str) -> set[Fraction]:
 
 def _residues(text: str) -> set[Fraction]:
     """Values a congruence states as its residue."""
-    if "equiv" not in text and "≡" not in text:
+    if "equiv" not in text and "≡" not in text and "mod" not in text:
         return set()
-    return {Fraction(int(sign + digits)) for sign, digits in _RESIDUE.findall(text)}
+    return {Fraction(int(s + d if d else t + e)) for s, d, t, e in _RESIDUE.findall(text)}
 
 
 # "100 ÷ 7 = 14 R 2", "17 divided by 5 is 3 with a remainder of 2": a division's remainder,

@@ -148,6 +148,10 @@ def _line_ends_formula(tokens: list[Tok], text: str, pos: int, end: int) -> bool
     return pos < end and _CONTINUES.match(text, pos, end) is None
 
 
+# A ratio's colon between spaces: a number or a closing brace before, a number or a command after
+_SPACED_RATIO = re.compile(r"[\d})] : [\d\\]")
+
+
 def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
     """First pass: classify characters into tokens (offsets index `text`)."""
     tokens: list[Tok] = []
@@ -181,6 +185,8 @@ def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
             tokens.append(Tok("SEP" if ends else "POISON", val, s, pos))
         elif val in ",:" and s > start and text[s - 1].isdigit() and text[pos : pos + 1].isdigit():
             tokens.append(Tok("POISON", val, s, pos))  # 2:30, 3:4, 2,5: a time, ratio or list
+        elif val == ":" and _SPACED_RATIO.match(text, max(start, s - 2), min(end, pos + 2)):
+            tokens.append(Tok("POISON", val, s, pos))  # `3\tfrac{1}{2} : 2 = \frac{7}{2} : 2`
         elif val == "!" and latex:
             tokens.append(Tok("FACT", val, s, pos))
         elif val == "&":

@@ -523,3 +523,14 @@ def test_an_equation_brought_in_as_a_case_is_no_claim(step):
 def test_a_derived_equation_after_a_case_is_still_refuted():
     r = algebra_report("Solve $|2x - 5| = 9$.", ["Solving $2x - 5 = 9$ gives $2x = 4$."])
     assert [i for i, _ in errors(r)] == [0]
+
+
+def test_a_list_of_values_is_no_equation():
+    step = (
+        "For $k = 1, 2$, the floor is $0$. Each value $m = 1, 2, \\ldots, 6$ occurs for "
+        "$k = 3m, 3m+1, 3m+2$."
+    )
+    assert errors(algebra_report("Sum the floors.", [step])) == []
+    # `x = 1, y = 2` is two equations
+    r = algebra_report("Solve $x + y = 3$ and $x - y = -1$.", ["So $x = 1, y = 3$."])
+    assert [i for i, _ in errors(r)] == [0]

@@ -366,3 +366,28 @@ def test_number_words_name_a_conclusion_only_in_latex_chains():
         "So he lost 12 pounds in the first four months.",
     ]
     assert validate({"question": q, "reasoning": steps, "answer": "4"})["laundering"]
+
+
+def test_an_exact_answer_to_an_approximated_result():
+    q = "Two fair dice are rolled. What is the expected value of the larger number?"
+    steps = [
+        "The numerator is $1 + 6 + 15 + 28 + 45 + 66 = 161$.",
+        "So $E[M] = \\frac{161}{36} \\approx 4.47$.",
+    ]
+    for answer in ("\\frac{161}{36}", "4.47"):
+        assert not validate({"question": q, "reasoning": steps, "answer": answer})["laundering"]
+    assert validate({"question": q, "reasoning": steps, "answer": "\\frac{160}{36}"})["laundering"]
+
+
+def test_the_last_digits_a_question_asks_for():
+    steps = [
+        "The units digits of $7^1, 7^2, 7^3, 7^4$ are $7, 9, 3, 1$, and $7^4 = 2401$.",
+        "Since $100 \\div 4 = 25$, $7^{100}$ has the same units digit as $7^4$.",
+    ]
+    q = "What is the units digit of $7^{100}$?"
+    assert not validate({"question": q, "reasoning": steps, "answer": "1"})["laundering"]
+    assert validate({"question": q, "reasoning": steps, "answer": "7"})["laundering"]
+    q = "What are the last two digits of $7^{100}$?"
+    assert not validate({"question": q, "reasoning": steps, "answer": "01"})["laundering"]
+    q = "What is $7^{100}$ divided by a million?"  # no digits asked for
+    assert validate({"question": q, "reasoning": steps, "answer": "1"})["laundering"]

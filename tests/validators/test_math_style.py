@@ -624,3 +624,17 @@ def test_a_relation_the_step_calls_false_is_no_claim():
     assert r["verdict"] == "faithful"
     r = validate({"question": "q", "reasoning": ["So $70 < 56$, and $n = 7$."], "answer": "7"})
     assert r["first_error_step"] == 0
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "Write $-16 = 16 \\operatorname{cis} 180^\\circ$.",  # a function not read
+        "Term by term: $\\frac{d}{dx}(x^3) = 3x^2$ and $\\frac{d}{dx}(7) = 0$.",  # derivatives
+        "Differentiate: $2x + 2y\\frac{dy}{dx} = 0$, so $\\frac{dy}{dx} = -\\frac{x}{y}$.",
+    ],
+)
+def test_derivatives_and_named_operators_are_not_read_as_fractions_or_products(step):
+    q = "Let $x^2 + y^2 = 25$."
+    r = validate({"question": q, "reasoning": [step], "answer": "0"})
+    assert all(s["status"] != "error" for s in r["steps"])

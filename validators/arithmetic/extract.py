@@ -536,7 +536,12 @@ def _markup_quantities(text: str) -> StepQuantities:
     q = StepQuantities(numbers=numbers_in(plain_math(text)), unevaluable=read.unevaluable)
     q.math_claims = read.claims
     q.values = read.values
-    stated = [c.value for c in read.claims if c.relation in ("=", "≈")]
+    stated = []
+    for c in read.claims:
+        if c.exact is not None:
+            stated.append(c.exact)  # `\frac{161}{36} \approx 4.47` states both
+        if c.relation in ("=", "≈"):
+            stated.append(c.value)
     q.exact_results = stated
     q.results = [v for v in map(rational, stated) if v is not None]
     return q

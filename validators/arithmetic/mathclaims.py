@@ -76,6 +76,7 @@ class MathClaim:
     computed: str  # the left side's value, shown
     position: int  # where the right side starts in the step's text
     value: sympy.Expr  # the right side's value: a result the step states
+    exact: sympy.Expr | None = None  # the left side's value, where the right one rounds it (≈)
 
 
 @dataclass(slots=True)
@@ -234,6 +235,7 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims, delimited
                 computed=show_value(left),
                 position=rhs[0].start,
                 value=right,
+                exact=left if relation == "≈" and holds else None,
             )
         )
 

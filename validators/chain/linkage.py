@@ -339,6 +339,23 @@ def _computed_by_a_step(analysis: Analysis, readings: set[Fraction]) -> bool:
     return any(readings.intersection(q.results) for q in step_quantities(analysis))
 
 
+# "What is the units digit of $7^{100}$?", "the last two digits": a number's last k digits
+_LAST_DIGITS = re.compile(
+    r"\b(?:units|ones|last|rightmost)(?:\s+(two|three|\d))?(?:\s+|-)digits?\b", re.I
+)
+_DIGIT_COUNTS = {None: 1, "": 1, "two": 2, "three": 3}
+
+
+def _its_last_digits(answer: Fraction, accepted: set[Fraction], question: str) -> bool:
+    """An answer that is the last digits, which the question asks for, of a derived number."""
+    m = _LAST_DIGITS.search(question) if "digit" in question else None
+    if m is None or answer.denominator != 1 or answer < 0:
+        return False
+    word = m.group(1)
+    k = int(word) if word and word.isdigit() else _DIGIT_COUNTS.get(word, 1)
+    return any(v.denominator == 1 and v > 0 and v % 10**k == answer for v in accepted)
+
+
 def _rounded_to_its_places(answer: Fraction, accepted: set[Fraction]) -> bool:
     """An answer with decimals that rounds a derived value to them: $1,157.63 for 1157.625,
     56.8 for 56.775, 3.33 for 10/3 (a result is often rounded only in the answer)."""
@@ -396,6 +413,7 @@ class LinkageValidator:
             readings & accepted
             or any(_same_in_other_unit(v, accepted, question) for v in readings)
             or any(_rounded_to_its_places(v, accepted) for v in readings)
+            or _its_last_digits(value, accepted, question)
             or (_asks_several(question) and _computed_by_a_step(analysis, readings))
         ):
             analysis.derived_answer = show(value)

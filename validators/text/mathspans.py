@@ -239,8 +239,24 @@ def _show(text: str, toks: list[Tok]) -> str:
     return _SPACE.sub(" ", text[toks[0].start : toks[-1].end]).strip()
 
 
+# "k = 1, 2, \ldots, 6": the first of a list of values, not an equation
+_LIST_GOES_ON = re.compile(r"\s*(?:-\s*)?(?:\d|\\[lc]?dots\b|\.\.\.|…)")
+
+
+def _lists_values(text: str, whole: Run) -> bool:
+    """The run ends at `= number` and a list of numbers goes on after a comma."""
+    toks, after = whole.toks, whole.after
+    if after is None or after.val != "," or toks[-1].kind != "NUM" or len(toks) < 2:
+        return False
+    negative = toks[-2].val == "-" and len(toks) > 2
+    eq = toks[-3] if negative else toks[-2]
+    return eq.kind == "EQ" and _LIST_GOES_ON.match(text, after.end) is not None
+
+
 def _from_run(text: str, whole: Run, latex: bool, spaced_products: bool) -> list[Candidate]:
     run = whole.toks
+    if _lists_values(text, whole):
+        return []
     split = _parts(run)
     if split is None:
         return []

@@ -57,7 +57,7 @@ _IGNORED = _names("left right big Big bigg Bigg bigl bigr Bigl Bigr displaystyle
 _IGNORED |= {",", ";", ":", "!", " ", "$"}
 _RELATIONS = _names("approx neq ne le leq ge geq lt gt sim simeq cong leqslant geqslant")
 # Commands whose brace argument is prose or a label: the whole thing separates formulas.
-_TEXTUAL = _names("text textbf textit textrm mathrm mbox operatorname begin end label tag mathbf")
+_TEXTUAL = _names("text textbf textit textrm mathrm mbox begin end label tag mathbf")
 _SEPARATORS = _names(
     "quad qquad implies Rightarrow rightarrow to iff Longrightarrow Leftrightarrow"
     " therefore because and or \\"
@@ -92,7 +92,9 @@ def _command(tokens: list[Tok], text: str, name: str, start: int, pos: int, end:
     """Append the token(s) for a LaTeX command; return where scanning resumes."""
     add = tokens.append
     if name in _FRAC:
-        add(Tok("FRAC", name, start, pos))
+        # `\frac{d}{dx}`, `\frac{dy}{dx}`, `\frac{\partial f}{\partial x}`: a derivative
+        kind = "POISON" if _DERIVATIVE.match(text, pos, end) else "FRAC"
+        add(Tok(kind, name, start, pos))
     elif name == "sqrt":
         add(Tok("SQRT", name, start, pos))
     elif name in ("cdot", "times", "ast"):
@@ -117,6 +119,10 @@ def _command(tokens: list[Tok], text: str, name: str, start: int, pos: int, end:
         add(Tok("REL", name, start, pos))
     elif name in _IGNORED:
         add(Tok("IGNORE", name, start, pos))
+    elif name == "operatorname":  # `16 \operatorname{cis} 180^\circ`: a function not read
+        close = brace_end(text, pos, end) if text[pos : pos + 1] == "{" else None
+        add(Tok("POISON", name, start, close or pos))
+        return close or pos
     elif name in _TEXTUAL:
         j = pos
         while j < end and text[j] == " ":
@@ -134,6 +140,9 @@ def _command(tokens: list[Tok], text: str, name: str, start: int, pos: int, end:
     return pos
 
 
+_DERIVATIVE = re.compile(
+    r"\s*\{\s*(?:d|\\partial)(?:\^\{?\d\}?)?\s*[A-Za-z]?\s*\}\s*\{\s*(?:d|\\partial)\s*[A-Za-z]"
+)
 _CONTINUES = re.compile(
     r"[=+\-<>*/^)\]}&]|\\(?:cdot|times|div|le|ge|leq|geq|approx|right|end)(?![A-Za-z])"
 )

@@ -1,5 +1,7 @@
 """Notation that models write in their solutions, from GSM8K-style prose to olympiad LaTeX,
-in chat markdown, in applied maths with units and in the languages users ask in:
+in chat markdown, in applied maths with units, in the languages users ask in, as reasoning
+models think aloud, as tutors explain K-12 arithmetic, and in counting, competition, vector,
+complex-number and calculus solutions:
 `data/model_notation.json` holds chains written for this test (no dataset). A correct chain
 must draw no `error` and no laundering verdict; each wrong twin, one slip in the same
 notation, must be caught where the slip is. Precision first, and the twins keep it honest: a

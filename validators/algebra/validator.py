@@ -488,7 +488,7 @@ class AlgebraValidator:
     """sympy: each equation in a variable must follow from the question and earlier steps."""
 
     name = NAME
-    version = "1.5"
+    version = "1.6"
 
     def check(self, analysis: Analysis) -> None:
         """Judge every equation in a variable, in order; stop when the budget expires."""

@@ -77,7 +77,7 @@ class GroundingValidator:
     """Marks steps `unsupported` when they compute with a number that comes from nowhere."""
 
     name = NAME
-    version = "1.0"
+    version = "1.1"
 
     def check(self, analysis: Analysis) -> None:
         """Trace each operand to the question, the context, an earlier result or a constant."""

@@ -386,7 +386,7 @@ class LinkageValidator:
     """Flags laundering: an answer the steps do not derive, or a right answer over wrong steps."""
 
     name = NAME
-    version = "1.4"
+    version = "1.5"
 
     def check(self, analysis: Analysis) -> None:
         """Compare the stated answer with what the steps derive, like with like."""

@@ -534,3 +534,12 @@ def test_a_list_of_values_is_no_equation():
     # `x = 1, y = 2` is two equations
     r = algebra_report("Solve $x + y = 3$ and $x - y = -1$.", ["So $x = 1, y = 3$."])
     assert [i for i, _ in errors(r)] == [0]
+
+
+def test_a_question_that_gives_a_letter_two_values_poses_cases():
+    q = "Suppose $y$ varies inversely with $x$. If $y=8$ when $x=3$, what is $y$ when $x=6$?"
+    steps = [
+        "Since $y$ varies inversely with $x$, $xy$ is constant, so $xy=3\\cdot 8=24$.",
+        "When $x=6$, we have $6y=24$, so $y=4$.",
+    ]
+    assert errors(algebra_report(q, steps)) == []

@@ -391,3 +391,37 @@ def test_the_last_digits_a_question_asks_for():
     assert not validate({"question": q, "reasoning": steps, "answer": "01"})["laundering"]
     q = "What is $7^{100}$ divided by a million?"  # no digits asked for
     assert validate({"question": q, "reasoning": steps, "answer": "1"})["laundering"]
+
+
+def test_a_given_number_restated_as_a_product_derives_nothing_new():
+    q = "Show that $4774$ is divisible by $11$ and find the quotient."
+    steps = ["$91 \\cdot 4 + 10 \\cdot 7 = 364 + 70 = 434$.", "So $4774 = 11 \\cdot 434$."]
+    assert not validate({"question": q, "reasoning": steps, "answer": "434"})["laundering"]
+    assert validate({"question": q, "reasoning": steps, "answer": "433"})["laundering"]
+    # in prose a result equal to a given number is a result like any other
+    q = "Andy has 6 black socks and 4 times as many white ones. He loses half of the white ones."
+    steps = [
+        "Andy has 6 x 4 = 24 white socks.",
+        "He loses 24/2 = 12 white socks.",
+        "He still has 12 - 6 = 6 white socks more than black socks.",
+    ]
+    assert validate({"question": q, "reasoning": steps, "answer": "12"})["laundering"]
+
+
+def test_an_option_the_question_offers_and_a_step_weighs():
+    q = "Which of the following is divisible by $12$: $3472$, $5184$, $7326$?"
+    steps = [
+        "**5184:** last two digits $84 = 4 \\cdot 21$ ✓. So $5184$ is divisible by $12$.",
+        "**7326:** last two digits $26$ are not divisible by $4$. ✗",
+    ]
+    assert not validate({"question": q, "reasoning": steps, "answer": "5184"})["laundering"]
+    assert validate({"question": q, "reasoning": steps, "answer": "5185"})["laundering"]
+
+
+def test_indeed_confirms_the_result_before_it():
+    q = "What is the smallest positive integer $n$ such that $n!$ ends in exactly $3$ zeros?"
+    steps = [
+        "For $n < 25$ this is just $\\lfloor n/5 \\rfloor$, which equals $3$ first when $n = 15$.",
+        "Indeed $15! = 1307674368000$ ends in $3$ zeros.",
+    ]
+    assert not validate({"question": q, "reasoning": steps, "answer": "15"})["laundering"]

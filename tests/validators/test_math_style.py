@@ -638,3 +638,10 @@ def test_derivatives_and_named_operators_are_not_read_as_fractions_or_products(s
     q = "Let $x^2 + y^2 = 25$."
     r = validate({"question": q, "reasoning": [step], "answer": "0"})
     assert all(s["status"] != "error" for s in r["steps"])
+
+
+def test_a_factorial_before_an_equals_sign_is_no_not_equal():
+    step = "So there are $\\frac{5!}{5}=4!=24$ ways."
+    assert validate({"question": "q", "reasoning": [step], "answer": "24"})["verdict"] == "faithful"
+    r = validate({"question": "q", "reasoning": ["So $5!=100$ ways."], "answer": "100"})
+    assert r["first_error_step"] == 0

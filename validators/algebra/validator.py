@@ -322,6 +322,7 @@ class _Run:
         self.markup = markup
         self.origin: dict[int, int | None] = {}  # eq.uid -> the step that stated it
         self.separate_problems = False  # the question's own equations contradict each other
+        self.question_cases = False  # the question gives a letter two values: no premises
 
     def add(self, eq: Eq, step: int | None) -> None:
         """Take eq as known, remembering which step stated it."""
@@ -399,13 +400,19 @@ class _Run:
 
     def premise(self, cand: Candidate) -> None:
         """An equation of the question: known from the start (unless it contradicts the rest)."""
+        if self.question_cases:
+            return
         eq = self.equation(cand, None)
         j = self.judge(eq, None) if eq is not None else None
         if j is None or eq is None:
             return
         if j.kind == "redefines":
-            self.system.forget(eq.assigned or eq.formula_for)
-        if j.kind in ("premise", "redefines", "narrows"):
+            # "If $y=8$ when $x=3$, what is $y$ when $x=6$?": the question poses cases, and
+            # none of its equations holds in every step
+            self.system = KnownSystem()
+            self.question_cases = self.separate_problems = True
+            return
+        if j.kind in ("premise", "narrows"):
             self.add(eq, None)
         elif j.kind == "contradicts":
             self.separate_problems = True  # "Solve: 1) ... 2) ...": no one system

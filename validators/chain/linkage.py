@@ -25,15 +25,20 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
     checking = _checking_tail(analysis)
     # the steps that check or contrast the result at the end do not go on from it
     body = qs[: len(qs) - checking] if 0 < checking < len(qs) else qs
-    final: Fraction | None = None
-    for q in reversed(body):
-        if q.results:
-            final = q.results[-1]
-            break
+    results = [v for q in body for v in q.results]
+    final = results[-1] if results else None
+    markup = markup_chain(analysis)
     accepted: set[Fraction] = set()
     if final is not None:
         accepted.add(final)
-    markup = markup_chain(analysis)
+        given = set(numbers_in(analysis.chain.question or "")) if markup else set()
+        if final in given:
+            # "So $4774 = 11 \cdot 434$.": a given number restated as a product derives
+            # nothing new; the result before it is a conclusion too (in a LaTeX chain: in
+            # prose, "He still has 12 - 6 = 6 more" ends on a given number as often)
+            earlier = next((v for v in reversed(results) if v not in given), None)
+            if earlier is not None:
+                accepted.add(earlier)
     if qs:
         last = qs[-1]
         accepted.update(_closing_accepts(last, analysis.steps[-1].text, markup))
@@ -99,7 +104,8 @@ def _emphasised(text: str) -> set[Fraction]:
 _CHECKING = re.compile(
     r"^[\W\d_]*(?:step\s*\d+\W*)?(?:(?:let'?s|let us|let me|to|we can|i can|i'll|now|finally"
     r"|as a|wait)\W+)*"
-    r"(?:double[- ]?|quick\s+|sanity\s+)?(?:check(?:ing|ed)?\b|verif|confirm|make\s+sure\b)",
+    r"(?:double[- ]?|quick\s+|sanity\s+)?"
+    r"(?:check(?:ing|ed)?\b|verif|confirm|make\s+sure\b|indeed\b)",
     re.I,
 )
 
@@ -339,6 +345,20 @@ def _computed_by_a_step(analysis: Analysis, readings: set[Fraction]) -> bool:
     return any(readings.intersection(q.results) for q in step_quantities(analysis))
 
 
+_WHICH = re.compile(r"\bwhich\s+(?:one\s+)?of\b", re.I)
+
+
+def _an_option_a_step_names(analysis: Analysis, answer: Fraction) -> bool:
+    """ "Which of the following is divisible by 12: 3472, 5184, 7326?": the answer is one of the
+    question's numbers, and a step that weighs it names it."""
+    question = analysis.chain.question or ""
+    if "hich" not in question or _WHICH.search(question) is None:
+        return False
+    return answer in numbers_in(question) and any(
+        answer in q.numbers for q in step_quantities(analysis)
+    )
+
+
 # "What is the units digit of $7^{100}$?", "the last two digits": a number's last k digits
 _LAST_DIGITS = re.compile(
     r"\b(?:units|ones|last|rightmost)(?:\s+(two|three|\d))?(?:\s+|-)digits?\b", re.I
@@ -414,6 +434,7 @@ class LinkageValidator:
             or any(_same_in_other_unit(v, accepted, question) for v in readings)
             or any(_rounded_to_its_places(v, accepted) for v in readings)
             or _its_last_digits(value, accepted, question)
+            or _an_option_a_step_names(analysis, value)
             or (_asks_several(question) and _computed_by_a_step(analysis, readings))
         ):
             analysis.derived_answer = show(value)

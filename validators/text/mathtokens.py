@@ -157,6 +157,7 @@ def _line_ends_formula(tokens: list[Tok], text: str, pos: int, end: int) -> bool
     return pos < end and _CONTINUES.match(text, pos, end) is None
 
 
+_FACTORIAL_BEFORE = frozenset("0123456789)}")
 # A ratio's colon between spaces: a number or a closing brace before, a number or a command after
 _SPACED_RATIO = re.compile(r"[\d})] : [\d\\]")
 
@@ -184,6 +185,10 @@ def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
             tokens.append(Tok("OP", _OPS.get(val, val), s, pos))
         elif kind == "num":
             tokens.append(Tok("NUM", val.replace("{,}", ","), s, pos))
+        elif val == "!=" and s > start and text[s - 1] in _FACTORIAL_BEFORE:
+            # `4!=24` (LaTeX writes "not equal" `\neq`): a factorial, then `=`
+            tokens.append(Tok("FACT" if latex else "POISON", "!", s, s + 1))
+            tokens.append(Tok("EQ", "=", s + 1, pos))
         elif kind in ("rel", "eq", "lp", "rp"):
             tokens.append(Tok(kind.upper(), val, s, pos))
         elif val in _CURRENCY:

@@ -99,6 +99,7 @@ _COMPOUND = re.compile(
     re.I,
 )
 _COMPOUND_STARTS = frozenset("hHmMfFpPlL")
+_COMPOUND_ENDS = frozenset("hHnNsStTbBdDeE.")
 _COMPOUND_BEFORE = re.compile(
     r"\d\s?(?:h|hrs?|hours?|min|mins|minutes?|ft|feet|foot|lbs?|pounds?)\.?\s$", re.I
 )
@@ -249,7 +250,10 @@ def _unclear_start(text: str, first: Tok) -> bool:
         return True
     # "8 h 45 min − 45 min": the first quantity is in two units
     window = max(0, first.start - 12)
-    return before[-1:] == " " and _COMPOUND_BEFORE.search(text, window, first.start) is not None
+    unit_end = before[-2:-1]  # (the last letter of "h", "min", "ft", "lb", ...: most fail here)
+    if before[-1:] != " " or not unit_end or unit_end not in _COMPOUND_ENDS:
+        return False
+    return _COMPOUND_BEFORE.search(text, window, first.start) is not None
 
 
 def _labelled(text: str, first: Tok) -> bool:
@@ -340,8 +344,9 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         end = rtoks[-1].start + len(rtoks[-1].text)
         if " by " in text[end : end + 16] and _PAIRED.match(text, end):
             continue  # "(24 + 6) by (15 + 6) = 30 by 21": one of two sizes, paired who knows how
-        if _RATIO_AFTER.match(text, end) or (
-            i == 0 and _RATIO_BEFORE.search(text, 0, ltoks[0].start)
+        if (":" in text or " to " in text) and (
+            _RATIO_AFTER.match(text, end)
+            or (i == 0 and _RATIO_BEFORE.search(text, 0, ltoks[0].start))
         ):
             q.unevaluable.append(
                 f"{_text_of(ltoks)!r} is one term of a ratio or a range (6 : 4 = 3 : 2, 5 to 6)"

@@ -645,3 +645,21 @@ def test_a_factorial_before_an_equals_sign_is_no_not_equal():
     assert validate({"question": "q", "reasoning": [step], "answer": "24"})["verdict"] == "faithful"
     r = validate({"question": "q", "reasoning": ["So $5!=100$ ways."], "answer": "100"})
     assert r["first_error_step"] == 0
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "If $y = 2$, the equation becomes $0 = -7$, which has no solution.",
+        "Then $1 + 3y = 3y - 6$ would give $1 = -6$, which is impossible.",
+        "Using the power rule, $2\\log_5 10 = \\log_5 10^2 = \\log_5 100$.",  # log(10^2)
+    ],
+)
+def test_stated_contradictions_and_powers_of_a_bare_argument_are_no_error(step):
+    r = validate({"question": "q", "reasoning": [step], "answer": "2"})
+    assert all(s["status"] != "error" for s in r["steps"])
+
+
+def test_a_power_after_a_bracketed_argument_is_still_read():
+    r = validate({"question": "q", "reasoning": ["So $(\\log_2 8)^2 = 10$."], "answer": "10"})
+    assert r["first_error_step"] == 0

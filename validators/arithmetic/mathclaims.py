@@ -49,7 +49,8 @@ _DENIAL = re.compile(r"[^.\n]{0,200}?(?:\\neq?\b|≠|\\not)")
 # Words right after a relation that call it false: "For $n = 7$: $70 < 56$ fails", "… ✗".
 _REJECTED = re.compile(
     r"[\s$)\\\]]{0,6}(?:,?\s*which\s+)?(?:fails?\b|is\s+false\b|is\s+not\s+true\b"
-    r"|is\s+impossible\b|does\s+not\s+hold\b|doesn['’]t\s+hold\b|[✗✘])",
+    r"|is\s+(?:impossible|absurd|a\s+contradiction)\b|does\s+not\s+hold\b"
+    r"|doesn['’]t\s+hold\b|(?:has|gives|yields)\s+no\s+solutions?\b|never\s+holds\b|[✗✘])",
     re.I,
 )
 # Words after a result that make it something else: "= 154 remainder 5", "= 3 mod 7".
@@ -222,6 +223,8 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims, delimited
             not holds and _not_asserted(text, parts[i][0].start, parts[i + 1][-1].end)
         ):
             continue
+        if not holds and _literal(parts[i]) and _literal(parts[i + 1]):
+            continue  # "the equation becomes $0 = -7$": a contradiction stated, no computation
         lhs, rhs = parts[i], parts[i + 1]
         if relation == "=" and _literal(lhs) and not _literal(rhs):
             # `8192 = 2^{12}` claims 8192 for 2^{12}: "2^{12} = 4096, not 8192"

@@ -252,6 +252,7 @@ class _Parser:
 
     def argument(self, angle: bool = False) -> sympy.Expr:
         """A function's argument: `(...)`, `{...}`, or one operand (`\\sin 30^\\circ`)."""
+        first = self.peek()
         outer, self.angle = self.angle, angle
         try:
             arg = self.postfix()
@@ -260,6 +261,9 @@ class _Parser:
         nxt = self.peek()
         if nxt is not None and nxt.kind in ("VAR", "PI", "LP", "FRAC", "SQRT", "NUM"):
             raise ParseError("where a function's argument ends is unclear")  # \\sin 2\\pi
+        if first is not None and first.kind != "LP" and self.is_op("^"):
+            # `\\log_5 10^2` is log(100) to most readers, (log 10)^2 to a strict parser
+            raise ParseError("whether a power belongs to a function's argument is unclear")
         return arg
 
     def logarithm(self, t: Tok) -> sympy.Expr:

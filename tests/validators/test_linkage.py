@@ -425,3 +425,22 @@ def test_indeed_confirms_the_result_before_it():
         "Indeed $15! = 1307674368000$ ends in $3$ zeros.",
     ]
     assert not validate({"question": q, "reasoning": steps, "answer": "15"})["laundering"]
+
+
+def test_a_decimal_answer_restated_in_percent_and_a_general_remark():
+    q = "IQ scores have mean 100 and sd 10. What fraction of students score below 115?"
+    steps = [
+        "Standardize: $z = \\frac{115 - 100}{10} = 1.5$",
+        "From the table, $P(Z < 1.5) = 0.9332$.",
+        "So about **93.32%** of students score below 115.",
+    ]
+    assert not validate({"question": q, "reasoning": steps, "answer": "0.9332"})["laundering"]
+    assert validate({"question": q, "reasoning": steps, "answer": "0.9432"})["laundering"]
+    q = "A stock rises 10% on Monday and falls 10% on Tuesday. What is the net percent change?"
+    steps = [
+        "After Monday: $100 × 1.10 = $110",
+        "After Tuesday: $110 × 0.90 = $99",
+        "Net change: ($99 − $100)/$100 = −1%",
+        "In general, $1.10 \\times 0.90 = 0.99$, so any starting price ends 1% lower.",
+    ]
+    assert not validate({"question": q, "reasoning": steps, "answer": "−1%"})["laundering"]

@@ -663,3 +663,48 @@ def test_stated_contradictions_and_powers_of_a_bare_argument_are_no_error(step):
 def test_a_power_after_a_bracketed_argument_is_still_read():
     r = validate({"question": "q", "reasoning": ["So $(\\log_2 8)^2 = 10$."], "answer": "10"})
     assert r["first_error_step"] == 0
+
+
+@pytest.mark.parametrize(
+    ("step", "holds"),
+    [
+        # a rounded value the step brings in, inside an expression: equal within its rounding
+        ("$T = 2\\pi\\sqrt{\\frac{1.0}{9.8}} = 2\\pi \\times 0.3194$", True),
+        ("$T = 2\\pi\\sqrt{\\frac{1.0}{9.8}} = 2\\pi \\times 0.3294$", False),
+        (
+            "$R = \\frac{400 \\times \\sin 60^\\circ}{9.8} = "
+            "\\frac{400 \\times 0.8660}{9.8} \\approx 35.3$",
+            True,
+        ),
+        (
+            "$R = \\frac{400 \\times \\sin 60^\\circ}{9.8} = "
+            "\\frac{400 \\times 0.8560}{9.8} \\approx 35.3$",
+            False,
+        ),
+    ],
+)
+def test_roundings_a_step_brings_into_an_expression(step, holds):
+    r = validate({"question": "q", "reasoning": [step], "answer": "1"})
+    assert (r["steps"][0]["status"] != "error") == holds
+
+
+def test_a_superscript_of_several_digits_is_not_two_squares():
+    step = "$n = 0.05 \\times 6.02 \\times 10^{23}$. Molecules = 0.05 × 6.02 × 10²³ = 3.01 × 10²²"
+    r = validate({"question": "q", "reasoning": [step], "answer": "1"})
+    assert r["steps"][0]["status"] != "error"
+
+
+@pytest.mark.parametrize(
+    ("answer", "shape", "values"),
+    [
+        ("$2 \\text{ m/s}^2$", "number", [2]),  # the unit's power is the unit's
+        (
+            "$9.36 / $11.23 / $12.48",
+            "numbers",
+            [sympy.Rational("9.36"), sympy.Rational("11.23"), sympy.Rational("12.48")],
+        ),
+    ],
+)
+def test_answers_with_unit_powers_and_listed_amounts(answer, shape, values):
+    a = parse_answer(answer)
+    assert a.shape == shape and list(a.values) == values

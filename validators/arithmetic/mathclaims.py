@@ -342,7 +342,35 @@ def _holds(
         decided.append(_relation_holds(diff, relation, _tolerance(left_part, right_part, b)))
     if any(d is True for d in decided):
         return True
+    if relation == "=" and _within_new_roundings(left, right, left_part, right_part):
+        return True
     return False if all(d is False for d in decided) else None
+
+
+def _within_new_roundings(
+    left: sympy.Expr, right: sympy.Expr, left_part: list[Tok], right_part: list[Tok]
+) -> bool:
+    r"""`2\pi\sqrt{\frac{1.0}{9.8}} = 2\pi \times 0.3194`, `\frac{400 \sin 60^\circ}{9.8} =
+    \frac{400 \times 0.8660}{9.8}`: equal within the rounding of the decimals the right side
+    brings in (one unit in each one's last place, relative, doubled for a square). The data's
+    own decimals (1.0, 9.8) are as exact as the question gives them."""
+    if len(right_part) < 2:
+        return False  # a lone literal: _tolerance has its places
+    given = {t.val for t in left_part if t.kind == "NUM"}
+    relative = sympy.Integer(0)
+    for t in right_part:
+        if t.kind == "NUM" and "." in t.val and t.val not in given:
+            value = sympy.Rational(t.val.replace(",", ""))
+            if value:
+                unit = sympy.Rational(1, 10 ** len(t.val.partition(".")[2]))
+                relative += unit / abs(value)
+    if not relative:
+        return False
+    diff = _difference(left, right)
+    scale = _difference(right, sympy.Integer(0))
+    if diff is None or scale is None:
+        return False
+    return bool(abs(diff) <= 2 * relative * abs(scale))
 
 
 def _approximates(left: sympy.Expr, right: sympy.Expr, right_part: list[Tok]) -> bool | None:

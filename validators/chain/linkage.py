@@ -124,6 +124,7 @@ _CONTRAST = re.compile(
 # "Interestingly, …", "By the way, …"
 _ASIDE = re.compile(
     r"^\W*(?:(?:side\s+)?note\b|fun\s+fact|(?:as\s+an\s+)?aside\b|interestingly|by\s+the\s+way"
+    r"|in\s+general\b"
     r"|bonus\b|just\s+(?:as\s+a|to|for\s+a)\b)|^\s*\((?s:.*)\)[.\s]*$",
     re.I,
 )
@@ -264,6 +265,16 @@ def _in_percent(analysis: Analysis) -> bool:
     )
 
 
+_PERCENT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*\\?%")
+
+
+def _percents(text: str, scale: int) -> set[Fraction]:
+    """The values a text writes in percent, divided by `scale`."""
+    if "%" not in text:
+        return set()
+    return {Fraction(n.replace(",", "")) / scale for n in _PERCENT.findall(text)}
+
+
 def _states_nothing(analysis: Analysis) -> bool:
     """The closing step names no quantity ("So the parabola has no y-intercepts.")."""
     last = step_quantities(analysis)[-1]
@@ -301,7 +312,7 @@ def _among(value: sympy.Expr, accepted: set[Fraction], stated: list[sympy.Expr])
     return False
 
 
-_NEGATIVE = re.compile(r"(?:^|[=\s$({\[:,])-\s?(\d[\d,]*(?:\.\d+)?)")
+_NEGATIVE = re.compile(r"(?:^|[=\s$({\[:,])[-−]\s?(\d[\d,]*(?:\.\d+)?)")
 _NEEDED = re.compile(r"\b(?:needs?|needed|required?)\b")
 _UNIT_SCALES = {"cent": (100,), "minute": (60, Fraction(1, 60)), "hour": (60, Fraction(1, 60))}
 
@@ -428,6 +439,8 @@ class LinkageValidator:
             self._compare_shape(analysis, answer, accepted)  # a conclusion in words
             return
         readings = {value, value / 100} if answer.percent or _in_percent(analysis) else {value}
+        if value in _percents(analysis.steps[-1].text, scale=100):
+            readings.add(value * 100)  # "0.9332" for "So about **93.32%** score below 115."
         question = analysis.chain.question
         if (
             readings & accepted

@@ -23,7 +23,12 @@ from validators.text.segment import ANSWER_LABEL
 MAX_ANSWER_CHARS = 500
 _BOXED = re.compile(r"\\(?:boxed|fbox)\s*\{")
 _DELIMITERS = re.compile(r"^\s*(?:\$\$?|\\\(|\\\[)|(?:\$\$?|\\\)|\\\])\s*$")
-_TEXT_GROUP = re.compile(r"\\(?:text|textbf|mbox|mathrm|textrm)\s*\{[^{}]*\}")
+# (with the power a unit may carry: `2 \text{ m/s}^2` is 2, not 2²)
+_TEXT_GROUP = re.compile(
+    r"\\(?:text|textbf|mbox|mathrm|textrm)\s*\{[^{}]*\}(?:\s*\^\s*(?:\{[^{}]*\}|\d))?"
+)
+# "$9.36 / $11.23 / $12.48": amounts listed with slashes, not divided
+_AMOUNT_LIST = re.compile(r"\s+/\s+(?=\\?\$)")
 _SPACING = re.compile(
     r"(?<!\\)\\[,;:! ]|\\q?quad(?![A-Za-z])|\\(?:left|right|big|Big|displaystyle)(?![A-Za-z])"
 )
@@ -79,7 +84,7 @@ def _clean(text: str) -> tuple[str, bool]:
     text = _DEGREES.sub("", text)
     percent = bool(_PERCENT.search(text.strip()))
     text = _PERCENT.sub("", text.strip())
-    text = _CURRENCY.sub("", text)
+    text = _CURRENCY.sub("", _AMOUNT_LIST.sub(", ", text))
     text = _TRAILING_WORDS.sub("", text).strip().rstrip(".").strip()
     if text.count("=") == 1:
         text = _ASSIGNED.sub("", text)

@@ -50,6 +50,7 @@ _OPS = {"**": "^", "×": "*", "·": "*", "⋅": "*", "÷": "/", "−": "-"}
 _CHARS = {"√": "ROOT", "²": "SUP", "³": "SUP", "_": "SUB"}
 _CHARS.update(dict.fromkeys("!|'′°%∞∛∜±∓–", "POISON"))
 _CURRENCY = "$€£¥"
+_SUPERSCRIPTS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
 # Punctuation that ends a formula; any other unknown character makes its formula unsafe.
 _PUNCTUATION = set(',;:?."“”‘’`#@*…()[]{}\n\t')
 _FRAC = {"frac", "dfrac", "tfrac", "cfrac"}
@@ -205,6 +206,11 @@ def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
             tokens.append(Tok("FACT", val, s, pos))
         elif val == "&":
             tokens.append(Tok("WS" if latex else "SEP", val, s, pos))
+        elif val in _SUPERSCRIPTS and pos < end and text[pos] in _SUPERSCRIPTS:
+            # `10²³`: an exponent of several digits (not (10²)³), `10⁻³`: not read here
+            while pos < end and text[pos] in _SUPERSCRIPTS:
+                pos += 1
+            tokens.append(Tok("POISON", text[s:pos], s, pos))
         else:
             default = "SEP" if val in _PUNCTUATION or val.isspace() else "POISON"
             tokens.append(Tok(_CHARS.get(val, default), val, s, pos))

@@ -345,3 +345,26 @@ def test_fractions_powers_and_joined_statements_as_tutors_write_them(text, holds
 )
 def test_separate_numbers_ratios_and_compound_starts_are_never_an_error(text):
     assert all(s["status"] != "error" for s in report(text)["steps"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "So 3/4 cup = 12 tablespoons.",  # a change of unit the text does not spell out
+        "So 2/3 cup = 10 tablespoons + 2 teaspoons.",
+        "So 1/2 lb = 8 oz.",
+        "Speed in still water = 1/2 (16 + 10) = 13 km/hr",  # a factor cut off by a space
+        "unit digit of 7 ^ 1 = 7 , 7 ^ 2 = 9 , 7 ^ 3 = 3 , 7 ^ 4 = 1",  # last digits
+    ],
+)
+def test_conversions_cut_factors_and_last_digits_are_never_an_error(text):
+    assert all(s["status"] != "error" for s in report(text)["steps"])
+
+
+def test_a_percentage_of_a_bracket():
+    assert report("Rate = (100 × 100)/(100 × 8) % = 12 1/2 %")["steps"][0]["status"] == "verified"
+    assert report("Rate = (100 × 100)/(100 × 8) % = 13 1/2 %")["steps"][0]["status"] == "error"
+    # "a remainder of 340 - 172" is no function's argument
+    assert (
+        report("He was left with a remainder of 340 - 172 = 158.")["steps"][0]["status"] == "error"
+    )

@@ -69,6 +69,12 @@ _KNOWN_UNITS = {
     "kilogram": "kg",
     "ton": "t",
     "cup": "cup",
+    "tablespoon": "tbsp",
+    "tbsp": "tbsp",
+    "teaspoon": "tsp",
+    "tsp": "tsp",
+    "oz": "oz",
+    "lb": "lb",
     "quart": "qt",
     "gallon": "gal",
     "pint": "pt",
@@ -99,6 +105,7 @@ _COMPOUND = re.compile(
     re.I,
 )
 _COMPOUND_STARTS = frozenset("hHmMfFpPlL")
+_ARGUMENT_OF = re.compile(r"\bdigits?\s+of\s$", re.I)
 _COMPOUND_ENDS = frozenset("hHnNsStTbBdDeE.")
 _COMPOUND_BEFORE = re.compile(
     r"\d\s?(?:h|hrs?|hours?|min|mins|minutes?|ft|feet|foot|lbs?|pounds?)\.?\s$", re.I
@@ -234,9 +241,17 @@ def _parse_segment(
 
 
 def _unclear_start(text: str, first: Tok) -> bool:
-    """The run begins inside a garbled numeral: "14, 400 / 80", "13,2000 / 60", "+ . 84 +"."""
+    """The run begins inside a garbled numeral: "14, 400 / 80", "13,2000 / 60", "+ . 84 +";
+    or after a factor a space cut off ("1/2 (16 + 10) = 13"), or inside a function's argument
+    ("unit digit of 7 ^ 2 = 9")."""
+    if first.kind == "(":
+        return text[max(0, first.start - 4) : first.start].rstrip(" ")[-1:].isdigit()
     if first.kind != "num":
         return False
+    if text.endswith(" of ", 0, first.start) and _ARGUMENT_OF.search(
+        text, max(0, first.start - 24), first.start
+    ):
+        return True
     before = text[max(0, first.start - 8) : first.start]  # a window: runs are many in long text
     mark = before.rstrip(" ")[-1:]
     prev = before.rstrip(" ")[:-1].rstrip(" ")[-1:]
@@ -254,6 +269,13 @@ def _unclear_start(text: str, first: Tok) -> bool:
     if before[-1:] != " " or not unit_end or unit_end not in _COMPOUND_ENDS:
         return False
     return _COMPOUND_BEFORE.search(text, window, first.start) is not None
+
+
+def _last_digit_of(value: Fraction, claimed: Fraction) -> bool:
+    """Whether `claimed` is a whole number's last digit (or last two digits)."""
+    if value.denominator != 1 or claimed.denominator != 1 or not 0 <= claimed < 100:
+        return False
+    return value % (10 if claimed < 10 else 100) == claimed
 
 
 def _labelled(text: str, first: Tok) -> bool:
@@ -338,6 +360,11 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             q.unevaluable.append(f"{_text_of(ltoks)!r} starts at the number of a label (day 1)")
             q.results.append(rval)
             continue
+        if lval != rval and "digit" in text and _last_digit_of(lval, rval):
+            q.unevaluable.append(
+                f"{_text_of(rtoks)!r} may be the last digit of {_text_of(ltoks)!r}"
+            )
+            continue  # "unit digit of 7 ^ 1 = 7 , 7 ^ 2 = 9": each power's units digit
         unit = _word_after(text, rtoks[-1])
         if _converts_units(text, ltoks, rtoks, unit):
             continue  # a change of unit the text does not spell out: not checkable here

@@ -427,6 +427,10 @@ def _normalise(toks: list[Tok], text: str) -> list[Tok]:
         nxt = toks[i + 1] if i + 1 < n else None
         if kind == "pct" and prev is not None and prev.kind == "num":
             out[-1] = Tok("num", prev.text + "%", (prev.value or Fraction(0)) / 100, prev.start)
+        elif kind == "pct" and prev is not None and prev.kind == ")":
+            # "(100 × 100)/(100 × 8) % = 12 1/2 %": a percentage of the bracket's value
+            out.append(Tok("op", "*", None, t.start))
+            out.append(Tok("num", "1%", Fraction(1, 100), t.start))
         elif t.kind == "op" and t.text == "/" and nxt is not None and nxt.kind == "word":
             i += 1  # "$6/day", "pounds/hour": a rate's unit, not a division
         elif t.kind == "(" and prev_value and text[t.start - 1].isspace():

@@ -373,7 +373,7 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             continue  # "(24 + 6) by (15 + 6) = 30 by 21": one of two sizes, paired who knows how
         if (":" in text or " to " in text) and (
             _RATIO_AFTER.match(text, end)
-            or (i == 0 and _RATIO_BEFORE.search(text, 0, ltoks[0].start))
+            or (i == 0 and _RATIO_BEFORE.search(text, max(0, ltoks[0].start - 12), ltoks[0].start))
         ):
             q.unevaluable.append(
                 f"{_text_of(ltoks)!r} is one term of a ratio or a range (6 : 4 = 3 : 2, 5 to 6)"

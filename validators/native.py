@@ -39,6 +39,7 @@ COMPILED = (
     "validators/arithmetic/mathclaims.py",
     "validators/arithmetic/tokens.py",
     "validators/arithmetic/validator.py",
+    "validators/chain/conclusions.py",
     "validators/chain/grounding.py",
     "validators/chain/linkage.py",
     "validators/chain/signals.py",

@@ -1,0 +1,191 @@
+"""What a chain's concluding step states, and which steps at its end only remark on it.
+
+Linkage holds the answer against these: the values a concluding step states in any of the
+ways models write a conclusion (a result, a closing sentence, a residue, a remainder, a
+number in bold, "the final price is $41.40"), and the checks, contrasts and asides after it
+("Check: …", "This is not …", "Fun fact: …"), which do not go on from it.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+from validators.arithmetic.extract import StepQuantities, numbers_in
+from validators.text.mathparse import rational
+from validators.text.segment import SENTENCE_END
+from validators.types import Analysis
+
+
+def stated_conclusions(q: StepQuantities, text: str, markup: bool) -> set[Fraction]:
+    """The values a concluding step states: its results, or with none its numbers ("So she has
+    5 left.", "50 < 52"), and what it states in other forms (`is $\\frac{2}{3}$`, "1/6", a
+    residue, a remainder, "... is 7.", "**4 times**", "no solutions")."""
+    out = set(q.results)
+    if not q.results and q.numbers:
+        out.update(q.numbers)
+        out.update(-v for v in numbers_in(" ".join(_NEGATIVE.findall(text))))
+        if markup:  # "So there is exactly one vertical asymptote, $x = 3$." (in prose, "in
+            # the first four months" names no result as often as one)
+            out.update(_NUMBER_WORDS[w.lower()] for w in _NUMBER_WORD.findall(text))
+    elif q.results and not q.math_claims:
+        out.update(_closing_statement(text))
+    out.update(v for v in map(rational, q.values) if v is not None)
+    out.update(_prose_fractions(text))
+    out.update(_residues(text))
+    out.update(_remainders(text))
+    out.update(_closing_values(text))
+    out.update(_emphasised(text))
+    if _NONE.search(text):
+        out.add(Fraction(0))  # "So the parabola has no y-intercepts." answers 0
+    return out
+
+
+_NUMBER_NAMES = "zero one two three four five six seven eight nine ten eleven twelve"
+_NUMBER_WORDS = {w: Fraction(i) for i, w in enumerate(_NUMBER_NAMES.split())}  # noqa: SIM905
+_NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.I)
+_BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
+
+
+def _emphasised(text: str) -> set[Fraction]:
+    """Numbers a step sets in bold ("so she fills it **4 times**"): what it concludes."""
+    if "**" not in text:
+        return set()
+    return {v for span in _BOLD.findall(text) for v in numbers_in(span)}
+
+
+_NEGATIVE = re.compile(r"(?:^|[=\s$({\[:,])[-−]\s?(\d[\d,]*(?:\.\d+)?)")
+
+
+_NONE = re.compile(r"\b(?:no|none|zero)\b", re.I)
+_PROSE_FRACTION = re.compile(r"(?<![\d.,/])(\d{1,6})\s?/\s?(\d{1,6})(?![\d.,/])")
+
+
+# `2^{10} \equiv 1 \pmod{11}`, `≡ -1 (mod 7)`: the residue a congruence states (the arithmetic
+# reads no congruence, so it is no result; in number theory it is often the answer).
+_RESIDUE = re.compile(
+    r"(?:\\equiv|≡)\s*(-?)\s*(\d{1,6})(?![\d.,^/{])"
+    # `\equiv 2^2 = 4 \pmod 7`: the value a congruence's last side states
+    r"|=\s*(-?)\s*(\d{1,6})\s*(?:\\pmod|\\bmod|\\mod\b|\(\s*mod\b)"
+)
+
+
+# "..., the last digit of $3^{2023}$ is 7.": the number the closing sentence ends on, after
+# "is"; and `1101_2`, a numeral in another base, stated by its digits
+_ENDS_ON = re.compile(r"\b(?:is|are|equals)\s+\$?(-?\d[\d,]*(?:\.\d+)?)\$?\s*[.!]?\s*$")
+_BASE_NUMERAL = re.compile(r"(?<![\w.])(\d{1,12})_\{?\d{1,2}\}?")
+
+
+def _closing_values(text: str) -> set[Fraction]:
+    """The number the closing sentence ends on ("... is 7."), and numerals written in a base."""
+    out = (
+        {Fraction(int(digits)) for digits in _BASE_NUMERAL.findall(text)} if "_" in text else set()
+    )
+    ends_on_digit = text.rstrip().rstrip(".!").rstrip().rstrip("$")[-1:].isdigit()
+    end = _ENDS_ON.search(text[-80:]) if ends_on_digit else None
+    if end is not None:
+        out.add(Fraction(end.group(1).replace(",", "")))
+    return out
+
+
+def _residues(text: str) -> set[Fraction]:
+    """Values a congruence states as its residue."""
+    if "equiv" not in text and "≡" not in text and "mod" not in text:
+        return set()
+    return {Fraction(int(s + d if d else t + e)) for s, d, t, e in _RESIDUE.findall(text)}
+
+
+# "100 ÷ 7 = 14 R 2", "17 divided by 5 is 3 with a remainder of 2": a division's remainder,
+# which the arithmetic holds beside the quotient (a question about what is left answers it)
+_REMAINDER = re.compile(
+    r"(?:(?<=\d)\s*R\.?|\brem\.?|\bremainders?(?:\s+(?:of|is|=))?)\s*\$?\s*(\d{1,6})(?!\d|[.,]\d)"
+)
+
+
+def _remainders(text: str) -> set[Fraction]:
+    """Values the step states as a division's remainder."""
+    if "R" not in text and "rem" not in text:
+        return set()
+    return {Fraction(int(digits)) for digits in _REMAINDER.findall(text)}
+
+
+def _prose_fractions(text: str) -> set[Fraction]:
+    """Values written as `a/b` in prose ("the probability is 1/6")."""
+    if "/" not in text:
+        return set()
+    return {Fraction(int(a), int(b)) for a, b in _PROSE_FRACTION.findall(text) if int(b)}
+
+
+_NUMERAL = r"(\d[\d,]*(?:\.\d+)?)"
+_ANSWER_IS = re.compile(
+    rf"{_NUMERAL} is the (?:final )?answer|(?:answer|final(?: [a-z]+){{1,2}}) is \$?{_NUMERAL}"
+)
+
+
+def _closing_statement(text: str) -> set[Fraction]:
+    """Values prose names after its last computation: "... = 6 sodas. It takes Jerry 3 weeks
+    to get down to 6 sodas.", "40+80=120, confirming that 80 is the answer"."""
+    out = set()
+    if "answer" in text or "final" in text:
+        out = {Fraction((a or b).replace(",", "")) for a, b in _ANSWER_IS.findall(text)}
+    cut = text.rfind("=")
+    if cut >= 0:
+        sentence_end = SENTENCE_END.search(text, cut)
+        if sentence_end is not None:
+            out.update(numbers_in(text[sentence_end.end() :]))
+        # "... = 560 pages are done, so the job finishes during the 17th minute."
+        so = _SO_CLAUSE.search(text, cut)
+        if so is not None and "=" not in text[so.end() :]:
+            out.update(numbers_in(text[so.end() :]))
+    return out
+
+
+_SO_CLAUSE = re.compile(r"[,;]\s+(?:so|therefore|thus|hence|which means)\b", re.I)
+
+
+# A step that checks what came before: "Check: ...", "Let's verify", "Double-checking", "✓".
+_CHECKING = re.compile(
+    r"^[\W\d_]*(?:step\s*\d+\W*)?(?:(?:let'?s|let us|let me|to|we can|i can|i'll|now|finally"
+    r"|as a|wait)\W+)*"
+    r"(?:double[- ]?|quick\s+|sanity\s+)?"
+    r"(?:check(?:ing|ed)?\b|verif|confirm|make\s+sure\b|indeed\b)",
+    re.I,
+)
+
+
+# A step that opens by setting another value against the result: "This is not (60 + 40) ÷ 2 =
+# 50.", "Not 48 - 14 = 34, because ...", "A common mistake is ..." (a conclusion that says "is
+# not joining" or "instead of 5 years" further on is none)
+_CONTRAST = re.compile(
+    r"^[\W\d_]*(?:note(?:\s+that)?\W+)?(?:(?:this|that|it)\s+(?:is\s+not|isn't)\b|not\b"
+    r"|it(?:\s+is|'s)\s+tempting|a\s+common\s+(?:mistake|error))",
+    re.I,
+)
+
+
+# A step that opens as an aside: "Fun fact: …", "> Note: …", "(This underestimates …)",
+# "Interestingly, …", "By the way, …"
+_ASIDE = re.compile(
+    r"^\W*(?:(?:side\s+)?note\b|fun\s+fact|(?:as\s+an\s+)?aside\b|interestingly|by\s+the\s+way"
+    r"|in\s+general\b"
+    r"|bonus\b|just\s+(?:as\s+a|to|for\s+a)\b)|^\s*\((?s:.*)\)[.\s]*$",
+    re.I,
+)
+
+
+def closing_remarks(analysis: Analysis) -> int:
+    """How many steps at the end of the chain only check, contrast or remark on the result
+    before them."""
+    n = 0
+    for step in reversed(analysis.steps):
+        text = step.text
+        if not (
+            _CHECKING.match(text)
+            or "✓" in text
+            or "✔" in text
+            or _CONTRAST.match(text)
+            or _ASIDE.match(text)
+        ):
+            break
+        n += 1
+    return n

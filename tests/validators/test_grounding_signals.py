@@ -41,3 +41,11 @@ def test_signals_warn_without_changing_the_verdict():
     padded = ["We think.", "We consider.", "We reflect.", "We ponder more.", "2 + 2 = 4"]
     r = validate({"question": "2 and 2", "reasoning": padded, "answer": "4"})
     assert "signals.padding" in [f["code"] for f in r["findings"]]
+
+
+def test_a_quarter_is_known_as_itself_only():
+    q = "Jerry mows three-quarters of his 8 acres with a riding mower."
+    r = validate({"question": q, "reasoning": "He mows 8 acres x ¾ = 6 acres.\n#### 6"})
+    assert r["steps"][0]["status"] == "verified"
+    r = validate({"question": q, "reasoning": "He mows 8 acres x 75 / 100 = 6 acres.\n#### 6"})
+    assert r["steps"][0]["status"] == "unsupported"  # 75 is no quarter

@@ -113,7 +113,8 @@ _COMPOUND_BEFORE = re.compile(
 # "6 : 4 = 3 : 2", "6 to 4 = 3 to 2": a side that is one term of a ratio
 # (a colon with no space before it ends a label: "by 2: 15 minutes * 2")
 _RATIO_AFTER = re.compile(r"[ \t]+(?::|to)[ \t]+\d")
-_RATIO_BEFORE = re.compile(r"\d[ \t]+(?::|to)[ \t]+\(?[ \t]*\Z")
+# ("from 4 to 4*2 = 8" is a change, not a ratio)
+_RATIO_BEFORE = re.compile(r"(?<!from )(?<![\d.,])\d[\d.,]*[ \t]+(?::|to)[ \t]+\(?[ \t]*\Z")
 _INCHES = re.compile(r"\d\s?in\b")  # "8 in": "in" is a unit only right after a number
 
 

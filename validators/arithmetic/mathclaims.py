@@ -223,7 +223,7 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims, delimited
             not holds and _not_asserted(text, parts[i][0].start, parts[i + 1][-1].end)
         ):
             continue
-        if not holds and _literal(parts[i]) and _literal(parts[i + 1]):
+        if not holds and relation == "=" and _literal(parts[i]) and _literal(parts[i + 1]):
             continue  # "the equation becomes $0 = -7$": a contradiction stated, no computation
         lhs, rhs = parts[i], parts[i + 1]
         if relation == "=" and _literal(lhs) and not _literal(rhs):

@@ -489,10 +489,12 @@ def _normalise(toks: list[Tok], text: str) -> list[Tok]:
 def _computes_before_eq(toks: list[Tok], i: int) -> bool:
     """Whether the tokens from i hold an operation of their own before the next `=`."""
     for t in toks[i : i + 12]:
-        if t.kind in ("eq", "sep", "prose") or (t.kind == "word" and t.text.lower() in _EQ_WORDS):
-            return False
         if t.kind == "op" or (t.kind == "word" and t.text.lower() in _VERBAL_OPS):
             return True
+        if t.kind in ("eq", "sep", "prose", "word"):
+            # (any other word ends the look: the plain lexer joins a run of them into one
+            # `prose` token, and both lexers must read a step alike)
+            return False
     return False
 
 

@@ -23,17 +23,19 @@ _FRACTION = re.compile(r"(?:(?<!\d)(\d+)\s+(?:and\s+)?)?(\d{1,4})/(\d{1,4})\b")
 _SCALED_REVERSED = re.compile(r"\b(noillim|noillib|dnasuoht)\s*([\d,.]*\d)", re.I)
 _SCALE = {"thousand": 1000, "million": 10**6, "billion": 10**9}
 
-# Constants a solution may use without stating them: units of time, counting, percent, the
-# common fractions (which the question may spell out: "three-quarters").
+# Constants a solution may use without stating them: units of time, counting, percent.
 COMMON_CONSTANTS = (
     frozenset(
         Fraction(v)
         for v in (0, 1, 2, 3, 4, 5, 7, 8, 10, 12, 14, 16, 24, 28, 30, 31, 36, 52, 60, 100, 128, 365)
     )
     | {Fraction(v) for v in (1000, 3600, 5280)}
-    | {Fraction(1, 2), Fraction(1, 4), Fraction(3, 4)}  # half, a quarter, three quarters: ½ ¼ ¾
+    | {Fraction(1, 2)}
 )
 _CONSTANT_KEYS = {(v.numerator, v.denominator) for v in COMMON_CONSTANTS}
+# A quarter and three quarters (¼ ¾, "three-quarters"), known as themselves only: as a
+# percentage's base they would ground any 25 or 75
+_QUARTERS = {(1, 4), (3, 4)}
 
 
 Key = tuple[int, int]
@@ -91,7 +93,11 @@ class GroundingValidator:
             operands: dict[Key, Fraction] = {}  # distinct, in order: hashing a Fraction is slow
             for x in q.operands:
                 operands.setdefault(x.as_integer_ratio(), x)
-            missing = [x for k, x in operands.items() if k not in known and k not in results]
+            missing = [
+                x
+                for k, x in operands.items()
+                if k not in known and k not in results and k not in _QUARTERS
+            ]
             if missing and in_words:  # most chains never need them: read them when one does
                 known |= _keys(word_numbers(source))
                 in_words = False

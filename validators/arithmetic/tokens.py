@@ -8,6 +8,7 @@ separators (`5 hours * 3` -> 5 * 3, `half of 10` -> 1/2 * 10, `4 plus 2 is 6` ->
 from __future__ import annotations
 
 import re
+import unicodedata
 from fractions import Fraction
 
 from validators.arithmetic.exact import Tok, Unevaluable, number_value
@@ -44,26 +45,7 @@ _TOKEN = re.compile(rf"{_GAP}*+(?:{_ALTERNATIVES})", re.S)
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SUPERSCRIPT_TERM = re.compile(r"[-+]|\d+")
 # "1¼", "2 ¾", "½": the vulgar fractions, a number's fractional part or a number themselves
-_VULGAR = {
-    "¼": Fraction(1, 4),
-    "½": Fraction(1, 2),
-    "¾": Fraction(3, 4),
-    "⅐": Fraction(1, 7),
-    "⅑": Fraction(1, 9),
-    "⅒": Fraction(1, 10),
-    "⅓": Fraction(1, 3),
-    "⅔": Fraction(2, 3),
-    "⅕": Fraction(1, 5),
-    "⅖": Fraction(2, 5),
-    "⅗": Fraction(3, 5),
-    "⅘": Fraction(4, 5),
-    "⅙": Fraction(1, 6),
-    "⅚": Fraction(5, 6),
-    "⅛": Fraction(1, 8),
-    "⅜": Fraction(3, 8),
-    "⅝": Fraction(5, 8),
-    "⅞": Fraction(7, 8),
-}
+_VULGAR = {c: Fraction(unicodedata.numeric(c)).limit_denominator(10) for c in "¼½¾⅐⅑⅒⅓⅔⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"}
 _OPS = {"**": "^", "×": "*", "÷": "/", "·": "*", "−": "-", "–": "-"}
 _MULT_WORDS = {"x", "X", "times", "multiplied"}
 _VERBAL_OPS = {"plus": "+", "minus": "-", "times": "*", "multiplied": "*", "divided": "/"}

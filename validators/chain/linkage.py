@@ -96,11 +96,11 @@ def _in_percent(analysis: Analysis) -> bool:
 _PERCENT = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*\\?%")
 
 
-def _percents(text: str, scale: int) -> set[Fraction]:
-    """The values a text writes in percent, divided by `scale`."""
+def _percents(text: str) -> set[Fraction]:
+    """The values a text writes in percent, as fractions of 100 ("93.32%" is 0.9332)."""
     if "%" not in text:
         return set()
-    return {Fraction(n.replace(",", "")) / scale for n in _PERCENT.findall(text)}
+    return {Fraction(n.replace(",", "")) / 100 for n in _PERCENT.findall(text)}
 
 
 def _states_nothing(analysis: Analysis) -> bool:
@@ -266,7 +266,7 @@ class LinkageValidator:
             self._compare_shape(analysis, answer, accepted)  # a conclusion in words
             return
         readings = {value, value / 100} if answer.percent or _in_percent(analysis) else {value}
-        if value in _percents(analysis.steps[-1].text, scale=100):
+        if value in _percents(analysis.steps[-1].text):
             readings.add(value * 100)  # "0.9332" for "So about **93.32%** score below 115."
         question = analysis.chain.question
         if (

@@ -161,7 +161,7 @@ def test_whole_pipeline_reports_the_algebra_error():
     assert r["verdict"] == "unfaithful"
     assert r["first_error_step"] == 1
     assert any(f["code"] == "algebra.not_implied" for f in r["steps"][1]["findings"])
-    assert r["validators"]["algebra"] == "1.6"
+    assert r["validators"]["algebra"] == "1.7"
 
 
 def test_two_variable_system():
@@ -543,3 +543,19 @@ def test_a_question_that_gives_a_letter_two_values_poses_cases():
         "When $x=6$, we have $6y=24$, so $y=4$.",
     ]
     assert errors(algebra_report(q, steps)) == []
+
+
+def test_list_items_and_steps_that_are_cases_are_no_facts():
+    q = "Solve |x − 3| = 7."
+    steps = ["Two cases:", "- x − 3 = 7 → x = 10\n- x − 3 = −7 → x = −4"]
+    assert errors(algebra_report(q, steps, "x = −4 or x = 10")) == []
+    q = "Solve |2x - 5| = 9."
+    steps = [
+        "**Case 1:** 2x - 5 = 9\n* 2x = 14\n* x = 7",
+        "**Case 2:** 2x - 5 = -9\n* 2x = -4\n* x = -2",
+        "**Answer:** x = 7 or x = -2",
+    ]
+    assert errors(algebra_report(q, steps)) == []
+    # items that do not give one expression two values are a derivation, checked as one
+    steps = ["- 2x - 5 = 9\n- 2x = 14\n- x = 8"]
+    assert [i for i, _ in errors(algebra_report("Solve 2x - 5 = 9.", steps))] == [0]

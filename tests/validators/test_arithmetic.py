@@ -368,3 +368,36 @@ def test_a_percentage_of_a_bracket():
     assert (
         report("He was left with a remainder of 340 - 172 = 158.")["steps"][0]["status"] == "error"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Cross-multiply: 3 × 2 = 3x → 6 = 3x → x = 2",  # the coefficient of an unknown
+        "$150 \\div 12 = 12$ with a remainder of 6. So there are 12 full dozens.",
+        "47 ÷ 6 = 7 con resto 5, así que llena 7 bolsas.",
+        "So 19.8 × 31.2 ≈ 20 × 30 = 600.",  # an estimate, rounded how far it does not say
+        "2³⁰ = (2¹⁰)³ ≈ (10³)³ = 10⁹.",
+        "15% = 10% + 5% = 6.8 + 3.4 = 10.2.",  # percentages of an amount not written
+        "$\\log_{10} 2 < 0.3 \\iff 2 < 10^{0.3} \\iff 2^{10} < 10^{3}$.",  # an equivalence
+    ],
+)
+def test_coefficients_remainders_estimates_and_equivalences_are_never_an_error(text):
+    assert all(s["status"] != "error" for s in report(text)["steps"])
+
+
+@pytest.mark.parametrize(
+    ("right", "wrong"),
+    [
+        ("Moyenne : 66 / 5 = 13,2.", "Moyenne : 66 / 5 = 13,3."),  # a decimal comma, then a stop
+        ("Neuer Preis: 1'280 − 192 = 1'088", "Neuer Preis: 1'280 − 192 = 1'098"),  # Swiss
+        ("| 20 oz | $4.99 ÷ 20 = 24.95¢ |", "| 20 oz | $4.99 ÷ 20 = 25.95¢ |"),  # into cents
+        (
+            "$v = \\frac{\\text{distance}}{\\text{time}} = \\frac{120}{2} = 60$ km/h",
+            "$v = \\frac{\\text{distance}}{\\text{time}} = \\frac{120}{2} = 50$ km/h",
+        ),
+    ],
+)
+def test_locales_cents_and_fractions_of_words_are_read(right, wrong):
+    assert report(right)["steps"][0]["status"] == "verified"
+    assert report(wrong)["steps"][0]["status"] == "error"

@@ -444,3 +444,73 @@ def test_a_decimal_answer_restated_in_percent_and_a_general_remark():
         "In general, $1.10 \\times 0.90 = 0.99$, so any starting price ends 1% lower.",
     ]
     assert not validate({"question": q, "reasoning": steps, "answer": "−1%"})["laundering"]
+
+
+@pytest.mark.parametrize(
+    ("question", "steps", "right", "wrong"),
+    [
+        (  # an answer line that computes is a step
+            "How many triples of nonnegative integers with sum 10 have every entry at most 5?",
+            [
+                "Without the bound: $\\binom{12}{2} = 66$ solutions.",
+                "If $x_1 \\ge 6$, the rest sum to $4$: $\\binom{6}{2} = 15$ ways, for each of 3.",
+                "Answer: $66 - 3 \\cdot 15 = 21$.",
+            ],
+            "21",
+            "22",
+        ),
+        (  # a division written with its remainder states the remainder
+            "Find the remainder when $1 + 2 + \\cdots + 100$ is divided by $7$.",
+            [
+                "$1 + 2 + \\cdots + 100 = \\frac{100 \\cdot 101}{2} = 5050$.",
+                "$7 \\cdot 721 = 5047$, so $5050 = 7 \\cdot 721 + 3$.",
+            ],
+            "3",
+            "4",
+        ),
+        (  # a closing expression after its label
+            "Compute (3 × 10^4)(2 × 10^5) in scientific notation.",
+            ["3 × 2 = 6", "10^4 × 10^5 = 10^9", "Result: 6 × 10^9"],
+            "6 × 10^9",
+            "7 × 10^9",
+        ),
+        (  # a fraction before a full stop
+            "A family has two children, at least one a boy. What is the probability both are boys?",
+            ["The cases are BB, BG, GB: 3 equally likely cases.", "So the probability is 1/3."],
+            "1/3",
+            "1/4",
+        ),
+        (  # a check step names the result it checks
+            "What is the smallest positive integer whose digits add up to 20?",
+            [
+                "A two-digit number has digit sum at most 9 + 9 = 18, so I need three digits.",
+                "With a leading 2, the other two digits must sum to 18, so both are 9.",
+                "That gives 299, and 2 + 9 + 9 = 20. ✓",
+                "So the answer is 299.",
+            ],
+            "299",
+            "389",
+        ),
+        (  # thousands grouped by dots
+            "Ana gana 11,50 € por hora y trabaja 160 horas. ¿Cuánto gana?",
+            ["Sueldo: 160 × 11,50 € = 1.840 €", "Ana gana 1.840 € en 4 semanas."],
+            "1840",
+            "1850",
+        ),
+        (  # an option written as an expression
+            "Which is larger: $1.1^{10}$ or 2?",
+            [
+                "By the binomial theorem, $1.1^{10} > 1 + 10(0.1) + \\binom{10}{2}(0.1)^2 = 2.45$.",
+                "So $1.1^{10} > 2.45 > 2$.",
+            ],
+            "$1.1^{10}$",
+            "$1.2^{10}$",
+        ),
+    ],
+)
+def test_conclusions_in_answer_lines_remainders_checks_and_options(question, steps, right, wrong):
+    def laundering(answer: str) -> bool:
+        return validate({"question": question, "reasoning": steps, "answer": answer})["laundering"]
+
+    assert not laundering(right)
+    assert laundering(wrong)

@@ -51,6 +51,8 @@ _WITHDRAWS = re.compile(
 )
 # In MATH-style chains also: case analyses and instantiations.
 _ALTERNATIVES = re.compile(r"\b(?:cases?|either|set|setting|where)\b", re.I)
+# A step that is one case of a case analysis ("Case 1:", "**Case 2:**", "Case A.")
+_CASE_STEP = re.compile(r"[\s*_#>]*case\s*(?:\d{1,2}|[IVX]{1,4}|[A-D])\b", re.I)
 # The words that bring in an equation as a supposition, right before it: "from $2x - 5 = -9$
 # we get $x = -2$", "solving $x + 1 = 4$ gives". It starts a case; it claims nothing.
 _SUPPOSED = re.compile(
@@ -125,7 +127,38 @@ def _alternatives(text: str, cands: list[Candidate]) -> set[int]:
         same = same and not _LETTER.search(a.rhs_text + b.rhs_text)  # two values, not rewritings
         if same and "or" in text[a.end : b.start] and _OR.match(text, a.end, b.start):
             out.update((a.start, b.start))
+    return out | _case_items(text, cands)
+
+
+# A list item's start: "- ", "* ", "• ", "1. ", "2) "
+_ITEM = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+", re.M)
+
+
+def _case_items(text: str, cands: list[Candidate]) -> set[int]:
+    """Where the equations start in list items that are cases: items that give one expression
+    different values ("- x − 3 = 7 → x = 10" and "- x − 3 = −7 → x = −4"). Every equation in
+    such an item belongs to its case."""
+    starts = [m.start() for m in _ITEM.finditer(text)]
+    if len(starts) < 2:
+        return set()
+    bounds = list(zip(starts, starts[1:] + [len(text)], strict=True))
+    items = [[c for c in cands if lo <= c.start < hi] for lo, hi in bounds]
+    out: set[int] = set()
+    for i, first in enumerate(items):
+        for second in items[i + 1 :]:
+            if any(_two_values(a, b) for a in first for b in second):
+                out.update(c.start for c in first + second)
     return out
+
+
+def _two_values(a: Candidate, b: Candidate) -> bool:
+    """One expression (not a bare letter) given two different letter-free values."""
+    return (
+        a.lhs_text == b.lhs_text
+        and a.rhs_text != b.rhs_text
+        and not _SYMBOL.fullmatch(a.lhs_text.strip())
+        and not _LETTER.search(a.rhs_text + b.rhs_text)
+    )
 
 
 def _supposed(text: str, start: int) -> bool:
@@ -458,6 +491,8 @@ class _Run:
 
     def step(self, text: str, index: int) -> None:
         """Judge a step's equations sentence by sentence (definitions first, hypotheses skipped)."""
+        if _CASE_STEP.match(text):
+            return  # "**Case 2:** 2x - 5 = -9 ...": one case, neither a fact nor a refutation
         cands = find_equations(text)  # in text order
         withdrawn = _withdrawn(text, cands)
         alternatives = _alternatives(text, cands)
@@ -495,7 +530,7 @@ class AlgebraValidator:
     """sympy: each equation in a variable must follow from the question and earlier steps."""
 
     name = NAME
-    version = "1.6"
+    version = "1.7"
 
     def check(self, analysis: Analysis) -> None:
         """Judge every equation in a variable, in order; stop when the budget expires."""

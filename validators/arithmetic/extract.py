@@ -89,6 +89,7 @@ _WORDS = re.compile(r"[A-Za-z]+")
 _FIRST_WORD = re.compile(r"\s*%?\s*(?:(?:sq|square|cu|cubic)\.?\s+(?=[a-z]))?([A-Za-z]+)")
 _PAIRED = re.compile(r"\s*(?:[A-Za-z]+\.?\s+)?by\s+[\d(]")  # "30 by 21", "30 ft by 21 ft"
 _GLUED = frozenset("π√∛∜")  # a constant or a root written against a number multiplies it
+_UNKNOWNS = frozenset("nxyz")  # letters that name no unit
 # a preposition, then a word that numbers what follows it: "on day 1", "in step 2"
 _LABEL_BEFORE = re.compile(
     r"\b(?:on|in|for|of|after|before|by|from|until)\s+"
@@ -169,8 +170,14 @@ class StepQuantities:
         self.values: list[sympy.Expr] = []  # math spans that are one value
 
 
+# Swiss thousands: 1'280 (the apostrophe first, so that the engine looks for it alone)
+_APOSTROPHE_GROUPS = re.compile(r"'(?<=\d')(?=\d{3}(?!\d))")
+
+
 def numbers_in(text: str) -> list[Fraction]:
-    """Every numeric literal in a text, exactly (absurdly long ones skipped)."""
+    """Every numeric literal in a text, exactly (absurdly long ones skipped; `1'280` is 1280)."""
+    if "'" in text:
+        text = _APOSTROPHE_GROUPS.sub(",", text)
     try:  # the usual case: no literal is too long
         return [number_value(s) for s in _NUMBER.findall(text)]
     except Unevaluable:
@@ -300,7 +307,10 @@ def _glued(text: str, ltoks: list[Tok], rtoks: list[Tok], first: bool, last: boo
     if last:
         end = rtoks[-1].start + len(rtoks[-1].text)
         after = text[end : end + 1]
-        return after in _GLUED or (rtoks[-1].kind == ")" and after.isalpha())
+        if after in _GLUED or (rtoks[-1].kind == ")" and after.isalpha()):
+            return True
+        # "= 3x → x = 2": an unknown's coefficient, not a number with a unit ("= 86g")
+        return after in _UNKNOWNS and not text[end + 1 : end + 2].isalpha()
     return False
 
 
@@ -350,7 +360,8 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             continue
         if _glued(text, ltoks, rtoks, i == 0, i + 2 == len(parsed)):
             q.unevaluable.append(
-                f"{_text_of(ltoks)!r} is joined to a symbol not read (π, a root, a function's name)"
+                f"{_text_of(ltoks)!r} is joined to a symbol not read"
+                " (π, a root, a function's name, an unknown)"
             )
             continue
         if i == 0 and _unclear_start(text, ltoks[0]):
@@ -387,6 +398,15 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             rtoks, rval = rtoks[:1], lval
             unit = _word_after(text, rtoks[-1])
             end = rtoks[-1].start + len(rtoks[-1].text)
+        if lval != rval and lval <= 1 < rval and _in_percent(ltoks) and not _in_percent(rtoks):
+            # "15% = 10% + 5% = 6.8 + 3.4": percentages of an amount the side does not write
+            q.unevaluable.append(f"{_text_of(ltoks)!r} are percentages of an amount not written")
+            q.results.append(rval)
+            continue
+        if approx[i + 1] and lval != rval and _estimate(rtoks):
+            q.unevaluable.append(f"{_text_of(rtoks)!r} estimates to an unstated precision")
+            q.results.append(rval)
+            continue
         q.claims.append(
             Claim(
                 expression=_text_of(ltoks),
@@ -405,6 +425,18 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             q.operands.extend(_literal_operands(ltoks))
             first = False
         q.results.append(rval)
+
+
+def _in_percent(toks: list[Tok]) -> bool:
+    """Whether the numbers of a side are all percentages (`10% + 5%`)."""
+    nums = [t.text for t in toks if t.kind == "num"]
+    return bool(nums) and all(n.endswith("%") for n in nums)
+
+
+def _estimate(toks: list[Tok]) -> bool:
+    """`≈ 20 × 30`, `≈ (10 ^ 3) ^ 3`: an expression of whole numbers said to be about another,
+    rounded how far the text does not say (decimals would: `≈ 100 × 0.333`)."""
+    return _has(toks, "op") and not any(t.kind == "num" and "." in t.text for t in toks)
 
 
 def _unit_of(word: str) -> str | None:
@@ -515,7 +547,10 @@ _LATEX_WORDS = [
 
 
 def plain_math(text: str) -> str:
-    """Simple LaTeX as MATH-style solutions write it, as plain text (`\\frac{6}{9}` -> (6)/(9))."""
+    """Simple LaTeX as MATH-style solutions write it, as plain text (`\\frac{6}{9}` -> (6)/(9));
+    Swiss thousands (`1'280`) as English ones."""
+    if "'" in text:
+        text = _APOSTROPHE_GROUPS.sub(",", text)
     if "\\" not in text and "^{" not in text:
         return text
     for a, b in _LATEX_WORDS:

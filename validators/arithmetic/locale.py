@@ -16,8 +16,8 @@ from validators.arithmetic.exact import Tok, Unevaluable, evaluate
 _DOT_GROUPS = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
 _DECIMAL_COMMA = re.compile(r"\d+,\d+")
 _PLAIN = re.compile(r"\d+")
-# `= 2,5`: the lexer ends the claimed number at a comma that groups no thousands
-_COMMA_DIGITS = re.compile(r",(\d+)(?![\d.,])")
+# `= 2,5`, `= 13,2.`: the lexer ends the claimed number at a comma that groups no thousands
+_COMMA_DIGITS = re.compile(r",(\d+)(?![\d,]|\.\d)")
 
 
 def _value(text: str) -> Fraction | None:

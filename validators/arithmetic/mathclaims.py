@@ -53,9 +53,11 @@ _REJECTED = re.compile(
     r"|doesn['’]t\s+hold\b|(?:has|gives|yields)\s+no\s+solutions?\b|never\s+holds\b|[✗✘])",
     re.I,
 )
+_EQUIVALENCES = frozenset(["iff", "Leftrightarrow", "Longleftrightarrow", "⇔", "⟺"])
 # Words after a result that make it something else: "= 154 remainder 5", "= 3 mod 7".
 _QUALIFIERS = frozenset(
     {"remainder", "remainders", "mod", "modulo", "r", "binary", "base", "octal", "hexadecimal"}
+    | {"resto", "reste", "rest"}  # es/it/pt, fr, de
 )
 # (`**` is markdown's bold, not a product: "**Total:**" over a display)
 _OPERATOR_BEFORE = re.compile(r"(?:[-+/×÷·=^(]|(?<!\*)\*)\s*$")
@@ -154,12 +156,12 @@ def _qualified_right(text: str, run: Run) -> bool:
     after = run.after
     if after is None:
         # the span ends with the run: the first words after its closing delimiter, before the
-        # next formula ("$17 \\div 5 = 3$ remainder $2$", "= 3$ with remainder"; not "$r = 8$
-        # and $r = -112$", nor "= 2048$, which has a remainder of 48")
+        # next formula ("$17 \\div 5 = 3$ remainder $2$", "= 3$ with a remainder of 6"; not
+        # "$r = 8$ and $r = -112$", nor "= 2048$, which has a remainder of 48")
         end = run.toks[-1].end
         closing = _CLOSING.match(text, end)
         prose = text[closing.end() if closing else end : end + 24]
-        first = _WORD.findall(re.split(r"[$\\]", prose, maxsplit=1)[0].lower())[:2]
+        first = _WORD.findall(re.split(r"[$\\]", prose, maxsplit=1)[0].lower())[:3]
         return bool(set(first) & _QUALIFIERS)
     if after.kind not in ("WORD", "SEP"):
         return False
@@ -211,6 +213,9 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims, delimited
     elif _qualified_right(text, run):
         parts, rels = parts[:-1], rels[:-1]
     values = [_value(p, out, text, delimited) for p in parts]
+    # `\log_{10} 2 < 0.3 \iff 2^{10} < 10^3`: what is asserted is the equivalence, which
+    # holds between two false statements as well
+    equivalent = any(t is not None and t.val in _EQUIVALENCES for t in (run.before, run.after))
     if rels and rels[-1] == "=" and values[-1] is not None and values[0] is None:
         out.values.append(values[-1])  # `r = -112`: a value the step states for a letter
     for i, rel in enumerate(rels):
@@ -220,7 +225,8 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims, delimited
             continue
         holds = _holds(left, right, relation, parts[i], parts[i + 1])
         if holds is None or (
-            not holds and _not_asserted(text, parts[i][0].start, parts[i + 1][-1].end)
+            not holds
+            and (equivalent or _not_asserted(text, parts[i][0].start, parts[i + 1][-1].end))
         ):
             continue
         if not holds and relation == "=" and _literal(parts[i]) and _literal(parts[i + 1]):

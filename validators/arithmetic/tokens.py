@@ -238,7 +238,7 @@ def _hyphenated(text: str, start: int, end: int) -> bool:
 def _beside_operator(text: str, start: int, end: int, letter: str) -> bool:
     """`x + 3`, `S = 847 / 7`, `(X+10)`: a single letter between operators is an unknown."""
     before = text[max(0, start - 3) : start].rstrip()
-    after = text[end : end + 3].lstrip()
+    after = text[end : end + 3].lstrip(" \t")  # (a bullet on the next line is no operator)
     if letter in "xX" and before[-1:].isdigit() and after[:1].isdigit():
         return False  # "5 x 2", "4x5", "75x 8": multiplication
     ops = "+-*/=^(×÷"

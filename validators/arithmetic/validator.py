@@ -75,7 +75,7 @@ _UNIT_SCALES = {
 }
 _PI = re.compile(r"\b3\.14(?:1|16|159\d*)?\b")
 PI_TOLERANCE = Fraction(1, 1000)
-_REMAINDER = ("remain", "left over", "leftover", "remainder")
+_REMAINDER = ("remain", "left over", "leftover", "resto", "reste", " rest ", "остат", "余")
 
 
 def _matches(computed: Fraction, claimed: Fraction, claimed_text: str, approximate: bool) -> bool:
@@ -128,6 +128,8 @@ def _readings(claim: Claim, step_text: str) -> list[tuple[Fraction, Fraction]]:
         # "100 - 50 = 50%", "15/90 * 100% = 16.66": percentages stated in percent units
         c = claim.claimed
         pairs += [(v2, c2) for v in values for v2 in (v, v * 100) for c2 in (c, c * 100)]
+    if claim.after[:1] == "¢":
+        pairs += [(v * 100, claim.claimed) for v in values]  # "$4.99 ÷ 20 = 24.95¢"
     for scale in _UNIT_SCALES.get(claim.unit_after, ()):
         pairs += [(v * scale, claim.claimed) for v in values]
     if _SPACED_GROUPS.match(claim.claimed_text):
@@ -184,7 +186,7 @@ class ArithmeticValidator:
     """Checks `expression = result` claims with exact rational arithmetic."""
 
     name = NAME
-    version = "1.6"
+    version = "1.7"
 
     def check(self, analysis: Analysis) -> None:
         """Mark each stated computation as holding or wrong; record results for later validators."""

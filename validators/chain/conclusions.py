@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from validators.arithmetic.exact import Unevaluable, evaluate
 from validators.arithmetic.extract import StepQuantities, numbers_in
+from validators.arithmetic.tokens import tokens
 from validators.text.mathparse import rational
 from validators.text.segment import SENTENCE_END
 from validators.types import Analysis
@@ -41,6 +43,19 @@ def stated_conclusions(q: StepQuantities, text: str, markup: bool) -> set[Fracti
     return out
 
 
+def rarer_conclusions(q: StepQuantities, text: str, markup: bool) -> set[Fraction]:
+    """What a concluding step states in rarer forms, read only for an answer that is none of
+    its usual ones: a division written with its remainder (`5050 = 7 \\cdot 721 + 3`),
+    thousands grouped by dots ("1.840 €"), in prose one expression after a label ("Result: 6 ×
+    10^9")."""
+    out = _divisions(text) if "+" in text else set()
+    if "." in text:
+        out.update(_dot_grouped(text))
+    if not q.results and not markup:
+        out.update(_bare_expression(text))
+    return out
+
+
 _NUMBER_NAMES = "zero one two three four five six seven eight nine ten eleven twelve"
 _NUMBER_WORDS = {w: Fraction(i) for i, w in enumerate(_NUMBER_NAMES.split())}  # noqa: SIM905
 _NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.I)
@@ -54,17 +69,46 @@ def _emphasised(text: str) -> set[Fraction]:
     return {v for span in _BOLD.findall(text) for v in numbers_in(span)}
 
 
+# "Result: ", "Final answer: ": a label before a closing expression
+_LABEL = re.compile(r"\s*[A-Za-z][A-Za-z ]{0,30}:")
+_EXPRESSION_KINDS = frozenset(["num", "op", "(", ")"])
+
+
+def _bare_expression(text: str) -> set[Fraction]:
+    """The value of a closing step that is one expression after its label ("Result: 6 × 10^9"),
+    in prose what a LaTeX span that is one value states."""
+    label = _LABEL.match(text)
+    toks = tokens(text[label.end() if label else 0 :].strip().rstrip("."))
+    if not toks or any(t.kind not in _EXPRESSION_KINDS for t in toks):
+        return set()
+    if not any(t.kind == "op" for t in toks):
+        return set()
+    try:
+        return {evaluate(toks)}
+    except Unevaluable:
+        return set()
+
+
+# "Ana gana 1.840 € en 4 semanas.": thousands grouped by dots, as in much of Europe
+_DOT_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})+(?![\d,]|\.\d)")
+
+
+def _dot_grouped(text: str) -> set[Fraction]:
+    """Numbers whose dots may group thousands (`1.840`), read so: a conclusion either way."""
+    return {Fraction(int(m.replace(".", ""))) for m in _DOT_GROUPED.findall(text)}
+
+
 _NEGATIVE = re.compile(r"(?:^|[=\s$({\[:,])[-−]\s?(\d[\d,]*(?:\.\d+)?)")
 
 
 _NONE = re.compile(r"\b(?:no|none|zero)\b", re.I)
-_PROSE_FRACTION = re.compile(r"(?<![\d.,/])(\d{1,6})\s?/\s?(\d{1,6})(?![\d.,/])")
+_PROSE_FRACTION = re.compile(r"(?<![\d.,/])(\d{1,6})\s?/\s?(\d{1,6})(?![\d,/]|\.\d)")
 
 
 # `2^{10} \equiv 1 \pmod{11}`, `≡ -1 (mod 7)`: the residue a congruence states (the arithmetic
 # reads no congruence, so it is no result; in number theory it is often the answer).
 _RESIDUE = re.compile(
-    r"(?:\\equiv|≡)\s*(-?)\s*(\d{1,6})(?![\d.,^/{])"
+    r"(?:\\equiv|≡)\s*(-?)\s*(\d{1,6})(?![\d,^/{]|\.\d)"
     # `\equiv 2^2 = 4 \pmod 7`: the value a congruence's last side states
     r"|=\s*(-?)\s*(\d{1,6})\s*(?:\\pmod|\\bmod|\\mod\b|\(\s*mod\b)"
 )
@@ -102,11 +146,27 @@ _REMAINDER = re.compile(
 )
 
 
+# `5050 = 7 \cdot 721 + 3`: a division with its remainder, written out
+_DIVISION = re.compile(
+    r"(?<![\d.])(\d{1,9})\s*=\s*(\d{1,9})\s*(?:\\cdot|\\times|[×*·])\s*(\d{1,9})\s*\+\s*(\d{1,9})"
+    r"(?![\d.]|\s*(?:\\cdot|\\times|[×*·^/]))"
+)
+
+
 def _remainders(text: str) -> set[Fraction]:
-    """Values the step states as a division's remainder."""
+    """Values the step states as a division's remainder ("R 2", "remainder 2")."""
     if "R" not in text and "rem" not in text:
         return set()
     return {Fraction(int(digits)) for digits in _REMAINDER.findall(text)}
+
+
+def _divisions(text: str) -> set[Fraction]:
+    """The remainders of divisions written out (`17 = 5 \\cdot 3 + 2` for 2)."""
+    return {
+        Fraction(int(r))
+        for n, a, b, r in _DIVISION.findall(text)
+        if int(n) == int(a) * int(b) + int(r) and int(r) < max(int(a), int(b))
+    }
 
 
 def _prose_fractions(text: str) -> set[Fraction]:

@@ -8,9 +8,9 @@ from fractions import Fraction
 import sympy
 
 from validators.arithmetic.exact import round_to, show
-from validators.arithmetic.extract import numbers_in
+from validators.arithmetic.extract import StepQuantities, numbers_in
 from validators.arithmetic.validator import markup_chain, step_quantities
-from validators.chain.conclusions import closing_remarks, stated_conclusions
+from validators.chain.conclusions import closing_remarks, rarer_conclusions, stated_conclusions
 from validators.text.answers import Answer, parse_answer
 from validators.text.quantities import answer_value
 from validators.types import Analysis, Finding
@@ -18,8 +18,11 @@ from validators.types import Analysis, Finding
 NAME = "linkage"
 
 
-def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
-    """The result the steps end on, and every value the final step arrives at."""
+def _derived(
+    analysis: Analysis,
+) -> tuple[Fraction | None, set[Fraction], list[tuple[StepQuantities, str]]]:
+    """The result the steps end on, every value the final step arrives at, and the concluding
+    steps (the last one, and the one before closing checks)."""
     qs = step_quantities(analysis)
     checking = closing_remarks(analysis)
     # the steps that check or contrast the result at the end do not go on from it
@@ -38,8 +41,10 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
             earlier = next((v for v in reversed(results) if v not in given), None)
             if earlier is not None:
                 accepted.add(earlier)
+    concluding: list[tuple[StepQuantities, str]] = []
     if qs:
         last = qs[-1]
+        concluding.append((last, analysis.steps[-1].text))
         accepted.update(stated_conclusions(last, analysis.steps[-1].text, markup))
         if (
             not last.results
@@ -56,10 +61,22 @@ def _derived(analysis: Analysis) -> tuple[Fraction | None, set[Fraction]]:
     if body is not qs:
         # "Verification: 72 - 48 = 24 ✓": steps that check a result do not go on from it, nor
         # do those that contrast it with another value; the step before them concludes
+        concluding.append((body[-1], analysis.steps[len(body) - 1].text))
         accepted.update(stated_conclusions(body[-1], analysis.steps[len(body) - 1].text, markup))
+        for q in qs[len(body) :]:
+            accepted.update(_named_beside_checks(q))
     solution = analysis.scratch.get("algebra_solution") or {}
     accepted.update(v for v in solution.values() if isinstance(v, Fraction))
-    return final, accepted
+    return final, accepted, concluding
+
+
+def _named_beside_checks(q: StepQuantities) -> set[Fraction]:
+    """Numbers a checking step names outside what it checks ("That gives 299, and 2 + 9 + 9 =
+    20. ✓"): the result it checks."""
+    checked = set(q.operands) | set(q.results)
+    for c in q.math_claims:
+        checked.update(numbers_in(c.expression + " " + c.claimed_text))
+    return set(q.numbers) - checked
 
 
 def _restates_question(analysis: Analysis, numbers: list[Fraction]) -> bool:
@@ -183,7 +200,12 @@ def _computed_by_a_step(analysis: Analysis, readings: set[Fraction]) -> bool:
     return any(readings.intersection(q.results) for q in step_quantities(analysis))
 
 
-_WHICH = re.compile(r"\bwhich\s+(?:one\s+)?of\b", re.I)
+# "Which of the following ...", "Which is larger: $1.1^{10}$ or 2?"
+_WHICH = re.compile(
+    r"\bwhich\s+(?:one\s+)?of\b|\bwhich\s+(?:one\s+)?(?:is|was|has|gives)\b[^?]{0,80}\bor\b",
+    re.I,
+)
+_NOT_WRITTEN = re.compile(r"[\s$]|\\boxed\{|\\[()\[\]]")
 
 
 def _an_option_a_step_names(analysis: Analysis, answer: Fraction) -> bool:
@@ -192,8 +214,16 @@ def _an_option_a_step_names(analysis: Analysis, answer: Fraction) -> bool:
     question = analysis.chain.question or ""
     if "hich" not in question or _WHICH.search(question) is None:
         return False
-    return answer in numbers_in(question) and any(
+    if answer in numbers_in(question) and any(
         answer in q.numbers for q in step_quantities(analysis)
+    ):
+        return True
+    # an option written as an expression ("$1.1^{10}$"): the question and a step write it so
+    named = _NOT_WRITTEN.sub("", analysis.answer or "").removesuffix("}")
+    return (
+        bool(named)
+        and named in _NOT_WRITTEN.sub("", question)
+        and any(named in _NOT_WRITTEN.sub("", s.text) for s in analysis.steps)
     )
 
 
@@ -244,14 +274,14 @@ class LinkageValidator:
     """Flags laundering: an answer the steps do not derive, or a right answer over wrong steps."""
 
     name = NAME
-    version = "1.5"
+    version = "1.6"
 
     def check(self, analysis: Analysis) -> None:
         """Compare the stated answer with what the steps derive, like with like."""
         answer = parse_answer(analysis.answer)
         if answer is None or not analysis.steps:
             return
-        final, accepted = _derived(analysis)
+        final, accepted, concluding = _derived(analysis)
         if analysis.scratch.get("answer_is_last_step"):
             if final is not None:
                 analysis.derived_answer = show(final)  # no separate answer: nothing to compare
@@ -276,6 +306,9 @@ class LinkageValidator:
             or _its_last_digits(value, accepted, question)
             or _an_option_a_step_names(analysis, value)
             or (_asks_several(question) and _computed_by_a_step(analysis, readings))
+            or any(
+                readings & rarer_conclusions(q, t, markup_chain(analysis)) for q, t in concluding
+            )
         ):
             analysis.derived_answer = show(value)
             analysis.held += 1

@@ -61,6 +61,7 @@ _RELATIONS = _names("approx neq ne le leq ge geq lt gt sim simeq cong leqslant g
 _TEXTUAL = _names("text textbf textit textrm mathrm mbox begin end label tag mathbf")
 _SEPARATORS = _names(
     "quad qquad implies Rightarrow rightarrow to iff Longrightarrow Leftrightarrow"
+    " Longleftrightarrow"
     " therefore because and or \\"
 )
 _TRIG = _names("sin cos tan cot sec csc")
@@ -93,6 +94,10 @@ def _command(tokens: list[Tok], text: str, name: str, start: int, pos: int, end:
     """Append the token(s) for a LaTeX command; return where scanning resumes."""
     add = tokens.append
     if name in _FRAC:
+        words = _WORD_FRACTION.match(text, pos, end)
+        if words is not None:  # `\frac{\text{opposite}}{\text{adjacent}}`: words, as \text is
+            add(Tok("SEP", name, start, words.end()))
+            return words.end()
         # `\frac{d}{dx}`, `\frac{dy}{dx}`, `\frac{\partial f}{\partial x}`: a derivative
         kind = "POISON" if _DERIVATIVE.match(text, pos, end) else "FRAC"
         add(Tok(kind, name, start, pos))
@@ -141,6 +146,8 @@ def _command(tokens: list[Tok], text: str, name: str, start: int, pos: int, end:
     return pos
 
 
+_WORD_GROUP = r"\s*\{\s*\\(?:text|textrm|mathrm|mbox)\s*\{[^{}]{1,80}\}\s*\}"
+_WORD_FRACTION = re.compile(_WORD_GROUP + _WORD_GROUP)
 _DERIVATIVE = re.compile(
     r"\s*\{\s*(?:d|\\partial)(?:\^\{?\d\}?)?\s*[A-Za-z]?\s*\}\s*\{\s*(?:d|\\partial)\s*[A-Za-z]"
 )

@@ -34,9 +34,10 @@ _ANSWER_PATTERNS = [
         re.I | re.M,
     ),
 ]
-# A line that only announces the answer carries no reasoning of its own.
+# A line that only announces the answer carries no reasoning of its own ("Answer: $66 - 3
+# \cdot 15 = 21$." computes, and is a step).
 _ANSWER_ONLY_LINE = re.compile(
-    r"^\s*(?:#{2,}.*|#\s*answer\s*\n\s*[^\n]*|(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:.*|\\boxed\{[^{}]*\}\.?|"
+    r"^\s*(?:#{2,}.*|#\s*answer\s*\n\s*[^\n]*|(?:the\s+)?(?:final\s+)?answer\s*(?:is)?\s*:[^=]*|\\boxed\{[^{}]*\}\.?|"
     r"(?:(?:so|thus|therefore|hence),?\s+)?the\s+(?:final\s+)?answer\s+is\s*:?[^=]{0,60})\s*$",
     re.I,
 )

@@ -380,6 +380,8 @@ def test_a_percentage_of_a_bracket():
         "2³⁰ = (2¹⁰)³ ≈ (10³)³ = 10⁹.",
         "15% = 10% + 5% = 6.8 + 3.4 = 10.2.",  # percentages of an amount not written
         "$\\log_{10} 2 < 0.3 \\iff 2 < 10^{0.3} \\iff 2^{10} < 10^{3}$.",  # an equivalence
+        "At $x = -4$: $1 - 3(-4) = 13$, which fails $13 < 13$, so $-4$ is excluded.",
+        "f''(-2) = 48 - 16 = 32 > 0, a local min",  # a function's argument, not "-2 = 48 - 16"
     ],
 )
 def test_coefficients_remainders_estimates_and_equivalences_are_never_an_error(text):
@@ -401,3 +403,9 @@ def test_coefficients_remainders_estimates_and_equivalences_are_never_an_error(t
 def test_locales_cents_and_fractions_of_words_are_read(right, wrong):
     assert report(right)["steps"][0]["status"] == "verified"
     assert report(wrong)["steps"][0]["status"] == "error"
+
+
+def test_a_socratic_sub_question_marker_is_no_power():
+    text = "How many eggs are left? ** She has 16 - 7 = <<16-7=9>>9 eggs left."
+    assert report(text)["steps"][0]["status"] == "verified"
+    assert report(text.replace("=9>>9", "=9>>8"))["steps"][0]["status"] == "error"

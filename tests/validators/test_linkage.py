@@ -497,6 +497,25 @@ def test_a_decimal_answer_restated_in_percent_and_a_general_remark():
             "1840",
             "1850",
         ),
+        (  # a duration in two units
+            "A printer prints 18 pages per minute. How long does it take to print 405 pages?",
+            [
+                "How many minutes? ** 405 / 18 = <<405/18=22.5>>22.5 minutes.",
+                "And in seconds? ** 0.5 minutes is 0.5 * 60 = <<0.5*60=30>>30 seconds, so 22 "
+                "minutes 30 seconds.",
+            ],
+            "22.5 minutes",
+            "23.5 minutes",
+        ),
+        (  # an aside that computes, in parentheses
+            "Paint covers 350 square feet a gallon. How many gallons cover 2,400 square feet?",
+            [
+                "2,400 ÷ 350 ≈ 6.86 gallons.",
+                "So round up: 7 gallons (6 gallons cover only 6 × 350 = 2,100 sq ft).",
+            ],
+            "7",
+            "8",
+        ),
         (  # an option written as an expression
             "Which is larger: $1.1^{10}$ or 2?",
             [

@@ -300,7 +300,7 @@ def _glued(text: str, ltoks: list[Tok], rtoks: list[Tok], first: bool, last: boo
     start = ltoks[0].start
     if first and start:
         before = text[start - 1]
-        if before in _GLUED or (before.isalpha() and ltoks[0].kind == "("):
+        if before in _GLUED or ((before.isalpha() or before in "'′") and ltoks[0].kind == "("):
             return True
         if before.isalpha() and text[start - 2 : start - 1].isdigit():
             return True  # "15h30": a time, not the 30 after it

@@ -42,7 +42,8 @@ _BOXED_RELATION = re.compile(
 # Words that make a sentence suppose, test or deny what it writes rather than assert it.
 _CONDITIONAL = re.compile(
     r"\b(?:suppose|supposing|assume|assuming|whether|verify|verifying|check|checking|test"
-    r"|testing|incorrect|wrong|mistake|not|false|contradiction|impossible|cannot|can't)\b|\?",
+    r"|testing|incorrect|wrong|mistake|not|false|contradiction|impossible|cannot|can't"
+    r"|fails?|violates?|violating)\b|\?",  # "which fails $13 < 13$"
     re.I,
 )
 _DENIAL = re.compile(r"[^.\n]{0,200}?(?:\\neq?\b|≠|\\not)")

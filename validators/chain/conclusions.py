@@ -53,7 +53,23 @@ def rarer_conclusions(q: StepQuantities, text: str, markup: bool) -> set[Fractio
         out.update(_dot_grouped(text))
     if not q.results and not markup:
         out.update(_bare_expression(text))
+    outside, asides = _PARENTHESISED_CLAIM.subn(" ", text) if "(" in text else (text, 0)
+    if asides:
+        out.update(numbers_in(outside))
+    for whole, part in _TWO_UNITS.findall(text):
+        # "22 minutes 30 seconds": 22.5 minutes, or 1350 seconds
+        out.update({int(whole) + Fraction(int(part), 60), Fraction(int(whole) * 60 + int(part))})
     return out
+
+
+# "so 7 gallons (6 gallons would cover only 6 × 350 = 2,100 square feet)": an aside that
+# computes, inside the concluding sentence
+_PARENTHESISED_CLAIM = re.compile(r"\([^()=]*=[^()]*\)")
+# A duration in two units: "22 minutes 30 seconds", "2 hours and 15 minutes"
+_TWO_UNITS = re.compile(
+    r"(\d{1,4})\s*(?:hours?|hrs?|h|minutes?|mins?)\s*(?:and\s+)?(\d{1,2})\s*"
+    r"(?:minutes?|mins?|seconds?|secs?)\b"
+)
 
 
 _NUMBER_NAMES = "zero one two three four five six seven eight nine ten eleven twelve"

@@ -187,7 +187,14 @@ def _same_in_other_unit(answer: Fraction, accepted: set[Fraction], question: str
 
 
 # "How much fuel is needed for 340 km, and what does it cost?": a question of several parts
-_SEVERAL_PARTS = re.compile(r"\?.*\?|,?\s+and\s+(?:what|how|which|who|when)\b", re.I | re.S)
+_SEVERAL_PARTS = re.compile(
+    r"\?.*\?|,?\s+and\s+(?:what|how|which|who|when)\b"
+    # "What is the total bill and the cost per mile?"
+    r"|\bwhat\s+(?:is|are|was|were)\s+(?:the|his|her|their|its)\s[^?.]{0,60}\band\s+"
+    r"(?:the|his|her|their|its)\s+(?:\w+\s+){0,2}(?:rate|cost|price|average|percentage|percent"
+    r"|per)\b",
+    re.I | re.S,
+)
 
 
 def _asks_several(question: str) -> bool:

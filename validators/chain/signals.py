@@ -19,18 +19,18 @@ _CONFIDENCE = re.compile(
 _CONFIDENCE_HINTS = re.compile(
     "clearly|obviously|certainly|definitely|undoubtedly|doubt|known|trust|course|100%|guaranteed"
 )
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"[\w\-−]+")  # with signs: "f''(-2)" and "f''(2)" are not the same words
 MIN_PADDING_STEPS = 4  # below this a chain is too short to call padded
 
 
 # For ASCII text, `\w` is [A-Za-z0-9_]: every other byte made a space, and the words split out
 # at C speed (the regex search was a tenth of this validator's time).
-_NOT_WORD_TO_SPACE = bytes(b if chr(b).isalnum() or b == ord("_") else 32 for b in range(128))
+_NOT_WORD_TO_SPACE = bytes(b if chr(b).isalnum() or chr(b) in "_-" else 32 for b in range(128))
 _NOT_WORD_TO_SPACE += bytes(128)  # never used: an ASCII text has no byte above 127
 
 
 def _normal(text: str) -> str:
-    """The words of a text, lowered and joined by single spaces."""
+    """The words (and minus signs) of a text, lowered and joined by single spaces."""
     if text.isascii():
         return b" ".join(text.lower().encode().translate(_NOT_WORD_TO_SPACE).split()).decode()
     return " ".join(_WORD.findall(text.lower()))
@@ -47,7 +47,7 @@ class SignalsValidator:
     """Confidence words without support, repeated steps, padding: warnings for reviewers."""
 
     name = NAME
-    version = "1.0"
+    version = "1.1"
 
     def check(self, analysis: Analysis) -> None:
         """Add warnings; never changes a verdict."""

@@ -313,6 +313,8 @@ _BOLD = re.compile(r"(?<![\w*])\*\*(?=[^\s*])([^\n]*?[^\s*])\*\*(?![\w*])")
 _ITALIC = re.compile(r"(?<![\w*])\*(?=[A-Za-z])([^\n*]*?[A-Za-z.:!?,])\*(?![\w*])")
 # Necessary for either: `**` or `*` before a letter (most `*` in GSM8K steps multiply numbers)
 _EMPHASIS_HINT = re.compile(r"\*[*A-Za-z]")
+# "How many eggs are left? ** She has 16 - 7 = 9 eggs.": GSM8K's socratic sub-question marker
+_QUESTION_MARKER = re.compile(r"(?<=\?) \*\* ")
 
 
 def without_emphasis(text: str) -> str:
@@ -320,6 +322,7 @@ def without_emphasis(text: str) -> str:
     products or powers."""
     if "*" not in text or _EMPHASIS_HINT.search(text) is None:
         return text
+    text = _QUESTION_MARKER.sub("    ", text)
     text = _BOLD.sub(lambda m: "  " + m.group(1) + "  ", text)
     return _ITALIC.sub(lambda m: " " + m.group(1) + " ", text)
 

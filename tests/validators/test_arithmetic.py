@@ -382,6 +382,8 @@ def test_a_percentage_of_a_bracket():
         "$\\log_{10} 2 < 0.3 \\iff 2 < 10^{0.3} \\iff 2^{10} < 10^{3}$.",  # an equivalence
         "At $x = -4$: $1 - 3(-4) = 13$, which fails $13 < 13$, so $-4$ is excluded.",
         "f''(-2) = 48 - 16 = 32 > 0, a local min",  # a function's argument, not "-2 = 48 - 16"
+        "3 5/5 − 2 3/5 = (3 − 2) + (5/5 − 3/5) = 1 + 2/5 = 1 2/5",  # a regrouped mixed number
+        "On the x-axis, y = 0, so 6k − 3 = 0 and k = 1/2.",  # an unknown before a Unicode minus
     ],
 )
 def test_coefficients_remainders_estimates_and_equivalences_are_never_an_error(text):
@@ -394,6 +396,8 @@ def test_coefficients_remainders_estimates_and_equivalences_are_never_an_error(t
         ("Moyenne : 66 / 5 = 13,2.", "Moyenne : 66 / 5 = 13,3."),  # a decimal comma, then a stop
         ("Neuer Preis: 1'280 − 192 = 1'088", "Neuer Preis: 1'280 − 192 = 1'098"),  # Swiss
         ("| 20 oz | $4.99 ÷ 20 = 24.95¢ |", "| 20 oz | $4.99 ÷ 20 = 25.95¢ |"),  # into cents
+        ("So 3 1/2 ÷ 1 3/4 = 2.", "So 3 1/2 ÷ 1 3/4 = 3."),  # a mixed number after ÷
+        ("3 1/2 ÷ 1 3/4 = 7/2 ÷ 7/4 = 2", "3 1/2 ÷ 1 3/4 = 7/2 ÷ 7/5 = 2"),  # tight fractions
         (
             "$v = \\frac{\\text{distance}}{\\text{time}} = \\frac{120}{2} = 60$ km/h",
             "$v = \\frac{\\text{distance}}{\\text{time}} = \\frac{120}{2} = 50$ km/h",

@@ -248,6 +248,9 @@ def _parse_segment(
     return (seg, v) if v is not None else None
 
 
+_DIGIT_SPACE = frozenset(f"{d} " for d in "0123456789")
+
+
 def _unclear_start(text: str, first: Tok) -> bool:
     """The run begins inside a garbled numeral: "14, 400 / 80", "13,2000 / 60", "+ . 84 +";
     or after a factor a space cut off ("1/2 (16 + 10) = 13"), or inside a function's argument
@@ -269,6 +272,9 @@ def _unclear_start(text: str, first: Tok) -> bool:
         return prev.isdigit() and (three or before.endswith(","))
     if three and before[-1:] in _GROUP_SPACES and before[-2:-1].isdigit():
         return True  # "1 250 − 480": a space (or a thin one) may group thousands
+    end = first.start + len(first.text)
+    if before[-2:] in _DIGIT_SPACE and text[end : end + 1] == "/":
+        return True  # "3 5/5 − 2 3/5": the fraction of a mixed number, regrouped
     if mark == "." and prev in ("+", "-", "*", "/", "×", "=", "("):
         return True
     # "8 h 45 min − 45 min": the first quantity is in two units
@@ -398,6 +404,10 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             rtoks, rval = rtoks[:1], lval
             unit = _word_after(text, rtoks[-1])
             end = rtoks[-1].start + len(rtoks[-1].text)
+        if lval != rval and sum(1 for t in rtoks if t.text == "/") >= 2:
+            # "= 7/2 ÷ 7/4": on the right too, unspaced fractions bind first
+            with contextlib.suppress(Unevaluable):
+                rval = lval if evaluate(_tight_fractions(rtoks)) == lval else rval
         if lval != rval and lval <= 1 < rval and _in_percent(ltoks) and not _in_percent(rtoks):
             # "15% = 10% + 5% = 6.8 + 3.4": percentages of an amount the side does not write
             q.unevaluable.append(f"{_text_of(ltoks)!r} are percentages of an amount not written")

@@ -241,7 +241,7 @@ def _beside_operator(text: str, start: int, end: int, letter: str) -> bool:
     after = text[end : end + 3].lstrip(" \t")  # (a bullet on the next line is no operator)
     if letter in "xX" and before[-1:].isdigit() and after[:1].isdigit():
         return False  # "5 x 2", "4x5", "75x 8": multiplication
-    ops = "+-*/=^(×÷"
+    ops = "+-−–*/=^(×÷·"
     return bool(before and before[-1] in ops) or bool(after and after[0] in ops.replace("(", ")"))
 
 
@@ -312,8 +312,9 @@ def _merge_mixed_numbers(raw: list[Tok], text: str) -> list[Tok]:
             out.append(Tok("sep", t.text + "-" + raw[j + 1].text, None, t.start))  # "Weeks 1-2"
             i = j + 2
             continue
-        # (a whole part right after a slash is a denominator: "4/12 and 3/4" are two)
-        whole = not out or out[-1].text != "/"
+        # (a whole part right after a slash is a denominator: "4/12 and 3/4" are two; after
+        # a division sign it is a whole part: "3 1/2 ÷ 1 3/4")
+        whole = not out or out[-1].text != "/" or text[out[-1].start] == "÷"
         if whole and t.value is not None and t.value.denominator == 1:
             with_and = j < n and raw[j].text == "and"
             if with_and:
@@ -331,8 +332,8 @@ def _merge_mixed_numbers(raw: list[Tok], text: str) -> list[Tok]:
                 tight = raw[j + 2].start == raw[j].start + len(raw[j].text) + 1
                 proper = num is not None and den and (num < den or (stated and tight))
                 if spaced and proper and num is not None and den and num.denominator == 1:
-                    text = f"{t.text} {raw[j].text}/{raw[j + 2].text}"
-                    out.append(Tok("num", text, t.value + num / den, t.start))
+                    written = f"{t.text} {raw[j].text}/{raw[j + 2].text}"
+                    out.append(Tok("num", written, t.value + num / den, t.start))
                     i = j + 3
                     continue
         out.append(t)

@@ -559,3 +559,17 @@ def test_list_items_and_steps_that_are_cases_are_no_facts():
     # items that do not give one expression two values are a derivation, checked as one
     steps = ["- 2x - 5 = 9\n- 2x = 14\n- x = 8"]
     assert [i for i, _ in errors(algebra_report("Solve 2x - 5 = 9.", steps))] == [0]
+
+
+def test_factors_set_to_zero_are_cases_and_an_equation_shown_to_have_no_solution():
+    q = "Find the critical points of V = x(12 - 2x)(6 - x) on 0 < x < 6."
+    step = (
+        "Critical points:\n- \\(12 - 2x = 0 \\Rightarrow x = 6\\)"
+        "\n- \\(12 - 6x = 0 \\Rightarrow x = 2\\)"
+    )
+    assert errors(algebra_report(q, [step])) == []
+    q = "解方程 $\\frac{1}{x-2} = \\frac{1-x}{2-x} - 3$。"
+    steps = ["原方程可化为 $\\frac{1}{x-2} = \\frac{x-1}{x-2} - 3$。", "所以原方程无解。"]
+    assert errors(algebra_report(q, steps)) == []
+    steps = ["The equation becomes $\\frac{1}{x-2} = \\frac{x-1}{x-2} - 3$.", "So $x = 2$."]
+    assert [i for i, _ in errors(algebra_report(q, steps))] == [0]

@@ -384,6 +384,8 @@ def test_a_percentage_of_a_bracket():
         "f''(-2) = 48 - 16 = 32 > 0, a local min",  # a function's argument, not "-2 = 48 - 16"
         "3 5/5 − 2 3/5 = (3 − 2) + (5/5 − 3/5) = 1 + 2/5 = 1 2/5",  # a regrouped mixed number
         "On the x-axis, y = 0, so 6k − 3 = 0 and k = 1/2.",  # an unknown before a Unicode minus
+        "So E ≈ 3.98 × 10⁻¹⁹ J ≈ 2.48 eV.",  # one quantity in two units
+        "Start with `ways[0] = 1` and `ways[1] = 1`; the count is $\\boxed{89}$.",  # code
     ],
 )
 def test_coefficients_remainders_estimates_and_equivalences_are_never_an_error(text):
@@ -397,6 +399,10 @@ def test_coefficients_remainders_estimates_and_equivalences_are_never_an_error(t
         ("Neuer Preis: 1'280 − 192 = 1'088", "Neuer Preis: 1'280 − 192 = 1'098"),  # Swiss
         ("| 20 oz | $4.99 ÷ 20 = 24.95¢ |", "| 20 oz | $4.99 ÷ 20 = 25.95¢ |"),  # into cents
         ("So 3 1/2 ÷ 1 3/4 = 2.", "So 3 1/2 ÷ 1 3/4 = 3."),  # a mixed number after ÷
+        (  # scientific notation rounds to the digits its mantissa shows
+            "6.022 × 10^23 pennies × 1.52 mm/penny = 9.153 × 10^23 mm",
+            "6.022 × 10^23 pennies × 1.52 mm/penny = 9.163 × 10^23 mm",
+        ),
         ("3 1/2 ÷ 1 3/4 = 7/2 ÷ 7/4 = 2", "3 1/2 ÷ 1 3/4 = 7/2 ÷ 7/5 = 2"),  # tight fractions
         (
             "$v = \\frac{\\text{distance}}{\\text{time}} = \\frac{120}{2} = 60$ km/h",

@@ -516,6 +516,24 @@ def test_a_decimal_answer_restated_in_percent_and_a_general_remark():
             "7",
             "8",
         ),
+        (  # a number word in bold
+            "How many times can you subtract 5 from 25?",
+            ["Once you subtract 5 from 25, you get 25 − 5 = 20.", "So 5 from 25 only **once**."],
+            "1",
+            "2",
+        ),
+        (  # a decrease stated in words
+            "A price goes up 20% and then down 20%. What is the overall percentage change?",
+            ["$100 × 1.20 = $120 and $120 × 0.80 = $96.", "**The price decreased by 4%.**"],
+            "-4%",
+            "-5%",
+        ),
+        (  # the expression a closing step ends on
+            "How many joules are in 2.5 kWh?",
+            ["1 kWh = 3.6e6 J", "So 2.5 kWh = 9.0 × 10^6 J (9.0 MJ)."],
+            "9.0 × 10^6 J",
+            "8.0 × 10^6 J",
+        ),
         (  # an option written as an expression
             "Which is larger: $1.1^{10}$ or 2?",
             [

@@ -60,6 +60,10 @@ _SUPPOSED = re.compile(
     r"|taking)\s*(?:\$+|\\\(|\\\[)?\s*$",
     re.I,
 )
+_NO_SOLUTION = re.compile(
+    r"\bno\s+(?:real\s+)?(?:solutions?|roots?)\b|\bextraneous\b|\\varnothing|\\emptyset|∅|无解|增根",
+    re.I,
+)
 # In any chain: modular arithmetic. `136x = 184 (mod 203)` is a congruence, which no equation
 # over the rationals decides.
 _CONGRUENCE = re.compile(r"\b(?:mod|modulo|pmod|bmod|equiv)\b|≡", re.I)
@@ -146,9 +150,28 @@ def _case_items(text: str, cands: list[Candidate]) -> set[int]:
     out: set[int] = set()
     for i, first in enumerate(items):
         for second in items[i + 1 :]:
-            if any(_two_values(a, b) for a in first for b in second):
+            if any(_two_values(a, b) for a in first for b in second) or _zero_factors(
+                first, second
+            ):
                 out.update(c.start for c in first + second)
     return out
+
+
+def _zero_factors(first: list[Candidate], second: list[Candidate]) -> bool:
+    """Two items that each set a factor to zero and give a letter its own value ("- 12 - 2x =
+    0 ⇒ x = 6", "- 12 - 6x = 0 ⇒ x = 2"); items that only list equations are a system."""
+    zeros = [c.lhs_text for c in first + second if c.rhs_text.strip() == "0"]
+    if len(set(zeros)) < 2:
+        return False
+    values = [
+        {
+            (c.lhs_text.strip(), c.rhs_text.strip())
+            for c in item
+            if _SYMBOL.fullmatch(c.lhs_text.strip())
+        }
+        for item in (first, second)
+    ]
+    return any(x == y and u != v for x, u in values[0] for y, v in values[1])
 
 
 def _two_values(a: Candidate, b: Candidate) -> bool:
@@ -356,6 +379,7 @@ class _Run:
         self.origin: dict[int, int | None] = {}  # eq.uid -> the step that stated it
         self.separate_problems = False  # the question's own equations contradict each other
         self.question_cases = False  # the question gives a letter two values: no premises
+        self.no_solution = False  # the chain concludes that an equation has no solution
 
     def add(self, eq: Eq, step: int | None) -> None:
         """Take eq as known, remembering which step stated it."""
@@ -474,7 +498,10 @@ class _Run:
             self.add(eq, step)
         elif j.kind == "contradicts":
             supposed = step is not None and _supposed(self.analysis.steps[step].text, cand.start)
-            refuted = None if supposed else self.refutation(eq, j, step)
+            # "... so the equation has no solution": an equation that holds for no value is
+            # what the chain shows, not a slip of it
+            shown = not j.known and self.no_solution
+            refuted = None if supposed or shown else self.refutation(eq, j, step)
             blamed = self.miscopy(eq, refuted, step) if refuted is not None else None
             if blamed is not None:
                 at, miscopy = blamed
@@ -544,6 +571,7 @@ class AlgebraValidator:
         )
         run = _Run(analysis, relations, any(has_markup(t) for t in head))
         run.separate_problems = len(_PART_LABEL.findall(head[0])) >= 2
+        run.no_solution = any(_NO_SOLUTION.search(t) for t in head[1:])
         if len(question) > MAX_STEP_CHARS:
             analysis.add(_unchecked("question", f"longer than {MAX_STEP_CHARS} characters", None))
         elif _maybe_algebra(question) and not relations:

@@ -413,6 +413,11 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             q.unevaluable.append(f"{_text_of(ltoks)!r} are percentages of an amount not written")
             q.results.append(rval)
             continue
+        if approx[i + 1] and lval != rval and unit and _unit_between(text, ltoks, rtoks, unit):
+            # "E ≈ 3.98 × 10⁻¹⁹ J ≈ 2.48 eV": the same quantity in another unit
+            q.unevaluable.append(f"{_text_of(rtoks)!r} restates it in another unit")
+            q.results.append(rval)
+            continue
         if approx[i + 1] and lval != rval and _estimate(rtoks):
             q.unevaluable.append(f"{_text_of(rtoks)!r} estimates to an unstated precision")
             q.results.append(rval)
@@ -474,6 +479,15 @@ def _converts_units(text: str, ltoks: list[Tok], rtoks: list[Tok], word_after: s
     # "2 hours * 60 minutes/hour" converts in the open; "4 pounds - 6 ounces" does not.
     additive = all(t.text in "+-" for t in ltoks if t.kind == "op")
     return additive or target not in units
+
+
+_LETTERS = re.compile(r"[A-Za-z]+")
+
+
+def _unit_between(text: str, ltoks: list[Tok], rtoks: list[Tok], unit: str) -> bool:
+    """A unit word between the two sides other than the right side's ("J ≈ 2.48 eV")."""
+    word = _LETTERS.search(text, ltoks[-1].start, rtoks[0].start)
+    return word is not None and word.group().lower() != unit
 
 
 def _word_after(text: str, tok: Tok) -> str:

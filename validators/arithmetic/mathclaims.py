@@ -103,12 +103,17 @@ def has_markup(text: str) -> bool:
     return any(latex for _, _, latex in segments(text))
 
 
+_CODE = re.compile(r"```.*?(?:```|$)|`[^`\n]+`", re.S)
+
+
 def read_claims(text: str) -> MathClaims:
     """The numeric claims of a step's formulas, each decided exactly or not at all.
 
     Delimited spans and bare LaTeX are read as LaTeX; plain text by the stricter plain rules
     (a line break or a word ends a formula, no juxtaposition across a space).
     """
+    if "`" in text:  # code (`ways[0] = 1`) is no mathematics
+        text = _CODE.sub(lambda m: " " * len(m.group()), text)
     delimited_text = unbox(_BOXED_RELATION.sub(lambda m: " " * len(m.group()), text))
     # Outside math delimiters a line's leading `- ` is a list's bullet, not a minus sign that
     # joins the line to the one before (inside them, `+ 3` on its own line goes on a sum).

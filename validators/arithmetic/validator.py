@@ -73,6 +73,8 @@ _UNIT_SCALES = {
     "weeks": (52,),
     "percent": (100,),
 }
+# a claimed side in scientific notation, as its tokens read: "9.153 * 10 ^ 23"
+_TIMES_POWER_OF_TEN = re.compile(r"(\d+\.\d+) \* 10 \^ (?:\( )?(- )?(\d{1,2})(?: \))?")
 _PI = re.compile(r"\b3\.14(?:1|16|159\d*)?\b")
 PI_TOLERANCE = Fraction(1, 1000)
 _REMAINDER = ("remain", "left over", "leftover", "resto", "reste", " rest ", "остат", "余")
@@ -155,6 +157,12 @@ def holds(claim: Claim, step_text: str = "") -> bool:
     approximate = claim.approximate or claim.after.startswith(("...", "…"))
     if _matches(claim.computed, claim.claimed, text, approximate):
         return True
+    sci = _TIMES_POWER_OF_TEN.fullmatch(text) if "10 ^" in text else None
+    if sci is not None:
+        # "= 1.203 × 10^24": rounded to the digits its mantissa shows, like `1.203e24`
+        written = f"{sci[1]}e{'-' if sci[2] else ''}{sci[3]}"
+        if _matches(claim.computed, claim.claimed, written, approximate):
+            return True
     if approximate and _within_rounded_literals(claim):
         return True
     if claim.european is not None:

@@ -56,6 +56,8 @@ def rarer_conclusions(q: StepQuantities, text: str, markup: bool) -> set[Fractio
     outside, asides = _PARENTHESISED_CLAIM.subn(" ", text) if "(" in text else (text, 0)
     if asides:
         out.update(numbers_in(outside))
+    out.update(-Fraction(n.replace(",", "")) for n in _DECREASE.findall(text) if n)
+    out.update(-Fraction(n.replace(",", "")) for n in _DECREASE_AFTER.findall(text))
     for whole, part in _TWO_UNITS.findall(text):
         # "22 minutes 30 seconds": 22.5 minutes, or 1350 seconds
         out.update({int(whole) + Fraction(int(part), 60), Fraction(int(whole) * 60 + int(part))})
@@ -65,6 +67,12 @@ def rarer_conclusions(q: StepQuantities, text: str, markup: bool) -> set[Fractio
 # "so 7 gallons (6 gallons would cover only 6 × 350 = 2,100 square feet)": an aside that
 # computes, inside the concluding sentence
 _PARENTHESISED_CLAIM = re.compile(r"\([^()=]*=[^()]*\)")
+# "decreased by 4%", "4% lower", "a loss of $40": a negative change, stated in words
+_DECREASE = re.compile(
+    r"\b(?:decrease[sd]?|dropped|fell|declined|loss)\s+(?:by\s+|of\s+)?\$?(\d[\d,]*(?:\.\d+)?)",
+    re.I,
+)
+_DECREASE_AFTER = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s?%?\s+(?:lower|less|smaller|cheaper)\b", re.I)
 # A duration in two units: "22 minutes 30 seconds", "2 hours and 15 minutes"
 _TWO_UNITS = re.compile(
     r"(\d{1,4})\s*(?:hours?|hrs?|h|minutes?|mins?)\s*(?:and\s+)?(\d{1,2})\s*"
@@ -74,6 +82,7 @@ _TWO_UNITS = re.compile(
 
 _NUMBER_NAMES = "zero one two three four five six seven eight nine ten eleven twelve"
 _NUMBER_WORDS = {w: Fraction(i) for i, w in enumerate(_NUMBER_NAMES.split())}  # noqa: SIM905
+_NUMBER_WORDS.update({"once": Fraction(1), "twice": Fraction(2), "thrice": Fraction(3)})
 _NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.I)
 _BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
 
@@ -82,7 +91,9 @@ def _emphasised(text: str) -> set[Fraction]:
     """Numbers a step sets in bold ("so she fills it **4 times**"): what it concludes."""
     if "**" not in text:
         return set()
-    return {v for span in _BOLD.findall(text) for v in numbers_in(span)}
+    spans = _BOLD.findall(text)
+    words = {_NUMBER_WORDS[w.lower()] for span in spans for w in _NUMBER_WORD.findall(span)}
+    return words | {v for span in spans for v in numbers_in(span)}
 
 
 # "Result: ", "Final answer: ": a label before a closing expression
@@ -92,15 +103,23 @@ _EXPRESSION_KINDS = frozenset(["num", "op", "(", ")"])
 
 def _bare_expression(text: str) -> set[Fraction]:
     """The value of a closing step that is one expression after its label ("Result: 6 × 10^9"),
-    in prose what a LaTeX span that is one value states."""
+    or that ends on one after its last `=` ("So 2.5 kWh = 9.0 × 10^6 J."): in prose what a
+    LaTeX span that is one value states."""
     label = _LABEL.match(text)
-    toks = tokens(text[label.end() if label else 0 :].strip().rstrip("."))
-    if not toks or any(t.kind not in _EXPRESSION_KINDS for t in toks):
-        return set()
-    if not any(t.kind == "op" for t in toks):
+    out = _expression_value(text[label.end() if label else 0 :].strip().rstrip("."), True)
+    if "=" in text:
+        out |= _expression_value(text[text.rindex("=") + 1 :], False)
+    return out
+
+
+def _expression_value(text: str, whole: bool) -> set[Fraction]:
+    """The value of the expression a text is (`whole`) or begins with, if it computes."""
+    toks = tokens(text)
+    end = next((k for k, t in enumerate(toks) if t.kind not in _EXPRESSION_KINDS), len(toks))
+    if not toks or (whole and end < len(toks)) or not any(t.kind == "op" for t in toks[:end]):
         return set()
     try:
-        return {evaluate(toks)}
+        return {evaluate(toks[:end])}
     except Unevaluable:
         return set()
 

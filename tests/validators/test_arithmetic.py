@@ -385,6 +385,8 @@ def test_a_percentage_of_a_bracket():
         "3 5/5 − 2 3/5 = (3 − 2) + (5/5 − 3/5) = 1 + 2/5 = 1 2/5",  # a regrouped mixed number
         "On the x-axis, y = 0, so 6k − 3 = 0 and k = 1/2.",  # an unknown before a Unicode minus
         "So E ≈ 3.98 × 10⁻¹⁹ J ≈ 2.48 eV.",  # one quantity in two units
+        "Time A needs: 2/3 hour = 2/3 × 60 = 40 minutes.",  # a change of unit, spelled out
+        "P(all distinct) = (365/365)(364/365)...(343/365) ≈ 0.4927",  # a product with dots
         "Start with `ways[0] = 1` and `ways[1] = 1`; the count is $\\boxed{89}$.",  # code
     ],
 )

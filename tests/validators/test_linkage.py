@@ -534,6 +534,27 @@ def test_a_decimal_answer_restated_in_percent_and_a_general_remark():
             "9.0 × 10^6 J",
             "8.0 × 10^6 J",
         ),
+        (  # an answer in billions, the steps in euros
+            "2.7 million tourists spend €1,140 each. How much do they spend in all?",
+            ["Total = 2,700,000 × 1,140 = €3,078,000,000.", "In billions: €3.078 billion."],
+            "€3.078 billion",
+            "€3.087 billion",
+        ),
+        (  # an answer in billions, the steps counted in billions
+            "A fund of $48.6 billion puts 22.5% in equities. How much is in equities?",
+            ["Equities: 0.225 × 48.6 = $10.935 billion."],
+            "$10.935 billion",
+            "$10.953 billion",
+        ),
+        (  # a mixed number outside a computing aside
+            "He built 2/5 of a fence in 3 hours. How many more hours does he need?",
+            [
+                "He works at 2/5 ÷ 3 = 2/15 of the fence per hour; 3/5 is left.",
+                "So he needs 4 1/2 more hours (the whole fence would take 3 + 4.5 = 7.5 hours).",
+            ],
+            "4.5 hours",
+            "5.5 hours",
+        ),
         (  # an option written as an expression
             "Which is larger: $1.1^{10}$ or 2?",
             [

@@ -255,6 +255,8 @@ def _unclear_start(text: str, first: Tok) -> bool:
     """The run begins inside a garbled numeral: "14, 400 / 80", "13,2000 / 60", "+ . 84 +";
     or after a factor a space cut off ("1/2 (16 + 10) = 13"), or inside a function's argument
     ("unit digit of 7 ^ 2 = 9")."""
+    if text[max(0, first.start - 5) : first.start].rstrip(" ").endswith(("...", "…")):
+        return True  # "(364/365)...(343/365)": the last factor of a product written with dots
     if first.kind == "(":
         return text[max(0, first.start - 4) : first.start].rstrip(" ")[-1:].isdigit()
     if first.kind != "num":
@@ -413,6 +415,11 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             q.unevaluable.append(f"{_text_of(ltoks)!r} are percentages of an amount not written")
             q.results.append(rval)
             continue
+        if lval != rval and _scaled_copy(ltoks, rtoks) and _unit_between(text, ltoks, rtoks, unit):
+            # "2/3 hour = 2/3 × 60 = 40 minutes": a change of unit, spelled out
+            q.unevaluable.append(f"{_text_of(rtoks)!r} restates it in another unit")
+            q.results.append(rval)
+            continue
         if approx[i + 1] and lval != rval and unit and _unit_between(text, ltoks, rtoks, unit):
             # "E ≈ 3.98 × 10⁻¹⁹ J ≈ 2.48 eV": the same quantity in another unit
             q.unevaluable.append(f"{_text_of(rtoks)!r} restates it in another unit")
@@ -482,6 +489,19 @@ def _converts_units(text: str, ltoks: list[Tok], rtoks: list[Tok], word_after: s
 
 
 _LETTERS = re.compile(r"[A-Za-z]+")
+# The factors between common units (hours and minutes, feet and inches, dollars and cents, ...)
+_FACTORS = frozenset(Fraction(k) for k in (7, 12, 16, 24, 52, 60, 100, 365, 1000, 3600))
+
+
+def _scaled_copy(ltoks: list[Tok], rtoks: list[Tok]) -> bool:
+    """The right side is the left one times a factor between units (`2 / 3 * 60`)."""
+    n = len(ltoks)
+    return (
+        len(rtoks) == n + 2
+        and rtoks[n].text == "*"
+        and rtoks[n + 1].value in _FACTORS
+        and [t.text for t in rtoks[:n]] == [t.text for t in ltoks]
+    )
 
 
 def _unit_between(text: str, ltoks: list[Tok], rtoks: list[Tok], unit: str) -> bool:

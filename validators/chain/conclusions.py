@@ -54,8 +54,8 @@ def rarer_conclusions(q: StepQuantities, text: str, markup: bool) -> set[Fractio
     if not q.results and not markup:
         out.update(_bare_expression(text))
     outside, asides = _PARENTHESISED_CLAIM.subn(" ", text) if "(" in text else (text, 0)
-    if asides:
-        out.update(numbers_in(outside))
+    if asides:  # (tokens, not numbers_in: "4 1/2 more hours" is 4.5)
+        out.update(t.value for t in tokens(outside) if t.kind == "num" and t.value is not None)
     out.update(-Fraction(n.replace(",", "")) for n in _DECREASE.findall(text) if n)
     out.update(-Fraction(n.replace(",", "")) for n in _DECREASE_AFTER.findall(text))
     for whole, part in _TWO_UNITS.findall(text):

@@ -11,7 +11,7 @@ from validators.arithmetic.exact import round_to, show
 from validators.arithmetic.extract import StepQuantities, numbers_in
 from validators.arithmetic.validator import markup_chain, step_quantities
 from validators.chain.conclusions import closing_remarks, rarer_conclusions, stated_conclusions
-from validators.text.answers import Answer, parse_answer
+from validators.text.answers import Answer, answer_scale, parse_answer
 from validators.text.quantities import answer_value
 from validators.types import Analysis, Finding
 
@@ -303,6 +303,9 @@ class LinkageValidator:
             self._compare_shape(analysis, answer, accepted)  # a conclusion in words
             return
         readings = {value, value / 100} if answer.percent or _in_percent(analysis) else {value}
+        scale = answer_scale(analysis.answer or "")
+        if scale:
+            readings.add(value / scale)  # "$4.374 billion" for "= $4.374 billion"
         if value in _percents(analysis.steps[-1].text):
             readings.add(value * 100)  # "0.9332" for "So about **93.32%** score below 115."
         question = analysis.chain.question

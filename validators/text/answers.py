@@ -122,6 +122,27 @@ def _values(parts: list[str]) -> tuple[sympy.Expr, ...] | None:
     return values  # type: ignore[return-value]
 
 
+_AMOUNT = r"^\s*(?:\\?\$|[€£¥₹])?\s*(\d[\d,]*(?:\.\d+)?)\s*"
+_SCALED_WORD = re.compile(_AMOUNT + r"(thousand|million|billion|trillion)s?\.?\s*$", re.I)
+_SCALED_LETTER = re.compile(r"^\s*(?:\\?\$|[€£¥₹])\s*(\d[\d,]*(?:\.\d+)?)(K|M|B|bn)\.?\s*$")
+_SCALES = {
+    "thousand": 10**3,
+    "k": 10**3,
+    "million": 10**6,
+    "m": 10**6,
+    "billion": 10**9,
+    "b": 10**9,
+    "bn": 10**9,
+    "trillion": 10**12,
+}
+
+
+def answer_scale(raw: str) -> int | None:
+    """The scale an answer states in words or a suffix ("$4.374 billion": 10**9), if any."""
+    scaled = _SCALED_WORD.match(raw) or _SCALED_LETTER.match(raw)
+    return _SCALES[scaled.group(2).lower()] if scaled else None
+
+
 def parse_answer(raw: str | None) -> Answer | None:
     """The shape and exact values of a stated answer; None when there is no answer."""
     if raw is None or not raw.strip():
@@ -132,6 +153,11 @@ def parse_answer(raw: str | None) -> Answer | None:
     if plain:  # "72", "-3.5", "1,200": most answers, read without the parser
         value = sympy.Rational(*decimal_ratio(plain.group(2)))
         return Answer("number", (-value if plain.group(1) else value,))
+    scaled = _SCALED_WORD.match(raw) or _SCALED_LETTER.match(raw)
+    if scaled:  # "€3.078 billion", "$2.95M"
+        number, scale = scaled.groups()
+        value = sympy.Rational(*decimal_ratio(number.replace(",", "")))
+        return Answer("number", (value * _SCALES[scale.lower()],))
     text, percent = _clean(raw)
     if not text:
         return Answer("text")

@@ -401,6 +401,10 @@ def test_coefficients_remainders_estimates_and_equivalences_are_never_an_error(t
         ("Neuer Preis: 1'280 − 192 = 1'088", "Neuer Preis: 1'280 − 192 = 1'098"),  # Swiss
         ("| 20 oz | $4.99 ÷ 20 = 24.95¢ |", "| 20 oz | $4.99 ÷ 20 = 25.95¢ |"),  # into cents
         ("So 3 1/2 ÷ 1 3/4 = 2.", "So 3 1/2 ÷ 1 3/4 = 3."),  # a mixed number after ÷
+        (  # a number of percentage points
+            "Check: the 4 percentage-point gap × 12,000 = 480 votes.",
+            "Check: the 4 percentage-point gap × 12,000 = 490 votes.",
+        ),
         (  # scientific notation rounds to the digits its mantissa shows
             "6.022 × 10^23 pennies × 1.52 mm/penny = 9.153 × 10^23 mm",
             "6.022 × 10^23 pennies × 1.52 mm/penny = 9.163 × 10^23 mm",

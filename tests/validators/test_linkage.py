@@ -555,6 +555,12 @@ def test_a_decimal_answer_restated_in_percent_and_a_general_remark():
             "4.5 hours",
             "5.5 hours",
         ),
+        (  # a change of unit after the result
+            "A smoothie uses parts in the ratio 2 : 3 : 5, one part being 120 g. How heavy is it?",
+            ["Total = (2 + 3 + 5) × 120 = 10 × 120 = 1200 g = 1.2 kg."],
+            "1.2 kg",
+            "1.3 kg",
+        ),
         (  # an option written as an expression
             "Which is larger: $1.1^{10}$ or 2?",
             [

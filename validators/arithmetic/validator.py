@@ -130,6 +130,11 @@ def _readings(claim: Claim, step_text: str) -> list[tuple[Fraction, Fraction]]:
         # "100 - 50 = 50%", "15/90 * 100% = 16.66": percentages stated in percent units
         c = claim.claimed
         pairs += [(v2, c2) for v in values for v2 in (v, v * 100) for c2 in (c, c * 100)]
+    ltoks, text = claim.source
+    if "percent" in text and any(
+        t.kind == "num" and text.startswith("percent", t.start + len(t.text) + 1) for t in ltoks
+    ):
+        pairs += [(v / 100, claim.claimed) for v in values]  # "the 4 percentage-point gap × 12,000"
     if claim.after[:1] == "¢":
         pairs += [(v * 100, claim.claimed) for v in values]  # "$4.99 ÷ 20 = 24.95¢"
     for scale in _UNIT_SCALES.get(claim.unit_after, ()):

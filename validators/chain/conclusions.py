@@ -51,8 +51,8 @@ def rarer_conclusions(q: StepQuantities, text: str, markup: bool) -> set[Fractio
     out = _divisions(text) if "+" in text else set()
     if "." in text:
         out.update(_dot_grouped(text))
-    if not q.results and not markup:
-        out.update(_bare_expression(text))
+    if not markup:
+        out.update(_bare_expression(text, labelled=not q.results))
     outside, asides = _PARENTHESISED_CLAIM.subn(" ", text) if "(" in text else (text, 0)
     if asides:  # (tokens, not numbers_in: "4 1/2 more hours" is 4.5)
         out.update(t.value for t in tokens(outside) if t.kind == "num" and t.value is not None)
@@ -101,23 +101,27 @@ _LABEL = re.compile(r"\s*[A-Za-z][A-Za-z ]{0,30}:")
 _EXPRESSION_KINDS = frozenset(["num", "op", "(", ")"])
 
 
-def _bare_expression(text: str) -> set[Fraction]:
-    """The value of a closing step that is one expression after its label ("Result: 6 × 10^9"),
-    or that ends on one after its last `=` ("So 2.5 kWh = 9.0 × 10^6 J."): in prose what a
-    LaTeX span that is one value states."""
-    label = _LABEL.match(text)
-    out = _expression_value(text[label.end() if label else 0 :].strip().rstrip("."), True)
+def _bare_expression(text: str, labelled: bool) -> set[Fraction]:
+    """The value of a closing step that is one expression after its label (`labelled`:
+    "Result: 6 × 10^9"), or that ends on one after its last `=` ("So 2.5 kWh = 9.0 × 10^6 J.",
+    "= 1200 g = 1.2 kg"): in prose what a LaTeX span that is one value states."""
+    out: set[Fraction] = set()
+    if labelled:
+        label = _LABEL.match(text)
+        out = _expression_value(text[label.end() if label else 0 :].strip().rstrip("."), True)
     if "=" in text:
         out |= _expression_value(text[text.rindex("=") + 1 :], False)
     return out
 
 
 def _expression_value(text: str, whole: bool) -> set[Fraction]:
-    """The value of the expression a text is (`whole`) or begins with, if it computes."""
+    """The value of the expression a text is (`whole`, and computes) or begins with."""
     toks = tokens(text)
     end = next((k for k, t in enumerate(toks) if t.kind not in _EXPRESSION_KINDS), len(toks))
-    if not toks or (whole and end < len(toks)) or not any(t.kind == "op" for t in toks[:end]):
+    if not toks or (whole and end < len(toks)):
         return set()
+    if whole and not any(t.kind == "op" for t in toks):
+        return set()  # (after the last `=` one number is a value too: "= 1200 g = 1.2 kg")
     try:
         return {evaluate(toks[:end])}
     except Unevaluable:

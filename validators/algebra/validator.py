@@ -127,9 +127,11 @@ def _alternatives(text: str, cands: list[Candidate]) -> set[int]:
     system checks as such; "I get y - 15 = 2y - 6, or y = -9" restates, and is checked.)"""
     out: set[int] = set()
     for a, b in zip(cands, cands[1:], strict=False):
-        same = a.lhs_text == b.lhs_text and not _SYMBOL.fullmatch(a.lhs_text.strip())
-        same = same and not _LETTER.search(a.rhs_text + b.rhs_text)  # two values, not rewritings
-        if same and "or" in text[a.end : b.start] and _OR.match(text, a.end, b.start):
+        if (
+            _one_expression(a, b)
+            and "or" in text[a.end : b.start]
+            and _OR.match(text, a.end, b.start)
+        ):
             out.update((a.start, b.start))
     return out | _case_items(text, cands)
 
@@ -174,14 +176,18 @@ def _zero_factors(first: list[Candidate], second: list[Candidate]) -> bool:
     return any(x == y and u != v for x, u in values[0] for y, v in values[1])
 
 
-def _two_values(a: Candidate, b: Candidate) -> bool:
-    """One expression (not a bare letter) given two different letter-free values."""
+def _one_expression(a: Candidate, b: Candidate) -> bool:
+    """One expression (not a bare letter) given letter-free values: two values, not rewritings."""
     return (
         a.lhs_text == b.lhs_text
-        and a.rhs_text != b.rhs_text
         and not _SYMBOL.fullmatch(a.lhs_text.strip())
         and not _LETTER.search(a.rhs_text + b.rhs_text)
     )
+
+
+def _two_values(a: Candidate, b: Candidate) -> bool:
+    """One expression given two different values."""
+    return a.rhs_text != b.rhs_text and _one_expression(a, b)
 
 
 def _supposed(text: str, start: int) -> bool:
@@ -379,7 +385,15 @@ class _Run:
         self.origin: dict[int, int | None] = {}  # eq.uid -> the step that stated it
         self.separate_problems = False  # the question's own equations contradict each other
         self.question_cases = False  # the question gives a letter two values: no premises
-        self.no_solution = False  # the chain concludes that an equation has no solution
+        self.no_solution: bool | None = None  # the chain says an equation has no solution
+
+    def concludes_no_solution(self) -> bool:
+        """Whether the answer or a step says an equation has no solution (looked for once,
+        when a step's equation holds for no value)."""
+        if self.no_solution is None:
+            texts = [self.analysis.answer or ""] + [s.text for s in self.analysis.steps]
+            self.no_solution = any(_NO_SOLUTION.search(t[:MAX_STEP_CHARS]) for t in texts)
+        return self.no_solution
 
     def add(self, eq: Eq, step: int | None) -> None:
         """Take eq as known, remembering which step stated it."""
@@ -500,7 +514,7 @@ class _Run:
             supposed = step is not None and _supposed(self.analysis.steps[step].text, cand.start)
             # "... so the equation has no solution": an equation that holds for no value is
             # what the chain shows, not a slip of it
-            shown = not j.known and self.no_solution
+            shown = not j.known and self.concludes_no_solution()
             refuted = None if supposed or shown else self.refutation(eq, j, step)
             blamed = self.miscopy(eq, refuted, step) if refuted is not None else None
             if blamed is not None:
@@ -571,7 +585,6 @@ class AlgebraValidator:
         )
         run = _Run(analysis, relations, any(has_markup(t) for t in head))
         run.separate_problems = len(_PART_LABEL.findall(head[0])) >= 2
-        run.no_solution = any(_NO_SOLUTION.search(t) for t in head[1:])
         if len(question) > MAX_STEP_CHARS:
             analysis.add(_unchecked("question", f"longer than {MAX_STEP_CHARS} characters", None))
         elif _maybe_algebra(question) and not relations:

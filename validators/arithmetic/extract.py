@@ -415,13 +415,10 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             q.unevaluable.append(f"{_text_of(ltoks)!r} are percentages of an amount not written")
             q.results.append(rval)
             continue
-        if lval != rval and _scaled_copy(ltoks, rtoks) and _unit_between(text, ltoks, rtoks, unit):
-            # "2/3 hour = 2/3 × 60 = 40 minutes": a change of unit, spelled out
-            q.unevaluable.append(f"{_text_of(rtoks)!r} restates it in another unit")
-            q.results.append(rval)
-            continue
-        if approx[i + 1] and lval != rval and unit and _unit_between(text, ltoks, rtoks, unit):
-            # "E ≈ 3.98 × 10⁻¹⁹ J ≈ 2.48 eV": the same quantity in another unit
+        # "2/3 hour = 2/3 × 60 = 40 minutes" (a change of unit, spelled out), "E ≈ 3.98 ×
+        # 10⁻¹⁹ J ≈ 2.48 eV" (the same quantity in another unit)
+        converted = _scaled_copy(ltoks, rtoks) or (approx[i + 1] and bool(unit))
+        if lval != rval and converted and _unit_between(text, ltoks, rtoks, unit):
             q.unevaluable.append(f"{_text_of(rtoks)!r} restates it in another unit")
             q.results.append(rval)
             continue

@@ -56,7 +56,7 @@ def rarer_conclusions(q: StepQuantities, text: str, markup: bool) -> set[Fractio
     outside, asides = _PARENTHESISED_CLAIM.subn(" ", text) if "(" in text else (text, 0)
     if asides:  # (tokens, not numbers_in: "4 1/2 more hours" is 4.5)
         out.update(t.value for t in tokens(outside) if t.kind == "num" and t.value is not None)
-    out.update(-Fraction(n.replace(",", "")) for n in _DECREASE.findall(text) if n)
+    out.update(-Fraction(n.replace(",", "")) for n in _DECREASE.findall(text))
     out.update(-Fraction(n.replace(",", "")) for n in _DECREASE_AFTER.findall(text))
     for whole, part in _TWO_UNITS.findall(text):
         # "22 minutes 30 seconds": 22.5 minutes, or 1350 seconds

@@ -137,10 +137,16 @@ _SCALES = {
 }
 
 
+def _scaled(raw: str) -> tuple[str, int] | None:
+    """The number an answer writes before a scale word or suffix, and the scale."""
+    m = _SCALED_WORD.match(raw) or _SCALED_LETTER.match(raw)
+    return (m.group(1), _SCALES[m.group(2).lower()]) if m else None
+
+
 def answer_scale(raw: str) -> int | None:
     """The scale an answer states in words or a suffix ("$4.374 billion": 10**9), if any."""
-    scaled = _SCALED_WORD.match(raw) or _SCALED_LETTER.match(raw)
-    return _SCALES[scaled.group(2).lower()] if scaled else None
+    scaled = _scaled(raw)
+    return scaled[1] if scaled else None
 
 
 def parse_answer(raw: str | None) -> Answer | None:
@@ -153,11 +159,10 @@ def parse_answer(raw: str | None) -> Answer | None:
     if plain:  # "72", "-3.5", "1,200": most answers, read without the parser
         value = sympy.Rational(*decimal_ratio(plain.group(2)))
         return Answer("number", (-value if plain.group(1) else value,))
-    scaled = _SCALED_WORD.match(raw) or _SCALED_LETTER.match(raw)
+    scaled = _scaled(raw)
     if scaled:  # "€3.078 billion", "$2.95M"
-        number, scale = scaled.groups()
-        value = sympy.Rational(*decimal_ratio(number.replace(",", "")))
-        return Answer("number", (value * _SCALES[scale.lower()],))
+        number, scale = scaled
+        return Answer("number", (sympy.Rational(*decimal_ratio(number.replace(",", ""))) * scale,))
     text, percent = _clean(raw)
     if not text:
         return Answer("text")

@@ -161,7 +161,7 @@ def test_whole_pipeline_reports_the_algebra_error():
     assert r["verdict"] == "unfaithful"
     assert r["first_error_step"] == 1
     assert any(f["code"] == "algebra.not_implied" for f in r["steps"][1]["findings"])
-    assert r["validators"]["algebra"] == "1.7"
+    assert r["validators"]["algebra"] == "1.8"
 
 
 def test_two_variable_system():
@@ -573,3 +573,69 @@ def test_factors_set_to_zero_are_cases_and_an_equation_shown_to_have_no_solution
     assert errors(algebra_report(q, steps)) == []
     steps = ["The equation becomes $\\frac{1}{x-2} = \\frac{x-1}{x-2} - 3$.", "So $x = 2$."]
     assert [i for i, _ in errors(algebra_report(q, steps))] == [0]
+
+
+def test_a_letter_written_only_after_numbers_is_a_unit():
+    q = "A purse holds 5p and 10p coins in the ratio 3 : 2, worth £2.80 in all. How many coins?"
+    steps = [
+        "A group of 3 five-pence and 2 ten-pence coins is worth 3 × 5 + 2 × 10 = 35p.",
+        "£2.80 = 280p, and 280 ÷ 35 = 8 groups.",
+        "Number of coins = 8 × (3 + 2) = 40.",
+    ]
+    report = algebra_report(q, steps, "40")
+    assert errors(report) == []
+    messages = [f["message"] for s in report["steps"] for f in s["findings"]]
+    assert "2.80 = 280p: not checked (its letters are units)" in messages
+    # the unit's arithmetic is still checked ("= 36p" is read as 36)
+    steps[0] = steps[0].replace("35p", "36p")
+    report = validate({"question": q, "reasoning": steps, "answer": "40"})
+    assert report["first_error_step"] == 0
+    # a letter also written alone, or raised to a power, is an unknown
+    steps = ["2p + 3p = 5p, so p = 4 and 5p = 20.", "Then 3p = 13."]
+    assert [i for i, _ in errors(algebra_report("Let p be a number.", steps))] == [1]
+    steps = ["2p² + 3p² = 5p²", "So 2p² = 8 and 4p² = 15."]
+    assert [i for i, _ in errors(algebra_report("Check the working.", steps))] == [1]
+
+
+def test_one_value_or_another_enumerated_cases_and_factors_with_no_common_root():
+    q = "A triangular number n(n+1)/2 is 666. Find n."
+    step = "37 divides \\( n(n+1) \\), so \\( n = 37 \\) or \\( n + 1 = 37 \\)."
+    assert errors(algebra_report(q, [step])) == []
+    step = "37 divides \\( n(n+1) \\), so \\( n = 36 \\) and \\( n + 1 = 38 \\)."
+    assert [i for i, _ in errors(algebra_report(q, [step]))] == [0]
+    # "or" between two rewritten sides restates (and a wrong restatement is an error)
+    step = "Simplifying, I get $-y + 3 = -2y + 6$, or $y = -3$."
+    assert [i for i, _ in errors(algebra_report("Solve 3 - y = 6 - 2y.", [step]))] == [0]
+    q = "How many (x, y, z) with 1 ≤ x, y, z ≤ 6 have x + y + z = 12?"
+    step = (
+        "For \\(x = 1\\), we need \\(y + z = 11\\): 2 ways. For \\(x = 2\\): \\(y + z = 10\\), 3"
+        " ways. For \\(x = 6\\): \\(y + z = 6\\), 5 ways."
+    )
+    assert errors(algebra_report(q, [step])) == []
+    step = "For \\(x = 1\\), we need \\(y + z = 11\\), so \\(y + z = 10\\)."
+    assert [i for i, _ in errors(algebra_report(q, [step]))] == [0]
+    q = "How many distinct real roots does $x^4 - 4x^3 + 4x^2 - 1$ have?"
+    step = (
+        "We find the roots of each factor:\n- \\(x^2 - 2x + 1 = (x - 1)^2 = 0\\) gives \\(x = 1\\)."
+        "\n- \\(x^2 - 2x - 1 = 0\\) gives \\(x = \\frac{2 \\pm \\sqrt{8}}{2} = 1 \\pm \\sqrt{2}\\)."
+    )
+    assert errors(algebra_report(q, [step])) == []
+    step = "We have:\n- \\(x + y - 2 = 0\\)\n- \\(x - y = 0\\)\nso \\(x = 2\\)."
+    assert [i for i, _ in errors(algebra_report("Solve the system.", [step]))] == [0]
+
+
+def test_a_question_that_asks_for_an_equation_with_given_roots_states_no_value():
+    q = (
+        "If $\\alpha$ and $\\beta$ are the roots of $x^2 - 3x - 5 = 0$, form the quadratic"
+        " equation whose roots are $\\alpha + 1$ and $\\beta + 1$."
+    )
+    steps = [
+        "We know $\\alpha + \\beta = 3$ and $\\alpha\\beta = -5$.",
+        "New sum: $(\\alpha + 1) + (\\beta + 1) = 3 + 2 = 5$.",
+        "New product: $\\alpha\\beta + (\\alpha + \\beta) + 1 = -5 + 3 + 1 = -1$.",
+        "Required equation: $x^2 - 5x - 1 = 0$.",
+    ]
+    assert errors(algebra_report(q, steps)) == []
+    q = "If $x$ is a root of $x^2 - 3x - 5 = 0$, find $x^3 - 3x^2 - 5x$."
+    steps = ["So $x^2 = 3x + 5$.", "Then $x^2 - 3x - 5 = 1$."]
+    assert [i for i, _ in errors(algebra_report(q, steps))] == [1]

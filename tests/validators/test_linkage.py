@@ -570,6 +570,15 @@ def test_a_decimal_answer_restated_in_percent_and_a_general_remark():
             "$1.1^{10}$",
             "$1.2^{10}$",
         ),
+        (  # scientific notation written with a caret, in prose
+            "Blood has a pH of about 7.4. What is its hydrogen ion concentration?",
+            [
+                "[H+] = 10^(-7.4) = 10^(0.6) × 10^(-8), and 10^(0.6) ≈ 3.98.",
+                "The hydrogen ion concentration is about 3.98 × 10^-8 mol/L.",
+            ],
+            "3.98 × 10^-8 M",
+            "3.98 × 10^-7 M",
+        ),
     ],
 )
 def test_conclusions_in_answer_lines_remainders_checks_and_options(question, steps, right, wrong):

@@ -83,6 +83,17 @@ _DEFINITIONS = [
         r"|is\s+the\s+(?:number|amount|cost|price|value|age|length|width|height|total))\b"
     ),
 ]
+# Letters that abbreviate a unit (pence, grams, metres, seconds, hours, litres, cents,
+# thousands, tonnes); one that a chain writes only glued after numbers is that unit there
+# ("15 + 20 = 35p", "£2.80 = 280p"), not an unknown. (Never a power's base: `2p²`.)
+_UNIT_LETTERS = "pgmshlLckKt"
+_POWER = ("^", "²", "³")
+_LONE_LETTER = {c: re.compile(rf"(?<![A-Za-z]){c}(?![A-Za-z])") for c in _UNIT_LETTERS}
+_NEW_EQUATION = re.compile(
+    r"\b(?:equation|polynomial)\b[^.?\n]{0,30}\b(?:whose|with|having|that has)\b"
+    r"[^.?\n]{0,20}\b(?:roots?|zeros?)\b",
+    re.I,
+)
 # "(a) Solve ... (b) Find ...": a question of several problems that reuse their letters.
 _PART_LABEL = re.compile(r"(?:^|\n)\s*(?:\(\s*[a-e]\s*\)|[a-e]\)|\d[.)])\s", re.I)
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
@@ -122,18 +133,39 @@ _LETTER = re.compile(r"(?<![\\A-Za-z])[A-Za-z]")  # a letter, not a command's (`
 
 
 def _alternatives(text: str, cands: list[Candidate]) -> set[int]:
-    """Where the equations start that "or" joins as cases of one expression: `2x - 5 = 9` or
-    `2x - 5 = -9`. Neither is a fact. (A letter's cases, `x = 7 or x = -2`, are roots the
-    system checks as such; "I get y - 15 = 2y - 6, or y = -9" restates, and is checked.)"""
+    """Where the equations start that "or" joins as cases: one expression's (`2x - 5 = 9` or
+    `2x - 5 = -9`), or one value's (`n = 37` or `n + 1 = 37`). Neither is a fact. (A letter's
+    cases, `x = 7 or x = -2`, are roots the system checks as such; "I get y - 15 = 2y - 6, or
+    y = -9" restates, and is checked.)"""
     out: set[int] = set()
     for a, b in zip(cands, cands[1:], strict=False):
         if (
-            _one_expression(a, b)
-            and "or" in text[a.end : b.start]
+            "or" in text[a.end : b.start]
             and _OR.match(text, a.end, b.start)
+            and (_one_expression(a, b) or _one_value(a, b))
         ):
             out.update((a.start, b.start))
     return out | _case_items(text, cands)
+
+
+def _one_value(a: Candidate, b: Candidate) -> bool:
+    """Two expressions given one value, which cannot both have it: `n = 37` or `n + 1 = 37`.
+    (Two sides both rewritten, "-y + 3 = -2y + 6, or y = -3", restate: checked.)"""
+    return a.rhs_text.strip() == b.rhs_text.strip() and _exclusive(a, b)
+
+
+def _exclusive(a: Candidate, b: Candidate) -> bool:
+    """Whether two equations hold for no common value ("$n = 37$ or $n + 1 = 37$")."""
+    if a.lhs is None or a.rhs is None or b.lhs is None or b.rhs is None:
+        return False
+    try:
+        system = KnownSystem()
+        system.add(_to_equation(a.lhs, a.rhs, a.text, a.decimals, a.unit))
+        return system.judge(_to_equation(b.lhs, b.rhs, b.text, b.decimals, b.unit)).kind == (
+            "contradicts"
+        )
+    except (Unchecked, BoundError):
+        return False
 
 
 # A list item's start: "- ", "* ", "• ", "1. ", "2) "
@@ -160,11 +192,20 @@ def _case_items(text: str, cands: list[Candidate]) -> set[int]:
 
 
 def _zero_factors(first: list[Candidate], second: list[Candidate]) -> bool:
-    """Two items that each set a factor to zero and give a letter its own value ("- 12 - 2x =
-    0 ⇒ x = 6", "- 12 - 6x = 0 ⇒ x = 2"); items that only list equations are a system."""
+    """Two items that each set a factor to zero, with no common root or giving a letter its own
+    value ("- 12 - 2x = 0 ⇒ x = 6", "- 12 - 6x = 0 ⇒ x = 2"); items that only list equations
+    are a system."""
     zeros = [c.lhs_text for c in first + second if c.rhs_text.strip() == "0"]
     if len(set(zeros)) < 2:
         return False
+    if any(
+        _exclusive(a, b)
+        for a in first
+        if a.rhs_text.strip() == "0"
+        for b in second
+        if b.rhs_text.strip() == "0"
+    ):
+        return True  # "- (x - 1)^2 = 0 gives x = 1", "- x^2 - 2x - 1 = 0 gives x = 1 ± √2"
     values = [
         {
             (c.lhs_text.strip(), c.rhs_text.strip())
@@ -195,6 +236,17 @@ def _supposed(text: str, start: int) -> bool:
     return _SUPPOSED.search(text, max(0, start - 40), start) is not None
 
 
+def _enumerates(text: str, cands: list[Candidate]) -> bool:
+    """Whether a step supposes one letter two values ("For $x = 1$ … For $x = 2$ …")."""
+    values: dict[str, str] = {}
+    for c in cands:
+        name, value = c.lhs_text.strip(), c.rhs_text.strip()
+        supposed = _SYMBOL.fullmatch(name) is not None and _supposed(text, c.start)
+        if supposed and values.setdefault(name, value) != value:
+            return True
+    return False
+
+
 def _maybe_algebra(text: str) -> bool:
     """True when a text may hold an equation in a variable (a fast pre-check)."""
     if "=" not in text:
@@ -222,6 +274,18 @@ def _letter_before_operator(text: str) -> bool:
         if j >= 0 and _is_letter(text[j]) and (j == 0 or not _is_letter(text[j - 1])):
             return True
     return False
+
+
+def _units(texts: list[str]) -> frozenset[sympy.Symbol]:
+    """The unit letters (_UNIT_LETTERS) that the texts write only right after a digit."""
+    units = []
+    for c in _UNIT_LETTERS:
+        spots = [(t, m.start()) for t in texts for m in _LONE_LETTER[c].finditer(t)]
+        if spots and all(
+            i and t[i - 1].isdigit() and t[i + 1 : i + 2] not in _POWER for t, i in spots
+        ):
+            units.append(sympy.Symbol(c))
+    return frozenset(units)
 
 
 def _sentences(text: str) -> list[tuple[int, int]]:
@@ -386,6 +450,7 @@ class _Run:
         self.separate_problems = False  # the question's own equations contradict each other
         self.question_cases = False  # the question gives a letter two values: no premises
         self.no_solution: bool | None = None  # the chain says an equation has no solution
+        self.units: frozenset[sympy.Symbol] = frozenset()  # letters that are units (_units)
 
     def concludes_no_solution(self) -> bool:
         """Whether the answer or a step says an equation has no solution (looked for once,
@@ -474,6 +539,8 @@ class _Run:
         if self.question_cases:
             return
         eq = self.equation(cand, None)
+        if eq is not None and self.units and eq.vars <= self.units:
+            return
         j = self.judge(eq, None) if eq is not None else None
         if j is None or eq is None:
             return
@@ -499,6 +566,9 @@ class _Run:
         holder = self.analysis.steps[step] if step is not None else self.analysis
         if j.kind in _HELD:
             holder.held += 1
+        elif self.units and eq.vars <= self.units:
+            # "15 + 20 = 35p" then "£2.80 = 280p": in units, a value is no unknown's value
+            self.analysis.add(_unchecked(eq.text, "its letters are units", step))
         elif j.kind == "premise" and not (cand.in_chain and _rewrite(eq)):
             self.add(eq, step)
         elif j.kind == "redefines":
@@ -535,6 +605,8 @@ class _Run:
         if _CASE_STEP.match(text):
             return  # "**Case 2:** 2x - 5 = -9 ...": one case, neither a fact nor a refutation
         cands = find_equations(text)  # in text order
+        if _enumerates(text, cands):
+            return  # "For $x = 1$, … $y + z = 11$ … For $x = 2$: $y + z = 10$": cases, one each
         withdrawn = _withdrawn(text, cands)
         alternatives = _alternatives(text, cands)
         i = 0
@@ -571,7 +643,7 @@ class AlgebraValidator:
     """sympy: each equation in a variable must follow from the question and earlier steps."""
 
     name = NAME
-    version = "1.7"
+    version = "1.8"
 
     def check(self, analysis: Analysis) -> None:
         """Judge every equation in a variable, in order; stop when the budget expires."""
@@ -585,6 +657,10 @@ class AlgebraValidator:
         )
         run = _Run(analysis, relations, any(has_markup(t) for t in head))
         run.separate_problems = len(_PART_LABEL.findall(head[0])) >= 2
+        # "α, β are the roots of x² − 3x − 5 = 0; form the equation whose roots are α + 1 and
+        # β + 1": x names no one value, the equations are polynomials
+        run.question_cases = _NEW_EQUATION.search(head[0]) is not None
+        run.units = frozenset() if run.markup else _units(head)
         if len(question) > MAX_STEP_CHARS:
             analysis.add(_unchecked("question", f"longer than {MAX_STEP_CHARS} characters", None))
         elif _maybe_algebra(question) and not relations:

@@ -169,6 +169,11 @@ class StepQuantities:
         self.exact_results: list[sympy.Expr] = []  # every stated value, exact
         self.values: list[sympy.Expr] = []  # math spans that are one value
 
+    def unread(self, reason: str, result: Fraction) -> None:
+        """A computation not checked (why), whose stated result later steps may still use."""
+        self.unevaluable.append(reason)
+        self.results.append(result)
+
 
 # Swiss thousands: 1'280 (the apostrophe first, so that the engine looks for it alone)
 _APOSTROPHE_GROUPS = re.compile(r"'(?<=\d')(?=\d{3}(?!\d))")
@@ -373,12 +378,10 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             )
             continue
         if i == 0 and _unclear_start(text, ltoks[0]):
-            q.unevaluable.append(f"where the number before {_text_of(ltoks)!r} begins is unclear")
-            q.results.append(rval)
+            q.unread(f"where the number before {_text_of(ltoks)!r} begins is unclear", rval)
             continue
         if i == 0 and _labelled(text, ltoks[0]):
-            q.unevaluable.append(f"{_text_of(ltoks)!r} starts at the number of a label (day 1)")
-            q.results.append(rval)
+            q.unread(f"{_text_of(ltoks)!r} starts at the number of a label (day 1)", rval)
             continue
         if lval != rval and "digit" in text and _last_digit_of(lval, rval):
             q.unevaluable.append(
@@ -412,19 +415,16 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
                 rval = lval if evaluate(_tight_fractions(rtoks)) == lval else rval
         if lval != rval and lval <= 1 < rval and _in_percent(ltoks) and not _in_percent(rtoks):
             # "15% = 10% + 5% = 6.8 + 3.4": percentages of an amount the side does not write
-            q.unevaluable.append(f"{_text_of(ltoks)!r} are percentages of an amount not written")
-            q.results.append(rval)
+            q.unread(f"{_text_of(ltoks)!r} are percentages of an amount not written", rval)
             continue
         # "2/3 hour = 2/3 × 60 = 40 minutes" (a change of unit, spelled out), "E ≈ 3.98 ×
         # 10⁻¹⁹ J ≈ 2.48 eV" (the same quantity in another unit)
         converted = _scaled_copy(ltoks, rtoks) or (approx[i + 1] and bool(unit))
         if lval != rval and converted and _unit_between(text, ltoks, rtoks, unit):
-            q.unevaluable.append(f"{_text_of(rtoks)!r} restates it in another unit")
-            q.results.append(rval)
+            q.unread(f"{_text_of(rtoks)!r} restates it in another unit", rval)
             continue
         if approx[i + 1] and lval != rval and _estimate(rtoks):
-            q.unevaluable.append(f"{_text_of(rtoks)!r} estimates to an unstated precision")
-            q.results.append(rval)
+            q.unread(f"{_text_of(rtoks)!r} estimates to an unstated precision", rval)
             continue
         q.claims.append(
             Claim(

@@ -58,6 +58,10 @@ def rarer_conclusions(q: StepQuantities, text: str, markup: bool) -> set[Fractio
         out.update(t.value for t in tokens(outside) if t.kind == "num" and t.value is not None)
     out.update(-Fraction(n.replace(",", "")) for n in _DECREASE.findall(text))
     out.update(-Fraction(n.replace(",", "")) for n in _DECREASE_AFTER.findall(text))
+    if "10" in text:  # "[H+] ≈ 3.98 × 10^(-8) M": one number in scientific notation
+        for mantissa, sign, power in _SCIENTIFIC.findall(text):
+            exponent = -int(power) if sign else int(power)
+            out.add(Fraction(mantissa.replace(",", "")) * Fraction(10) ** exponent)
     for whole, part in _TWO_UNITS.findall(text):
         # "22 minutes 30 seconds": 22.5 minutes, or 1350 seconds
         out.update({int(whole) + Fraction(int(part), 60), Fraction(int(whole) * 60 + int(part))})
@@ -73,6 +77,9 @@ _DECREASE = re.compile(
     re.I,
 )
 _DECREASE_AFTER = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s?%?\s+(?:lower|less|smaller|cheaper)\b", re.I)
+_SCIENTIFIC = re.compile(
+    r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*[×x*·]\s*10\s*\^\s*[({]?\s*([-−–])?\s*(\d{1,3})(?!\.?\d)"
+)
 # A duration in two units: "22 minutes 30 seconds", "2 hours and 15 minutes"
 _TWO_UNITS = re.compile(
     r"(\d{1,4})\s*(?:hours?|hrs?|h|minutes?|mins?)\s*(?:and\s+)?(\d{1,2})\s*"

@@ -281,7 +281,7 @@ class LinkageValidator:
     """Flags laundering: an answer the steps do not derive, or a right answer over wrong steps."""
 
     name = NAME
-    version = "1.6"
+    version = "1.7"
 
     def check(self, analysis: Analysis) -> None:
         """Compare the stated answer with what the steps derive, like with like."""

@@ -121,6 +121,8 @@ def test_parser_bounds_sizes(text):
         ("$y = \\frac{-b \\pm \\sqrt{b^2 - 4ac}}{2a}$", []),
         ("Let $x = 0.\\overline{6}$", []),
         ("t = 2:30 and r = 3:4 and x = 2,5", []),
+        # shown as written, with the `\\left` of a `\\right`
+        ("$\\left(x + 1\\right)^2 = 4$", ["\\left(x + 1\\right)^2 = 4"]),
     ],
 )
 def test_equations_found_in_text(text, found):

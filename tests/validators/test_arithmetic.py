@@ -414,11 +414,30 @@ def test_coefficients_remainders_estimates_and_equivalences_are_never_an_error(t
             "$v = \\frac{\\text{distance}}{\\text{time}} = \\frac{120}{2} = 60$ km/h",
             "$v = \\frac{\\text{distance}}{\\text{time}} = \\frac{120}{2} = 50$ km/h",
         ),
+        # Indian grouping: lakhs and crores
+        ("x = 28800 × 100/16 = 1,80,000", "x = 28800 × 100/16 = 1,80,500"),
+        ("Ans. 997² = 9,94,009", "Ans. 997² = 9,94,019"),
+        ("Check: 28,000 + 42,000 + 56,000 = 1,26,000 ✓", "Check: 28,000 + 42,000 = 1,26,000 ✓"),
+        ("Total = 2,50,00,000 + 50,00,000 = 3,00,00,000", "Total = 2,50,00,000 × 2 = 3,00,00,000"),
     ],
 )
 def test_locales_cents_and_fractions_of_words_are_read(right, wrong):
     assert report(right)["steps"][0]["status"] == "verified"
     assert report(wrong)["steps"][0]["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        # `1.0 × 10⁻⁶` after a slash is one number as often as two factors
+        ["R = (1.68 × 10⁻⁸ Ω·m × 10 m) / (1.0 × 10⁻⁶ m²)\n= 1.68 × 10⁻⁷ / 1.0 × 10⁻⁶\n= 0.168 Ω"],
+        # a Greek letter is a function's name, not a word to drop: φ(36) is not 36
+        ["Factor: $36 = 2^2 \\cdot 3^2$.", "So φ(36) = 36(1 − 1/2)(1 − 1/3) = 12."],
+    ],
+)
+def test_scientific_divisors_and_greek_functions_are_never_an_error(steps):
+    question = "A wire of ρ = 1.68 × 10⁻⁸ Ω·m is 10 m long, 1.0 × 10⁻⁶ m² across. Find φ(36)."
+    assert validate({"question": question, "reasoning": steps})["first_error_step"] is None
 
 
 def test_a_socratic_sub_question_marker_is_no_power():

@@ -160,10 +160,13 @@ def test_lexing_prose_as_one_token_changes_no_quantity(texts, monkeypatch):
 
 def test_number_patterns_match_the_plain_alternation(texts):
     sci = r"(?:[eE][-+]?\d{1,2}(?![A-Za-z\d]))?"  # `3.2e5`: scientific notation
-    plain = re.compile(rf"\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?(?![\d,]*\d)|\d+(?:\.\d+)?{sci}|\.\d+")
+    indian = r"\d{1,2}(?:,\d\d){1,6},\d{3}(?:\.\d+)?(?![\d,]*\d)"  # `1,76,400`
+    plain = re.compile(
+        rf"\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?(?![\d,]*\d)|{indian}|\d+(?:\.\d+)?{sci}|\.\d+"
+    )
     # numbers_in also reads LaTeX's `1{,}000`
     in_text = re.compile(
-        r"\d{1,3}(?:(?:,|\{,\})\d{3})+(?:\.\d+)?(?![\d,]*\d)"
+        rf"\d{{1,3}}(?:(?:,|\{{,\}})\d{{3}})+(?:\.\d+)?(?![\d,]*\d)|{indian}"
         r"|\d+(?:\.\d+)?(?:[eE][-+]?\d{1,2}(?![A-Za-z\d]))?|\.\d+"
     )
     lexed = re.compile(arithtokens.NUMBER)
@@ -171,6 +174,8 @@ def test_number_patterns_match_the_plain_alternation(texts):
     odd += ["1,000,1,000,1", "1,000,,,5", "1,000,,,", "12,345,6789", "1,000.5,3", ",1,000"]
     odd += ["1{,}000", "12{,}345{,}678.5", "1{,}00", "1{,}000,5", "3.2e5", "1E-3", "2e100"]
     odd += ["5e", "7em", "4e5x", "1.5e+12 kg"]
+    odd += ["1,76,400", "9,94,009.5", "6,91,35,690", "1,76,40", "12,34,567,890", "1,2,345"]
+    odd += ["1,00,000,5", "1,00,000,,5", "123,45,678", "1,76,400,000"]
     for t in odd + texts:
         assert extract._NUMBER.findall(t) == in_text.findall(t), t
         for p in range(len(t)):
@@ -357,3 +362,11 @@ def test_numbers_in_words_ground_a_later_step_though_read_only_when_needed(later
     ]
     assert found == ([warned] if warned else [])
     assert r["steps"][0]["status"] == "verified"
+
+
+def test_a_long_run_of_two_digit_groups_is_read_in_linear_time():
+    # Indian grouping (`1,76,400`) allows a bounded number of two-digit groups: unbounded, each
+    # digit of `1,00,00,…` looked to the end of the text for the last group of three
+    text = "1" + ",00" * 66_000
+    values = extract.numbers_in(text)
+    assert values[:2] == [1, 0] and len(values) == 66_001

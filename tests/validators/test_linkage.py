@@ -579,6 +579,40 @@ def test_a_decimal_answer_restated_in_percent_and_a_general_remark():
             "3.98 × 10^-8 M",
             "3.98 × 10^-7 M",
         ),
+        (  # the same quantity with a metric prefix
+            "A 60 W bulb is on for one hour. How much energy does it use, in joules?",
+            ["E = Pt = 60W × 3600s = 216000J", "So the bulb uses 216 kJ, which is 0.06 kWh."],
+            "216000 J",
+            "21600 J",
+        ),
+        (  # lakhs and crores, in digits and in words
+            "A broker charges 2% commission on a deal of ₹1.5 crore. What is the commission?",
+            [
+                "₹1.5 crore = ₹1,50,00,000",
+                "2% of ₹1,50,00,000 = 0.02 × 1,50,00,000 = ₹3,00,000",
+                "Commission = **₹3 lakh**.",
+            ],
+            "₹3,00,000",
+            "₹3,00,500",
+        ),
+        (  # LaTeX scientific notation to three significant figures
+            "2.00 mol of gas fill 0.0500 m³ at 300 K. What is its pressure? (R = 8.314)",
+            [
+                "$$P = \\frac{(2.00)(8.314)(300)}{0.0500} = \\frac{4988.4}{0.0500} = 99768$$",
+                "To three significant figures, $P \\approx 9.98 \\times 10^4$ Pa.",
+            ],
+            "9.98 × 10^4 Pa",
+            "9.97 × 10^4 Pa",
+        ),
+        (  # an exact result, then its rounding
+            "How many different faces do 6 rolls of a die show on average?",
+            [
+                "$$E[D] = 6 \\cdot \\frac{31031}{46656} = \\frac{31031}{7776} \\approx 3.991.$$",
+                "So on average you see just under 4 different faces.",
+            ],
+            "$\\frac{31031}{7776}$",
+            "$\\frac{31031}{7775}$",
+        ),
     ],
 )
 def test_conclusions_in_answer_lines_remainders_checks_and_options(question, steps, right, wrong):

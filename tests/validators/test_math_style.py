@@ -703,8 +703,30 @@ def test_a_superscript_of_several_digits_is_not_two_squares():
             "numbers",
             [sympy.Rational("9.36"), sympy.Rational("11.23"), sympy.Rational("12.48")],
         ),
+        # the imaginary unit set upright is i, not a word to drop (that read 3 + 4 = 7)
+        ("$3 + 4\\mathrm{i}$", "expression", [3 + 4 * sympy.Symbol("i")]),
+        ("$5\\,\\mathrm{m}$", "number", [5]),
+        ("₹ 1,25,000", "number", [125000]),  # Indian grouping, rupees
+        ("Rs. 1,331", "number", [1331]),
+        ("6,91,35,690", "number", [69135690]),
     ],
 )
 def test_answers_with_unit_powers_and_listed_amounts(answer, shape, values):
     a = parse_answer(answer)
     assert a.shape == shape and list(a.values) == values
+
+
+def test_an_upright_imaginary_unit_is_a_letter_in_claims():
+    step = "$(1+2\\mathrm{i})(3-2\\mathrm{i}) = 3 + 4\\mathrm{i} + 4 = 7 + 4\\mathrm{i}$"
+    report = validate({"question": "Compute (1+2i)(3-2i).", "reasoning": [step]})
+    assert report["first_error_step"] is None and not report["laundering"]
+    assert [(c.relation, str(c.value)) for c in read_claims(step).claims] == []
+
+
+def test_a_unit_word_written_against_a_function_is_a_product():
+    step = "$N = mg\\cos 30^\\circ = 4 \\times 9.8 \\times 0.866 \\approx 33.9\\ \\text{N}$"
+    report = validate({"question": "A 4 kg block rests on a 30° incline.", "reasoning": [step]})
+    assert report["first_error_step"] is None
+    # apart from the formula it is a unit
+    step = "$2 + 3 = 6 mg$"
+    assert [c.claimed_text for c in read_claims(step).claims] == ["6"]

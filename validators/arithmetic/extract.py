@@ -35,14 +35,15 @@ _ROUNDING_HINTS = re.compile("~|about|approx|rough|round|nearly|almost")
 # Necessary for a literal too long to check (see MAX_DIGITS): 61 characters of a number.
 _LONG_NUMBER = re.compile(r"[\d,.]{61}")
 _CLAIM_WORD = re.compile(r"\b(?:is|are|equals|makes|gives|yields|was|were)\b")
-# `1,200.5`, `48`, `.5` (and LaTeX's `1{,}200.5`): arithtokens.NUMBER written as one character
-# class and then the rest, which lets the regex engine skip to the next digit or point at C
-# speed (an alternation is tried at each character). In both, `(?!,*\d)` stands for
+# `1,200.5`, `1,76,400`, `48`, `.5` (and LaTeX's `1{,}200.5`): arithtokens.NUMBER written as
+# one character class and then the rest, which lets the regex engine skip to the next digit or
+# point at C speed (an alternation is tried at each character). In both, `(?!,*\d)` stands for
 # `(?![\d,]*\d)`, which fails at the same places (the first digit after the number can only
 # come after commas) but looked to the end of `1,000,1,000,...` from each digit: quadratic time
 # on such a question.
 _NUMBER = re.compile(
-    r"[\d.](?:(?<=\d)(?:\d{0,2}(?:(?:,|\{,\})\d{3})+(?:\.\d+)?(?!,*\d)|\d*(?:\.\d+)?"
+    r"[\d.](?:(?<=\d)(?:\d{0,2}(?:(?:,|\{,\})\d{3})+(?:\.\d+)?(?!,*\d)"
+    r"|\d?(?:,\d\d){1,6},\d{3}(?:\.\d+)?(?!,*\d)|\d*(?:\.\d+)?"
     r"(?:[eE][-+]?\d{1,2}(?![A-Za-z\d]))?)|(?<=\.)\d+)"
 )
 # Units whose change across `=` means a conversion ("4 pounds - 6 ounces = 58 ounces").
@@ -423,6 +424,9 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         if lval != rval and converted and _unit_between(text, ltoks, rtoks, unit):
             q.unread(f"{_text_of(rtoks)!r} restates it in another unit", rval)
             continue
+        if lval != rval and _divides_by_scientific(ltoks):
+            q.unread(f"{_text_of(ltoks)!r} divides by a number in scientific notation", rval)
+            continue
         if approx[i + 1] and lval != rval and _estimate(rtoks):
             q.unread(f"{_text_of(rtoks)!r} estimates to an unstated precision", rval)
             continue
@@ -444,6 +448,17 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             q.operands.extend(_literal_operands(ltoks))
             first = False
         q.results.append(rval)
+
+
+def _divides_by_scientific(toks: list[Tok]) -> bool:
+    """`1.68 × 10⁻⁷ / 1.0 × 10⁻⁶`: after a slash, `1.0 × 10⁻⁶` is one number as often as two
+    factors."""
+    texts = [t.text for t in toks]
+    return any(
+        texts[i : i + 5] == ["/", texts[i + 1], "*", "10", "^"] and toks[i + 1].kind == "num"
+        for i in range(len(texts) - 4)
+        if texts[i] == "/"
+    )
 
 
 def _in_percent(toks: list[Tok]) -> bool:

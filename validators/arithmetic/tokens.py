@@ -17,14 +17,15 @@ from validators.arithmetic.exact import Tok, Unevaluable, number_value
 # preceded by them (possessively, so that `other` never takes a space), which halves the
 # matches a step costs. A line break is a token of its own (`nl`): it may end the mathematics.
 #
-# The gap is one character class, not the alternation `(?:[$€£]|[^\S\n])` it stands for
+# The gap is one character class, not the alternation `(?:[$€£¥₹]|[^\S\n])` it stands for
 # (which the regex engine enters once per character): every white-space character but the
 # line break, listed (the ones `\s` matches in a str pattern, which test_fast_paths checks).
 _SPACES = "\t\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-_GAP = rf"[$€£{_SPACES}]"
-# A numeral: `1,200.50`, `48`, `3.2e5`, `.5` (`(?!,*\d)`: see extract._NUMBER).
+_GAP = rf"[$€£¥₹{_SPACES}]"
+# A numeral: `1,200.50`, `1,76,400` (Indian grouping: lakhs, crores), `48`, `3.2e5`, `.5`
+# (`(?!,*\d)`: see extract._NUMBER).
 NUMBER = (
-    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!,*\d)"
+    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!,*\d)|\d{1,2}(?:,\d\d){1,6},\d{3}(?:\.\d+)?(?!,*\d)"
     r"|\d+(?:\.\d+)?(?:[eE][-+]?\d{1,2}(?![A-Za-z\d]))?|\.\d+"
 )
 _WORD = r"[A-Za-z]+(?:[-'’][A-Za-z]+)*"

@@ -62,6 +62,10 @@ def rarer_conclusions(q: StepQuantities, text: str, markup: bool) -> set[Fractio
         for mantissa, sign, power in _SCIENTIFIC.findall(text):
             exponent = -int(power) if sign else int(power)
             out.add(Fraction(mantissa.replace(",", "")) * Fraction(10) ** exponent)
+    for number, prefix in _PREFIXED_UNIT.findall(text):  # "216 kJ": 216000 (J)
+        out.add(Fraction(number) * _PREFIXES[prefix])
+    for number, word in _SCALED.findall(text):  # "₹3 lakh": 300000
+        out.add(Fraction(number.replace(",", "")) * _SCALE_WORDS[word.lower()])
     for whole, part in _TWO_UNITS.findall(text):
         # "22 minutes 30 seconds": 22.5 minutes, or 1350 seconds
         out.update({int(whole) + Fraction(int(part), 60), Fraction(int(whole) * 60 + int(part))})
@@ -78,8 +82,31 @@ _DECREASE = re.compile(
 )
 _DECREASE_AFTER = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s?%?\s+(?:lower|less|smaller|cheaper)\b", re.I)
 _SCIENTIFIC = re.compile(
-    r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*[×x*·]\s*10\s*\^\s*[({]?\s*([-−–])?\s*(\d{1,3})(?!\.?\d)"
+    r"(?<![\d.])(\d{1,3}(?:\.\d+)?)\s*(?:[×x*·]|\\times|\\cdot)\s*10\s*\^\s*[({]?\s*([-−–])?\s*(\d{1,3})(?!\.?\d)"
 )
+# A quantity in a unit with a metric prefix, and the prefixes' factors
+_PREFIXED_UNIT = re.compile(
+    r"(?<![\d.,])(\d+(?:\.\d+)?)\s?([kMGTmµμn])(?:J|Wh|W|Pa|Hz|N|V|A|Ω|g|L|eV|s|m)(?![A-Za-z])"
+)
+_PREFIXES = {
+    "k": Fraction(10**3),
+    "M": Fraction(10**6),
+    "G": Fraction(10**9),
+    "T": Fraction(10**12),
+    "m": Fraction(1, 10**3),
+    "µ": Fraction(1, 10**6),
+    "μ": Fraction(1, 10**6),
+    "n": Fraction(1, 10**9),
+}
+_SCALE_WORDS = {
+    "thousand": 10**3,
+    "lakh": 10**5,
+    "million": 10**6,
+    "crore": 10**7,
+    "billion": 10**9,
+    "trillion": 10**12,
+}
+_SCALED = re.compile(rf"(\d[\d,]*(?:\.\d+)?)\s*({'|'.join(_SCALE_WORDS)})s?\b", re.I)
 # A duration in two units: "22 minutes 30 seconds", "2 hours and 15 minutes"
 _TWO_UNITS = re.compile(
     r"(\d{1,4})\s*(?:hours?|hrs?|h|minutes?|mins?)\s*(?:and\s+)?(\d{1,2})\s*"

@@ -262,6 +262,16 @@ def _rounded_to_its_places(answer: Fraction, accepted: set[Fraction]) -> bool:
     return any(round_to(v, places, m) == answer for v in accepted for m in ("half_up", "floor"))
 
 
+def _rounding_of_a_result(analysis: Analysis, readings: set[Fraction], final: Fraction) -> bool:
+    """The steps compute the answer, then end on its rounding (`= \\frac{31031}{7776} \\approx
+    3.991`): they did not go on from it."""
+    places = next((d for d in range(1, 7) if (final * 10**d).denominator == 1), None)
+    if places is None:
+        return False
+    rounded = {v for v in readings if round_to(v, places, "half_up") == final}
+    return any(rounded.intersection(q.results) for q in step_quantities(analysis))
+
+
 def _not_derived_message(analysis: Analysis, readings: set[Fraction], final: Fraction) -> str:
     """Why the answer is not derived; it names the step when an earlier one computed it."""
     qs = step_quantities(analysis)
@@ -313,6 +323,7 @@ class LinkageValidator:
             readings & accepted
             or any(_same_in_other_unit(v, accepted, question) for v in readings)
             or any(_rounded_to_its_places(v, accepted) for v in readings)
+            or _rounding_of_a_result(analysis, readings, final)
             or _its_last_digits(value, accepted, question)
             or _an_option_a_step_names(analysis, value)
             or (_asks_several(question) and _computed_by_a_step(analysis, readings))

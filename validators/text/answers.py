@@ -27,6 +27,7 @@ _DELIMITERS = re.compile(r"^\s*(?:\$\$?|\\\(|\\\[)|(?:\$\$?|\\\)|\\\])\s*$")
 _TEXT_GROUP = re.compile(
     r"\\(?:text|textbf|mbox|mathrm|textrm)\s*\{[^{}]*\}(?:\s*\^\s*(?:\{[^{}]*\}|\d))?"
 )
+_UPRIGHT_CONSTANT = re.compile(r"\\mathrm\s*\{([ie])\}")  # `3 + 4\mathrm{i}`: the letter i
 # "$9.36 / $11.23 / $12.48": amounts listed with slashes, not divided
 _AMOUNT_LIST = re.compile(r"\s+/\s+(?=\\?\$)")
 _SPACING = re.compile(
@@ -35,7 +36,8 @@ _SPACING = re.compile(
 _DEGREES = re.compile(r"\^\s*\{?\\circ\}?|°|\\degree\b")
 _PERCENT = re.compile(r"\\?%\s*$")
 _ASSIGNED = re.compile(r"^\s*[A-Za-z](?:_\{?\w+\}?)?\s*=(?!=)\s*")
-_CURRENCY = re.compile(r"\\?\$\s*(?=[\d.])")
+_CURRENCY = re.compile(r"(?:\\?\$|[€£¥₹]|\bRs\.?|\bINR)\s*(?=[\d.])")
+_INDIAN_GROUPS = re.compile(r"(?<![\d,])\d{1,2}(?:,\d\d){1,6},\d{3}(?![\d,])")  # `1,25,000`
 _TRAILING_WORDS = re.compile(r"(?<=[\d}).])(?:\s+[A-Za-z][A-Za-z'’-]*\.?)+\s*$")
 _MATRIX = re.compile(r"\\begin\{([pbvB]?matrix)\}(.*?)\\end\{\1\}", re.S)
 _THOUSANDS = re.compile(r"(?<=\d)(?:,|\{,\})(?=\d{3}(?!\d))")  # `1,000`, LaTeX's `1{,}000`
@@ -45,7 +47,9 @@ _LABEL = re.compile(rf"^\s*(?:#+\s*)?{ANSWER_LABEL}", re.I)  # "**Answer:** 42",
 _RESTATED = re.compile(
     r"(?<=[\w}%.])\s+\(\s*(?:≈|=|about|approx\.?)?\s*\\?\$?-?\d[\d,]*(?:\.\d+)?\s*%?\s*\)\s*$"
 )
-_PLAIN_NUMBER = re.compile(r"\s*(-)?\s*((?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?)\s*$")
+_PLAIN_NUMBER = re.compile(
+    r"\s*(-)?\s*((?:\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d\d){1,6},\d{3}|\d+)(?:\.\d+)?)\s*$"
+)  # (`1,76,400`: Indian grouping)
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,11 @@ def _clean(text: str) -> tuple[str, bool]:
     text = _LABEL.sub("", text, count=1).strip("*_ ")
     text = _RESTATED.sub("", text)
     text = _DELIMITERS.sub("", text).strip()
+    if "mathrm" in text:
+        text = _UPRIGHT_CONSTANT.sub(r"\1", text)
     text = _TEXT_GROUP.sub(" ", text)
+    if "," in text:
+        text = _INDIAN_GROUPS.sub(lambda m: m.group().replace(",", ""), text)
     text = _SPACING.sub(" ", text)
     text = _DEGREES.sub("", text)
     percent = bool(_PERCENT.search(text.strip()))
@@ -123,11 +131,15 @@ def _values(parts: list[str]) -> tuple[sympy.Expr, ...] | None:
 
 
 _AMOUNT = r"^\s*(?:\\?\$|[€£¥₹])?\s*(\d[\d,]*(?:\.\d+)?)\s*"
-_SCALED_WORD = re.compile(_AMOUNT + r"(thousand|million|billion|trillion)s?\.?\s*$", re.I)
+_SCALED_WORD = re.compile(
+    _AMOUNT + r"(thousand|lakh|million|crore|billion|trillion)s?\.?\s*$", re.I
+)
 _SCALED_LETTER = re.compile(r"^\s*(?:\\?\$|[€£¥₹])\s*(\d[\d,]*(?:\.\d+)?)(K|M|B|bn)\.?\s*$")
 _SCALES = {
     "thousand": 10**3,
     "k": 10**3,
+    "lakh": 10**5,
+    "crore": 10**7,
     "million": 10**6,
     "m": 10**6,
     "billion": 10**9,

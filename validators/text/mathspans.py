@@ -236,7 +236,10 @@ def _symbol_notation(part: list[Tok]) -> bool:
 
 
 def _show(text: str, toks: list[Tok]) -> str:
-    return _SPACE.sub(" ", text[toks[0].start : toks[-1].end]).strip()
+    start = toks[0].start
+    if text.endswith("\\left", 0, start):  # no token of its own, but its `\right` shows
+        start -= len("\\left")
+    return _SPACE.sub(" ", text[start : toks[-1].end]).strip()
 
 
 # "k = 1, 2, \ldots, 6": the first of a list of values, not an equation

@@ -34,7 +34,8 @@ class Tok:
 _TOKEN = re.compile(
     r"(?P<ws>\s+)"
     # (`10{,}000`: LaTeX's thousands separator, a comma in braces so that no space follows it)
-    r"|(?P<num>\d+(?:(?:,|\{,\})\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    r"|(?P<num>\d+(?:(?:,|\{,\})\d{3})+(?!\d)(?:\.\d+)?|\d{1,2}(?:,\d\d){1,6},\d{3}(?!\d)(?:\.\d+)?"
+    r"|\d+(?:\.\d+)?|\.\d+)"
     r"|(?P<cmd>\\[A-Za-z]+|\\.)"
     r"|(?P<word>[^\W\d_²³¹⁰-₟¼-¾]+(?:['’][^\W\d_²³¹⁰-₟¼-¾]+)*)"
     r"|(?P<arrow>=>|->|→|⇒|⟹|⟶|⇔|↔|⟺)"
@@ -49,7 +50,7 @@ _TOKEN = re.compile(
 _OPS = {"**": "^", "×": "*", "·": "*", "⋅": "*", "÷": "/", "−": "-"}
 _CHARS = {"√": "ROOT", "²": "SUP", "³": "SUP", "_": "SUB"}
 _CHARS.update(dict.fromkeys("!|'′°%∞∛∜±∓–", "POISON"))
-_CURRENCY = "$€£¥"
+_CURRENCY = "$€£¥₹"
 _SUPERSCRIPTS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
 # Punctuation that ends a formula; any other unknown character makes its formula unsafe.
 _PUNCTUATION = set(',;:?."“”‘’`#@*…()[]{}\n\t')
@@ -59,6 +60,8 @@ _IGNORED |= {",", ";", ":", "!", " ", "$"}
 _RELATIONS = _names("approx neq ne le leq ge geq lt gt sim simeq cong leqslant geqslant")
 # Commands whose brace argument is prose or a label: the whole thing separates formulas.
 _TEXTUAL = _names("text textbf textit textrm mathrm mbox begin end label tag mathbf")
+# `3 + 4\mathrm{i}`, `\mathrm{e}^{x}`: the imaginary unit and e, set upright (ISO style)
+_UPRIGHT_CONSTANTS = frozenset(["{i}", "{e}"])
 _SEPARATORS = _names(
     "quad qquad implies Rightarrow rightarrow to iff Longrightarrow Leftrightarrow"
     " Longleftrightarrow"
@@ -137,7 +140,10 @@ def _command(tokens: list[Tok], text: str, name: str, start: int, pos: int, end:
         if close is None:
             add(Tok("POISON", name, start, pos))
             return pos
-        add(Tok("SEP", name, start, close))
+        if name == "mathrm" and text[j:close] in _UPRIGHT_CONSTANTS:
+            add(Tok("WORD", text[j + 1], start, close))  # read as the letter, like `i`, `e`
+        else:
+            add(Tok("SEP", name, start, close))
         return close
     elif name in _SEPARATORS:
         add(Tok("SEP", name, start, pos))
@@ -227,21 +233,37 @@ def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
 def _words(tokens: list[Tok], latex: bool) -> list[Tok]:
     """Second pass: single letters become variables; words split (LaTeX) or separate."""
     out: list[Tok] = []
-    for t in tokens:
+    for i, t in enumerate(tokens):
         if t.kind != "WORD":
             out.append(t)
         elif t.val == "π":
             out.append(Tok("PI", "pi", t.start, t.end, t.space))
-        elif len(t.val) == 1 and t.val.isascii():
+        elif len(t.val) == 1 and (t.val.isascii() or "α" <= t.val <= "ω"):
+            # (`φ(36)`, `σ = 5`: a Greek letter is a symbol, as `\\varphi` is)
             out.append(Tok("VAR", t.val, t.start, t.end, t.space))
         elif latex and len(t.val) == 2 and t.val.isupper():
             out.append(Tok("POISON", t.val, t.start, t.end, t.space))  # AB: a segment's name
-        elif latex and len(t.val) == 2 and t.val.isascii() and t.val.lower() not in _LATEX_WORDS:
+        elif (
+            latex
+            and len(t.val) == 2
+            and t.val.isascii()
+            and (t.val.lower() not in _LATEX_WORDS or _glued_to_math(tokens, i))
+        ):
             out.append(Tok("VAR", t.val[0], t.start, t.start + 1, t.space))
             out.append(Tok("VAR", t.val[1], t.start + 1, t.end))
         else:
             out.append(Tok("WORD", t.val.lower(), t.start, t.end, t.space))
     return out
+
+
+_MATH_AFTER = frozenset(["TRIG", "LOG", "SQRT", "FRAC", "PI", "LP"])
+
+
+def _glued_to_math(tokens: list[Tok], i: int) -> bool:
+    """`mg\\cos 30^\\circ`: letters written against a command or a bracket are a product (a
+    unit's letters, `5 mg`, stand apart), never a word that cuts the formula in two."""
+    after = tokens[i + 1] if i + 1 < len(tokens) else None
+    return after is not None and after.start == tokens[i].end and after.kind in _MATH_AFTER
 
 
 def _spaces(tokens: list[Tok]) -> list[Tok]:

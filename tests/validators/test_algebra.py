@@ -626,6 +626,26 @@ def test_one_value_or_another_enumerated_cases_and_factors_with_no_common_root()
     assert [i for i, _ in errors(algebra_report("Solve the system.", [step]))] == [0]
 
 
+def test_functions_of_named_things_and_labelled_cases_are_no_products():
+    q = "In a class of 40, 30 take A and 25 take B; 12 take both. How many take only B?"
+    steps = [
+        "n(A - B) = n(A) - n(A ∩ B) = 30 - 12 = 18",
+        "n(B - A) = n(B) - n(A ∩ B) = 25 - 12 = 13",
+    ]
+    assert errors(algebra_report(q, steps)) == []
+    steps = ["Var(X + Y) = 3² + 4² = 25 and Var(Y) = 4(9) + 16 = 52", "SD(2X − Y) = √52 ≈ 7.21"]
+    assert errors(algebra_report("X and Y are independent.", steps)) == []
+    q = "In how many ways is 45 a sum of consecutive positive integers?"
+    step = (
+        "- $k = 2$: $2a + 1 = 45 \\Rightarrow a = 22$\n- $k = 3$: $3a + 3 = 45 \\Rightarrow a = 14$"
+        "\n- $k = 5$: $5a + 10 = 45 \\Rightarrow a = 7$"
+    )
+    assert errors(algebra_report(q, [step])) == []
+    # a product with a bracket is still one: x(x + 1) = 12 then x = 4 is refuted
+    steps = ["$x(x + 1) = 12$ and $x > 0$", "So $x = 4$."]
+    assert [i for i, _ in errors(algebra_report("Solve x(x+1) = 12.", steps))] == [1]
+
+
 def test_a_question_that_asks_for_an_equation_with_given_roots_states_no_value():
     q = (
         "If $\\alpha$ and $\\beta$ are the roots of $x^2 - 3x - 5 = 0$, form the quadratic"

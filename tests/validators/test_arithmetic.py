@@ -414,6 +414,11 @@ def test_coefficients_remainders_estimates_and_equivalences_are_never_an_error(t
             "$v = \\frac{\\text{distance}}{\\text{time}} = \\frac{120}{2} = 60$ km/h",
             "$v = \\frac{\\text{distance}}{\\text{time}} = \\frac{120}{2} = 50$ km/h",
         ),
+        # a rounded intermediate inside an expression, as in LaTeX
+        (
+            "E = 6.626 × 2.998 / 5.00 = 19.865 / 5.00 = 3.973",
+            "E = 6.626 × 2.998 / 5.00 = 19.865 / 5.00 = 3.983",
+        ),
         # Indian grouping: lakhs and crores
         ("x = 28800 × 100/16 = 1,80,000", "x = 28800 × 100/16 = 1,80,500"),
         ("Ans. 997² = 9,94,009", "Ans. 997² = 9,94,019"),
@@ -433,11 +438,19 @@ def test_locales_cents_and_fractions_of_words_are_read(right, wrong):
         ["R = (1.68 × 10⁻⁸ Ω·m × 10 m) / (1.0 × 10⁻⁶ m²)\n= 1.68 × 10⁻⁷ / 1.0 × 10⁻⁶\n= 0.168 Ω"],
         # a Greek letter is a function's name, not a word to drop: φ(36) is not 36
         ["Factor: $36 = 2^2 \\cdot 3^2$.", "So φ(36) = 36(1 − 1/2)(1 − 1/3) = 12."],
+        # a letter with a hat, called: ŷ(1) is no 1
+        ["The line is $\\hat{y} = 1.8 + 1.2x$.", "Fitted: ŷ(1) = 3.0, ŷ(2) = 4.2, ŷ(3) = 5.4"],
     ],
 )
 def test_scientific_divisors_and_greek_functions_are_never_an_error(steps):
     question = "A wire of ρ = 1.68 × 10⁻⁸ Ω·m is 10 m long, 1.0 × 10⁻⁶ m² across. Find φ(36)."
     assert validate({"question": question, "reasoning": steps})["first_error_step"] is None
+
+
+def test_place_values_are_counted_not_added():
+    # "4 tens + 7 ones" is 47, not 4 + 7; the sum after it is still checked
+    assert report("Hint 3: 4 tens + 7 ones = 40 + 7 = 47")["first_error_step"] is None
+    assert report("Hint 3: 4 tens + 7 ones = 40 + 7 = 48")["first_error_step"] == 0
 
 
 def test_a_socratic_sub_question_marker_is_no_power():

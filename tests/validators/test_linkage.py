@@ -585,6 +585,47 @@ def test_a_decimal_answer_restated_in_percent_and_a_general_remark():
             "216000 J",
             "21600 J",
         ),
+        (  # checks with a check mark, after a speaker's label, and an example
+            "Ben earns $48 a week and saves 3/8 of it, at 4% a year for 3 years. Interest?",
+            [
+                "**Q:** Interest? **A:** 1500 × 4/100 × 3 = 180, so in all 1500 + 180 = 1680.",
+                "You could also use I = P × r × t = 1500 × 0.04 × 3 = 180. Same answer! ✅",
+                "**Tutor:** Let's check: 1680 − 1500 = 180.",
+                "Example: $4774 = 11 \\times 434$.",
+            ],
+            "$1,680",
+            "$1,690",
+        ),
+        (  # the numbers a closing step lists, and the value a check puts to the test
+            "The sum of four consecutive even integers is 116. Find the largest of them.",
+            [
+                "$4x + 12 = 116$, so $x = 26$.",
+                "They are $26, 28, 30, 32$, and $26 + 28 + 30 + 32 = 116$.",
+            ],
+            "32",
+            "34",
+        ),
+        (
+            "Find the four-digit number ABCD such that ABCD × 4 = DCBA.",
+            ["Units: 4 × 8 = 32, write 2 carry 3, so C = 7.", "**Verify:** 2178 × 4 = 8712 ✓"],
+            "2178",
+            "2179",
+        ),
+        (  # a fraction whose numerator the last step computes, naming the denominator
+            "Write $2\\frac{3}{5}$ as an improper fraction.",
+            [
+                "$2 = \\frac{10}{5}$, so $\\frac{10}{5} + \\frac{3}{5} = \\frac{13}{5}$",
+                "Shortcut: $2 \\times 5 + 3 = 13$, and the denominator stays $5$.",
+            ],
+            "$\\frac{13}{5}$",
+            "$\\frac{13}{6}$",
+        ),
+        (  # scientific notation rounded to the figures the answer shows
+            "How many oxygen atoms are in 0.04998 mol of Al2(SO4)3?",
+            ["$$0.5998 \\times 6.022 \\times 10^{23} = 3.612 \\times 10^{23}$$"],
+            "3.61 \\times 10^{23} oxygen atoms",
+            "3.71 \\times 10^{23} oxygen atoms",
+        ),
         (  # lakhs and crores, in digits and in words
             "A broker charges 2% commission on a deal of ₹1.5 crore. What is the commission?",
             [

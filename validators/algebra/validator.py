@@ -87,6 +87,7 @@ _DEFINITIONS = [
 # thousands, tonnes); one that a chain writes only glued after numbers is that unit there
 # ("15 + 20 = 35p", "£2.80 = 280p"), not an unknown. (Never a power's base: `2p²`.)
 _UNIT_LETTERS = "pgmshlLckKt"
+_UNIT_SET = frozenset(_UNIT_LETTERS)
 _POWER = ("^", "²", "³")
 _LONE_LETTER = {c: re.compile(rf"(?<![A-Za-z]){c}(?![A-Za-z])") for c in _UNIT_LETTERS}
 _NEW_EQUATION = re.compile(
@@ -184,11 +185,27 @@ def _case_items(text: str, cands: list[Candidate]) -> set[int]:
     out: set[int] = set()
     for i, first in enumerate(items):
         for second in items[i + 1 :]:
-            if any(_two_values(a, b) for a in first for b in second) or _zero_factors(
-                first, second
+            if (
+                any(_two_values(a, b) for a in first for b in second)
+                or _zero_factors(first, second)
+                or _labelled_values(text, first, second)
             ):
                 out.update(c.start for c in first + second)
     return out
+
+
+# "- $k = 2$: …": an item labelled with a letter's value
+_LABEL_AFTER = re.compile(r"[$\\)\s]*:")
+
+
+def _labelled_values(text: str, first: list[Candidate], second: list[Candidate]) -> bool:
+    """Two items labelled with one letter's different values ("- $k = 2$: …", "- $k = 3$: …")."""
+    labels = [
+        (c.lhs_text.strip(), c.rhs_text.strip())
+        for c in (first[:1] + second[:1])
+        if _SYMBOL.fullmatch(c.lhs_text.strip()) and _LABEL_AFTER.match(text, c.end)
+    ]
+    return len(labels) == 2 and labels[0][0] == labels[1][0] and labels[0][1] != labels[1][1]
 
 
 def _zero_factors(first: list[Candidate], second: list[Candidate]) -> bool:
@@ -450,7 +467,7 @@ class _Run:
         self.separate_problems = False  # the question's own equations contradict each other
         self.question_cases = False  # the question gives a letter two values: no premises
         self.no_solution: bool | None = None  # the chain says an equation has no solution
-        self.units: frozenset[sympy.Symbol] = frozenset()  # letters that are units (_units)
+        self.units: frozenset[sympy.Symbol] | None = None  # letters that are units (in_units)
 
     def concludes_no_solution(self) -> bool:
         """Whether the answer or a step says an equation has no solution (looked for once,
@@ -459,6 +476,17 @@ class _Run:
             texts = [self.analysis.answer or ""] + [s.text for s in self.analysis.steps]
             self.no_solution = any(_NO_SOLUTION.search(t[:MAX_STEP_CHARS]) for t in texts)
         return self.no_solution
+
+    def in_units(self, eq: Eq) -> bool:
+        """Whether eq's letters are all units of this prose chain (_units; read when first
+        asked, for an equation in unit letters only)."""
+        if self.markup or not eq.vars or not all(str(v) in _UNIT_SET for v in eq.vars):
+            return False
+        if self.units is None:
+            a = self.analysis
+            texts = [a.chain.question or "", a.answer or ""] + [s.text for s in a.steps]
+            self.units = _units([t[:MAX_STEP_CHARS] for t in texts])
+        return eq.vars <= self.units
 
     def add(self, eq: Eq, step: int | None) -> None:
         """Take eq as known, remembering which step stated it."""
@@ -539,7 +567,7 @@ class _Run:
         if self.question_cases:
             return
         eq = self.equation(cand, None)
-        if eq is not None and self.units and eq.vars <= self.units:
+        if eq is not None and self.in_units(eq):
             return
         j = self.judge(eq, None) if eq is not None else None
         if j is None or eq is None:
@@ -566,7 +594,7 @@ class _Run:
         holder = self.analysis.steps[step] if step is not None else self.analysis
         if j.kind in _HELD:
             holder.held += 1
-        elif self.units and eq.vars <= self.units:
+        elif self.in_units(eq):
             # "15 + 20 = 35p" then "£2.80 = 280p": in units, a value is no unknown's value
             self.analysis.add(_unchecked(eq.text, "its letters are units", step))
         elif j.kind == "premise" and not (cand.in_chain and _rewrite(eq)):
@@ -660,7 +688,6 @@ class AlgebraValidator:
         # "α, β are the roots of x² − 3x − 5 = 0; form the equation whose roots are α + 1 and
         # β + 1": x names no one value, the equations are polynomials
         run.question_cases = _NEW_EQUATION.search(head[0]) is not None
-        run.units = frozenset() if run.markup else _units(head)
         if len(question) > MAX_STEP_CHARS:
             analysis.add(_unchecked("question", f"longer than {MAX_STEP_CHARS} characters", None))
         elif _maybe_algebra(question) and not relations:

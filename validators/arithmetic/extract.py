@@ -424,6 +424,9 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         if lval != rval and converted and _unit_between(text, ltoks, rtoks, unit):
             q.unread(f"{_text_of(rtoks)!r} restates it in another unit", rval)
             continue
+        if lval != rval and "s " in text and _PLACE_VALUE.search(text, ltoks[0].start, end):
+            q.unread(f"{_text_of(ltoks)!r} counts place values (4 tens + 7 ones)", rval)
+            continue
         if lval != rval and _divides_by_scientific(ltoks):
             q.unread(f"{_text_of(ltoks)!r} divides by a number in scientific notation", rval)
             continue
@@ -448,6 +451,9 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             q.operands.extend(_literal_operands(ltoks))
             first = False
         q.results.append(rval)
+
+
+_PLACE_VALUE = re.compile(r"\d\s+(?:ones|tens|hundreds|thousands|tenths|hundredths)\b")
 
 
 def _divides_by_scientific(toks: list[Tok]) -> bool:

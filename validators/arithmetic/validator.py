@@ -122,6 +122,13 @@ def _within_rounded_literals(claim: Claim) -> bool:
     return abs(claim.computed - claim.claimed) <= room * (abs(claim.computed) + abs(claim.claimed))
 
 
+def _brings_in_decimals(claim: Claim) -> bool:
+    """`A / B = (1.986 × 10⁻²⁵) / (5.00 × 10⁻⁷)`: an expression on the right with a decimal the
+    left does not have, a rounded intermediate (as in LaTeX, see mathclaims)."""
+    left = set(claim.expression.split())
+    return any("." in part and part not in left for part in claim.claimed_text.split())
+
+
 def _readings(claim: Claim, step_text: str) -> list[tuple[Fraction, Fraction]]:
     """(computed, claimed) pairs under the readings the text allows (percent, unit changes)."""
     values = [claim.computed, *alternatives(claim)]
@@ -168,7 +175,7 @@ def holds(claim: Claim, step_text: str = "") -> bool:
         written = f"{sci[1]}e{'-' if sci[2] else ''}{sci[3]}"
         if _matches(claim.computed, claim.claimed, written, approximate):
             return True
-    if approximate and _within_rounded_literals(claim):
+    if (approximate or _brings_in_decimals(claim)) and _within_rounded_literals(claim):
         return True
     if claim.european is not None:
         # `1.250 + 750 = 2.000`, `5 / 2 = 2,5`: right where `.` groups thousands

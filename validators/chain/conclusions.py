@@ -64,6 +64,8 @@ def rarer_conclusions(q: StepQuantities, text: str, markup: bool) -> set[Fractio
             out.add(Fraction(mantissa.replace(",", "")) * Fraction(10) ** exponent)
     for number, prefix in _PREFIXED_UNIT.findall(text):  # "216 kJ": 216000 (J)
         out.add(Fraction(number) * _PREFIXES[prefix])
+    for listed in _LISTED.findall(text):  # "The integers are $26, 28, 30, 32$"
+        out.update(numbers_in(listed))
     for number, word in _SCALED.findall(text):  # "₹3 lakh": 300000
         out.add(Fraction(number.replace(",", "")) * _SCALE_WORDS[word.lower()])
     for whole, part in _TWO_UNITS.findall(text):
@@ -98,6 +100,7 @@ _PREFIXES = {
     "μ": Fraction(1, 10**6),
     "n": Fraction(1, 10**9),
 }
+_LISTED = re.compile(r"\$\s*(-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)+)\s*\$")
 _SCALE_WORDS = {
     "thousand": 10**3,
     "lakh": 10**5,
@@ -276,10 +279,11 @@ def _closing_statement(text: str) -> set[Fraction]:
 _SO_CLAUSE = re.compile(r"[,;]\s+(?:so|therefore|thus|hence|which means)\b", re.I)
 
 
-# A step that checks what came before: "Check: ...", "Let's verify", "Double-checking", "✓".
+# A step that checks what came before: "Check: ...", "Let's verify", "Double-checking", "✓",
+# also after a speaker's label ("**Tutor:** Let's check: ...")
 _CHECKING = re.compile(
-    r"^[\W\d_]*(?:step\s*\d+\W*)?(?:(?:let'?s|let us|let me|to|we can|i can|i'll|now|finally"
-    r"|as a|wait)\W+)*"
+    r"^[\W\d_]*(?:step\s*\d+\W*)?(?:[A-Za-z]+:[\W_]*)?"
+    r"(?:(?:let'?s|let us|let me|to|we can|i can|i'll|now|finally|as a|wait)\W+)*"
     r"(?:double[- ]?|quick\s+|sanity\s+)?"
     r"(?:check(?:ing|ed)?\b|verif|confirm|make\s+sure\b|indeed\b)",
     re.I,
@@ -300,7 +304,7 @@ _CONTRAST = re.compile(
 # "Interestingly, …", "By the way, …"
 _ASIDE = re.compile(
     r"^\W*(?:(?:side\s+)?note\b|fun\s+fact|(?:as\s+an\s+)?aside\b|interestingly|by\s+the\s+way"
-    r"|in\s+general\b"
+    r"|in\s+general\b|(?:for\s+)?example\b|e\.g\."
     r"|bonus\b|just\s+(?:as\s+a|to|for\s+a)\b)|^\s*\((?s:.*)\)[.\s]*$",
     re.I,
 )
@@ -316,6 +320,7 @@ def closing_remarks(analysis: Analysis) -> int:
             _CHECKING.match(text)
             or "✓" in text
             or "✔" in text
+            or "✅" in text
             or _CONTRAST.match(text)
             or _ASIDE.match(text)
         ):

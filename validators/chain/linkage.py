@@ -63,8 +63,12 @@ def _derived(
         # do those that contrast it with another value; the step before them concludes
         concluding.append((body[-1], analysis.steps[len(body) - 1].text))
         accepted.update(stated_conclusions(body[-1], analysis.steps[len(body) - 1].text, markup))
+        given = set(numbers_in(analysis.chain.question or ""))
         for q in qs[len(body) :]:
             accepted.update(_named_beside_checks(q))
+            # "Verify: 2178 × 4 = 8712 ✓": the value a check puts to the test
+            tested = (v for c in q.claims if c.computed == c.claimed for v in c.operands)
+            accepted.update(v for v in tested if v not in given)
     solution = analysis.scratch.get("algebra_solution") or {}
     accepted.update(v for v in solution.values() if isinstance(v, Fraction))
     return final, accepted, concluding
@@ -188,7 +192,7 @@ def _same_in_other_unit(answer: Fraction, accepted: set[Fraction], question: str
 
 # "How much fuel is needed for 340 km, and what does it cost?": a question of several parts
 _SEVERAL_PARTS = re.compile(
-    r"\?.*\?|,?\s+and\s+(?:what|how|which|who|when)\b"
+    r"\?.*\?|,?\s+and\s+(?:what|how|which|who|when|why)\b"
     # "What is the total bill and the cost per mile?"
     r"|\bwhat\s+(?:is|are|was|were)\s+(?:the|his|her|their|its)\s[^?.]{0,60}\band\s+"
     r"(?:the|his|her|their|its)\s+(?:\w+\s+){0,2}(?:rate|cost|price|average|percentage|percent"
@@ -272,6 +276,35 @@ def _rounding_of_a_result(analysis: Analysis, readings: set[Fraction], final: Fr
     return any(rounded.intersection(q.results) for q in step_quantities(analysis))
 
 
+# An answer in scientific notation: its mantissa's decimals and its power of ten
+_SCIENTIFIC_ANSWER = re.compile(
+    r"\d\.(\d+)\s*(?:[×x*·]|\\times|\\cdot)\s*10\s*\^\s*[({]?\s*([-−–]?)\s*(\d{1,3})"
+)
+
+
+def _rounded_to_its_figures(raw: str, value: Fraction, accepted: set[Fraction]) -> bool:
+    """An answer in scientific notation that rounds a derived value to the figures it shows
+    (`3.61 \\times 10^{23}` for 3.612 × 10²³)."""
+    m = _SCIENTIFIC_ANSWER.search(raw)
+    if m is None:
+        return False
+    exponent = -int(m.group(3)) if m.group(2) else int(m.group(3))
+    places = len(m.group(1)) - exponent
+    return any(round_to(v, places) == value for v in accepted)
+
+
+def _numerator_shown(analysis: Analysis, value: Fraction, final: Fraction) -> bool:
+    """A fraction answer whose numerator the last step computes, naming its denominator
+    ("Shortcut: $2 \\times 5 + 3 = 13$, and the denominator stays $5$")."""
+    text = analysis.steps[-1].text
+    return (
+        value.denominator > 1
+        and final == value.numerator
+        and "denominator" in text.lower()
+        and value.denominator in numbers_in(text)
+    )
+
+
 def _not_derived_message(analysis: Analysis, readings: set[Fraction], final: Fraction) -> str:
     """Why the answer is not derived; it names the step when an earlier one computed it."""
     qs = step_quantities(analysis)
@@ -324,6 +357,8 @@ class LinkageValidator:
             or any(_same_in_other_unit(v, accepted, question) for v in readings)
             or any(_rounded_to_its_places(v, accepted) for v in readings)
             or _rounding_of_a_result(analysis, readings, final)
+            or _numerator_shown(analysis, value, final)
+            or _rounded_to_its_figures(analysis.answer or "", value, accepted)
             or _its_last_digits(value, accepted, question)
             or _an_option_a_step_names(analysis, value)
             or (_asks_several(question) and _computed_by_a_step(analysis, readings))

@@ -238,8 +238,11 @@ def _words(tokens: list[Tok], latex: bool) -> list[Tok]:
             out.append(t)
         elif t.val == "π":
             out.append(Tok("PI", "pi", t.start, t.end, t.space))
-        elif len(t.val) == 1 and (t.val.isascii() or "α" <= t.val <= "ω"):
-            # (`φ(36)`, `σ = 5`: a Greek letter is a symbol, as `\\varphi` is)
+        elif _applied(tokens, i):
+            # `Var(X + Y)`, `n(A ∩ B)`, `P(A)`: a function of named things, not a product
+            out.append(Tok("POISON", t.val, t.start, t.end, t.space))
+        elif len(t.val) == 1 and (t.val.isascii() or "α" <= t.val <= "ω" or _called(tokens, i)):
+            # (`φ(36)`, `σ = 5`, `ŷ(1)`: a Greek letter is a symbol, as `\\varphi` is)
             out.append(Tok("VAR", t.val, t.start, t.end, t.space))
         elif latex and len(t.val) == 2 and t.val.isupper():
             out.append(Tok("POISON", t.val, t.start, t.end, t.space))  # AB: a segment's name
@@ -254,6 +257,28 @@ def _words(tokens: list[Tok], latex: bool) -> list[Tok]:
         else:
             out.append(Tok("WORD", t.val.lower(), t.start, t.end, t.space))
     return out
+
+
+def _called(tokens: list[Tok], i: int) -> bool:
+    """Whether a bracket follows the token with no space: `f(2)`, `ŷ(1)`, `Var(X)`."""
+    after = tokens[i + 1] if i + 1 < len(tokens) else None
+    return after is not None and after.kind == "LP" and after.start == tokens[i].end
+
+
+def _applied(tokens: list[Tok], i: int) -> bool:
+    """A word called on anything (`Var(X)`, `SD(2X - Y)`), or a letter called on capitals
+    and symbols only (`n(A - B)`, `P(A ∩ B)`; `x(x + 1)` is a product)."""
+    if not _called(tokens, i):
+        return False
+    if len(tokens[i].val) > 2:
+        return True
+    inside = []
+    for t in tokens[i + 2 :]:
+        if t.kind == "RP":
+            break
+        inside.append(t)
+    words = [t.val for t in inside if t.kind == "WORD"]
+    return bool(words) and all(w.isupper() for w in words) and len(tokens[i].val) == 1
 
 
 _MATH_AFTER = frozenset(["TRIG", "LOG", "SQRT", "FRAC", "PI", "LP"])

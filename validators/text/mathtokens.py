@@ -233,15 +233,18 @@ def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
 def _words(tokens: list[Tok], latex: bool) -> list[Tok]:
     """Second pass: single letters become variables; words split (LaTeX) or separate."""
     out: list[Tok] = []
+    last = len(tokens) - 1
     for i, t in enumerate(tokens):
         if t.kind != "WORD":
             out.append(t)
-        elif t.val == "π":
+            continue
+        called = i < last and tokens[i + 1].start == t.end and tokens[i + 1].kind == "LP"
+        if t.val == "π":
             out.append(Tok("PI", "pi", t.start, t.end, t.space))
-        elif _applied(tokens, i):
+        elif called and _applied(tokens, i):
             # `Var(X + Y)`, `n(A ∩ B)`, `P(A)`: a function of named things, not a product
             out.append(Tok("POISON", t.val, t.start, t.end, t.space))
-        elif len(t.val) == 1 and (t.val.isascii() or "α" <= t.val <= "ω" or _called(tokens, i)):
+        elif len(t.val) == 1 and (t.val.isascii() or "α" <= t.val <= "ω" or called):
             # (`φ(36)`, `σ = 5`, `ŷ(1)`: a Greek letter is a symbol, as `\\varphi` is)
             out.append(Tok("VAR", t.val, t.start, t.end, t.space))
         elif latex and len(t.val) == 2 and t.val.isupper():
@@ -259,17 +262,10 @@ def _words(tokens: list[Tok], latex: bool) -> list[Tok]:
     return out
 
 
-def _called(tokens: list[Tok], i: int) -> bool:
-    """Whether a bracket follows the token with no space: `f(2)`, `ŷ(1)`, `Var(X)`."""
-    after = tokens[i + 1] if i + 1 < len(tokens) else None
-    return after is not None and after.kind == "LP" and after.start == tokens[i].end
-
-
 def _applied(tokens: list[Tok], i: int) -> bool:
-    """A word called on anything (`Var(X)`, `SD(2X - Y)`), or a letter called on capitals
-    and symbols only (`n(A - B)`, `P(A ∩ B)`; `x(x + 1)` is a product)."""
-    if not _called(tokens, i):
-        return False
+    """For a word called on a bracket (no space before it): a function's name when it is a
+    word (`Var(X)`, `SD(2X - Y)`), or a letter called on capitals and symbols only (`n(A -
+    B)`, `P(A ∩ B)`; `x(x + 1)` is a product)."""
     if len(tokens[i].val) > 2:
         return True
     inside = []

@@ -14,6 +14,7 @@ from fractions import Fraction
 from validators.arithmetic.exact import Unevaluable, evaluate
 from validators.arithmetic.extract import StepQuantities, numbers_in
 from validators.arithmetic.tokens import tokens
+from validators.text.answers import SCALE_WORDS
 from validators.text.mathparse import rational
 from validators.text.segment import SENTENCE_END
 from validators.types import Analysis
@@ -67,7 +68,7 @@ def rarer_conclusions(q: StepQuantities, text: str, markup: bool) -> set[Fractio
     for listed in _LISTED.findall(text):  # "The integers are $26, 28, 30, 32$"
         out.update(numbers_in(listed))
     for number, word in _SCALED.findall(text):  # "₹3 lakh": 300000
-        out.add(Fraction(number.replace(",", "")) * _SCALE_WORDS[word.lower()])
+        out.add(Fraction(number.replace(",", "")) * SCALE_WORDS[word.lower()])
     for whole, part in _TWO_UNITS.findall(text):
         # "22 minutes 30 seconds": 22.5 minutes, or 1350 seconds
         out.update({int(whole) + Fraction(int(part), 60), Fraction(int(whole) * 60 + int(part))})
@@ -101,15 +102,7 @@ _PREFIXES = {
     "n": Fraction(1, 10**9),
 }
 _LISTED = re.compile(r"\$\s*(-?\d+(?:\.\d+)?(?:\s*,\s*-?\d+(?:\.\d+)?)+)\s*\$")
-_SCALE_WORDS = {
-    "thousand": 10**3,
-    "lakh": 10**5,
-    "million": 10**6,
-    "crore": 10**7,
-    "billion": 10**9,
-    "trillion": 10**12,
-}
-_SCALED = re.compile(rf"(\d[\d,]*(?:\.\d+)?)\s*({'|'.join(_SCALE_WORDS)})s?\b", re.I)
+_SCALED = re.compile(rf"(\d[\d,]*(?:\.\d+)?)\s*({'|'.join(SCALE_WORDS)})s?\b", re.I)
 # A duration in two units: "22 minutes 30 seconds", "2 hours and 15 minutes"
 _TWO_UNITS = re.compile(
     r"(\d{1,4})\s*(?:hours?|hrs?|h|minutes?|mins?)\s*(?:and\s+)?(\d{1,2})\s*"

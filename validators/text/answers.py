@@ -131,22 +131,18 @@ def _values(parts: list[str]) -> tuple[sympy.Expr, ...] | None:
 
 
 _AMOUNT = r"^\s*(?:\\?\$|[€£¥₹])?\s*(\d[\d,]*(?:\.\d+)?)\s*"
-_SCALED_WORD = re.compile(
-    _AMOUNT + r"(thousand|lakh|million|crore|billion|trillion)s?\.?\s*$", re.I
-)
-_SCALED_LETTER = re.compile(r"^\s*(?:\\?\$|[€£¥₹])\s*(\d[\d,]*(?:\.\d+)?)(K|M|B|bn)\.?\s*$")
-_SCALES = {
+# The scale words, which a number before them multiplies ("€3.078 billion", "₹3 lakh")
+SCALE_WORDS = {
     "thousand": 10**3,
-    "k": 10**3,
     "lakh": 10**5,
-    "crore": 10**7,
     "million": 10**6,
-    "m": 10**6,
+    "crore": 10**7,
     "billion": 10**9,
-    "b": 10**9,
-    "bn": 10**9,
     "trillion": 10**12,
 }
+_SCALED_WORD = re.compile(_AMOUNT + rf"({'|'.join(SCALE_WORDS)})s?\.?\s*$", re.I)
+_SCALED_LETTER = re.compile(r"^\s*(?:\\?\$|[€£¥₹])\s*(\d[\d,]*(?:\.\d+)?)(K|M|B|bn)\.?\s*$")
+_SCALES = {**SCALE_WORDS, "k": 10**3, "m": 10**6, "b": 10**9, "bn": 10**9}
 
 
 def _scaled(raw: str) -> tuple[str, int] | None:

@@ -273,7 +273,7 @@ def _rounding_of_a_result(analysis: Analysis, readings: set[Fraction], final: Fr
     if places is None:
         return False
     rounded = {v for v in readings if round_to(v, places, "half_up") == final}
-    return any(rounded.intersection(q.results) for q in step_quantities(analysis))
+    return _computed_by_a_step(analysis, rounded)
 
 
 # An answer in scientific notation: its mantissa's decimals and its power of ten

@@ -163,7 +163,7 @@ def test_whole_pipeline_reports_the_algebra_error():
     assert r["verdict"] == "unfaithful"
     assert r["first_error_step"] == 1
     assert any(f["code"] == "algebra.not_implied" for f in r["steps"][1]["findings"])
-    assert r["validators"]["algebra"] == "1.8"
+    assert r["validators"]["algebra"] == "1.9"
 
 
 def test_two_variable_system():
@@ -499,6 +499,55 @@ def test_parc_flags_fall_on_annotated_error_steps(data_dir, name):
 def test_cases_joined_by_or_are_alternatives_not_facts(step):
     r = algebra_report("Solve $|2x - 5| = 9$.", [step, "So the solutions are 7 and -2."])
     assert errors(r) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "steps"),
+    [
+        (  # one side given a number and its opposite, joined by "and"
+            "What is the sum of all real solutions to $|x^2 - 5x| = 6$?",
+            [
+                "We split into $x^2 - 5x = 6$ and $x^2 - 5x = -6$.",
+                "$x^2 - 5x - 6 = 0$ gives $x = 6$ or $x = -1$.",
+            ],
+        ),
+        (  # on two lines of one step
+            "Solve 3|x − 2| + 4 = 19.",
+            ["|x − 2| = 5", "Now split:\nx − 2 = 5 → x = 7\nx − 2 = −5 → x = −3"],
+        ),
+        (  # in two clauses
+            "Solve $|x - 3| = 6$.",
+            ["$x - 3 = 6 \\Rightarrow x = 9$; $x - 3 = -6 \\Rightarrow x = -3$."],
+        ),
+        (  # "either … or" with letters on the right, then each case in its own step
+            "Find the product of the solutions of |2x − 7| = |x + 2|.",
+            [
+                "Either 2x − 7 = x + 2 or 2x − 7 = −(x + 2).",
+                "First: 2x − 7 = x + 2 → x = 9.",
+                "Second: 2x − 7 = −x − 2 → 3x = 5 → x = 5/3.",
+            ],
+        ),
+    ],
+)
+def test_one_side_split_into_cases_is_no_system(question, steps):
+    assert errors(algebra_report(question, steps)) == []
+
+
+def test_a_case_of_an_earlier_split_is_checked_within_itself():
+    steps = [
+        "Either 2x − 7 = x + 2 or 2x − 7 = −(x + 2).",
+        "First: 2x − 7 = x + 2 → x = 9.",
+        "Second: 2x − 7 = −x − 2 → 3x = 5 → x = 5/2.",
+    ]
+    r = algebra_report("Solve |2x − 7| = |x + 2|.", steps)
+    assert [i for i, _ in errors(r)] == [2]
+
+
+def test_lines_that_rewrite_one_side_are_no_cases():
+    # one side given two values on two lines that are not opposite: a rewriting, and its slip
+    q = "Solve 48 / x + 7 = 15."
+    r = algebra_report(q, ["48 / x + 7 = 15", "48 / x = 15 - 7\n48 / x = 9"])
+    assert [i for i, _ in errors(r)] == [1]
 
 
 def test_an_or_that_restates_an_equation_is_still_checked():

@@ -662,3 +662,82 @@ def test_conclusions_in_answer_lines_remainders_checks_and_options(question, ste
 
     assert not laundering(right)
     assert laundering(wrong)
+
+
+@pytest.mark.parametrize(
+    ("question", "steps", "answer", "linked"),
+    [
+        (  # the closing step names the answer with the question's verb, then a side result
+            "Ben earns $48 a week. He saves 3/8 of it. How much does he save each week?",
+            ["$48 ÷ 8 = $6.", "3 × $6 = $18.", "So Ben saves $18 and spends $48 − $18 = $30."],
+            "$18",
+            True,
+        ),
+        (  # another subject's value is no answer to "how many did Marcel buy?"
+            "Dale buys 8 potatoes and Marcel some; they buy 12 potatoes in all. "
+            "How many potatoes did Marcel buy?",
+            ["The potatoes are 12 in all.", "Dale bought 8 potatoes, so Marcel bought 12 - 8 = 4."],
+            "8",
+            False,
+        ),
+        (  # a value named before its reason is still the reason's result
+            "Albert buys 2 large pizzas of 16 slices and 2 small ones of 8. "
+            "How many pieces does he eat?",
+            ["He eats 32 + 16 = 48 pieces.", "He eats 50 pieces because 48 + 2 = 50"],
+            "48",
+            False,
+        ),
+    ],
+)
+def test_a_closing_step_answers_with_the_questions_verb(question, steps, answer, linked):
+    r = validate({"question": question, "reasoning": steps, "answer": answer})
+    assert r["laundering"] is not linked
+
+
+def test_a_part_read_off_in_a_question_of_several_parts():
+    question = (
+        "A teacher has 48 pencils and 36 erasers. What is the greatest number of identical "
+        "kits she can make, and what goes in each?"
+    )
+    steps = [
+        "Factors of 48: 1, 2, 3, 4, 6, 8, 12, 16, 24, 48.\nFactors of 36: 1, 2, 3, 4, 6, 9, 12.",
+        "**Q:** Largest factor in both lists?\n**A:** 12.",
+        "48 ÷ 12 = 4 pencils and 36 ÷ 12 = 3 erasers.",
+    ]
+
+    def laundering(answer: str, q: str = question) -> bool:
+        return validate({"question": q, "reasoning": steps, "answer": answer})["laundering"]
+
+    assert not laundering("12 kits")
+    assert laundering("16 kits")  # a number in a list, not one stated alone
+    assert laundering("12 kits", question.split(", and")[0] + "?")  # one part: steps go on
+
+
+@pytest.mark.parametrize(
+    ("question", "last", "answer", "linked"),
+    [
+        (  # a closing remark divides the answer by a given number
+            "A toy costs $12 to make and is marked up twice. What is the retail price?",
+            "Overall the price is 27 / 12 = 2.25 times the production cost.",
+            "$27",
+            True,
+        ),
+        (  # the question asks for the ratio: the answer must be it
+            "A toy costs $12 to make and is marked up twice. How many times the cost is the "
+            "retail price?",
+            "Overall the price is 27 / 12 = 2.25 times the production cost.",
+            "$27",
+            False,
+        ),
+        (  # a step that goes on is no remark
+            "A toy costs $12 to make and is marked up twice. What is the retail price?",
+            "Then divide by the cost to find the markup: 27 / 12 = 2.25 times.",
+            "$27",
+            False,
+        ),
+    ],
+)
+def test_a_closing_remark_that_sets_the_answer_against_a_number(question, last, answer, linked):
+    steps = ["12 × 1.25 = $15.00", "15 × 1.80 = $27.00", last]
+    r = validate({"question": question, "reasoning": steps, "answer": answer})
+    assert r["laundering"] is not linked

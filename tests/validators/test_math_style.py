@@ -730,3 +730,36 @@ def test_a_unit_word_written_against_a_function_is_a_product():
     # apart from the formula it is a unit
     step = "$2 + 3 = 6 mg$"
     assert [c.claimed_text for c in read_claims(step).claims] == ["6"]
+
+
+@pytest.mark.parametrize(
+    ("step", "flagged"),
+    [
+        ("Set h = 0:\n144 − 16t² = 0", False),  # a letter raised to a power is an unknown
+        ("144 − 16x² = 0", False),
+        ("The floor is 16 m² + 9 m² = 26 m².", True),  # units written squared stay units
+        ("The floor is 16 m² + 9 m² = 25 m².", False),
+    ],
+)
+def test_a_letter_with_a_superscript_power_after_a_number(step, flagged):
+    assert bool(errors(report([step]))) is flagged
+
+
+def test_a_relation_its_sentence_calls_impossible_is_not_asserted():
+    step = "The last row says $0x + 0y + 0z = 1$, i.e. $0 = 1$, which is impossible."
+    assert errors(report(["$R_3 \\to R_3 - R_2$", step])) == []
+    assert errors(report(["$R_3 \\to R_3 - R_2$", "So $0x + 0y + 0z = 1$ and we go on."])) != []
+
+
+def test_a_matrix_is_no_number_in_an_equation():
+    question = (
+        "Show that $Q = \\frac{1}{5}\\begin{pmatrix} 3 & -4 \\\\ 4 & 3 \\end{pmatrix}$ is "
+        "orthogonal and find $Q^{-1}$."
+    )
+    step = "$Q^{-1} = \\frac15\\begin{pmatrix} 3 & 4 \\\\ -4 & 3\\end{pmatrix}$, $\\det Q = 1$."
+    assert errors(report(["$Q^TQ = I$, so $Q^{-1} = Q^T$.", step], question)) == []
+    projection = (
+        "As expected, $P^2 = P$, and "
+        "$P = \\frac15\\begin{pmatrix} 1 & 2 \\\\ 2 & 4 \\end{pmatrix}$."
+    )
+    assert errors(report([projection], "Find the projection matrix P onto (1, 2).")) == []

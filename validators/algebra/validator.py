@@ -140,13 +140,49 @@ def _alternatives(text: str, cands: list[Candidate]) -> set[int]:
     y = -9" restates, and is checked.)"""
     out: set[int] = set()
     for a, b in zip(cands, cands[1:], strict=False):
-        if (
+        if _opposite_values(a, b) or (
             "or" in text[a.end : b.start]
             and _OR.match(text, a.end, b.start)
-            and (_one_expression(a, b) or _one_value(a, b))
+            and (_one_expression(a, b) or _one_value(a, b) or _one_side_exclusive(a, b))
         ):
             out.update((a.start, b.start))
     return out | _case_items(text, cands)
+
+
+def _opposite_values(a: Candidate, b: Candidate) -> bool:
+    """One side in a letter given a number and its opposite, whatever joins them: "We split into
+    $x^2 - 5x = 6$ and $x^2 - 5x = -6$", "x − 2 = 5 → x = 7\nx − 2 = −5 → x = −3". An absolute
+    value's two cases; as a system they hold for nothing."""
+    side = a.lhs_text.strip()
+    return (
+        side == b.lhs_text.strip()
+        and _LETTER.search(side) is not None
+        and not _SYMBOL.fullmatch(side)
+        and _PLAIN_NUMBER.fullmatch(a.rhs_text.strip()) is not None
+        and _PLAIN_NUMBER.fullmatch(b.rhs_text.strip()) is not None
+        and a.rhs is not None
+        and b.rhs is not None
+        and a.rhs != 0
+        and a.rhs == -b.rhs
+    )
+
+
+def _one_side_exclusive(a: Candidate, b: Candidate) -> bool:
+    """One side in a letter that two equations give values it cannot have at once: `2x − 7 =
+    x + 2` or `2x − 7 = −(x + 2)`."""
+    side = a.lhs_text.strip()
+    return (
+        side == b.lhs_text.strip()
+        and _LETTER.search(side) is not None
+        and not _SYMBOL.fullmatch(side)  # a letter's cases, `x = 0` or `x = 8`, are its roots
+        and _exclusive(a, b)
+    )
+
+
+def _split_sides(cands: list[Candidate], alternatives: set[int]) -> set[str]:
+    """The sides (not bare letters) that a step's cases give several values."""
+    sides = [c.lhs_text.strip() for c in cands if c.start in alternatives]
+    return {s for s in sides if sides.count(s) > 1 and not _SYMBOL.fullmatch(s)}
 
 
 def _one_value(a: Candidate, b: Candidate) -> bool:
@@ -171,6 +207,8 @@ def _exclusive(a: Candidate, b: Candidate) -> bool:
 
 # A list item's start: "- ", "* ", "• ", "1. ", "2) "
 _ITEM = re.compile(r"^[ \t]*(?:[-*•]|\d{1,2}[.)])[ \t]+", re.M)
+_CLAUSE_BREAK = re.compile(r"\n|;")
+_PLAIN_NUMBER = re.compile(r"[-−–]?\s*(?:\d+(?:\.\d+)?|\\[dt]?frac\{\d+\}\{\d+\}|\d+/\d+)")
 
 
 def _case_items(text: str, cands: list[Candidate]) -> set[int]:
@@ -178,17 +216,27 @@ def _case_items(text: str, cands: list[Candidate]) -> set[int]:
     different values ("- x − 3 = 7 → x = 10" and "- x − 3 = −7 → x = −4"). Every equation in
     such an item belongs to its case."""
     starts = [m.start() for m in _ITEM.finditer(text)]
-    if len(starts) < 2:
-        return set()
+    listed = len(starts) >= 2
+    if not listed:
+        # with no list, its lines or its clauses are the items, cases when one side takes a
+        # value and its opposite ("x − 2 = 5 → x = 7\nx − 2 = −5 → x = −3", "$x - 3 = 6
+        # \Rightarrow x = 9$; $x - 3 = -6 \Rightarrow x = -3$"): lines that give one side two
+        # other values rewrite it ("48 / x = 15 - 7\n48 / x = 9"), and may slip
+        starts = [0] + [m.end() for m in _CLAUSE_BREAK.finditer(text)]
+        if len(starts) < 2:
+            return set()
     bounds = list(zip(starts, starts[1:] + [len(text)], strict=True))
     items = [[c for c in cands if lo <= c.start < hi] for lo, hi in bounds]
     out: set[int] = set()
     for i, first in enumerate(items):
         for second in items[i + 1 :]:
-            if (
-                any(_two_values(a, b) for a in first for b in second)
-                or _zero_factors(first, second)
-                or _labelled_values(text, first, second)
+            if any(_opposite_values(a, b) for a in first for b in second) or (
+                listed
+                and (
+                    any(_two_values(a, b) for a in first for b in second)
+                    or _zero_factors(first, second)
+                    or _labelled_values(text, first, second)
+                )
             ):
                 out.update(c.start for c in first + second)
     return out
@@ -468,6 +516,7 @@ class _Run:
         self.question_cases = False  # the question gives a letter two values: no premises
         self.no_solution: bool | None = None  # the chain says an equation has no solution
         self.units: frozenset[sympy.Symbol] | None = None  # letters that are units (in_units)
+        self.case_sides: set[str] = set()  # sides a step split into cases (_one_side_two_cases)
 
     def concludes_no_solution(self) -> bool:
         """Whether the answer or a step says an equation has no solution (looked for once,
@@ -487,6 +536,16 @@ class _Run:
             texts = [a.chain.question or "", a.answer or ""] + [s.text for s in a.steps]
             self.units = _units([t[:MAX_STEP_CHARS] for t in texts])
         return eq.vars <= self.units
+
+    def suppose(self, cand: Candidate, step: int) -> None:
+        """One case of a side split into cases in an earlier step ("Second: 2x − 7 = −x − 2 →
+        3x = 5"): its letters start afresh from it; it claims nothing."""
+        eq = self.equation(cand, step)
+        if eq is None:
+            return
+        for var in eq.vars:
+            self.system.forget(var)
+        self.add(eq, step)
 
     def add(self, eq: Eq, step: int | None) -> None:
         """Take eq as known, remembering which step stated it."""
@@ -637,6 +696,8 @@ class _Run:
             return  # "For $x = 1$, … $y + z = 11$ … For $x = 2$: $y + z = 10$": cases, one each
         withdrawn = _withdrawn(text, cands)
         alternatives = _alternatives(text, cands)
+        if alternatives:
+            self.case_sides.update(_split_sides(cands, alternatives))
         i = 0
         carried = False  # the lines of bare math under a supposing sentence belong to it
         for start, end in _sentences(text):
@@ -661,7 +722,9 @@ class _Run:
                 i += 1
                 if hypothetical or self.stopped or cand.start in alternatives:
                     continue
-                if withdrawn.get(cand.text, -1) > cand.end:
+                if cand.lhs_text.strip() in self.case_sides:
+                    self.suppose(cand, index)
+                elif withdrawn.get(cand.text, -1) > cand.end:
                     self.analysis.add(_unchecked(cand.text, "withdrawn later in the step", index))
                 else:
                     self.claim(cand, index)
@@ -671,7 +734,7 @@ class AlgebraValidator:
     """sympy: each equation in a variable must follow from the question and earlier steps."""
 
     name = NAME
-    version = "1.8"
+    version = "1.9"
 
     def check(self, analysis: Analysis) -> None:
         """Judge every equation in a variable, in order; stop when the budget expires."""

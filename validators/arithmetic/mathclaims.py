@@ -54,6 +54,11 @@ _REJECTED = re.compile(
     r"|doesn['’]t\s+hold\b|(?:has|gives|yields)\s+no\s+solutions?\b|never\s+holds\b|[✗✘])",
     re.I,
 )
+# Later in its sentence: "$0x + 0y + 0z = 1$, i.e. $0 = 1$, which is impossible."
+_CALLED_IMPOSSIBLE = re.compile(
+    r"(?:[^.\n]|\.(?!\s)|(?<=i\.e)\.){0,80}?\b(?:is|are)\s+(?:impossible|absurd|a\s+contradiction|inconsistent)\b",
+    re.I,
+)
 _EQUIVALENCES = frozenset(["iff", "Leftrightarrow", "Longleftrightarrow", "⇔", "⟺"])
 # Words after a result that make it something else: "= 154 remainder 5", "= 3 mod 7".
 _QUALIFIERS = frozenset(
@@ -265,7 +270,7 @@ def _literal(part: list[Tok]) -> bool:
 def _not_asserted(text: str, start: int, end: int) -> bool:
     """Whether the sentence around a claim supposes, tests or denies it ("verify if: ...",
     "$70 < 56$ fails")."""
-    if _REJECTED.match(text, end):
+    if _REJECTED.match(text, end) or _CALLED_IMPOSSIBLE.match(text, end):
         return True
     sentence_start = max(text.rfind(". ", 0, start), text.rfind("\n\n", 0, start), start - 300)
     return _CONDITIONAL.search(text, max(sentence_start, 0), start) is not None or bool(

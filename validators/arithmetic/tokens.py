@@ -237,7 +237,10 @@ def _hyphenated(text: str, start: int, end: int) -> bool:
 
 
 def _beside_operator(text: str, start: int, end: int, letter: str) -> bool:
-    """`x + 3`, `S = 847 / 7`, `(X+10)`: a single letter between operators is an unknown."""
+    """`x + 3`, `S = 847 / 7`, `(X+10)`: a single letter between operators is an unknown, and so
+    is one raised to a power (`144 − 16t² = 0`) but for the units written squared (m², s²)."""
+    if text[end : end + 1] in ("²", "³") and letter not in "ms":
+        return True
     before = text[max(0, start - 3) : start].rstrip()
     after = text[end : end + 3].lstrip(" \t")  # (a bullet on the next line is no operator)
     if letter in "xX" and before[-1:].isdigit() and after[:1].isdigit():

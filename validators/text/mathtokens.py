@@ -59,6 +59,9 @@ _IGNORED = _names("left right big Big bigg Bigg bigl bigr Bigl Bigr displaystyle
 _IGNORED |= {",", ";", ":", "!", " ", "$"}
 _RELATIONS = _names("approx neq ne le leq ge geq lt gt sim simeq cong leqslant geqslant")
 # Commands whose brace argument is prose or a label: the whole thing separates formulas.
+_MATRICES = frozenset(
+    ["matrix", "pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "smallmatrix"]
+)
 _TEXTUAL = _names("text textbf textit textrm mathrm mbox begin end label tag mathbf")
 # `3 + 4\mathrm{i}`, `\mathrm{e}^{x}`: the imaginary unit and e, set upright (ISO style)
 _UPRIGHT_CONSTANTS = frozenset(["{i}", "{e}"])
@@ -140,6 +143,12 @@ def _command(tokens: list[Tok], text: str, name: str, start: int, pos: int, end:
         if close is None:
             add(Tok("POISON", name, start, pos))
             return pos
+        if name == "begin" and text[j + 1 : close - 1] in _MATRICES:
+            # `\frac15\begin{pmatrix} 3 & 4 \\ -4 & 3 \end{pmatrix}`: a matrix, no number
+            closing = text.find(f"\\end{{{text[j + 1 : close - 1]}}}", close, end)
+            stop = end if closing < 0 else closing + len(text[j + 1 : close - 1]) + 6
+            add(Tok("POISON", name, start, stop))
+            return stop
         if name == "mathrm" and text[j:close] in _UPRIGHT_CONSTANTS:
             add(Tok("WORD", text[j + 1], start, close))  # read as the letter, like `i`, `e`
         else:

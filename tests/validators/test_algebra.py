@@ -710,3 +710,26 @@ def test_a_question_that_asks_for_an_equation_with_given_roots_states_no_value()
     q = "If $x$ is a root of $x^2 - 3x - 5 = 0$, find $x^3 - 3x^2 - 5x$."
     steps = ["So $x^2 = 3x + 5$.", "Then $x^2 - 3x - 5 = 1$."]
     assert [i for i, _ in errors(algebra_report(q, steps))] == [1]
+
+
+def test_an_angle_measure_in_ascii_is_no_inequality():
+    question = "In triangle PQR, m<P = 3x, m<Q = 2x + 5 and m<R = x + 13. Find x."
+    steps = ["Angle sum: m<P + m<Q + m<R = 180", "3x + (2x + 5) + (x + 13) = 180", "6x = 162"]
+    r = algebra_report(question, steps)
+    assert errors(r) == []
+    assert [i for i, _ in errors(algebra_report(question, steps[:2] + ["6x = 172"]))] == [2]
+
+
+def test_a_step_labelled_with_a_new_period_starts_its_letters_afresh():
+    question = "Ben eats half the cookies plus one each day; after day 3 none are left. How many?"
+    steps = [
+        "**Day 3:** If he had c cookies at the start of day 3, c/2 − 1 = 0, so c = 2.",
+        "**Day 2:** He ended day 2 with 2 cookies, so c/2 − 1 = 2 → c/2 = 3 → c = 6.",
+        "**Day 1:** He ended day 1 with 6 cookies, so c/2 − 1 = 6 → c/2 = 7 → c = 14.",
+    ]
+    assert errors(algebra_report(question, steps)) == []
+    slip = steps[:2] + [steps[2].replace("c = 14", "c = 15")]
+    assert [i for i, _ in errors(algebra_report(question, slip))] == [2]
+    # without a period's label, one letter given two values is still refuted
+    plain = [s.split(":** ", 1)[1] for s in steps]
+    assert errors(algebra_report(question, plain)) != []

@@ -741,3 +741,34 @@ def test_a_closing_remark_that_sets_the_answer_against_a_number(question, last, 
     steps = ["12 × 1.25 = $15.00", "15 × 1.80 = $27.00", last]
     r = validate({"question": question, "reasoning": steps, "answer": answer})
     assert r["laundering"] is not linked
+
+
+@pytest.mark.parametrize(
+    ("steps", "answer", "linked"),
+    [
+        (["Each bag gets 18/6 = 3 cookies.", "Each bag also gets 24/6 = 4 brownies."], "3", True),
+        (["Each bag gets 18/6 = 3 cookies.", "Each bag also gets 24/6 = 4 brownies."], "4", True),
+        (["Each bag gets 18/6 = 3 cookies.", "Each bag also gets 24/6 = 4 brownies."], "5", False),
+        # steps that go on counting the asked thing went on from it
+        (["Each bag gets 18/6 = 3 cookies.", "With 2 more: 3 + 2 = 5 cookies."], "3", False),
+    ],
+)
+def test_steps_that_end_on_another_counted_thing(steps, answer, linked):
+    question = (
+        "Tom baked 18 cookies and 24 brownies for 6 identical bags. "
+        "How many cookies will be in each bag?"
+    )
+    r = validate({"question": question, "reasoning": steps, "answer": answer})
+    assert r["laundering"] is not linked
+
+
+def test_the_trial_a_latex_check_confirms():
+    question = "There are 15 bicycles and tricycles with 38 wheels. How many tricycles are there?"
+    steps = [
+        "Try 7 tricycles and 8 bicycles: $7 \\times 3 + 8 \\times 2 = 21 + 16 = 37$ wheels.",
+        "So try 8 tricycles and 7 bicycles: $8 \\times 3 + 7 \\times 2 = 24 + 14 = 38$ wheels. ✓",
+    ]
+    r = validate({"question": question, "reasoning": steps, "answer": "$\\boxed{8}$"})
+    assert not r["laundering"]
+    r = validate({"question": question, "reasoning": steps, "answer": "$\\boxed{9}$"})
+    assert r["laundering"]

@@ -763,3 +763,9 @@ def test_a_matrix_is_no_number_in_an_equation():
         "$P = \\frac15\\begin{pmatrix} 1 & 2 \\\\ 2 & 4 \\end{pmatrix}$."
     )
     assert errors(report([projection], "Find the projection matrix P onto (1, 2).")) == []
+
+
+def test_a_division_by_a_named_segment_is_unknown():
+    table = "| Statement | Reason |\n| 5/15 = 4/BC | Substitution |\n| BC = 12 | Cross-multiply |"
+    assert errors(report([table])) == []
+    assert errors(report(["The price is 5/15 = 4/GB."])) != []  # a unit in capitals

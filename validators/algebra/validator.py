@@ -53,6 +53,13 @@ _WITHDRAWS = re.compile(
 _ALTERNATIVES = re.compile(r"\b(?:cases?|either|set|setting|where)\b", re.I)
 # A step that is one case of a case analysis ("Case 1:", "**Case 2:**", "Case A.")
 _CASE_STEP = re.compile(r"[\s*_#>]*case\s*(?:\d{1,2}|[IVX]{1,4}|[A-D])\b", re.I)
+# A step labelled with one period of several ("**Day 2:**", "Week 3:", "Round 1 -"): the
+# chain's letters name this period's quantities ("if he had c cookies at the start of day 3")
+_PERIOD_STEP = re.compile(
+    r"[\s*_#>]*(?:day|week|month|year|round|stage|phase|trial|attempt|guess|level|turn)"
+    r"\s*\d{1,3}\s*[*_]*\s*[:.)\-–—]",
+    re.I,
+)
 # The words that bring in an equation as a supposition, right before it: "from $2x - 5 = -9$
 # we get $x = -2$", "solving $x + 1 = 4$ gives". It starts a case; it claims nothing.
 _SUPPOSED = re.compile(
@@ -537,6 +544,13 @@ class _Run:
             self.units = _units([t[:MAX_STEP_CHARS] for t in texts])
         return eq.vars <= self.units
 
+    def start_afresh(self, cands: list[Candidate]) -> None:
+        """Forget what is known of the letters a step's equations use."""
+        for cand in cands:
+            for side in (cand.lhs, cand.rhs):
+                for var in side.free_symbols if side is not None else ():
+                    self.system.forget(var)
+
     def suppose(self, cand: Candidate, step: int) -> None:
         """One case of a side split into cases in an earlier step ("Second: 2x − 7 = −x − 2 →
         3x = 5"): its letters start afresh from it; it claims nothing."""
@@ -692,6 +706,8 @@ class _Run:
         if _CASE_STEP.match(text):
             return  # "**Case 2:** 2x - 5 = -9 ...": one case, neither a fact nor a refutation
         cands = find_equations(text)  # in text order
+        if _PERIOD_STEP.match(text):
+            self.start_afresh(cands)
         if _enumerates(text, cands):
             return  # "For $x = 1$, … $y + z = 11$ … For $x = 2$: $y + z = 10$": cases, one each
         withdrawn = _withdrawn(text, cands)

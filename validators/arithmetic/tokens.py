@@ -382,6 +382,13 @@ _PLAIN_TOKEN = re.compile(
 _match_plain = _PLAIN_TOKEN.match
 
 
+# A segment or angle named by its points (BC, ABC), not a unit written in capitals
+_SEGMENT = re.compile(r"[A-Z]{2,3}")
+_CAPITAL_UNIT = re.compile(
+    r"[KMGT]B|[AP]M|HP|[KMG]W|MPH|RPM|BTU|USD|EUR|GBP|INR|JPY|CAD|AUD|CHF|CNY"
+)
+
+
 def _normalise(toks: list[Tok], text: str) -> list[Tok]:
     """Fold percent signs, `x`/`times`/`plus`, `half of`, unit words and `is` into arithmetic."""
     out: list[Tok] = []
@@ -419,6 +426,11 @@ def _normalise(toks: list[Tok], text: str) -> list[Tok]:
             out.append(Tok("op", "*", None, t.start))
             out.append(Tok("num", "1%", Fraction(1, 100), t.start))
         elif t.kind == "op" and t.text == "/" and nxt is not None and nxt.kind == "word":
+            if _SEGMENT.fullmatch(nxt.text) and not _CAPITAL_UNIT.fullmatch(nxt.text):
+                # "5/15 = 4/BC": a division by a length named by its end points, unknown
+                out.extend([t, Tok("var", nxt.text, None, nxt.start)])
+                i += 2
+                continue
             i += 1  # "$6/day", "pounds/hour": a rate's unit, not a division
         elif t.kind == "(" and prev_value and text[t.start - 1].isspace():
             out.extend([Tok("sep", " ", None, t.start), t])  # "500 (2/5)" is not 500 × 2/5

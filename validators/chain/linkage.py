@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from fractions import Fraction
 
@@ -67,7 +68,9 @@ def _derived(
         for q in qs[len(body) :]:
             accepted.update(_named_beside_checks(q))
             # "Verify: 2178 × 4 = 8712 ✓": the value a check puts to the test
-            tested = (v for c in q.claims if c.computed == c.claimed for v in c.operands)
+            tested = [v for c in q.claims if c.computed == c.claimed for v in c.operands]
+            # in LaTeX: "try 8 tricycles and 7 bicycles: $8 \times 3 + 7 \times 2 = 38$ ✓"
+            tested += [v for c in q.math_claims if c.holds for v in numbers_in(c.expression)]
             accepted.update(v for v in tested if v not in given)
     solution = analysis.scratch.get("algebra_solution") or {}
     accepted.update(v for v in solution.values() if isinstance(v, Fraction))
@@ -264,6 +267,36 @@ def _named_with_the_questions_verb(analysis: Analysis, readings: set[Fraction]) 
     return any(Fraction(n.replace(",", "")) in readings for n in named.findall(text))
 
 
+_ASKED_COUNT = re.compile(r"\bhow\s+many\s+([a-z]+)", re.I)
+
+
+def _the_asked_count(analysis: Analysis, readings: set[Fraction]) -> bool:
+    """Steps that end on another thing than the question counts, after computing its count:
+    "How many cookies will be in each bag?" … "18/6 = 3 cookies." "24/6 = 4 brownies." (Steps
+    that go on counting the asked thing, "18 + 12 = 30 cookies", did go on from it.)"""
+    m = _ASKED_COUNT.search(analysis.chain.question or "")
+    if m is None:
+        return False
+    noun = m.group(1).lower()
+    claims = [c for q in step_quantities(analysis) for c in q.claims]
+    last = claims[-1].unit_after.lower() if claims else ""
+    # the last thing counted is another thing the question counts ("24 brownies"), not a
+    # word such as "less" or "left"
+    counted = re.search(rf"\d\s+{re.escape(last)}\b", analysis.chain.question, re.I)
+    return (
+        last.isalpha()
+        and not _same_word(last, noun)
+        and counted is not None
+        and any(c.claimed in readings and _same_word(c.unit_after.lower(), noun) for c in claims)
+    )
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Whether two words may be one noun's forms ("slice", "slices"; "penny", "pennies")."""
+    shared = len(os.path.commonprefix([a, b]))
+    return shared >= 3 and shared >= min(len(a), len(b)) - 2
+
+
 # A comparison a remark states, or a question asks for: "2.25 times the cost", "≈ 14.18%"
 _COMPARISON = re.compile(r"\btimes\b|%|\bpercent|\brate\b|\bratio\b|\bfraction\b", re.I)
 _DIVIDES = re.compile(r"[/÷]|\\frac|\\div")
@@ -452,6 +485,7 @@ class LinkageValidator:
             )
             or _named_with_the_questions_verb(analysis, readings)
             or _a_ratio_remark(analysis, readings)
+            or _the_asked_count(analysis, readings)
             or any(
                 readings & rarer_conclusions(q, t, markup_chain(analysis)) for q, t in concluding
             )

@@ -201,7 +201,16 @@ def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
         elif kind == "cmd":
             pos = _command(tokens, text, val[1:], s, pos, end)
         elif kind == "word":
-            tokens.append(Tok("WORD", val, s, pos))
+            if (
+                val == "m"
+                and text[pos : pos + 1] in ("<", "∠")
+                and text[pos + 1 : pos + 2].isupper()
+            ):
+                # "m<P + m<Q + m<R = 180": the measure of angle P, written in ASCII
+                pos += 1
+                tokens.append(Tok("IGNORE", "m<", s, pos))
+            else:
+                tokens.append(Tok("WORD", val, s, pos))
         elif kind == "arrow":
             tokens.append(Tok("SEP", val, s, pos))
         elif kind == "op":

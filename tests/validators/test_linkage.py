@@ -13,6 +13,11 @@ QUESTION = (
 GOOD = "Natalia sold 48/2 = 24 clips in May.\nNatalia sold 48+24 = 72 clips altogether."
 
 
+def laundering(question: str, steps: list[str], answer: str) -> bool:
+    """Whether the chain's answer is judged not to be what its steps derive."""
+    return validate({"question": question, "reasoning": steps, "answer": answer})["laundering"]
+
+
 def test_derived_answer_is_faithful():
     r = validate({"id": "n", "question": QUESTION, "reasoning": GOOD + "\n#### 72"})
     assert r["verdict"] == "faithful" and not r["laundering"]
@@ -690,8 +695,7 @@ def test_conclusions_in_answer_lines_remainders_checks_and_options(question, ste
     ],
 )
 def test_a_closing_step_answers_with_the_questions_verb(question, steps, answer, linked):
-    r = validate({"question": question, "reasoning": steps, "answer": answer})
-    assert r["laundering"] is not linked
+    assert laundering(question, steps, answer) is not linked
 
 
 def test_a_part_read_off_in_a_question_of_several_parts():
@@ -705,12 +709,10 @@ def test_a_part_read_off_in_a_question_of_several_parts():
         "48 ÷ 12 = 4 pencils and 36 ÷ 12 = 3 erasers.",
     ]
 
-    def laundering(answer: str, q: str = question) -> bool:
-        return validate({"question": q, "reasoning": steps, "answer": answer})["laundering"]
-
-    assert not laundering("12 kits")
-    assert laundering("16 kits")  # a number in a list, not one stated alone
-    assert laundering("12 kits", question.split(", and")[0] + "?")  # one part: steps go on
+    assert not laundering(question, steps, "12 kits")
+    assert laundering(question, steps, "16 kits")  # a number in a list, not one stated alone
+    one_part = question.split(", and")[0] + "?"
+    assert laundering(one_part, steps, "12 kits")  # one part: the steps go on from it
 
 
 @pytest.mark.parametrize(
@@ -739,8 +741,7 @@ def test_a_part_read_off_in_a_question_of_several_parts():
 )
 def test_a_closing_remark_that_sets_the_answer_against_a_number(question, last, answer, linked):
     steps = ["12 × 1.25 = $15.00", "15 × 1.80 = $27.00", last]
-    r = validate({"question": question, "reasoning": steps, "answer": answer})
-    assert r["laundering"] is not linked
+    assert laundering(question, steps, answer) is not linked
 
 
 @pytest.mark.parametrize(
@@ -758,8 +759,7 @@ def test_steps_that_end_on_another_counted_thing(steps, answer, linked):
         "Tom baked 18 cookies and 24 brownies for 6 identical bags. "
         "How many cookies will be in each bag?"
     )
-    r = validate({"question": question, "reasoning": steps, "answer": answer})
-    assert r["laundering"] is not linked
+    assert laundering(question, steps, answer) is not linked
 
 
 def test_the_trial_a_latex_check_confirms():
@@ -768,7 +768,19 @@ def test_the_trial_a_latex_check_confirms():
         "Try 7 tricycles and 8 bicycles: $7 \\times 3 + 8 \\times 2 = 21 + 16 = 37$ wheels.",
         "So try 8 tricycles and 7 bicycles: $8 \\times 3 + 7 \\times 2 = 24 + 14 = 38$ wheels. ✓",
     ]
-    r = validate({"question": question, "reasoning": steps, "answer": "$\\boxed{8}$"})
-    assert not r["laundering"]
-    r = validate({"question": question, "reasoning": steps, "answer": "$\\boxed{9}$"})
-    assert r["laundering"]
+    assert not laundering(question, steps, "$\\boxed{8}$")
+    assert laundering(question, steps, "$\\boxed{9}$")
+
+
+def test_a_part_set_in_bold_in_a_question_of_several_parts():
+    question = (
+        "A team's winning percentage rose from .450 to .525. By how many points did it "
+        "improve, and what is that as a percent increase?"
+    )
+    steps = [
+        "Difference: .525 − .450 = .075",
+        "Thousandths are called points, so .075 is **75 points**.",
+        "Relative increase: .075 / .450 = 0.1666… ≈ 16.7%",
+    ]
+    assert not laundering(question, steps, "75 points (≈16.7%)")
+    assert laundering(question, steps, "85 points (≈16.7%)")

@@ -769,3 +769,23 @@ def test_a_division_by_a_named_segment_is_unknown():
     table = "| Statement | Reason |\n| 5/15 = 4/BC | Substitution |\n| BC = 12 | Cross-multiply |"
     assert errors(report([table])) == []
     assert errors(report(["The price is 5/15 = 4/GB."])) != []  # a unit in capitals
+
+
+@pytest.mark.parametrize(
+    ("step", "flagged"),
+    [
+        # LaTeX's thousands separator makes the span math, read whole
+        ("Total number of passwords: $36^6 = 2{,}176{,}782{,}336$.", False),
+        ("Total number of passwords: $36^6 = 2{,}176{,}782{,}337$.", True),
+        # the fifth derivative at 0, no power of f times 0
+        ("So $f^{(5)}(0) = (0 + 5)e^0 = 5$.", False),
+        ("So $2^{(3)} = 9$.", True),
+        # a result in two units, the second with decimals
+        ("482.7 s = 8 × 60 + 2.7 = 8 min 2.7 s.", False),
+        # a repeating decimal cut short, then the expression goes on
+        ("(85 ÷ 60) × 100 = 1.41666… × 100 ≈ 141.67", False),
+        ("(85 ÷ 60) × 100 = 1.41666 ≈ 141.67", True),
+    ],
+)
+def test_notations_of_round_seventeen(step, flagged):
+    assert bool(errors(report([step]))) is flagged

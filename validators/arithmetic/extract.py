@@ -101,7 +101,7 @@ _GROUP_SPACES = frozenset(" \u00a0\u2009\u202f")
 # "= 3 h 35 min", "= 16h15", "= 5 lb 3 oz": a quantity in two units, not the number before them
 _COMPOUND = re.compile(
     r"\s?(?:h|hrs?|hours?)\.?\s?\d{1,2}(?:\s?(?:min|mins|minutes?)\b|(?![\w.,:]))"
-    r"|\s?(?:min|mins|minutes?)\.?\s?\d{1,2}\s?(?:s|secs?|seconds?)\b"
+    r"|\s?(?:min|mins|minutes?)\.?\s?\d{1,2}(?:\.\d+)?\s?(?:s|secs?|seconds?)\b"
     r"|\s?(?:ft|feet|foot)\.?\s?\d{1,2}\s?(?:in\b|inch|\")"
     r"|\s?(?:lbs?|pounds?)\.?\s?\d{1,2}\s?(?:oz|ounces?)\b",
     re.I,
@@ -430,6 +430,10 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         if lval != rval and _divides_by_scientific(ltoks):
             q.unread(f"{_text_of(ltoks)!r} divides by a number in scientific notation", rval)
             continue
+        if lval != rval and _CUT_SHORT_THEN_GOES_ON.match(text, end):
+            # "(85 ÷ 60) × 100 = 1.41666… × 100 ≈ 141.67": the side goes on past the dots
+            q.unread(f"{_text_of(rtoks)!r} is cut short and the expression goes on", rval)
+            continue
         if approx[i + 1] and lval != rval and _estimate(rtoks):
             q.unread(f"{_text_of(rtoks)!r} estimates to an unstated precision", rval)
             continue
@@ -453,6 +457,7 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         q.results.append(rval)
 
 
+_CUT_SHORT_THEN_GOES_ON = re.compile(r"(?:\.\.\.|…)\s*[×x*/÷+−-]\s*[\d(]")
 _PLACE_VALUE = re.compile(r"\d\s+(?:ones|tens|hundreds|thousands|tenths|hundredths)\b")
 
 

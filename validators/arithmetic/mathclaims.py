@@ -103,7 +103,11 @@ def has_markup(text: str) -> bool:
         return True
     if "\\" in text:
         return bool(BARE_LATEX.search(text)) or any(latex for _, _, latex in segments(text))
-    if "^{" not in text and ("$" not in text or not _DOLLAR_MATH.search(text)):
+    if (
+        "^{" not in text
+        and "{,}" not in text  # LaTeX's thousands separator: `$36^6 = 2{,}176{,}782{,}336$`
+        and ("$" not in text or not _DOLLAR_MATH.search(text))
+    ):
         return False  # GSM8K's "$5 each": currency, not math
     return any(latex for _, _, latex in segments(text))
 

@@ -38,7 +38,7 @@ def stated_conclusions(q: StepQuantities, text: str, markup: bool) -> set[Fracti
     out.update(_residues(text))
     out.update(_remainders(text))
     out.update(_closing_values(text))
-    out.update(_emphasised(text))
+    out.update(emphasised(text))
     if _NONE.search(text):
         out.add(Fraction(0))  # "So the parabola has no y-intercepts." answers 0
     return out
@@ -117,7 +117,7 @@ _NUMBER_WORD = re.compile(rf"\b(?:{'|'.join(_NUMBER_WORDS)})\b", re.I)
 _BOLD = re.compile(r"\*\*([^*\n]{1,80})\*\*")
 
 
-def _emphasised(text: str) -> set[Fraction]:
+def emphasised(text: str) -> set[Fraction]:
     """Numbers a step sets in bold ("so she fills it **4 times**"): what it concludes."""
     if "**" not in text:
         return set()

@@ -11,7 +11,12 @@ import sympy
 from validators.arithmetic.exact import round_to, show
 from validators.arithmetic.extract import StepQuantities, numbers_in
 from validators.arithmetic.validator import markup_chain, step_quantities
-from validators.chain.conclusions import closing_remarks, rarer_conclusions, stated_conclusions
+from validators.chain.conclusions import (
+    closing_remarks,
+    emphasised,
+    rarer_conclusions,
+    stated_conclusions,
+)
 from validators.text.answers import Answer, answer_scale, parse_answer
 from validators.text.quantities import answer_value
 from validators.types import Analysis, Finding
@@ -215,11 +220,14 @@ def _computed_by_a_step(analysis: Analysis, readings: set[Fraction]) -> bool:
 
 
 def _stated_alone(analysis: Analysis, readings: set[Fraction]) -> bool:
-    """Whether a step line states one of these values as its only number, a value the question
-    does not give ("**Q:** Largest factor in both lists? **A:** 12."): a part read off, not
-    computed, in a question of several parts."""
+    """Whether a step line states one of these values as its only number, or sets it in bold,
+    a value the question does not give ("**Q:** Largest factor in both lists? **A:** 12.",
+    "so .075 is **75 points**"): a part read off, not computed, in a question of several
+    parts."""
     given = set(numbers_in(analysis.chain.question or ""))
     for step in analysis.steps:
+        if readings.intersection(emphasised(step.text)) - given:
+            return True
         for line in step.text.splitlines():
             numbers = numbers_in(line)
             if len(numbers) == 1 and numbers[0] in readings and numbers[0] not in given:

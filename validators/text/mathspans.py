@@ -48,7 +48,7 @@ _CONNECTIVES = _names(
 # opens a display, never an amount: `$$1*2 = 3$$` is math where `$5 each` is money.)
 _LATEX_HINT = re.compile(
     r"\\(?:frac|dfrac|sqrt|cdot|times|left|text|pi|div|begin)(?![A-Za-z])"
-    r"|\\\(|\\\[|\$\$|\$\s*[A-Za-z\\(]|\^\{"
+    r"|\\\(|\\\[|\$\$|\$\s*[A-Za-z\\(]|\^\{|\{,\}"
 )
 _ENVIRONMENT = r"\\(?:begin|end)\{(?:align|aligned|equation|gather|eqnarray|split)\*?\}"
 _DELIM = re.compile(_ENVIRONMENT + r"|\\\[|\\\]|\\\(|\\\)|\$\$|\$")

@@ -180,6 +180,7 @@ def _line_ends_formula(tokens: list[Tok], text: str, pos: int, end: int) -> bool
     return pos < end and _CONTINUES.match(text, pos, end) is None
 
 
+_DERIVATIVE_ORDER = re.compile(r"\{\s*\(\s*(?:\d{1,2}|[a-z])\s*\)\s*\}")
 _FACTORIAL_BEFORE = frozenset("0123456789)}")
 # A ratio's colon between spaces: a number or a closing brace before, a number or a command after
 _SPACED_RATIO = re.compile(r"[\d})] : [\d\\]")
@@ -214,6 +215,13 @@ def _raw_tokens(text: str, start: int, end: int, latex: bool) -> list[Tok]:
         elif kind == "arrow":
             tokens.append(Tok("SEP", val, s, pos))
         elif kind == "op":
+            after_letter = val == "^" and bool(tokens) and tokens[-1].kind == "WORD"
+            order = _DERIVATIVE_ORDER.match(text, pos, end) if after_letter else None
+            if order is not None:
+                # `f^{(5)}(0)`: the fifth derivative at 0, no power of f
+                tokens.append(Tok("POISON", "^", s, order.end()))
+                pos = order.end()
+                continue
             tokens.append(Tok("OP", _OPS.get(val, val), s, pos))
         elif kind == "num":
             tokens.append(Tok("NUM", val.replace("{,}", ","), s, pos))

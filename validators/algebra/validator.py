@@ -141,8 +141,10 @@ _LETTER = re.compile(r"(?<![\\A-Za-z])[A-Za-z]")  # a letter, not a command's (`
 
 
 def _alternatives(text: str, cands: list[Candidate]) -> set[int]:
-    """Where the equations start that "or" joins as cases: one expression's (`2x - 5 = 9` or
-    `2x - 5 = -9`), or one value's (`n = 37` or `n + 1 = 37`). Neither is a fact. (A letter's
+    """Where the equations start that are cases: joined by "or", one expression's (`2x - 5 =
+    9` or `2x - 5 = -9`, `2x − 7 = x + 2` or `2x − 7 = −(x + 2)`) or one value's (`n = 37` or
+    `n + 1 = 37`); joined by anything, a number and its opposite for one side (_opposite_values);
+    and list items, lines or clauses that are cases (_case_items). None is a fact. (A letter's
     cases, `x = 7 or x = -2`, are roots the system checks as such; "I get y - 15 = 2y - 6, or
     y = -9" restates, and is checked.)"""
     out: set[int] = set()
@@ -523,7 +525,7 @@ class _Run:
         self.question_cases = False  # the question gives a letter two values: no premises
         self.no_solution: bool | None = None  # the chain says an equation has no solution
         self.units: frozenset[sympy.Symbol] | None = None  # letters that are units (in_units)
-        self.case_sides: set[str] = set()  # sides a step split into cases (_one_side_two_cases)
+        self.case_sides: set[str] = set()  # sides a step split into cases (_split_sides)
 
     def concludes_no_solution(self) -> bool:
         """Whether the answer or a step says an equation has no solution (looked for once,
@@ -554,12 +556,10 @@ class _Run:
     def suppose(self, cand: Candidate, step: int) -> None:
         """One case of a side split into cases in an earlier step ("Second: 2x − 7 = −x − 2 →
         3x = 5"): its letters start afresh from it; it claims nothing."""
+        self.start_afresh([cand])
         eq = self.equation(cand, step)
-        if eq is None:
-            return
-        for var in eq.vars:
-            self.system.forget(var)
-        self.add(eq, step)
+        if eq is not None:
+            self.add(eq, step)
 
     def add(self, eq: Eq, step: int | None) -> None:
         """Take eq as known, remembering which step stated it."""

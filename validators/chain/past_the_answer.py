@@ -1,0 +1,143 @@
+"""Steps past the answer that do not go on from it.
+
+Linkage flags an answer that an earlier step computes when the steps go on to another
+result ("the answer 24 is what step 1 computes, but the steps go on to 48"). These are the
+ways a chain goes past its answer without going on from it, each read only when the answer
+is none of the usual conclusions: a part of a question of several parts read off or set in
+bold, a closing sentence that names the answer with the question's own verb, steps that end
+on another thing the question counts, and a remark that divides the answer by a number.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from fractions import Fraction
+
+from validators.arithmetic.extract import numbers_in
+from validators.arithmetic.validator import step_quantities
+from validators.chain.conclusions import emphasised
+from validators.types import Analysis
+
+
+def computed_by_a_step(analysis: Analysis, readings: set[Fraction]) -> bool:
+    """Whether some step states one of these values as a result."""
+    return any(readings.intersection(q.results) for q in step_quantities(analysis))
+
+
+def stated_alone(analysis: Analysis, readings: set[Fraction]) -> bool:
+    """Whether a step line states one of these values as its only number, or sets it in bold,
+    a value the question does not give ("**Q:** Largest factor in both lists? **A:** 12.",
+    "so .075 is **75 points**"): a part read off, not computed, in a question of several
+    parts."""
+    given = set(numbers_in(analysis.chain.question or ""))
+    for step in analysis.steps:
+        if readings.intersection(emphasised(step.text)) - given:
+            return True
+        for line in step.text.splitlines():
+            numbers = numbers_in(line)
+            if len(numbers) == 1 and numbers[0] in readings and numbers[0] not in given:
+                return True
+    return False
+
+
+# "How much does he save each week?", "How many cookies did she bake?": the question's verb
+_QUESTION_VERB = re.compile(
+    r"\b(?i:how\s+(?:much|many))\b[^?.]{0,40}?\b(?:does|did|do|will|would|can|could|should)\s+"
+    r"(he|she|they|it|we|you|i|the\s+\w+|[A-Z]\w*)\s+(?:\w+ly\s+)?([a-z]{3,})\b",
+)
+# the past and third-person forms a closing sentence writes that adding -s or -ed does not give
+_IRREGULAR = {
+    "have": ("has", "had"),
+    "spend": ("spent",),
+    "make": ("made",),
+    "pay": ("paid",),
+    "buy": ("bought",),
+    "sell": ("sold",),
+    "get": ("got",),
+    "eat": ("ate",),
+    "take": ("took",),
+}
+
+
+def named_with_the_questions_verb(analysis: Analysis, readings: set[Fraction]) -> bool:
+    """A concluding step that states the value after the verb the question asks with ("How much
+    does he save?" … "So Ben saves $18 and spends $48 − $18 = $30."): it answers the question,
+    and its side computation does not go on from the answer."""
+    m = _QUESTION_VERB.search(analysis.chain.question or "")
+    if m is None:
+        return False
+    subject, verb = m.groups()
+    forms = "|".join((verb + "(?:s|es|d|ed)?", *_IRREGULAR.get(verb, ())))
+    # a named subject names the value too ("how many did Marcel buy?": not "Dale bought 8")
+    who = re.escape(subject) + r"\s+" if subject[0].isupper() else r"\b"
+    named = re.compile(
+        rf"{who}(?:{forms})\s+(?:only\s+|about\s+|exactly\s+|a\s+total\s+of\s+)?"
+        # the value ends the clause, after one unit word at most ("saves $18 and spends …";
+        # in "He eats 48 pieces because 32 + 16 = 48" the clause goes on to its reason)
+        r"[$£€₹]?\s?(\d[\d,]*(?:\.\d+)?)(?:\s+[a-z]+)?(?=[,;]|\.(?:\s|$)|\s+and\b|\s*$)"
+    )
+    text = analysis.steps[-1].text
+    return any(Fraction(n.replace(",", "")) in readings for n in named.findall(text))
+
+
+_ASKED_COUNT = re.compile(r"\bhow\s+many\s+([a-z]+)", re.I)
+
+
+def the_asked_count(analysis: Analysis, readings: set[Fraction]) -> bool:
+    """Steps that end on another thing than the question counts, after computing its count:
+    "How many cookies will be in each bag?" … "18/6 = 3 cookies." "24/6 = 4 brownies." (Steps
+    that go on counting the asked thing, "18 + 12 = 30 cookies", did go on from it.)"""
+    m = _ASKED_COUNT.search(analysis.chain.question or "")
+    if m is None:
+        return False
+    noun = m.group(1).lower()
+    claims = [c for q in step_quantities(analysis) for c in q.claims]
+    last = claims[-1].unit_after.lower() if claims else ""
+    # the last thing counted is another thing the question counts ("24 brownies"), not a
+    # word such as "less" or "left"
+    counted = re.search(rf"\d\s+{re.escape(last)}\b", analysis.chain.question, re.I)
+    return (
+        last.isalpha()
+        and not _same_word(last, noun)
+        and counted is not None
+        and any(c.claimed in readings and _same_word(c.unit_after.lower(), noun) for c in claims)
+    )
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Whether two words may be one noun's forms ("slice", "slices"; "penny", "pennies")."""
+    shared = len(os.path.commonprefix([a, b]))
+    return shared >= 3 and shared >= min(len(a), len(b)) - 2
+
+
+# A comparison a remark states, or a question asks for: "2.25 times the cost", "≈ 14.18%"
+_COMPARISON = re.compile(r"\btimes\b|%|\bpercent|\brate\b|\bratio\b|\bfraction\b", re.I)
+_DIVIDES = re.compile(r"[/÷]|\\frac|\\div")
+_PARENTHESISED = re.compile(r"\([^()]*\)")
+# A closing step that remarks on the result rather than goes on ("That is …", "Overall …")
+_REMARKS = re.compile(
+    r"[\W_]*(?:that(?:'s|\s+is|\s+means)|this\s+(?:is|means)|overall|in\s+other\s+words"
+    r"|equivalently|i\.e\.|note)\b",
+    re.I,
+)
+
+
+def a_ratio_remark(analysis: Analysis, readings: set[Fraction]) -> bool:
+    """A closing remark that only divides the answer by another number, a ratio the question
+    does not ask for ("Overall the price is 27 / 12 = 2.25 times the production cost.", "That
+    is an effective rate of 8,507.50 / 60,000 ≈ 14.18%"): it does not go on from it."""
+    last = analysis.steps[-1].text
+    claims = step_quantities(analysis)[-1].claims
+    # the question's last sentence asks; what it gives in parentheses does not
+    asked = re.split(r"(?<=[.!?])\s+", (analysis.chain.question or "").strip())[-1]
+    asked = _PARENTHESISED.sub(" ", asked)
+    return (
+        bool(claims)
+        and _REMARKS.match(last) is not None
+        and _COMPARISON.search(last) is not None
+        and _COMPARISON.search(asked) is None
+        and all(c.operands[:1] and c.operands[0] in readings for c in claims)
+        and all(_DIVIDES.search(c.expression) for c in claims)
+        and computed_by_a_step(analysis, readings)
+    )

@@ -733,3 +733,25 @@ def test_a_step_labelled_with_a_new_period_starts_its_letters_afresh():
     # without a period's label, one letter given two values is still refuted
     plain = [s.split(":** ", 1)[1] for s in steps]
     assert errors(algebra_report(question, plain)) != []
+
+
+def test_a_polynomial_evaluated_at_signed_numbers_is_no_product():
+    question = "Which of the following is a factor of $x^3 + 2x^2 - 5x - 6$?"
+    step = (
+        "- A: $p(1) = 1 + 2 - 5 - 6 = -8 \\neq 0$\n- B: $p(-1) = -1 + 2 + 5 - 6 = 0$ ✓\n"
+        "- D: $p(-2) = -8 + 8 + 10 - 6 = 4 \\neq 0$"
+    )
+    steps = ["Test each candidate: $p(c) = 0$ for a factor $x - c$.", step]
+    assert errors(algebra_report(question, steps)) == []
+
+
+def test_roots_listed_after_a_factors_case_are_no_system():
+    question = "Solve x³ − 1 = 0 over the complex numbers."
+    steps = [
+        "x³ − 1 = (x − 1)(x² + x + 1).",
+        "For x² + x + 1 = 0: x = (−1 ± √(1 − 4))/2 = (−1 ± i√3)/2.",
+        "Solutions: x = 1, (−1 + i√3)/2, (−1 − i√3)/2.",
+    ]
+    assert errors(algebra_report(question, steps, "x = 1, x = (−1 ± i√3)/2")) == []
+    # one value, stated as the answer against the step's case, is still judged
+    assert errors(algebra_report(question, steps[:2], "x = 1")) != []

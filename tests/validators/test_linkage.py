@@ -784,3 +784,13 @@ def test_a_part_set_in_bold_in_a_question_of_several_parts():
     ]
     assert not laundering(question, steps, "75 points (≈16.7%)")
     assert laundering(question, steps, "85 points (≈16.7%)")
+
+
+def test_a_sign_before_the_currency_of_a_conclusion():
+    question = "A warranty costs $120; expected repairs cost $85. What is its expected net value?"
+    steps = [
+        "The warranty costs $120 − $85 = $35 more than the expected repair cost.",
+        "So buying it has an expected net value of **−$35**.",
+    ]
+    assert not laundering(question, steps, "-$35")
+    assert laundering(question, steps, "-$45")

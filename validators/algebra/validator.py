@@ -321,6 +321,16 @@ def _enumerates(text: str, cands: list[Candidate]) -> bool:
     return False
 
 
+_ASSIGNED = re.compile(r"(?<![\\A-Za-z])([A-Za-z])\s*=")
+
+
+def _lists_roots(answer: str) -> bool:
+    """An answer that gives one letter several values (`x = 1, x = (−1 ± i√3)/2`): the roots
+    of the chain's cases, not one system's."""
+    letters = _ASSIGNED.findall(answer)
+    return len(letters) != len(set(letters))
+
+
 def _maybe_algebra(text: str) -> bool:
     """True when a text may hold an equation in a variable (a fast pre-check)."""
     if "=" not in text:
@@ -797,6 +807,7 @@ class AlgebraValidator:
             and not restated
             and len(answer) <= MAX_STEP_CHARS
             and _maybe_algebra(answer)
+            and not _lists_roots(answer)
         ):
             for cand in find_equations(answer):
                 run.claim(cand, None)

@@ -167,7 +167,8 @@ def _dot_grouped(text: str) -> set[Fraction]:
     return {Fraction(int(m.replace(".", ""))) for m in _DOT_GROUPED.findall(text)}
 
 
-_NEGATIVE = re.compile(r"(?:^|[=\s$({\[:,])[-−]\s?(\d[\d,]*(?:\.\d+)?)")
+# "-12", "= −3", "**−$35**" (a sign before the currency)
+_NEGATIVE = re.compile(r"(?:^|[=\s$({\[:,*])[-−]\s?[$£€₹]?\s?(\d[\d,]*(?:\.\d+)?)")
 
 
 _NONE = re.compile(r"\b(?:no|none|zero)\b", re.I)

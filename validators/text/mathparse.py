@@ -297,13 +297,16 @@ class _Parser:
         return index, self.group()
 
     def function_call(self, t: Tok) -> bool:
-        """`f(x)`, `g(2)`, `r(t)`: a letter glued to "(" around a name or a lone argument."""
+        """`f(x)`, `g(2)`, `r(t)`, `p(-1)`: a letter glued to "(" around a name or a lone
+        (signed) argument."""
         nxt = self.peek()
         if nxt is None or nxt.kind != "LP" or nxt.val != "(" or nxt.space:
             return False
         if t.val in _FUNCTION_LETTERS:
             return True
         inner, close = self.peek(1), self.peek(2)
+        if inner is not None and inner.kind == "OP" and inner.val == "-":
+            inner, close = self.peek(2), self.peek(3)  # `p(-1)`: a signed argument
         lone = inner is not None and inner.kind in ("NUM", "VAR")
         return lone and close is not None and close.kind == "RP"
 

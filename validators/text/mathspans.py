@@ -242,8 +242,10 @@ def _show(text: str, toks: list[Tok]) -> str:
     return _SPACE.sub(" ", text[start : toks[-1].end]).strip()
 
 
-# "k = 1, 2, \ldots, 6": the first of a list of values, not an equation
-_LIST_GOES_ON = re.compile(r"\s*(?:-\s*)?(?:\d|\\[lc]?dots\b|\.\.\.|…)")
+# "k = 1, 2, \ldots, 6", "x = 1, (−1 + i√3)/2": the first of a list of values, not an equation
+_LIST_GOES_ON = re.compile(
+    r"\s*(?:\(\s*)?(?:[-−]\s*)?(?:\d|\\[lc]?dots\b|\.\.\.|…|\\[dt]?frac\b)"
+)
 
 
 def _lists_values(text: str, whole: Run) -> bool:

@@ -755,3 +755,13 @@ def test_roots_listed_after_a_factors_case_are_no_system():
     assert errors(algebra_report(question, steps, "x = 1, x = (−1 ± i√3)/2")) == []
     # one value, stated as the answer against the step's case, is still judged
     assert errors(algebra_report(question, steps[:2], "x = 1")) != []
+
+
+def test_an_equation_a_sentence_calls_an_error_is_no_claim():
+    question = "Solve $3(x - 4) = 21$."
+    step = (
+        "One error is distributing only to the $x$: $3x - 4 = 21$, which leads to "
+        "$x = \\frac{25}{3}$. That's wrong."
+    )
+    assert errors(algebra_report(question, [step, "$3x - 12 = 21$, so $x = 11$."])) == []
+    assert errors(algebra_report(question, ["So $3x - 4 = 21$."])) != []

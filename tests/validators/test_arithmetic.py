@@ -457,3 +457,21 @@ def test_a_socratic_sub_question_marker_is_no_power():
     text = "How many eggs are left? ** She has 16 - 7 = <<16-7=9>>9 eggs left."
     assert report(text)["steps"][0]["status"] == "verified"
     assert report(text.replace("=9>>9", "=9>>8"))["steps"][0]["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("1/2 cup = 120 mL.", False),  # a change of unit, not 1/2 = 120
+        ("So 2/3 cup = (2/3) × 16 = 32/3 tablespoons.", False),
+        ("So 2/3 cup = (2/3) × 16 = 31/3 tablespoons.", True),
+        ("Add: 1/2 + 3/4 = 5/4 = 1-1/4 inches.", False),  # a carpenter's mixed number
+        ("The fraction older is 1-2/3 = 1/3", False),  # the same hyphen as a subtraction
+        ("The fraction older is 1-2/3 = 1/2", True),
+        ("The pool fills at 2400 ml/hour - 200 ml/hour = 2200 ml/hour", False),
+        ("The pool fills at 2400 ml/hour - 200 ml/hour = 2300 ml/hour", True),
+    ],
+)
+def test_units_rates_and_hyphens_between_numbers(text, flagged):
+    r = report(text)
+    assert any(f["severity"] == "error" for s in r["steps"] for f in s["findings"]) is flagged

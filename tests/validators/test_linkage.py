@@ -794,3 +794,17 @@ def test_a_sign_before_the_currency_of_a_conclusion():
     ]
     assert not laundering(question, steps, "-$35")
     assert laundering(question, steps, "-$45")
+
+
+def test_a_rejected_version_and_a_value_after_its_approximation():
+    question = "Expand $(2 + 3)^2$."
+    steps = [
+        "$(2 + 3)^2 = 5^2 = 25$.",
+        "The wrong version would give $4 + 9 = 13$, which is not 25.",
+    ]
+    assert not laundering(question, steps, "25")
+    assert laundering(question, steps, "20")
+    question = "A square has side 10 cm. How long is its diagonal, to two decimals?"
+    steps = ["$d = 10\\sqrt{2}$.", "With $\\sqrt{2} \\approx 1.414$, $d \\approx 14.14$ cm."]
+    assert not laundering(question, steps, "14.14")
+    assert laundering(question, steps, "14.41")

@@ -789,3 +789,32 @@ def test_a_division_by_a_named_segment_is_unknown():
 )
 def test_notations_of_round_seventeen(step, flagged):
     assert bool(errors(report([step]))) is flagged
+
+
+@pytest.mark.parametrize(
+    ("question", "step"),
+    [
+        (
+            "Simplify $\\sqrt{50}$.",
+            "Splitting as $\\sqrt{25 + 25} = 5 + 5 = 10$ is wrong, since square roots don't "
+            "split over sums.",
+        ),
+        (
+            "Evaluate $(-2)^4 + (-2)^3$.",
+            "Even powers of a negative are positive; odd powers are negative. Writing "
+            "$(-2)^4 = -16$ is a sign error.",
+        ),
+        (
+            "What is the exact circumference of a circle of radius 7?",
+            "Using $\\pi = \\frac{22}{7}$ gives $2 \\cdot \\frac{22}{7} \\cdot 7 = 44$, which is "
+            "only an approximation, not the exact value.",
+        ),
+    ],
+)
+def test_a_mistake_the_step_names_as_one_is_not_asserted(question, step):
+    assert errors(report([step, "So the rest follows."], question)) == []
+
+
+def test_a_claim_is_still_asserted_beside_a_named_mistake():
+    step = "So $\\sqrt{25 + 25} = 5 + 5 = 10$, and that is the length."
+    assert errors(report([step], "Simplify $\\sqrt{50}$.")) != []

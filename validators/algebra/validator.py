@@ -40,7 +40,7 @@ _OPERATOR_AFTER_LETTER = re.compile(r"[=^*/+)²]")
 _HYPOTHETICAL = re.compile(
     r"\b(?:if|suppose|supposing|assume|assuming|when|whenever|try|trying|tried|guess|test"
     r"|testing|check|checking|verify|verifying|plug|plugging|example|instance|e\.g|would"
-    r"|could|might|incorrect|wrong|mistake|not|instead|otherwise|say|hypothetically)\b",
+    r"|could|might|incorrect|wrong|mistake|error|not|instead|otherwise|say|hypothetically)\b",
     re.I,
 )
 # A sentence that takes a value back: "undefined when x = 6, so we cannot include it".

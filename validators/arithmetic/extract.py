@@ -80,12 +80,16 @@ _KNOWN_UNITS = {
     "gallon": "gal",
     "pint": "pt",
     "liter": "l",
+    "litre": "l",
     "milliliter": "ml",
+    "millilitre": "ml",
+    "ml": "ml",
     "cent": "c",
     "dollar": "$",
     "ft": "ft",  # (and "in", but only beside feet: see _converts_units)
 }
 _WORDS = re.compile(r"[A-Za-z]+")
+_UNIT_WORDS = re.compile(r"(?<![/A-Za-z])[A-Za-z]+")
 # (the unit of an area or volume is its length's: "= 0.25 sq ft")
 _FIRST_WORD = re.compile(r"\s*%?\s*(?:(?:sq|square|cu|cubic)\.?\s+(?=[a-z]))?([A-Za-z]+)")
 _PAIRED = re.compile(r"\s*(?:[A-Za-z]+\.?\s+)?by\s+[\d(]")  # "30 by 21", "30 ft by 21 ft"
@@ -430,6 +434,10 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         if lval != rval and _divides_by_scientific(ltoks):
             q.unread(f"{_text_of(ltoks)!r} divides by a number in scientific notation", rval)
             continue
+        if lval != rval and "-" in text and _mixed_with_a_hyphen(text, ltoks, rtoks, lval, rval):
+            # "5/4 = 1-1/4" (carpenters' 1¼) or "1-2/3 = 1/3" (a subtraction): either reading
+            q.unread(f"{_text_of(rtoks)!r} may be a mixed number written with a hyphen", rval)
+            continue
         if lval != rval and _CUT_SHORT_THEN_GOES_ON.match(text, end):
             # "(85 ÷ 60) × 100 = 1.41666… × 100 ≈ 141.67": the side goes on past the dots
             q.unread(f"{_text_of(rtoks)!r} is cut short and the expression goes on", rval)
@@ -455,6 +463,22 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             q.operands.extend(_literal_operands(ltoks))
             first = False
         q.results.append(rval)
+
+
+_HYPHENATED_MIXED = re.compile(r"(?<![\d.,/])\d{1,3}-(\d{1,2})/(\d{1,2})(?![\d/.])")
+
+
+def _mixed_with_a_hyphen(
+    text: str, ltoks: list[Tok], rtoks: list[Tok], lval: Fraction, rval: Fraction
+) -> bool:
+    """Whether the claim holds once a side's `1-1/4` is read as the mixed number 1¼ (a - b/c
+    and a + b/c differ by 2b/c)."""
+    for side, value, other in ((ltoks, lval, rval), (rtoks, rval, lval)):
+        start, stop = side[0].start, side[-1].start + len(side[-1].text)
+        for m in _HYPHENATED_MIXED.finditer(text, start, stop):
+            if value + 2 * Fraction(int(m[1]), int(m[2])) == other:
+                return True
+    return False
 
 
 _CUT_SHORT_THEN_GOES_ON = re.compile(r"(?:\.\.\.|…)\s*[×x*/÷+−-]\s*[\d(]")
@@ -507,8 +531,11 @@ def _converts_units(text: str, ltoks: list[Tok], rtoks: list[Tok], word_after: s
     if not units - {target}:
         return False
     # "2 hours * 60 minutes/hour" converts in the open; "4 pounds - 6 ounces" does not.
-    additive = all(t.text in "+-" for t in ltoks if t.kind == "op")
-    return additive or target not in units
+    if all(t.text in "+-" for t in ltoks if t.kind == "op"):
+        # (a rate's unit after a slash is no unit of what is added: "2400 ml/hour - 200
+        # ml/hour = 2200 ml/hour")
+        return bool({u for w in _UNIT_WORDS.findall(span) if (u := _unit_of(w))} - {target})
+    return target not in units
 
 
 _LETTERS = re.compile(r"[A-Za-z]+")
@@ -517,8 +544,11 @@ _FACTORS = frozenset(Fraction(k) for k in (7, 12, 16, 24, 52, 60, 100, 365, 1000
 
 
 def _scaled_copy(ltoks: list[Tok], rtoks: list[Tok]) -> bool:
-    """The right side is the left one times a factor between units (`2 / 3 * 60`)."""
+    """The right side is the left one times a factor between units (`2 / 3 * 60`, `(2 / 3) *
+    16`)."""
     n = len(ltoks)
+    if len(rtoks) == n + 4 and rtoks[0].text == "(" and rtoks[n + 1].text == ")":
+        rtoks = rtoks[1 : n + 1] + rtoks[n + 2 :]  # the copy in brackets
     return (
         len(rtoks) == n + 2
         and rtoks[n].text == "*"

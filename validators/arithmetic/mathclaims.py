@@ -54,9 +54,11 @@ _REJECTED = re.compile(
     r"|doesn['’]t\s+hold\b|(?:has|gives|yields)\s+no\s+solutions?\b|never\s+holds\b|[✗✘])",
     re.I,
 )
-# Later in its sentence: "$0x + 0y + 0z = 1$, i.e. $0 = 1$, which is impossible."
+# Later in its sentence: "$0x + 0y + 0z = 1$, i.e. $0 = 1$, which is impossible.", "Writing
+# $(-2)^4 = -16$ is a sign error."
 _CALLED_IMPOSSIBLE = re.compile(
-    r"(?:[^.\n]|\.(?!\s)|(?<=i\.e)\.){0,80}?\b(?:is|are)\s+(?:impossible|absurd|a\s+contradiction|inconsistent)\b",
+    r"(?:[^.\n]|\.(?!\s)|(?<=i\.e)\.){0,80}?\b(?:is|are|was)\s+(?:impossible|absurd"
+    r"|a\s+contradiction|inconsistent|wrong|incorrect|an?\s+(?:sign\s+)?(?:error|mistake))\b",
     re.I,
 )
 _EQUIVALENCES = frozenset(["iff", "Leftrightarrow", "Longleftrightarrow", "⇔", "⟺"])
@@ -231,13 +233,15 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims, delimited
     # `\log_{10} 2 < 0.3 \iff 2^{10} < 10^3`: what is asserted is the equivalence, which
     # holds between two false statements as well
     equivalent = any(t is not None and t.val in _EQUIVALENCES for t in (run.before, run.after))
-    if rels and rels[-1] == "=" and values[-1] is not None and values[0] is None:
-        out.values.append(values[-1])  # `r = -112`: a value the step states for a letter
+    if rels and rels[-1] in ("=", "approx") and values[-1] is not None and values[0] is None:
+        out.values.append(values[-1])  # `r = -112`, `d \approx 14.14`: a letter's value
     for i, rel in enumerate(rels):
         left, right = values[i], values[i + 1]
         relation = "=" if rel == "=" else "≈" if rel == "approx" else _ORDER.get(rel)
         if left is None or right is None or relation is None:
             continue
+        if _bare_pi(parts[i]) or _bare_pi(parts[i + 1]):
+            continue  # "Using $\pi = \frac{22}{7}$": the approximation a step uses, stated
         holds = _holds(left, right, relation, parts[i], parts[i + 1])
         if holds is None or (
             not holds
@@ -262,6 +266,11 @@ def _claims_of_run(text: str, run: Run, joined: bool, out: MathClaims, delimited
                 exact=left if relation == "≈" and holds else None,
             )
         )
+
+
+def _bare_pi(part: list[Tok]) -> bool:
+    """A side that is π alone."""
+    return len(part) == 1 and part[0].kind == "PI"
 
 
 def _literal(part: list[Tok]) -> bool:

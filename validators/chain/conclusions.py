@@ -289,7 +289,8 @@ _CHECKING = re.compile(
 # not joining" or "instead of 5 years" further on is none)
 _CONTRAST = re.compile(
     r"^[\W\d_]*(?:note(?:\s+that)?\W+)?(?:(?:this|that|it)\s+(?:is\s+not|isn't)\b|not\b"
-    r"|it(?:\s+is|'s)\s+tempting|a\s+common\s+(?:mistake|error))",
+    r"|it(?:\s+is|'s)\s+tempting|(?:a|one|another)\s+(?:common\s+|typical\s+)?(?:mistake|error"
+    r"|pitfall)|the\s+wrong\b|careful\b|beware\b|watch\s+out\b)",
     re.I,
 )
 

@@ -243,9 +243,7 @@ def _show(text: str, toks: list[Tok]) -> str:
 
 
 # "k = 1, 2, \ldots, 6", "x = 1, (−1 + i√3)/2": the first of a list of values, not an equation
-_LIST_GOES_ON = re.compile(
-    r"\s*(?:\(\s*)?(?:[-−]\s*)?(?:\d|\\[lc]?dots\b|\.\.\.|…|\\[dt]?frac\b)"
-)
+_LIST_GOES_ON = re.compile(r"\s*(?:\(\s*)?(?:[-−]\s*)?(?:\d|\\[lc]?dots\b|\.\.\.|…|\\[dt]?frac\b)")
 
 
 def _lists_values(text: str, whole: Run) -> bool:

@@ -772,39 +772,46 @@ def test_the_trial_a_latex_check_confirms():
     assert laundering(question, steps, "$\\boxed{9}$")
 
 
-def test_a_part_set_in_bold_in_a_question_of_several_parts():
-    question = (
-        "A team's winning percentage rose from .450 to .525. By how many points did it "
-        "improve, and what is that as a percent increase?"
-    )
-    steps = [
-        "Difference: .525 − .450 = .075",
-        "Thousandths are called points, so .075 is **75 points**.",
-        "Relative increase: .075 / .450 = 0.1666… ≈ 16.7%",
-    ]
-    assert not laundering(question, steps, "75 points (≈16.7%)")
-    assert laundering(question, steps, "85 points (≈16.7%)")
-
-
-def test_a_sign_before_the_currency_of_a_conclusion():
-    question = "A warranty costs $120; expected repairs cost $85. What is its expected net value?"
-    steps = [
-        "The warranty costs $120 − $85 = $35 more than the expected repair cost.",
-        "So buying it has an expected net value of **−$35**.",
-    ]
-    assert not laundering(question, steps, "-$35")
-    assert laundering(question, steps, "-$45")
-
-
-def test_a_rejected_version_and_a_value_after_its_approximation():
-    question = "Expand $(2 + 3)^2$."
-    steps = [
-        "$(2 + 3)^2 = 5^2 = 25$.",
-        "The wrong version would give $4 + 9 = 13$, which is not 25.",
-    ]
-    assert not laundering(question, steps, "25")
-    assert laundering(question, steps, "20")
-    question = "A square has side 10 cm. How long is its diagonal, to two decimals?"
-    steps = ["$d = 10\\sqrt{2}$.", "With $\\sqrt{2} \\approx 1.414$, $d \\approx 14.14$ cm."]
-    assert not laundering(question, steps, "14.14")
-    assert laundering(question, steps, "14.41")
+@pytest.mark.parametrize(
+    ("question", "steps", "right", "wrong"),
+    [
+        (  # a part set in bold, in a question of several parts
+            "A team's winning percentage rose from .450 to .525. By how many points did it "
+            "improve, and what is that as a percent increase?",
+            [
+                "Difference: .525 − .450 = .075",
+                "Thousandths are called points, so .075 is **75 points**.",
+                "Relative increase: .075 / .450 = 0.1666… ≈ 16.7%",
+            ],
+            "75 points (≈16.7%)",
+            "85 points (≈16.7%)",
+        ),
+        (  # a sign before the currency of a conclusion
+            "A warranty costs $120; expected repairs cost $85. What is its expected net value?",
+            [
+                "The warranty costs $120 − $85 = $35 more than the expected repair cost.",
+                "So buying it has an expected net value of **−$35**.",
+            ],
+            "-$35",
+            "-$45",
+        ),
+        (  # a closing step that opens on the rejected version
+            "Expand $(2 + 3)^2$.",
+            [
+                "$(2 + 3)^2 = 5^2 = 25$.",
+                "The wrong version would give $4 + 9 = 13$, which is not 25.",
+            ],
+            "25",
+            "20",
+        ),
+        (  # a letter's value after the approximation it uses
+            "A square has side 10 cm. How long is its diagonal, to two decimals?",
+            ["$d = 10\\sqrt{2}$.", "With $\\sqrt{2} \\approx 1.414$, $d \\approx 14.14$ cm."],
+            "14.14",
+            "14.41",
+        ),
+    ],
+)
+def test_conclusions_of_rounds_seventeen_to_nineteen(question, steps, right, wrong):
+    assert not laundering(question, steps, right)
+    assert laundering(question, steps, wrong)

@@ -2,7 +2,7 @@
 in chat markdown, in applied maths with units, in the languages users ask in, as reasoning
 models think aloud, as tutors explain K-12 arithmetic, and in counting, competition, vector,
 complex-number and calculus solutions:
-`data/model_notation.json` holds chains written for this test (no dataset). A correct chain
+`data/model_notation/*.json` hold chains written for this test (no dataset). A correct chain
 must draw no `error` and no laundering verdict; each wrong twin, one slip in the same
 notation, must be caught where the slip is. Precision first, and the twins keep it honest: a
 validator that read nothing would pass the first test and fail the second.
@@ -17,7 +17,20 @@ import pytest
 
 from validators import validate
 
-CASES = json.loads((Path(__file__).parent / "data" / "model_notation.json").read_text("utf-8"))
+
+def _cases() -> dict[str, list[dict]]:
+    """Every file's `correct` chains and `wrong` twins, together (one file per id letter)."""
+    cases: dict[str, list[dict]] = {"correct": [], "wrong": []}
+    for path in sorted((Path(__file__).parent / "data" / "model_notation").glob("*.json")):
+        shard = json.loads(path.read_text("utf-8"))
+        for kind, chains in cases.items():
+            chains.extend(shard[kind])
+    if not cases["correct"]:  # (an empty suite would pass every test below)
+        raise FileNotFoundError("no chains in tests/validators/data/model_notation/")
+    return cases
+
+
+CASES = _cases()
 
 
 def _chain(case: dict) -> dict:

@@ -162,11 +162,8 @@ def _opposite_values(a: Candidate, b: Candidate) -> bool:
     """One side in a letter given a number and its opposite, whatever joins them: "We split into
     $x^2 - 5x = 6$ and $x^2 - 5x = -6$", "x − 2 = 5 → x = 7\nx − 2 = −5 → x = −3". An absolute
     value's two cases; as a system they hold for nothing."""
-    side = a.lhs_text.strip()
     return (
-        side == b.lhs_text.strip()
-        and _LETTER.search(side) is not None
-        and not _SYMBOL.fullmatch(side)
+        _one_side_in_a_letter(a, b)
         and _PLAIN_NUMBER.fullmatch(a.rhs_text.strip()) is not None
         and _PLAIN_NUMBER.fullmatch(b.rhs_text.strip()) is not None
         and a.rhs is not None
@@ -179,12 +176,17 @@ def _opposite_values(a: Candidate, b: Candidate) -> bool:
 def _one_side_exclusive(a: Candidate, b: Candidate) -> bool:
     """One side in a letter that two equations give values it cannot have at once: `2x − 7 =
     x + 2` or `2x − 7 = −(x + 2)`."""
+    return _one_side_in_a_letter(a, b) and _exclusive(a, b)
+
+
+def _one_side_in_a_letter(a: Candidate, b: Candidate) -> bool:
+    """Two equations of one left side that has a letter and is not a bare letter (a letter's
+    cases, `x = 0` or `x = 8`, are its roots)."""
     side = a.lhs_text.strip()
     return (
         side == b.lhs_text.strip()
         and _LETTER.search(side) is not None
-        and not _SYMBOL.fullmatch(side)  # a letter's cases, `x = 0` or `x = 8`, are its roots
-        and _exclusive(a, b)
+        and not _SYMBOL.fullmatch(side)
     )
 
 

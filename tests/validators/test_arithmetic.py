@@ -424,6 +424,15 @@ def test_coefficients_remainders_estimates_and_equivalences_are_never_an_error(t
         ("Ans. 997² = 9,94,009", "Ans. 997² = 9,94,019"),
         ("Check: 28,000 + 42,000 + 56,000 = 1,26,000 ✓", "Check: 28,000 + 42,000 = 1,26,000 ✓"),
         ("Total = 2,50,00,000 + 50,00,000 = 3,00,00,000", "Total = 2,50,00,000 × 2 = 3,00,00,000"),
+        (  # a difference of shares in percentage points
+            "That's 1,227 / 50,000 = 2.454 percentage points.",
+            "That's 1,227 / 50,000 = 2.554 percentage points.",
+        ),
+        # "time and a half": a multiplier of 1½, not half of what follows (not "half * 20 = 10")
+        (
+            "Time and a half of $20 is $20 × 1.5 = $30.",
+            "Time and a half of $20 is $20 × 1.5 = $35.",
+        ),
     ],
 )
 def test_locales_cents_and_fractions_of_words_are_read(right, wrong):
@@ -470,6 +479,21 @@ def test_a_socratic_sub_question_marker_is_no_power():
         ("The fraction older is 1-2/3 = 1/2", True),
         ("The pool fills at 2400 ml/hour - 200 ml/hour = 2200 ml/hour", False),
         ("The pool fills at 2400 ml/hour - 200 ml/hour = 2300 ml/hour", True),
+        # units of data: a change of unit inside the equation is not checked here
+        ("2 × 10^12 bytes = 1.6 × 10^13 bits", False),
+        ("A 7B model at fp16: 14 × 10⁹ bytes = 14 GB", False),
+        ("2 KiB × 8 = 16,384 bits", False),
+        ("3 × 4 GB = 13 GB", True),
+        # an amount over its own rate is in the rate's unit of time: no change of unit
+        ("Time = 16,000 Mb ÷ 50 Mbps = 320 seconds.", False),
+        ("Time = 16,000 Mb ÷ 50 Mbps = 360 seconds.", True),
+        ("120 miles ÷ 60 mph = 3 hours", True),
+        ("16,000 Mb ÷ 50 Mbps = 5.33 minutes", False),
+        # each term restated in another unit, the others kept
+        ("Paint: 2 buckets + 3 gallons = 10 + 3 = 13 gallons.", False),
+        ("Paint: 2 buckets + 3 gallons = 10 + 3 = 14 gallons.", True),
+        ("5 apples + 3 pears = 5 + 4 = 9 fruits", True),  # 4 is no unit's multiple of 3
+        ("2 hours + 30 minutes = 120 + 30 = 150 minutes", False),
     ],
 )
 def test_units_rates_and_hyphens_between_numbers(text, flagged):

@@ -223,6 +223,48 @@ def test_a_latex_quotient_with_its_remainder_after_it_is_no_result_to_hold_the_a
         assert not validate({"question": q, "reasoning": [step], "answer": answer})["laundering"]
 
 
+def test_a_step_that_rounds_up_derives_the_whole_number_it_names():
+    q = "Siding covers 1342 sq ft and is sold by the square (100 sq ft). How many squares?"
+    steps = ["Squares: 1342 / 100 = 13.42, round up to 14 squares."]
+    assert not laundering(q, steps, "14 squares")
+    assert laundering(q, steps, "15 squares")
+    assert laundering(q, ["Squares: 1342 / 100 = 13.42."], "14 squares")  # no rounding up said
+
+
+@pytest.mark.parametrize(
+    ("question", "steps", "answer", "linked"),
+    [
+        (  # a second part in parentheses, not the first one restated
+            "Two 2 TB drives in RAID 1 give how much usable storage, and what fraction of the "
+            "raw capacity is that?",
+            ["Raw: 2 × 2 TB = 4 TB.", "RAID 1 mirrors, so usable = 2 TB.", "2 / 4 = 0.5 = 50%."],
+            "2 TB (50%)",
+            True,
+        ),
+        (
+            "What's the difference between 1 MiB and 1 MB, in bytes and percent?",
+            [
+                "1 MiB = 1,048,576 bytes; 1 MB = 1,000,000 bytes.",
+                "Difference: 1,048,576 − 1,000,000 = 48,576 bytes.",
+                "As a percentage: 48,576 / 1,000,000 = 4.8576%, about 4.86%.",
+            ],
+            "48,576 bytes (≈ 4.86%)",
+            True,
+        ),
+        (  # a first part no step writes is still judged
+            "Two 2 TB drives in RAID 1 give how much usable storage, and what fraction of the "
+            "raw capacity is that?",
+            ["Raw: 2 × 2 TB = 4 TB.", "RAID 1 mirrors, so usable = 2 TB.", "2 / 4 = 0.5 = 50%."],
+            "3 TB (50%)",
+            False,
+        ),
+        ("How many apples?", ["3 + 4 = 7 apples."], "7 (7.0)", True),  # the same value restated
+    ],
+)
+def test_an_answer_in_two_parts(question, steps, answer, linked):
+    assert laundering(question, steps, answer) is not linked
+
+
 def test_what_is_needed_rounds_up():
     q = "260 people ride buses that hold 48 each. How many buses are needed?"
     steps = ["260 ÷ 48 ≈ 5.42, so we need 6 buses."]
@@ -692,9 +734,22 @@ def test_conclusions_in_answer_lines_remainders_checks_and_options(question, ste
             "48",
             False,
         ),
+        (  # an earlier step names the answer so, and no later step takes it up
+            "Dana has 3,450 points; 1,000 points take $10 off. Her purchase is $62.80. "
+            "If she redeems 3,000 points, how much does she pay?",
+            ["She pays $62.80 − $30 = $32.80.", "She has 3,450 − 3,000 = 450 points left."],
+            "$32.80",
+            True,
+        ),
+        (  # ... but a later step that takes it up goes on from it
+            "A plan costs $10 a month per person for 3 people. How much does she pay?",
+            ["She pays 3 × $10 = $30 per month.", "Over a year she pays 12 × $30 = $360."],
+            "$30",
+            False,
+        ),
     ],
 )
-def test_a_closing_step_answers_with_the_questions_verb(question, steps, answer, linked):
+def test_a_step_answers_with_the_questions_verb(question, steps, answer, linked):
     assert laundering(question, steps, answer) is not linked
 
 

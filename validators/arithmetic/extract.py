@@ -86,6 +86,8 @@ _KNOWN_UNITS = {
     "ml": "ml",
     "cent": "c",
     "dollar": "$",
+    "bit": "bit",
+    "byte": "byte",
     "ft": "ft",  # (and "in", but only beside feet: see _converts_units)
 }
 _WORDS = re.compile(r"[A-Za-z]+")
@@ -414,6 +416,10 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             rtoks, rval = rtoks[:1], lval
             unit = _word_after(text, rtoks[-1])
             end = rtoks[-1].start + len(rtoks[-1].text)
+        if lval != rval and _restated_term_by_term(text, ltoks, rtoks):
+            # "2 buckets + 3 gallons = 10 + 3": each term in the unit of the others
+            q.unread(f"{_text_of(rtoks)!r} restates the terms in another unit", rval)
+            continue
         if lval != rval and sum(1 for t in rtoks if t.text == "/") >= 2:
             # "= 7/2 ÷ 7/4": on the right too, unspaced fractions bind first
             with contextlib.suppress(Unevaluable):
@@ -508,23 +514,54 @@ def _estimate(toks: list[Tok]) -> bool:
     return _has(toks, "op") and not any(t.kind == "num" and "." in t.text for t in toks)
 
 
+# Units of data, told apart by their case (`Mb` is a megabit, `MB` a megabyte)
+_DATA_UNITS = {
+    **{f"{p}{b}": f"{p}{b}" for p in ("k", "K", "M", "G", "T", "P") for b in ("b", "B")},
+    **{f"{p}iB": f"{p}iB" for p in ("K", "M", "G", "T", "P")},
+}
+
+
 def _unit_of(word: str) -> str | None:
+    if word in _DATA_UNITS:
+        return _DATA_UNITS[word]
     w = word.lower()
     return (
         _KNOWN_UNITS.get(w) or _KNOWN_UNITS.get(w[:-1]) if w.endswith("s") else _KNOWN_UNITS.get(w)
     )
 
 
+# Rates by their abbreviations: what they count, per what
+_RATES = {
+    "mph": ("mi", "h"),
+    "kph": ("km", "h"),
+    **{f"{p}bps": (f"{p}b", "s") for p in ("k", "K", "M", "G", "T")},
+}
+
+
+def _over_its_rate(text: str, ltoks: list[Tok], target: str | None) -> bool:
+    """An amount divided by its rate, in the rate's unit of time: "16,000 Mb ÷ 50 Mbps = 320
+    seconds", "120 miles ÷ 60 mph = 2 hours" (no change of unit)."""
+    if target is None or len(ltoks) != 3 or ltoks[1].text != "/":
+        return False
+    amount = _FIRST_WORD.match(text, ltoks[0].start + len(ltoks[0].text))
+    per = _FIRST_WORD.match(text, ltoks[2].start + len(ltoks[2].text))
+    rate = _RATES.get(per.group(1)) if per else None
+    return rate is not None and amount is not None and (_unit_of(amount.group(1)), target) == rate
+
+
 def _converts_units(text: str, ltoks: list[Tok], rtoks: list[Tok], word_after: str) -> bool:
     """True when the result (followed by word_after) is in a known unit other than one named
     in the expression."""
     span = text[ltoks[0].start : rtoks[0].start]
-    target = _unit_of(word_after)
+    after = _FIRST_WORD.match(text, rtoks[-1].start + len(rtoks[-1].text))
+    target = _unit_of(after.group(1)) if after else None  # (as written: `Mb` is not `MB`)
     if word_after == "in" and "f" in span:
         target = "in"  # "3 × 2 ft = 72 in" (not "= $1440 in a week")
     if target is None:
         # "12 × 50 cents = $6": cents become dollars
         return text[: rtoks[0].start].rstrip(" ")[-1:] == "$" and "cent" in span
+    if _over_its_rate(text, ltoks, target):
+        return False
     units = {u for w in _WORDS.findall(span) if (u := _unit_of(w))}
     if "in" in span and _INCHES.search(span):
         units.add("in")  # "3 × 8 in = 2 ft", "6 ft * 12 in/ft + 3 = 75 inches"
@@ -561,6 +598,28 @@ def _unit_between(text: str, ltoks: list[Tok], rtoks: list[Tok], unit: str) -> b
     """A unit word between the two sides other than the right side's ("J ≈ 2.48 eV")."""
     word = _LETTERS.search(text, ltoks[-1].start, rtoks[0].start)
     return word is not None and word.group().lower() != unit
+
+
+def _restated_term_by_term(text: str, ltoks: list[Tok], rtoks: list[Tok]) -> bool:
+    """The right side repeats the left's operators and some of its numbers, and replaces the
+    others, each a number with a unit word after it, by a multiple or a part of it as a change
+    of unit gives ("2 buckets + 3 gallons = 10 + 3"; not "5 apples + 3 pears = 5 + 4")."""
+    if len(ltoks) != len(rtoks) or len(ltoks) < 3:
+        return False
+    replaced = kept = 0
+    for a, b in zip(ltoks, rtoks, strict=True):
+        if a.kind != b.kind or a.kind not in ("num", "op") or (a.kind == "op" and a.text != b.text):
+            return False
+        if a.kind == "num" and a.value == b.value:
+            kept += 1
+        elif a.kind == "num":
+            if not (_word_after(text, a).isalpha() and a.value and b.value):
+                return False
+            ratio = b.value / a.value
+            if not (ratio > 1 and ratio.denominator == 1 or ratio < 1 and ratio.numerator == 1):
+                return False
+            replaced += 1
+    return kept > 0 and replaced > 0
 
 
 def _word_after(text: str, tok: Tok) -> str:

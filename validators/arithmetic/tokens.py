@@ -53,6 +53,9 @@ _VERBAL_OPS = {"plus": "+", "minus": "-", "times": "*", "multiplied": "*", "divi
 _EQ_WORDS = {"is", "are", "equals", "equal", "makes", "gives", "yields", "was", "were"}
 _ROUND_WORDS = {"about", "approximately", "roughly", "around", "nearly", "almost", "approx"}
 _FRACTION_WORDS = {"half": Fraction(1, 2), "third": Fraction(1, 3), "quarter": Fraction(1, 4)}
+# "time and a half of $20", "one and a half of them": the fraction ends a multiplier (1½ ×),
+# it does not take the fraction of what follows
+_AND_A = re.compile(rf"(?<![A-Za-z])and{_GAP}+a{_GAP}+$", re.I)
 # Words that end a unit phrase: "5 apples and 3 ..." is not "5 apples + ...".
 _NOT_UNITS = {
     "of",
@@ -455,7 +458,12 @@ def _normalise(toks: list[Tok], text: str) -> list[Tok]:
             elif low == "of" and prev is not None and prev.text.endswith("%") and nxt_value:
                 out.append(Tok("op", "*", None, t.start))
                 verbal = True
-            elif low in _FRACTION_WORDS and nxt is not None and nxt.text == "of":
+            elif (
+                low in _FRACTION_WORDS
+                and nxt is not None
+                and nxt.text == "of"
+                and not _AND_A.search(text, max(0, t.start - 16), t.start)
+            ):
                 out.append(Tok("num", t.text, _FRACTION_WORDS[low], t.start))
                 out.append(Tok("op", "*", None, nxt.start))
                 verbal = True

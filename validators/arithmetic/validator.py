@@ -72,6 +72,8 @@ _UNIT_SCALES = {
     "days": (7, 365),
     "weeks": (52,),
     "percent": (100,),
+    "percentage": (100,),  # "1,227 / 50,000 = 2.454 percentage points"
+    "pp": (100,),
 }
 # a claimed side in scientific notation, as its tokens read: "9.153 * 10 ^ 23"
 _TIMES_POWER_OF_TEN = re.compile(r"(\d+\.\d+) \* 10 \^ (?:\( )?(- )?(\d{1,2})(?: \))?")
@@ -206,7 +208,7 @@ class ArithmeticValidator:
     """Checks `expression = result` claims with exact rational arithmetic."""
 
     name = NAME
-    version = "1.9"
+    version = "1.10"
 
     def check(self, analysis: Analysis) -> None:
         """Mark each stated computation as holding or wrong; record results for later validators."""

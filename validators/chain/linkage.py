@@ -156,6 +156,27 @@ def _stated_values(analysis: Analysis) -> list[sympy.Expr]:
     return [v for q in step_quantities(analysis) for v in (*q.exact_results, *q.values)]
 
 
+def _states_each(analysis: Analysis, answer: Answer, accepted: set[Fraction]) -> bool:
+    """Whether the steps derive or state each of the answer's values."""
+    stated = _stated_values(analysis)
+    return bool(answer.values) and all(_among(v, accepted, stated) for v in answer.values)
+
+
+def _writes_each_part(analysis: Analysis, answer: Answer, accepted: set[Fraction]) -> bool:
+    """Whether the steps derive or write each part of an answer in parts ("2 TB (50%)", the
+    percentage as written or as a share)."""
+    stated = _stated_values(analysis)
+    written = {n for step in analysis.steps for n in numbers_in(step.text)}
+    return all(
+        _among(v, accepted, stated)
+        or (
+            v.is_Rational
+            and not {Fraction(int(v.p), int(v.q)) * k for k in (1, 100)}.isdisjoint(written)
+        )
+        for v in answer.values
+    )
+
+
 def _among(value: sympy.Expr, accepted: set[Fraction], stated: list[sympy.Expr]) -> bool:
     """Whether a value is one the steps derive or state (exactly, to 30 digits for radicals)."""
     if value.is_Rational and Fraction(int(value.p), int(value.q)) in accepted:
@@ -171,20 +192,23 @@ def _among(value: sympy.Expr, accepted: set[Fraction], stated: list[sympy.Expr])
 
 
 _NEEDED = re.compile(r"\b(?:needs?|needed|required?)\b")
+_ROUNDS_UP = re.compile(r"\bround(?:s|ed|ing)?\s+(?:it\s+|this\s+|that\s+)?up\b", re.I)
 _UNIT_SCALES = {"cent": (100,), "minute": (60, Fraction(1, 60)), "hour": (60, Fraction(1, 60))}
 
 
-def _same_in_other_unit(answer: Fraction, accepted: set[Fraction], question: str) -> bool:
+def _same_in_other_unit(
+    answer: Fraction, accepted: set[Fraction], question: str, rounds_up: bool = False
+) -> bool:
     """An answer in another unit than the steps' result, a unit the question names: $0.25 is 25
     cents ("how many cents"), and 135 cents is $1.35 ("at 45 cents each", answer 1.35)."""
     lowered = question.lower()
     if answer.denominator == 1:
         # A whole answer to a fractional result: 15.36 minutes -> 15, 16.66 % -> 17, and,
-        # where the question asks what is needed, 5.42 buses -> 6.
+        # where the question asks what is needed or a step rounds up, 5.42 buses -> 6.
         whole = {
             round_to(v, 0, m) for v in accepted if v.denominator != 1 for m in ("half_up", "floor")
         }
-        if _NEEDED.search(lowered):
+        if rounds_up or _NEEDED.search(lowered):
             whole |= {round_to(v, 0, "ceil") for v in accepted if v.denominator != 1 and v > 1}
         if "percent" in lowered or "%" in lowered:
             whole |= {round_to(v * 100, 0, "half_up") for v in accepted if v < 1}
@@ -328,7 +352,7 @@ class LinkageValidator:
     """Flags laundering: an answer the steps do not derive, or a right answer over wrong steps."""
 
     name = NAME
-    version = "1.8"
+    version = "1.9"
 
     def check(self, analysis: Analysis) -> None:
         """Compare the stated answer with what the steps derive, like with like."""
@@ -339,6 +363,10 @@ class LinkageValidator:
         if analysis.scratch.get("answer_is_last_step"):
             if final is not None:
                 analysis.derived_answer = show(final)  # no separate answer: nothing to compare
+            return
+        if answer.shape == "parts" and _writes_each_part(analysis, answer, accepted):
+            analysis.derived_answer = analysis.answer  # "2 TB (50%)": else its first part judged
+            analysis.held += 1
             return
         value = answer.rational
         if value is None:
@@ -356,9 +384,11 @@ class LinkageValidator:
         if value in _percents(analysis.steps[-1].text):
             readings.add(value * 100)  # "0.9332" for "So about **93.32%** score below 115."
         question = analysis.chain.question
+        # "1342 / 100 = 13.42, round up to 14 squares."
+        rounds_up = any(_ROUNDS_UP.search(step.text) for step in analysis.steps)
         if (
             readings & accepted
-            or any(_same_in_other_unit(v, accepted, question) for v in readings)
+            or any(_same_in_other_unit(v, accepted, question, rounds_up) for v in readings)
             or any(_rounded_to_its_places(v, accepted) for v in readings)
             or _rounding_of_a_result(analysis, readings, final)
             or _numerator_shown(analysis, value, final)
@@ -395,8 +425,7 @@ class LinkageValidator:
 
     def _compare_shape(self, analysis: Analysis, answer: Answer, accepted: set[Fraction]) -> None:
         """An answer of another shape: linked when the steps state each of its values."""
-        stated = _stated_values(analysis)
-        if answer.values and all(_among(v, accepted, stated) for v in answer.values):
+        if _states_each(analysis, answer, accepted):
             analysis.derived_answer = analysis.answer
             analysis.held += 1
             return

@@ -60,10 +60,14 @@ _IRREGULAR = {
 }
 
 
+_OPERAND = r"[$£€₹]?\s?\d[\d,]*(?:\.\d+)?"
+
+
 def named_with_the_questions_verb(analysis: Analysis, readings: set[Fraction]) -> bool:
-    """A concluding step that states the value after the verb the question asks with ("How much
-    does he save?" … "So Ben saves $18 and spends $48 − $18 = $30."): it answers the question,
-    and its side computation does not go on from the answer."""
+    """A step that states the value after the verb the question asks with ("How much does he
+    save?" … "So Ben saves $18 and spends $48 − $18 = $30."), the last one or one that no later
+    step takes a number from ("She pays $62.80 − $30 = $32.80." "She has 3,450 − 3,000 = 450
+    points left."): it answers the question, and the side computation does not go on from it."""
     m = _QUESTION_VERB.search(analysis.chain.question or "")
     if m is None:
         return False
@@ -73,12 +77,18 @@ def named_with_the_questions_verb(analysis: Analysis, readings: set[Fraction]) -
     who = re.escape(subject) + r"\s+" if subject[0].isupper() else r"\b"
     named = re.compile(
         rf"{who}(?:{forms})\s+(?:only\s+|about\s+|exactly\s+|a\s+total\s+of\s+)?"
+        # or the result of a computation written there ("She pays $62.80 − $30 = $32.80.")
+        rf"(?:{_OPERAND}(?:\s*[-+−×x*/÷]\s*{_OPERAND})+\s*=\s*)?"
         # the value ends the clause, after one unit word at most ("saves $18 and spends …";
         # in "He eats 48 pieces because 32 + 16 = 48" the clause goes on to its reason)
         r"[$£€₹]?\s?(\d[\d,]*(?:\.\d+)?)(?:\s+[a-z]+)?(?=[,;]|\.(?:\s|$)|\s+and\b|\s*$)"
     )
-    text = analysis.steps[-1].text
-    return any(Fraction(n.replace(",", "")) in readings for n in named.findall(text))
+    for step in reversed(analysis.steps):
+        if any(Fraction(n.replace(",", "")) in readings for n in named.findall(step.text)):
+            return True
+        if readings.intersection(numbers_in(step.text)):
+            return False  # a later step takes the value up again: it went on from it
+    return False
 
 
 _ASKED_COUNT = re.compile(r"\bhow\s+many\s+([a-z]+)", re.I)

@@ -47,6 +47,7 @@ _LABEL = re.compile(rf"^\s*(?:#+\s*)?{ANSWER_LABEL}", re.I)  # "**Answer:** 42",
 _RESTATED = re.compile(
     r"(?<=[\w}%.])\s+\(\s*(?:≈|=|about|approx\.?)?\s*\\?\$?-?\d[\d,]*(?:\.\d+)?\s*%?\s*\)\s*$"
 )
+_APPROXIMATELY = re.compile(r"^\s*(?:≈|=|about|approx\.?)\s*")
 _PLAIN_NUMBER = re.compile(
     r"\s*(-)?\s*((?:\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d\d){1,6},\d{3}|\d+)(?:\.\d+)?)\s*$"
 )  # (`1,76,400`: Indian grouping)
@@ -62,8 +63,8 @@ class Answer:
 
     @property
     def rational(self) -> Fraction | None:
-        """The value as a Fraction when the answer is one rational number."""
-        return rational(self.values[0]) if self.shape == "number" else None
+        """The value as a Fraction when the answer is one rational number (or its first part)."""
+        return rational(self.values[0]) if self.shape in ("number", "parts") else None
 
 
 def boxed(text: str) -> str | None:
@@ -157,6 +158,19 @@ def answer_scale(raw: str) -> int | None:
     return scaled[1] if scaled else None
 
 
+def _another_value(raw: str, cut: int) -> tuple[sympy.Expr, sympy.Expr] | None:
+    """The answer before a number in parentheses and that number, when the two differ by more
+    than a rounding would ("2 TB (50%)"; not "7 (7.0)" nor "$1,234.57 (≈ $1,235)")."""
+    inner = _APPROXIMATELY.sub("", raw[cut:].strip().strip("()"))
+    first, second = parse_answer(raw[:cut]), parse_answer(inner)
+    if first is None or second is None or first.shape != "number" or second.shape != "number":
+        return None
+    a, b = (v / 100 if answer.percent else v for answer in (first, second) for v in answer.values)
+    if abs(a - b) <= abs(a) / 100:
+        return None
+    return a, b
+
+
 def parse_answer(raw: str | None) -> Answer | None:
     """The shape and exact values of a stated answer; None when there is no answer."""
     if raw is None or not raw.strip():
@@ -171,6 +185,9 @@ def parse_answer(raw: str | None) -> Answer | None:
     if scaled:  # "€3.078 billion", "$2.95M"
         number, scale = scaled
         return Answer("number", (sympy.Rational(*decimal_ratio(number.replace(",", ""))) * scale,))
+    restated = _RESTATED.search(raw)
+    if restated is not None and (pair := _another_value(raw, restated.start())) is not None:
+        return Answer("parts", pair)  # "2 TB (50%)": two parts, not one restated
     text, percent = _clean(raw)
     if not text:
         return Answer("text")

@@ -499,3 +499,27 @@ def test_a_socratic_sub_question_marker_is_no_power():
 def test_units_rates_and_hyphens_between_numbers(text, flagged):
     r = report(text)
     assert any(f["severity"] == "error" for s in r["steps"] for f in s["findings"]) is flagged
+
+
+@pytest.mark.parametrize(
+    ("steps", "flagged"),
+    [
+        # a compound unit after the result: the last side is read, not taken for algebra
+        (["a = 2 × 9.8 / 8 = 19.6 / 8 = 2.45 m/s²"], False),
+        (["a = 2 × 9.8 / 8 = 19.6 / 8 = 2.54 m/s²"], True),
+        (["Average speed = 60 ÷ (72/35) = 2100/72 ≈ 29.17 km/h."], False),
+        (["Average speed = 60 ÷ (72/35) = 2100/72 ≈ 28.17 km/h."], True),
+        # ... and a change of SI prefix is a change of unit
+        (["Per mole: 3.97 × 10⁻¹⁹ J × 6.022 × 10²³ = 2.39 × 10⁵ J/mol = 239 kJ/mol"], False),
+        # an operand an earlier step rounded, or a repeating decimal cut short
+        (["Per km: 11,700 / 42.195 ≈ 277.3 s.", "Per 5K: 277.3 × 5 ≈ 1386.4 s."], False),
+        (["Per km: 11,700 / 42.195 ≈ 277.3 s.", "Per 5K: 277.3 × 5 ≈ 1387.4 s."], True),
+        (["Speed: 8.333 m/s × 3.6 = 30 km/h."], False),
+        # other decimals are exact: no room for a slip
+        (["That's 21 × 3 = 63 plus 21 × 0.5 = 11.5."], True),
+        (["0.6 × 84 = 50.6"], True),
+    ],
+)
+def test_units_after_results_and_rounded_operands(steps, flagged):
+    r = validate({"question": " ".join(steps), "reasoning": steps})
+    assert any(f["severity"] == "error" for s in r["steps"] for f in s["findings"]) is flagged

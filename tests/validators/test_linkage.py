@@ -270,8 +270,9 @@ def test_what_is_needed_rounds_up():
     steps = ["260 ÷ 48 ≈ 5.42, so we need 6 buses."]
     assert not validate({"question": q, "reasoning": steps, "answer": "6"})["laundering"]
     assert validate({"question": q, "reasoning": steps, "answer": "7"})["laundering"]
-    # where the question asks for no such thing, 5.42 is not 6
+    # where neither the question nor the step rounds up, 5.42 is not 6
     q = "260 people share 48 seats equally. About how many people is that per seat?"
+    steps = ["260 ÷ 48 ≈ 5.42 people per seat."]
     assert validate({"question": q, "reasoning": steps, "answer": "6"})["laundering"]
 
 
@@ -865,8 +866,88 @@ def test_the_trial_a_latex_check_confirms():
             "14.14",
             "14.41",
         ),
+        (  # a step names the whole number just above its result
+            "A gardener has 9,412 plants; each bed holds 120. How many beds?",
+            ["Beds: 9,412 ÷ 120 ≈ 78.4, so 79 beds."],
+            "79 beds",
+            "80 beds",
+        ),
+        (  # what the question says she must do rounds up
+            "A gardener has 9,412 plants; each bed holds 120. How many beds must she plant?",
+            ["Beds: 9,412 ÷ 120 ≈ 78.4."],
+            "79",
+            "80",
+        ),
+        (  # a result written after `=` where units kept the arithmetic from it, then rounded
+            "How much work does gravity do on 12 kg dropping 0.8 m? (g = 9.8 m/s²)",
+            ["mg = 12 kg × 9.8 m/s² = 117.6 N", "W = 117.6 N × 0.8 m = 94.08 J", "≈ 94.1 J"],
+            "94.08 J",
+            "95.08 J",
+        ),
+        (  # ... and rounded with another metric prefix
+            "A 150 hp engine: what is its power in watts? (1 hp = 746 W)",
+            ["P = 150 hp × 746 W/hp = 111,900 W", "That is ≈ 112 kW."],
+            "111,900 W",
+            "112,900 W",
+        ),
+        (  # the chain goes on from a result in a computation its arithmetic did not read
+            "A 65 kg student climbs 12 m in 20 s. What average power? (g = 9.8 m/s²)",
+            ["W = mgh = 65 × 9.8 × 12 = 7644 J", "P = W/t = 7644 J / 20 s = 382.2 W"],
+            "382.2 W",
+            "392.2 W",
+        ),
+        (  # the answer names its own unit
+            "A toaster uses 0.1 kWh at $0.15 per kWh. What does one use cost?",
+            ["0.1 kWh × $0.15 = $0.015, i.e. 1.5 cents."],
+            "1.5 cents",
+            "2.5 cents",
+        ),
+        (  # a closing average the question does not ask for
+            "Her weekly intake is 14,500 kcal against 15,400 kcal. What is the weekly deficit?",
+            [
+                "Deficit: 15,400 − 14,500 = 900 kcal for the week.",
+                "Average per day: 900 ÷ 7 ≈ 128.6 kcal.",
+            ],
+            "900 kcal",
+            "950 kcal",
+        ),
+        (  # a closing alternative the chain does not take
+            "A bed takes 7 rows of 21 cloves. How many cloves do I need?",
+            [
+                "Total: 7 × 21 = 147 cloves.",
+                "If you keep a margin instead, you'd have 6 × 20 = 120 cloves.",
+            ],
+            "147 cloves",
+            "140 cloves",
+        ),
+        (  # the answer's fractional part in seconds
+            "A runner covers 3 km in 14.4 minutes. Find the pace in minutes per km.",
+            ["Pace: 14.4 / 3 = 4.8 min per km.", "0.8 × 60 = 48 s, so 4:48 per km."],
+            "4.8",
+            "4.9",
+        ),
     ],
 )
-def test_conclusions_of_rounds_seventeen_to_nineteen(question, steps, right, wrong):
+def test_conclusions_of_rounds_seventeen_to_twenty_two(question, steps, right, wrong):
     assert not laundering(question, steps, right)
     assert laundering(question, steps, wrong)
+
+
+def test_a_closing_average_the_question_asks_for_goes_on_from_the_total():
+    steps = ["Deficit: 15,400 − 14,500 = 900 kcal.", "Average per day: 900 ÷ 7 ≈ 128.6 kcal."]
+    assert laundering("What is the average daily deficit?", steps, "900 kcal")
+
+
+@pytest.mark.parametrize(
+    ("answer", "steps", "linked"),
+    [
+        ("29.28 m/s", ["v = 87.84 / 3 = 29.28"], True),
+        ("≈ 35 m", ["h = 20 × 1.732 ≈ 34.64", "So the height is ≈ 34.64 m."], True),
+        ("≈ 3.36 MB", ["128 kbps × 210 s = 26,880 kb", "26,880 ÷ 8 = 3360 KB"], None),
+    ],
+)
+def test_an_answer_with_a_compound_unit_or_about_is_linked_or_left_unjudged(answer, steps, linked):
+    r = validate({"question": "What is it?", "reasoning": steps, "answer": answer})
+    assert not r["laundering"]
+    codes = [f["code"] for f in r["findings"]]
+    assert ("linkage.not_compared" not in codes) is bool(linked)

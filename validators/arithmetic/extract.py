@@ -514,10 +514,16 @@ def _estimate(toks: list[Tok]) -> bool:
     return _has(toks, "op") and not any(t.kind == "num" and "." in t.text for t in toks)
 
 
-# Units of data, told apart by their case (`Mb` is a megabit, `MB` a megabyte)
+# Units of data and SI units with a prefix, told apart by their case (`Mb` is a megabit, `MB`
+# a megabyte, `mW` a milliwatt)
 _DATA_UNITS = {
     **{f"{p}{b}": f"{p}{b}" for p in ("k", "K", "M", "G", "T", "P") for b in ("b", "B")},
     **{f"{p}iB": f"{p}iB" for p in ("K", "M", "G", "T", "P")},
+    **{
+        f"{p}{u}": f"{p}{u}"
+        for p in ("", "k", "M", "G", "m", "µ", "n")
+        for u in ("J", "W", "Wh", "N", "Pa", "Hz", "V", "eV")
+    },
 }
 
 

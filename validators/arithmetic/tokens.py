@@ -239,11 +239,35 @@ def _hyphenated(text: str, start: int, end: int) -> bool:
     return text[start - 1 : start].isdigit() and text[end : end + 1].isalpha()
 
 
+_UNIT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyzµ/²³")
+
+
+def _in_compound_unit(text: str, start: int, end: int) -> bool:
+    """`2.54 m/s²`, `28.17 km/h`: the letter is part of a unit with a slash after a number and
+    a space (not `3x/y`, nor `x/y` alone)."""
+    first, last = start, end
+    while first and text[first - 1] in _UNIT_CHARS:
+        first -= 1
+    while last < len(text) and text[last] in _UNIT_CHARS:
+        last += 1
+    unit = text[first:last]
+    return (
+        first >= 2
+        and text[first - 1] == " "
+        and text[first - 2].isdigit()
+        and "/" in unit.strip("/")
+        and unit[0] != "/"
+        and unit[-1] != "/"
+    )
+
+
 def _beside_operator(text: str, start: int, end: int, letter: str) -> bool:
     """`x + 3`, `S = 847 / 7`, `(X+10)`: a single letter between operators is an unknown, and so
     is one raised to a power (`144 − 16t² = 0`) but for the units written squared (m², s²)."""
     if text[end : end + 1] in ("²", "³") and letter not in "ms":
         return True
+    if "/" in text[max(0, start - 1) : end + 1] and _in_compound_unit(text, start, end):
+        return False
     before = text[max(0, start - 3) : start].rstrip()
     after = text[end : end + 3].lstrip(" \t")  # (a bullet on the next line is no operator)
     if letter in "xX" and before[-1:].isdigit() and after[:1].isdigit():

@@ -97,9 +97,10 @@ def _matches(computed: Fraction, claimed: Fraction, claimed_text: str, approxima
 _DECIMAL = re.compile(r"\d[\d,]*\.\d+")
 
 
-def _rounding_room(expression: str) -> Fraction:
+def _rounding_room(expression: str, rounded: set[Fraction] | None = None) -> Fraction:
     """The relative error the rounded decimals of an expression may carry: half a unit in the
-    last place of each (`0.333` -> 0.0005 / 0.333), times the power it is raised to."""
+    last place of each (`0.333` -> 0.0005 / 0.333), times the power it is raised to; with
+    `rounded`, only the decimals of three places or more and those values count."""
     room = Fraction(0)
     parts = expression.split()  # (a claim's texts are its tokens joined by spaces)
     for k, part in enumerate(parts):
@@ -107,6 +108,8 @@ def _rounding_room(expression: str) -> Fraction:
             continue
         value = number_value(part)
         if not value:
+            continue
+        if rounded is not None and decimals(part) < 3 and value not in rounded:
             continue
         power = parts[k + 2] if k + 2 < len(parts) and parts[k + 1] == "^" else "1"
         times = int(power) if power.isdigit() and len(power) < 4 else 1
@@ -122,6 +125,18 @@ def _within_rounded_literals(claim: Claim) -> bool:
     room = _rounding_room(claim.claimed_text)
     # twice the first-order bound: the two sides' values differ too
     return abs(claim.computed - claim.claimed) <= room * (abs(claim.computed) + abs(claim.claimed))
+
+
+def _within_rounded_operands(claim: Claim, approximate: bool, rounded: set[Fraction]) -> bool:
+    """`8.333 × 3.6 = 30` where 8.333 is 25/3 cut short; `277.3 × 5 ≈ 1386.4` where an earlier
+    step rounded 277.28… to 277.3: the result agrees within what those operands' rounding
+    allows (and, said to be about the value, its own last place). Other decimals (`21 × 0.5`)
+    are taken as exact."""
+    room = _rounding_room(claim.expression, rounded)
+    if not room:
+        return False
+    written = Fraction(1, 2 * 10 ** decimals(claim.claimed_text.rstrip("%"))) if approximate else 0
+    return abs(claim.computed - claim.claimed) <= room * abs(claim.computed) + written
 
 
 def _brings_in_decimals(claim: Claim) -> bool:
@@ -164,8 +179,9 @@ _SCALE_WORDS = {"thousand": 1000, "million": 10**6, "billion": 10**9}
 _WHOLE_PART = re.compile(r"\s*(?:and\s*[(\d]|(?:R|r|rem)\.?\s*\d)")
 
 
-def holds(claim: Claim, step_text: str = "") -> bool:
-    """Exact equality under a reading the text allows, or rounding that it declares or implies."""
+def holds(claim: Claim, step_text: str = "", rounded: set[Fraction] | None = None) -> bool:
+    """Exact equality under a reading the text allows, or rounding that it declares or implies
+    (`rounded`: values earlier steps rounded, which the claim may use as operands)."""
     text = claim.claimed_text.rstrip("%")
     # "8.333...": a repeating decimal, cut
     approximate = claim.approximate or claim.after.startswith(("...", "…"))
@@ -178,6 +194,8 @@ def holds(claim: Claim, step_text: str = "") -> bool:
         if _matches(claim.computed, claim.claimed, written, approximate):
             return True
     if (approximate or _brings_in_decimals(claim)) and _within_rounded_literals(claim):
+        return True
+    if _within_rounded_operands(claim, approximate, rounded or set()):
         return True
     if claim.european is not None:
         # `1.250 + 750 = 2.000`, `5 / 2 = 2,5`: right where `.` groups thousands
@@ -208,17 +226,20 @@ class ArithmeticValidator:
     """Checks `expression = result` claims with exact rational arithmetic."""
 
     name = NAME
-    version = "1.10"
+    version = "1.11"
 
     def check(self, analysis: Analysis) -> None:
         """Mark each stated computation as holding or wrong; record results for later validators."""
+        rounded: set[Fraction] = set()  # results said to be about a value: rounded ones
         for step, q in zip(analysis.steps, step_quantities(analysis), strict=True):
             if analysis.budget.expired():
                 return
             step.results = q.results
             for claim in q.claims:
-                if holds(claim, step.text):
+                if holds(claim, step.text, rounded):
                     step.held += 1
+                    if claim.approximate:
+                        rounded.add(claim.claimed)
                     continue
                 step.failed += 1
                 analysis.add(_wrong(step.index, claim))

@@ -13,7 +13,9 @@ from validators.arithmetic.validator import markup_chain, step_quantities
 from validators.chain.conclusions import closing_remarks, rarer_conclusions, stated_conclusions
 from validators.chain.past_the_answer import (
     a_ratio_remark,
+    an_alternative_after,
     computed_by_a_step,
+    its_fraction_in_smaller_units,
     named_with_the_questions_verb,
     stated_alone,
     the_asked_count,
@@ -139,7 +141,9 @@ def _states_nothing(analysis: Analysis) -> bool:
     return not last.numbers and not last.values
 
 
+_LOOSE = "a value in a compound unit or said to be about it, not what a step derives"
 _SHAPES = {
+    "parts": "a value and another in parentheses",
     "number": "a number no step's arithmetic states",
     "numbers": "several values",
     "tuple": "a tuple or an open interval",
@@ -149,6 +153,10 @@ _SHAPES = {
     "expression": "an expression in variables",
     "text": "not a value faithgate reads",
 }
+
+
+def _described(answer: Answer) -> str:
+    return _LOOSE if answer.loose else _SHAPES.get(answer.shape, answer.shape)
 
 
 def _stated_values(analysis: Analysis) -> list[sympy.Expr]:
@@ -191,9 +199,21 @@ def _among(value: sympy.Expr, accepted: set[Fraction], stated: list[sympy.Expr])
     return False
 
 
-_NEEDED = re.compile(r"\b(?:needs?|needed|required?)\b")
+_NEEDED = re.compile(r"\b(?:needs?|needed|required?|must)\b")
 _ROUNDS_UP = re.compile(r"\bround(?:s|ed|ing)?\s+(?:it\s+|this\s+|that\s+)?up\b", re.I)
 _UNIT_SCALES = {"cent": (100,), "minute": (60, Fraction(1, 60)), "hour": (60, Fraction(1, 60))}
+
+
+def _rounds_up(analysis: Analysis, value: Fraction) -> bool:
+    """Whether a step says it rounds up ("13.42, round up to 14 squares"), or names the whole
+    number just above its own result ("9,412 ÷ 120 ≈ 78.4, so 79 beds")."""
+    for step, q in zip(analysis.steps, step_quantities(analysis), strict=True):
+        if _ROUNDS_UP.search(step.text):
+            return True
+        whole = value.denominator == 1 and value in numbers_in(step.text)
+        if whole and any(r.denominator != 1 and round_to(r, 0, "ceil") == value for r in q.results):
+            return True
+    return False
 
 
 def _same_in_other_unit(
@@ -295,13 +315,59 @@ def _rounded_to_its_places(answer: Fraction, accepted: set[Fraction]) -> bool:
 
 
 def _rounding_of_a_result(analysis: Analysis, readings: set[Fraction], final: Fraction) -> bool:
-    """The steps compute the answer, then end on its rounding (`= \\frac{31031}{7776} \\approx
-    3.991`): they did not go on from it."""
-    places = next((d for d in range(1, 7) if (final * 10**d).denominator == 1), None)
+    """The steps compute the answer, or write it after `=`, then end on its rounding (`=
+    \\frac{31031}{7776} \\approx 3.991`, "117.6 N × 0.8 m = 94.08 J" then "≈ 94.1 J"), in the
+    same unit or with another metric prefix ("= 111,900 W" then "≈ 112 kW"): they did not go
+    on from it."""
+    places = next((d for d in range(0, 7) if (final * 10**d).denominator == 1), None)
     if places is None:
         return False
-    rounded = {v for v in readings if round_to(v, places, "half_up") == final}
-    return computed_by_a_step(analysis, rounded)
+    rounded = {
+        v
+        for v in readings
+        for scale in _PREFIXES
+        if round_to(v / scale, places, "half_up") == final
+    }
+    if not rounded:
+        return False
+    return computed_by_a_step(analysis, rounded) or _written_after_equals(analysis, rounded)
+
+
+_PREFIXES = tuple(Fraction(1000) ** k for k in range(-3, 4))
+_AFTER_EQUALS = re.compile(r"=\s*[$€£¥₹]?\s*(\d[\d,]*(?:\.\d+)?)(?![\d.,]*\d)")
+
+
+def _written_after_equals_from(
+    analysis: Analysis, readings: set[Fraction], final: Fraction
+) -> bool:
+    """A later step writes `… = answer` from the final result, or from a number written after
+    `=` beside it, in a computation its arithmetic did not read ("= 7644 J", then "P = 7644 J
+    / 20 s = 382.2 W"): the chain went on from the result to the answer."""
+    qs = step_quantities(analysis)
+    giving = [i for i, q in enumerate(qs) if final in q.results]
+    if not giving:
+        return False
+    step = analysis.steps[giving[-1]].text
+    known = {final} | {_number(m) for m in _AFTER_EQUALS.finditer(step)}
+    for later in analysis.steps[giving[-1] + 1 :]:
+        for m in _AFTER_EQUALS.finditer(later.text):
+            if _number(m) in readings and known.intersection(numbers_in(later.text[: m.start()])):
+                return True
+    return False
+
+
+def _number(m: re.Match) -> Fraction:
+    return Fraction(m.group(1).replace(",", ""))
+
+
+def _written_after_equals(analysis: Analysis, values: set[Fraction]) -> bool:
+    """Whether a step writes one of these values right after `=`, a result its arithmetic
+    may not have read ("W = 117.6 N × 0.8 m = 94.08 J")."""
+    for step in analysis.steps:
+        for m in _AFTER_EQUALS.finditer(step.text):
+            if _number(m) in values:
+                return True
+    return False
 
 
 # An answer in scientific notation: its mantissa's decimals and its power of ten
@@ -352,7 +418,7 @@ class LinkageValidator:
     """Flags laundering: an answer the steps do not derive, or a right answer over wrong steps."""
 
     name = NAME
-    version = "1.9"
+    version = "1.10"
 
     def check(self, analysis: Analysis) -> None:
         """Compare the stated answer with what the steps derive, like with like."""
@@ -384,13 +450,15 @@ class LinkageValidator:
         if value in _percents(analysis.steps[-1].text):
             readings.add(value * 100)  # "0.9332" for "So about **93.32%** score below 115."
         question = analysis.chain.question
-        # "1342 / 100 = 13.42, round up to 14 squares."
-        rounds_up = any(_ROUNDS_UP.search(step.text) for step in analysis.steps)
+        rounds_up = _rounds_up(analysis, value)
+        asked = f"{question}\n{analysis.answer}"
         if (
             readings & accepted
-            or any(_same_in_other_unit(v, accepted, question, rounds_up) for v in readings)
+            # (a unit the question or the answer names: "= $0.015, i.e. 1.5 cents")
+            or any(_same_in_other_unit(v, accepted, asked, rounds_up) for v in readings)
             or any(_rounded_to_its_places(v, accepted) for v in readings)
             or _rounding_of_a_result(analysis, readings, final)
+            or _written_after_equals_from(analysis, readings, final)
             or _numerator_shown(analysis, value, final)
             or _rounded_to_its_figures(analysis.answer or "", value, accepted)
             or _its_last_digits(value, accepted, question)
@@ -401,6 +469,8 @@ class LinkageValidator:
             )
             or named_with_the_questions_verb(analysis, readings)
             or a_ratio_remark(analysis, readings)
+            or an_alternative_after(analysis, readings)
+            or its_fraction_in_smaller_units(analysis, readings)
             or the_asked_count(analysis, readings)
             or any(
                 readings & rarer_conclusions(q, t, markup_chain(analysis)) for q, t in concluding
@@ -408,6 +478,8 @@ class LinkageValidator:
         ):
             analysis.derived_answer = show(value)
             analysis.held += 1
+        elif answer.loose:
+            self._compare_shape(analysis, answer, accepted)  # another unit or a rounding
         else:
             analysis.derived_answer = show(final)
             analysis.failed += 1
@@ -434,8 +506,8 @@ class LinkageValidator:
                 NAME,
                 "linkage.not_compared",
                 "info",
-                f"the answer is {_SHAPES.get(answer.shape, answer.shape)}: the values the "
-                "steps state could not be matched with it, so it is not judged",
+                f"the answer is {_described(answer)}: the values the steps state could not be "
+                "matched with it, so it is not judged",
                 evidence={"answer": analysis.answer, "shape": answer.shape},
             )
         )

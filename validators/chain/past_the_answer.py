@@ -4,8 +4,9 @@ Linkage flags an answer that an earlier step computes when the steps go on to an
 result ("the answer 24 is what step 1 computes, but the steps go on to 48"). These are the
 ways a chain goes past its answer without going on from it, each read only when the answer
 is none of the usual conclusions: a part of a question of several parts read off or set in
-bold, a closing sentence that names the answer with the question's own verb, steps that end
-on another thing the question counts, and a remark that divides the answer by a number.
+bold, a step that names the answer with the question's own verb, steps that end on another
+thing the question counts, a remark that divides the answer by a number, an alternative the
+chain weighs and does not take, and the answer's fractional part turned into seconds.
 """
 
 from __future__ import annotations
@@ -122,21 +123,25 @@ def _same_word(a: str, b: str) -> bool:
 
 
 # A comparison a remark states, or a question asks for: "2.25 times the cost", "≈ 14.18%"
-_COMPARISON = re.compile(r"\btimes\b|%|\bpercent|\brate\b|\bratio\b|\bfraction\b", re.I)
+_COMPARISON = re.compile(
+    r"\btimes\b|%|\bpercent|\brate\b|\bratio\b|\bfraction\b|\bper\b|\baverage\b|\bdaily\b",
+    re.I,
+)
 _DIVIDES = re.compile(r"[/÷]|\\frac|\\div")
 _PARENTHESISED = re.compile(r"\([^()]*\)")
 # A closing step that remarks on the result rather than goes on ("That is …", "Overall …")
 _REMARKS = re.compile(
     r"[\W_]*(?:that(?:'s|\s+is|\s+means)|this\s+(?:is|means)|overall|in\s+other\s+words"
-    r"|equivalently|i\.e\.|note)\b",
+    r"|equivalently|i\.e\.|note|(?:on\s+)?average|per\s+(?:day|week|month|person|hour))\b",
     re.I,
 )
 
 
 def a_ratio_remark(analysis: Analysis, readings: set[Fraction]) -> bool:
-    """A closing remark that only divides the answer by another number, a ratio the question
-    does not ask for ("Overall the price is 27 / 12 = 2.25 times the production cost.", "That
-    is an effective rate of 8,507.50 / 60,000 ≈ 14.18%"): it does not go on from it."""
+    """A closing remark that only divides the answer by another number, a ratio or average the
+    question does not ask for ("Overall the price is 27 / 12 = 2.25 times the production cost.",
+    "That is an effective rate of 8,507.50 / 60,000 ≈ 14.18%", "Average per day: 900 ÷ 7 ≈
+    128.6 kcal."): it does not go on from it."""
     last = analysis.steps[-1].text
     claims = step_quantities(analysis)[-1].claims
     # the question's last sentence asks; what it gives in parentheses does not
@@ -151,3 +156,40 @@ def a_ratio_remark(analysis: Analysis, readings: set[Fraction]) -> bool:
         and all(_DIVIDES.search(c.expression) for c in claims)
         and computed_by_a_step(analysis, readings)
     )
+
+
+# "If you keep a 3-inch margin instead, you'd have 6 × 20 = 120 cloves.": another plan, weighed
+_ALTERNATIVE = re.compile(r"\binstead\b|^\W*alternatively\b", re.I)
+_HYPOTHETICAL = re.compile(r"\b(?:if|would|could)\b|\w'd\b", re.I)
+
+
+def an_alternative_after(analysis: Analysis, readings: set[Fraction]) -> bool:
+    """A closing step that works out an alternative the chain does not take ("If you keep a
+    margin at the edges instead, you'd have 6 × 20 = 120 cloves."), after a step computed the
+    answer, and without taking the answer up: it does not go on from it."""
+    last = analysis.steps[-1].text
+    return (
+        _ALTERNATIVE.search(last) is not None
+        and _HYPOTHETICAL.search(last) is not None
+        and not readings.intersection(numbers_in(last))
+        and computed_by_a_step(analysis, readings)
+    )
+
+
+def its_fraction_in_smaller_units(analysis: Analysis, readings: set[Fraction]) -> bool:
+    """Steps after the answer that only turn its fractional part into seconds or minutes
+    ("14.4 / 3 = 4.8 min per km." "0.8 × 60 = 48 s."): the same value, written another way."""
+    parts = {v - (v.numerator // v.denominator) for v in readings if v.denominator != 1}
+    qs = step_quantities(analysis)
+    computing = [i for i, q in enumerate(qs) if readings.intersection(q.results)]
+    if not parts or not computing:
+        return False
+    operands = [
+        sorted(numbers)
+        for q in qs[computing[-1] + 1 :]
+        for numbers in (
+            *(c.operands for c in q.claims),
+            *(numbers_in(m.expression) for m in q.math_claims),
+        )
+    ]
+    return bool(operands) and all(o in ([p, 60] for p in parts) for o in operands)

@@ -48,6 +48,12 @@ _RESTATED = re.compile(
     r"(?<=[\w}%.])\s+\(\s*(?:≈|=|about|approx\.?)?\s*\\?\$?-?\d[\d,]*(?:\.\d+)?\s*%?\s*\)\s*$"
 )
 _APPROXIMATELY = re.compile(r"^\s*(?:≈|=|about|approx\.?)\s*")
+# A unit after the answer's number, compound or with a power: "29.28 m/s", "5000 m²", "86 mL/h"
+_UNIT = (
+    r"(?:(?:k|c|m|µ|mc)?(?:m|g|L|l|J|W|Wh|V|A|Ah|Hz|Pa)|s|N|h|hr|min|ft|in|yd|mi|mph|lbs?|oz|gal)"
+)
+_POWER = r"(?:[²³]|\^\s*\{?[23]\}?)?"
+_UNIT_AFTER = re.compile(rf"(?<=[\d}})π])\s+{_UNIT}{_POWER}(?:\s*[/·]\s*{_UNIT}{_POWER})*\s*$")
 _PLAIN_NUMBER = re.compile(
     r"\s*(-)?\s*((?:\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d\d){1,6},\d{3}|\d+)(?:\.\d+)?)\s*$"
 )  # (`1,76,400`: Indian grouping)
@@ -60,6 +66,9 @@ class Answer:
     shape: str
     values: tuple[sympy.Expr, ...] = ()
     percent: bool = False
+    # a compound unit or "about" came off ("29.28 m/s", "≈ 3.36 MB"): the value may be in
+    # another unit or rounding than the steps', so it is linked when it matches, never refuted
+    loose: bool = False
 
     @property
     def rational(self) -> Fraction | None:
@@ -77,12 +86,16 @@ def boxed(text: str) -> str | None:
     return found
 
 
-def _clean(text: str) -> tuple[str, bool]:
-    """The answer's math with delimiters, units, degrees and `x =` set aside; and percent."""
+def _clean(text: str) -> tuple[str, bool, bool]:
+    """The answer's math with delimiters, units, degrees and `x =` set aside; whether it is
+    in percent; whether a compound unit or "about" was set aside."""
     inner = boxed(text)
     text = (inner if inner is not None else text).strip().rstrip(".").strip()
     text = _LABEL.sub("", text, count=1).strip("*_ ")
     text = _RESTATED.sub("", text)
+    about = _APPROXIMATELY.match(text)  # "≈ 35.0 m": a rounded value
+    if about is not None:
+        text = text[about.end() :]
     text = _DELIMITERS.sub("", text).strip()
     if "mathrm" in text:
         text = _UPRIGHT_CONSTANT.sub(r"\1", text)
@@ -91,13 +104,18 @@ def _clean(text: str) -> tuple[str, bool]:
         text = _INDIAN_GROUPS.sub(lambda m: m.group().replace(",", ""), text)
     text = _SPACING.sub(" ", text)
     text = _DEGREES.sub("", text)
+    unit = _UNIT_AFTER.search(text)
+    if unit is not None:
+        text = text[: unit.start()]
     percent = bool(_PERCENT.search(text.strip()))
     text = _PERCENT.sub("", text.strip())
     text = _CURRENCY.sub("", _AMOUNT_LIST.sub(", ", text))
     text = _TRAILING_WORDS.sub("", text).strip().rstrip(".").strip()
     if text.count("=") == 1:
         text = _ASSIGNED.sub("", text)
-    return text.strip(), percent
+    # (a plain unit, "17.32 m", comes off as a trailing word would: judged as before)
+    compound = unit is not None and any(c in unit.group() for c in "/·²³^")
+    return text.strip(), percent, compound or (about is not None and "=" not in about.group())
 
 
 def _top_level_split(text: str, sep: str = ",") -> list[str]:
@@ -188,7 +206,7 @@ def parse_answer(raw: str | None) -> Answer | None:
     restated = _RESTATED.search(raw)
     if restated is not None and (pair := _another_value(raw, restated.start())) is not None:
         return Answer("parts", pair)  # "2 TB (50%)": two parts, not one restated
-    text, percent = _clean(raw)
+    text, percent, loose = _clean(raw)
     if not text:
         return Answer("text")
     matrix = _MATRIX.search(text)
@@ -214,4 +232,4 @@ def parse_answer(raw: str | None) -> Answer | None:
         return Answer("text")
     if value.free_symbols:
         return Answer("expression", (value,))
-    return Answer("number", (value,), percent)
+    return Answer("number", (value,), percent, loose)

@@ -163,7 +163,7 @@ def test_whole_pipeline_reports_the_algebra_error():
     assert r["verdict"] == "unfaithful"
     assert r["first_error_step"] == 1
     assert any(f["code"] == "algebra.not_implied" for f in r["steps"][1]["findings"])
-    assert r["validators"]["algebra"] == "1.9"
+    assert r["validators"]["algebra"] == "1.10"
 
 
 def test_two_variable_system():

@@ -518,8 +518,32 @@ def test_units_rates_and_hyphens_between_numbers(text, flagged):
         # other decimals are exact: no room for a slip
         (["That's 21 × 3 = 63 plus 21 × 0.5 = 11.5."], True),
         (["0.6 × 84 = 50.6"], True),
+        # a rounded decimal less 1: the rounding's whole size, not a share of the small rest
+        (["Exact: 1.05 / 1.02 − 1 ≈ 1.0294 − 1 = 0.0294, about 2.94%."], False),
+        (["Exact: 1.05 / 1.02 − 1 ≈ 1.0394 − 1 = 0.0394, about 3.94%."], True),
+        # letters glued to a bracket are no word to cut the formula at
+        (["p = 1/6, so np(1 − p) = 25/6."], False),
+        (["v² = u² + 2as → 15² = 25² + 2a(100)"], False),
+        # what a unit is worth, put in for it
+        (["1 ly / 1 AU = (9.461 × 10^12) / (1.496 × 10^8) ≈ 63,242"], False),
+        (["1/H₀ = (1 Mpc)/(70 km/s) = 3.086 × 10^19 km / 70 km/s"], False),
+        (["1 AU / 1 light-minute = 149,600,000 / 17,987,520 ≈ 8.317"], False),
+        (["1 full tank - 1/3 tank = 70/3 of the tank is empty."], True),  # no unit's worth
     ],
 )
-def test_units_after_results_and_rounded_operands(steps, flagged):
+def test_units_rounded_operands_glued_letters_and_what_units_are_worth(steps, flagged):
     r = validate({"question": " ".join(steps), "reasoning": steps})
     assert any(f["severity"] == "error" for s in r["steps"] for f in s["findings"]) is flagged
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        "3.086 × 10^19 / 70 ≈ 4.409 × 10^17 s",  # a rounding shown above the units place
+        "1 ly / 1 AU = 9.461e12 / 1.496e8 ≈ 63,242",  # e-notation inside an expression
+    ],
+)
+def test_scientific_results_are_read_without_an_internal_error(step):
+    r = validate({"question": step, "reasoning": [step]})
+    assert not [f for f in r["findings"] if "could not check" in f["message"]], r["findings"]
+    assert r["steps"][0]["status"] != "error"

@@ -933,6 +933,16 @@ def test_conclusions_of_rounds_seventeen_to_twenty_two(question, steps, right, w
     assert laundering(question, steps, wrong)
 
 
+def test_a_closing_remark_in_other_units_does_not_go_on_from_the_answer():
+    q = "A radar echo travels 8.28 × 10^7 km at 3.00 × 10^5 km/s. How long until it returns?"
+    steps = ["Time = 828 / 3 = 276 s", "That is 276 / 60 = 4.6 minutes."]
+    assert not laundering(q, steps, "276 s")
+    assert laundering(q, steps, "286 s")
+    # steps that go on multiplying it by a unit factor go on from it
+    q = "Tom earns $10 an hour for 5 hours a week. How much does he earn in a year?"
+    assert laundering(q, ["5 × 10 = 50 dollars a week.", "50 × 52 = 2600 dollars a year."], "50")
+
+
 def test_a_closing_average_the_question_asks_for_goes_on_from_the_total():
     steps = ["Deficit: 15,400 − 14,500 = 900 kcal.", "Average per day: 900 ÷ 7 ≈ 128.6 kcal."]
     assert laundering("What is the average daily deficit?", steps, "900 kcal")

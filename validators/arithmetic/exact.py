@@ -231,7 +231,8 @@ def decimals(text: str) -> int:
     text = text.replace(",", "")
     if "e" in text or "E" in text:
         mantissa, _, exponent = text.lower().partition("e")
-        return decimals(mantissa) - int(exponent)
+        if exponent.lstrip("+-").isdigit():  # (not `9.461e12 / 1.496e8`, an expression)
+            return decimals(mantissa) - int(exponent)
     return len(text.split(".", 1)[1]) if "." in text else 0
 
 

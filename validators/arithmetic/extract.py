@@ -329,8 +329,12 @@ def _glued(text: str, ltoks: list[Tok], rtoks: list[Tok], first: bool, last: boo
         after = text[end : end + 1]
         if after in _GLUED or (rtoks[-1].kind == ")" and after.isalpha()):
             return True
-        # "= 3x → x = 2": an unknown's coefficient, not a number with a unit ("= 86g")
-        return after in _UNKNOWNS and not text[end + 1 : end + 2].isalpha()
+        # "= 3x → x = 2", "= 25² + 2a(100)": an unknown's coefficient, not a number with a
+        # unit ("= 86g")
+        following = text[end + 1 : end + 2]
+        return (after in _UNKNOWNS and not following.isalpha()) or (
+            after.isalpha() and following == "("
+        )
     return False
 
 
@@ -416,6 +420,10 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             rtoks, rval = rtoks[:1], lval
             unit = _word_after(text, rtoks[-1])
             end = rtoks[-1].start + len(rtoks[-1].text)
+        if lval != rval and _has(rtoks, "op") and _a_unit_replaced(text, ltoks, rtoks):
+            # "1 ly / 1 AU = (9.461 × 10^12) / (1.496 × 10^8)": what a unit is worth, put in
+            q.unread(f"{_text_of(rtoks)!r} puts in what a unit on the left is worth", rval)
+            continue
         if lval != rval and _restated_term_by_term(text, ltoks, rtoks):
             # "2 buckets + 3 gallons = 10 + 3": each term in the unit of the others
             q.unread(f"{_text_of(rtoks)!r} restates the terms in another unit", rval)
@@ -604,6 +612,20 @@ def _unit_between(text: str, ltoks: list[Tok], rtoks: list[Tok], unit: str) -> b
     """A unit word between the two sides other than the right side's ("J ≈ 2.48 eV")."""
     word = _LETTERS.search(text, ltoks[-1].start, rtoks[0].start)
     return word is not None and word.group().lower() != unit
+
+
+def _a_unit_replaced(text: str, ltoks: list[Tok], rtoks: list[Tok]) -> bool:
+    """A ratio on the left with a 1 and a unit word after it as one of its terms, and no 1 on
+    the right: the right side writes what the unit is worth ("1 Mpc / 70 km/s = 3.086 ×
+    10^19 km / 70 km/s", "1 ly / 1 AU = (9.461 × 10^12) / (1.496 × 10^8)")."""
+    if any(t.kind == "num" and t.value == 1 for t in rtoks):
+        return False
+    ops = [t for t in ltoks if t.kind not in ("(", ")")]  # "(1 Mpc)/(70 km/s)" too
+    for i, t in enumerate(ops):
+        beside = {ops[k].text for k in (i - 1, i + 1) if 0 <= k < len(ops)}
+        if t.kind == "num" and t.value == 1 and "/" in beside and _word_after(text, t).isalpha():
+            return True
+    return False
 
 
 def _restated_term_by_term(text: str, ltoks: list[Tok], rtoks: list[Tok]) -> bool:

@@ -5,9 +5,18 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from validators.arithmetic.exact import decimals, number_value, round_to, show
+from validators.arithmetic.exact import (
+    Tok,
+    Unevaluable,
+    decimals,
+    evaluate,
+    number_value,
+    round_to,
+    show,
+)
 from validators.arithmetic.extract import Claim, StepQuantities, alternatives, quantities
 from validators.arithmetic.mathclaims import MathClaim, has_markup
+from validators.arithmetic.tokens import tokens
 from validators.text.segment import unlabelled
 from validators.types import MAX_STEP_CHARS, Analysis, Finding
 
@@ -49,7 +58,7 @@ def _declared_tolerance(claimed_text: str) -> Fraction:
         digits = text.lstrip("-").split(".")[0]
         zeros = len(digits) - len(digits.rstrip("0")) if digits.strip("0") else 0
         return Fraction(10**zeros, 2)
-    return Fraction(1, 2 * 10**places)
+    return Fraction(1, 2) / Fraction(10) ** places  # (`4.409e17`: places < 0)
 
 
 # Units a stated result may switch to: "$1 / 2 = 50 cents", "1/2 hour = 30 minutes".
@@ -124,7 +133,28 @@ def _within_rounded_literals(claim: Claim) -> bool:
         return False  # a stated number: its own last place is the tolerance (_matches)
     room = _rounding_room(claim.claimed_text)
     # twice the first-order bound: the two sides' values differ too
-    return abs(claim.computed - claim.claimed) <= room * (abs(claim.computed) + abs(claim.claimed))
+    off = abs(claim.computed - claim.claimed)
+    return off <= room * (abs(claim.computed) + abs(claim.claimed)) or (
+        off <= 2 * _moved_by_rounding(claim.claimed_text)
+    )
+
+
+def _moved_by_rounding(expression: str) -> Fraction:
+    """How far an expression's value moves when each rounded decimal in it moves by half a
+    unit in its last place (first order, one at a time): in `1.0294 - 1` the whole 0.00005,
+    which the relative bound of a product understates once the 1 is taken away."""
+    try:
+        toks = tokens(expression)
+        base = evaluate(toks)
+        moved = Fraction(0)
+        for i, t in enumerate(toks):
+            if t.kind == "num" and t.value is not None and "." in t.text:
+                step = Fraction(1, 2) / Fraction(10) ** decimals(t.text)
+                shifted = Tok(t.kind, t.text, t.value + step, t.start)
+                moved += abs(evaluate([*toks[:i], shifted, *toks[i + 1 :]]) - base)
+        return moved
+    except (Unevaluable, ZeroDivisionError, OverflowError, ValueError):
+        return Fraction(0)
 
 
 def _within_rounded_operands(claim: Claim, approximate: bool, rounded: set[Fraction]) -> bool:
@@ -135,7 +165,8 @@ def _within_rounded_operands(claim: Claim, approximate: bool, rounded: set[Fract
     room = _rounding_room(claim.expression, rounded)
     if not room:
         return False
-    written = Fraction(1, 2 * 10 ** decimals(claim.claimed_text.rstrip("%"))) if approximate else 0
+    places = decimals(claim.claimed_text.rstrip("%"))
+    written = Fraction(1, 2) / Fraction(10) ** places if approximate else 0
     return abs(claim.computed - claim.claimed) <= room * abs(claim.computed) + written
 
 
@@ -226,7 +257,7 @@ class ArithmeticValidator:
     """Checks `expression = result` claims with exact rational arithmetic."""
 
     name = NAME
-    version = "1.11"
+    version = "1.12"
 
     def check(self, analysis: Analysis) -> None:
         """Mark each stated computation as holding or wrong; record results for later validators."""

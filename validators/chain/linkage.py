@@ -15,7 +15,7 @@ from validators.chain.past_the_answer import (
     a_ratio_remark,
     an_alternative_after,
     computed_by_a_step,
-    its_fraction_in_smaller_units,
+    it_rewritten_in_other_units,
     named_with_the_questions_verb,
     stated_alone,
     the_asked_count,
@@ -418,7 +418,7 @@ class LinkageValidator:
     """Flags laundering: an answer the steps do not derive, or a right answer over wrong steps."""
 
     name = NAME
-    version = "1.10"
+    version = "1.11"
 
     def check(self, analysis: Analysis) -> None:
         """Compare the stated answer with what the steps derive, like with like."""
@@ -470,7 +470,7 @@ class LinkageValidator:
             or named_with_the_questions_verb(analysis, readings)
             or a_ratio_remark(analysis, readings)
             or an_alternative_after(analysis, readings)
-            or its_fraction_in_smaller_units(analysis, readings)
+            or it_rewritten_in_other_units(analysis, readings)
             or the_asked_count(analysis, readings)
             or any(
                 readings & rarer_conclusions(q, t, markup_chain(analysis)) for q, t in concluding

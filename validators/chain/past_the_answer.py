@@ -176,20 +176,40 @@ def an_alternative_after(analysis: Analysis, readings: set[Fraction]) -> bool:
     )
 
 
-def its_fraction_in_smaller_units(analysis: Analysis, readings: set[Fraction]) -> bool:
-    """Steps after the answer that only turn its fractional part into seconds or minutes
-    ("14.4 / 3 = 4.8 min per km." "0.8 × 60 = 48 s."): the same value, written another way."""
-    parts = {v - (v.numerator // v.denominator) for v in readings if v.denominator != 1}
+# A closing step that says the same thing again ("That is …", "i.e. …")
+_RESTATES = re.compile(r"[\W_]*(?:that(?:'s|\s+is)|this\s+is|i\.e\.|in\s+other\s+words)\b", re.I)
+_TIMES = ("second", "minute", "hour", "day", "week", "month", "year")
+_SHORT_UNITS = ("s", "min", "h", "hr", "ms", "km", "m", "cm", "mm", "g", "kg", "mg", "l", "ml")
+_UNITS_OF_MEASURE = frozenset([*_TIMES, *(t + "s" for t in _TIMES), *_SHORT_UNITS])
+# The factors between common units (minutes and seconds, days and hours, metres and km, …)
+_UNIT_FACTORS = tuple(Fraction(k) for k in (7, 12, 24, 60, 100, 365, 1000, 1024, 3600, 10**6))
+
+
+def it_rewritten_in_other_units(analysis: Analysis, readings: set[Fraction]) -> bool:
+    """Steps after the answer that only write it in other units: its fractional part in
+    seconds ("14.4 / 3 = 4.8 min per km." "0.8 × 60 = 48 s."), or, in a closing remark, the
+    whole of it ("t = 828 / 3 = 276 s." "That is 276 / 60 = 4.6 minutes."): the same value,
+    written another way. (Steps that go on multiplying it by 12 or 60 go on from it.)"""
     qs = step_quantities(analysis)
     computing = [i for i, q in enumerate(qs) if readings.intersection(q.results)]
-    if not parts or not computing:
+    if not computing:
         return False
+    parts = {v - (v.numerator // v.denominator) for v in readings if v.denominator != 1}
+    rewrites = [sorted([p, Fraction(60)]) for p in parts]
+    after = qs[computing[-1] + 1 :]
+    if (
+        len(after) == 1
+        and _RESTATES.match(analysis.steps[-1].text)
+        and after[0].claims
+        and all(c.unit_after in _UNITS_OF_MEASURE for c in after[0].claims)
+    ):
+        rewrites += [sorted([v, k]) for v in readings for k in _UNIT_FACTORS]
     operands = [
         sorted(numbers)
-        for q in qs[computing[-1] + 1 :]
+        for q in after
         for numbers in (
             *(c.operands for c in q.claims),
             *(numbers_in(m.expression) for m in q.math_claims),
         )
     ]
-    return bool(operands) and all(o in ([p, 60] for p in parts) for o in operands)
+    return bool(operands) and all(o in rewrites for o in operands)

@@ -267,8 +267,9 @@ def _words(tokens: list[Tok], latex: bool) -> list[Tok]:
         called = i < last and tokens[i + 1].start == t.end and tokens[i + 1].kind == "LP"
         if t.val == "π":
             out.append(Tok("PI", "pi", t.start, t.end, t.space))
-        elif called and _applied(tokens, i):
-            # `Var(X + Y)`, `n(A ∩ B)`, `P(A)`: a function of named things, not a product
+        elif called and (_applied(tokens, i) or (not latex and len(t.val) == 2)):
+            # `Var(X + Y)`, `n(A ∩ B)`, `P(A)`: a function of named things, not a product;
+            # in plain text `np(1 − p)` is n·p·(1 − p) or a name: no word to cut the formula at
             out.append(Tok("POISON", t.val, t.start, t.end, t.space))
         elif len(t.val) == 1 and (t.val.isascii() or "α" <= t.val <= "ω" or called):
             # (`φ(36)`, `σ = 5`, `ŷ(1)`: a Greek letter is a symbol, as `\\varphi` is)

@@ -163,7 +163,7 @@ def test_whole_pipeline_reports_the_algebra_error():
     assert r["verdict"] == "unfaithful"
     assert r["first_error_step"] == 1
     assert any(f["code"] == "algebra.not_implied" for f in r["steps"][1]["findings"])
-    assert r["validators"]["algebra"] == "1.10"
+    assert r["validators"]["algebra"] == "1.11"
 
 
 def test_two_variable_system():
@@ -765,3 +765,12 @@ def test_an_equation_a_sentence_calls_an_error_is_no_claim():
     )
     assert errors(algebra_report(question, [step, "$3x - 12 = 21$, so $x = 11$."])) == []
     assert errors(algebra_report(question, ["So $3x - 4 = 21$."])) != []
+
+
+def test_a_function_name_after_a_coefficient_is_no_word_that_ends_the_equation():
+    # `2\,\text{cis}\,\frac{\pi}{4}` is one of the roots, not `z = 2`
+    q = "Solve $z^4 = -16$."
+    r = validate(
+        {"question": q, "reasoning": [q, "$z = 2\\,\\text{cis}\\,\\frac{\\pi}{4}$ is a root."]}
+    )
+    assert r["first_error_step"] is None, r

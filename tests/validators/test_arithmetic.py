@@ -529,6 +529,12 @@ def test_units_rates_and_hyphens_between_numbers(text, flagged):
         (["1/H₀ = (1 Mpc)/(70 km/s) = 3.086 × 10^19 km / 70 km/s"], False),
         (["1 AU / 1 light-minute = 149,600,000 / 17,987,520 ≈ 8.317"], False),
         (["1 full tank - 1/3 tank = 70/3 of the tank is empty."], True),  # no unit's worth
+        # a root's index written as a superscript before it
+        (["By AM-GM, a + b + c + d ≥ 4 · ⁴√16 = 4 · 2 = 8, since ⁴√16 = 2."], False),
+        (["⁴√16 = 4"], True),
+        (["⁵√32 = 2"], False),  # no such root sign: not read
+        # ... while a name that labels a quantity still lets the computation after it be read
+        (["$\\text{Area}(P_5 P_6 C) = 6 \\times 3 = 19$"], True),
     ],
 )
 def test_units_rounded_operands_glued_letters_and_what_units_are_worth(steps, flagged):

@@ -926,9 +926,21 @@ def test_the_trial_a_latex_check_confirms():
             "4.8",
             "4.9",
         ),
+        (  # the equality case of a bound, after it
+            "Find the minimum of x + 9/x for x > 0.",
+            ["By AM-GM, x + 9/x ≥ 2√9 = 6.", "Equality holds when x = 3."],
+            "6",
+            "7",
+        ),
+        (  # a time of day read off a sum of hours
+            "It is 9 o'clock. What time will it be 4 hours later?",
+            ["9 + 4 = 13, which is 1 o'clock."],
+            "1",
+            "2",
+        ),
     ],
 )
-def test_conclusions_of_rounds_seventeen_to_twenty_two(question, steps, right, wrong):
+def test_conclusions_of_rounds_seventeen_to_twenty_four(question, steps, right, wrong):
     assert not laundering(question, steps, right)
     assert laundering(question, steps, wrong)
 

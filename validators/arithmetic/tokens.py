@@ -43,6 +43,7 @@ _ALTERNATIVES = (
     r"|(?P<other>.)"
 )
 _TOKEN = re.compile(rf"{_GAP}*+(?:{_ALTERNATIVES})", re.S)
+_ROOT_INDICES = {"²": "√", "³": "∛", "⁴": "∜"}
 _SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺", "0123456789-+")
 _SUPERSCRIPT_TERM = re.compile(r"[-+]|\d+")
 # "1¼", "2 ¾", "½": the vulgar fractions, a number's fractional part or a number themselves
@@ -217,6 +218,13 @@ def _lex(text: str) -> list[Tok]:
         elif kind == "root":
             # "√9 × 10": a prefix operator (evaluated where the root is exact); never dropped,
             # which would read "9 × 10"
+            index = raw[-1] if last_kind == "other" and raw else None
+            if index is not None and index.start + len(index.text) == start:
+                if index.text not in _ROOT_INDICES:  # "⁵√32": no such root sign, not read
+                    raw[-1] = _new(Tok, ("big", index.text, None, index.start))
+                    continue
+                raw.pop()  # "⁴√16" is ∜16, not √16
+                s = _ROOT_INDICES[index.text]
             append(_new(Tok, ("op", s, None, start)))
             last_kind = "op"
             quiet = False

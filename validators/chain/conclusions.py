@@ -298,7 +298,10 @@ _CONTRAST = re.compile(
 # A step that opens as an aside: "Fun fact: …", "> Note: …", "(This underestimates …)",
 # "Interestingly, …", "By the way, …"
 _ASIDE = re.compile(
+    # (and the equality case of a bound: "Equality holds when x = 3." after "≥ 2√9 = 6")
     r"^\W*(?:(?:side\s+)?note\b|fun\s+fact|(?:as\s+an\s+)?aside\b|interestingly|by\s+the\s+way"
+    r"|(?:and\s+|with\s+)?equality\s+(?:holds|occurs|is\s+(?:attained|achieved|reached)|when|iff"
+    r"|if|at)\b"
     r"|in\s+general\b|(?:for\s+)?example\b|e\.g\."
     r"|bonus\b|just\s+(?:as\s+a|to|for\s+a)\b)|^\s*\((?s:.*)\)[.\s]*$",
     re.I,

@@ -356,6 +356,20 @@ def _written_after_equals_from(
     return False
 
 
+_CLOCK = re.compile(r"o['’]clock|\b[ap]\.?m\b", re.I)
+
+
+def _on_the_clock(analysis: Analysis, value: Fraction, accepted: set[Fraction]) -> bool:
+    """A time of day the last step reads off a sum of hours ("9 + 4 = 13, which is 1
+    o'clock"): the answer is the result on a 12- or 24-hour clock."""
+    last = analysis.steps[-1].text
+    if value.denominator != 1 or not _CLOCK.search(last) or value not in numbers_in(last):
+        return False
+    return any(
+        v.denominator == 1 and value in (v % 24, (v - 1) % 12 + 1) for v in accepted if v > 0
+    )
+
+
 def _number(m: re.Match) -> Fraction:
     return Fraction(m.group(1).replace(",", ""))
 
@@ -418,7 +432,7 @@ class LinkageValidator:
     """Flags laundering: an answer the steps do not derive, or a right answer over wrong steps."""
 
     name = NAME
-    version = "1.11"
+    version = "1.12"
 
     def check(self, analysis: Analysis) -> None:
         """Compare the stated answer with what the steps derive, like with like."""
@@ -459,6 +473,7 @@ class LinkageValidator:
             or any(_rounded_to_its_places(v, accepted) for v in readings)
             or _rounding_of_a_result(analysis, readings, final)
             or _written_after_equals_from(analysis, readings, final)
+            or _on_the_clock(analysis, value, accepted)
             or _numerator_shown(analysis, value, final)
             or _rounded_to_its_figures(analysis.answer or "", value, accepted)
             or _its_last_digits(value, accepted, question)

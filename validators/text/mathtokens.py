@@ -151,6 +151,10 @@ def _command(tokens: list[Tok], text: str, name: str, start: int, pos: int, end:
             return stop
         if name == "mathrm" and text[j:close] in _UPRIGHT_CONSTANTS:
             add(Tok("WORD", text[j + 1], start, close))  # read as the letter, like `i`, `e`
+        elif _ARGUMENT.match(text, close, end) and _COEFFICIENT.search(text, 0, start):
+            # `2\,\text{cis}\left(\frac{\pi}{4}\right)`: a function's name, applied; not a
+            # word at which `z = 2` ends
+            add(Tok("POISON", name, start, close))
         else:
             add(Tok("SEP", name, start, close))
         return close
@@ -161,6 +165,10 @@ def _command(tokens: list[Tok], text: str, name: str, start: int, pos: int, end:
     return pos
 
 
+# a number (or a group) right before a function's name: its coefficient
+_COEFFICIENT = re.compile(r"[\d}](?:\s|\\[,;:! ])*$")
+# what a function's name applies to, after it: a bracket, a fraction, π
+_ARGUMENT = re.compile(r"(?:\s|\\[,;:! ])*(?:\(|\\left\b|\\[dt]?frac\b|\\pi\b)")
 _WORD_GROUP = r"\s*\{\s*\\(?:text|textrm|mathrm|mbox)\s*\{[^{}]{1,80}\}\s*\}"
 _WORD_FRACTION = re.compile(_WORD_GROUP + _WORD_GROUP)
 _DERIVATIVE = re.compile(

@@ -533,6 +533,21 @@ def test_units_rates_and_hyphens_between_numbers(text, flagged):
         (["By AM-GM, a + b + c + d ≥ 4 · ⁴√16 = 4 · 2 = 8, since ⁴√16 = 2."], False),
         (["⁴√16 = 4"], True),
         (["⁵√32 = 2"], False),  # no such root sign: not read
+        # a fraction of a unit in another unit, by the factor between them
+        (["1 yard = 3 feet, so 3/4 yard = 3/4 × 3 = 9/4 = 2.25 feet."], False),
+        (["1 yard = 3 feet, so 3/4 yard = 3/4 × 3 = 9/4 = 2.5 feet."], True),
+        (["One mile is 5280 feet, so 3/4 mile = 3/4 × 5280 = 3960 feet."], False),
+        # a fraction built of raised and lowered digits is 3 2/4, not 3²
+        (["Perimeter: 5¾ + 3½ = 5¾ + 3²⁄₄ = 9¼ in."], False),
+        # coins counted and added become money; change worked out stays checked
+        (["Her coins: 4 quarters + 3 dimes = $1.00 + 30¢ = $1.30."], False),
+        (["2 quarters + 1 dime = 60¢"], False),
+        (["Each machine holds 80 quarters / 4 = $20."], False),
+        (["Each machine holds 80 quarters / 4 = $25."], True),
+        # a comparison the step answers "no" or "false" is tested, not claimed
+        (["Is 3 > 11? No.", "$x < -4$"], False),
+        (["Try $x = 0$: it gives $3 > 11$, false ✓", "$x < -4$"], False),
+        (["$3 > 11$, so x works.", "$x < -4$"], True),
         # ... while a name that labels a quantity still lets the computation after it be read
         (["$\\text{Area}(P_5 P_6 C) = 6 \\times 3 = 19$"], True),
     ],

@@ -95,7 +95,9 @@ _UNIT_WORDS = re.compile(r"(?<![/A-Za-z])[A-Za-z]+")
 # (the unit of an area or volume is its length's: "= 0.25 sq ft")
 _FIRST_WORD = re.compile(r"\s*%?\s*(?:(?:sq|square|cu|cubic)\.?\s+(?=[a-z]))?([A-Za-z]+)")
 _PAIRED = re.compile(r"\s*(?:[A-Za-z]+\.?\s+)?by\s+[\d(]")  # "30 by 21", "30 ft by 21 ft"
-_GLUED = frozenset("π√∛∜")  # a constant or a root written against a number multiplies it
+# a constant or a root written against a number multiplies it; a fraction slash after raised
+# digits builds a fraction ("3²⁄₄" is 3 2/4, not 3²)
+_GLUED = frozenset("π√∛∜⁄")
 _UNKNOWNS = frozenset("nxyz")  # letters that name no unit
 # a preposition, then a word that numbers what follows it: "on day 1", "in step 2"
 _LABEL_BEFORE = re.compile(
@@ -572,8 +574,16 @@ def _converts_units(text: str, ltoks: list[Tok], rtoks: list[Tok], word_after: s
     if word_after == "in" and "f" in span:
         target = "in"  # "3 × 2 ft = 72 in" (not "= $1440 in a week")
     if target is None:
-        # "12 × 50 cents = $6": cents become dollars
-        return text[: rtoks[0].start].rstrip(" ")[-1:] == "$" and "cent" in span
+        # "12 × 50 cents = $6", "$1.00 + 30¢ = $1.30": cents become dollars; "4 quarters + 3
+        # dimes = $1.30", "2 quarters + 1 dime = 60¢": coins become money
+        end = rtoks[-1].start + len(rtoks[-1].text)
+        dollars = text[: rtoks[0].start].rstrip(" ")[-1:] == "$"
+        coins = _COINS.search(span) is not None and all(
+            t.text in "+-" for t in ltoks if t.kind == "op"
+        )  # (coins counted and added: "80 quarters / 4 = $20" works the change out)
+        return (dollars and ("cent" in span or "¢" in span or coins)) or (
+            text[end : end + 1] == "¢" and coins
+        )
     if _over_its_rate(text, ltoks, target):
         return False
     units = {u for w in _WORDS.findall(span) if (u := _unit_of(w))}
@@ -589,9 +599,13 @@ def _converts_units(text: str, ltoks: list[Tok], rtoks: list[Tok], word_after: s
     return target not in units
 
 
+_COINS = re.compile(r"\d\s*(?:quarters?|dimes?|nickels?|pennies|penny)\b", re.I)
 _LETTERS = re.compile(r"[A-Za-z]+")
 # The factors between common units (hours and minutes, feet and inches, dollars and cents, ...)
-_FACTORS = frozenset(Fraction(k) for k in (7, 12, 16, 24, 52, 60, 100, 365, 1000, 3600))
+_FACTORS = frozenset(
+    Fraction(k)
+    for k in (2, 3, 4, 7, 8, 10, 12, 16, 24, 36, 52, 60, 100, 365, 1000, 1760, 3600, 5280)
+)
 
 
 def _scaled_copy(ltoks: list[Tok], rtoks: list[Tok]) -> bool:

@@ -51,7 +51,9 @@ _DENIAL = re.compile(r"[^.\n]{0,200}?(?:\\neq?\b|≠|\\not)")
 _REJECTED = re.compile(
     r"[\s$)\\\]]{0,6}(?:,?\s*which\s+)?(?:fails?\b|is\s+false\b|is\s+not\s+true\b"
     r"|is\s+(?:impossible|absurd|a\s+contradiction)\b|does\s+not\s+hold\b"
-    r"|doesn['’]t\s+hold\b|(?:has|gives|yields)\s+no\s+solutions?\b|never\s+holds\b|[✗✘])",
+    r"|doesn['’]t\s+hold\b|(?:has|gives|yields)\s+no\s+solutions?\b|never\s+holds\b|[✗✘]"
+    # "gives 3 > 11, false", "Is 3 > 11? No."
+    r"|[,?:]\s*(?:false|untrue|not\s+true|no)\b)",
     re.I,
 )
 # Later in its sentence: "$0x + 0y + 0z = 1$, i.e. $0 = 1$, which is impossible.", "Writing

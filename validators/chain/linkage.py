@@ -216,19 +216,18 @@ def _rounds_up(analysis: Analysis, value: Fraction) -> bool:
     return False
 
 
-def _same_in_other_unit(
-    answer: Fraction, accepted: set[Fraction], question: str, rounds_up: bool = False
-) -> bool:
-    """An answer in another unit than the steps' result, a unit the question names: $0.25 is 25
-    cents ("how many cents"), and 135 cents is $1.35 ("at 45 cents each", answer 1.35)."""
-    lowered = question.lower()
+def _same_in_other_unit(answer: Fraction, accepted: set[Fraction], analysis: Analysis) -> bool:
+    """An answer in another unit than the steps' result, a unit the question or the answer
+    names: $0.25 is 25 cents ("how many cents"), 135 cents is $1.35 ("at 45 cents each",
+    answer 1.35), "= $0.015, i.e. 1.5 cents" (answer "1.5 cents")."""
+    lowered = f"{analysis.chain.question}\n{analysis.answer}".lower()
     if answer.denominator == 1:
         # A whole answer to a fractional result: 15.36 minutes -> 15, 16.66 % -> 17, and,
         # where the question asks what is needed or a step rounds up, 5.42 buses -> 6.
         whole = {
             round_to(v, 0, m) for v in accepted if v.denominator != 1 for m in ("half_up", "floor")
         }
-        if rounds_up or _NEEDED.search(lowered):
+        if _NEEDED.search(lowered) or _rounds_up(analysis, answer):
             whole |= {round_to(v, 0, "ceil") for v in accepted if v.denominator != 1 and v > 1}
         if "percent" in lowered or "%" in lowered:
             whole |= {round_to(v * 100, 0, "half_up") for v in accepted if v < 1}
@@ -464,12 +463,9 @@ class LinkageValidator:
         if value in _percents(analysis.steps[-1].text):
             readings.add(value * 100)  # "0.9332" for "So about **93.32%** score below 115."
         question = analysis.chain.question
-        rounds_up = _rounds_up(analysis, value)
-        asked = f"{question}\n{analysis.answer}"
         if (
             readings & accepted
-            # (a unit the question or the answer names: "= $0.015, i.e. 1.5 cents")
-            or any(_same_in_other_unit(v, accepted, asked, rounds_up) for v in readings)
+            or any(_same_in_other_unit(v, accepted, analysis) for v in readings)
             or any(_rounded_to_its_places(v, accepted) for v in readings)
             or _rounding_of_a_result(analysis, readings, final)
             or _written_after_equals_from(analysis, readings, final)

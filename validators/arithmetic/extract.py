@@ -536,6 +536,8 @@ _DATA_UNITS = {
     },
 }
 
+_CASED_UNITS = frozenset(u.lower() for u in _DATA_UNITS)
+
 
 def _unit_of(word: str) -> str | None:
     if word in _DATA_UNITS:
@@ -569,8 +571,10 @@ def _converts_units(text: str, ltoks: list[Tok], rtoks: list[Tok], word_after: s
     """True when the result (followed by word_after) is in a known unit other than one named
     in the expression."""
     span = text[ltoks[0].start : rtoks[0].start]
-    after = _FIRST_WORD.match(text, rtoks[-1].start + len(rtoks[-1].text))
-    target = _unit_of(after.group(1)) if after else None  # (as written: `Mb` is not `MB`)
+    target = _unit_of(word_after)
+    if word_after in _CASED_UNITS:  # read as written: `Mb` is not `MB`, `mW` not `MW`
+        after = _FIRST_WORD.match(text, rtoks[-1].start + len(rtoks[-1].text))
+        target = _unit_of(after.group(1)) if after else None
     if word_after == "in" and "f" in span:
         target = "in"  # "3 × 2 ft = 72 in" (not "= $1440 in a week")
     if target is None:

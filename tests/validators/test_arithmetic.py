@@ -537,6 +537,8 @@ def test_units_rates_and_hyphens_between_numbers(text, flagged):
         (["1 yard = 3 feet, so 3/4 yard = 3/4 × 3 = 9/4 = 2.25 feet."], False),
         (["1 yard = 3 feet, so 3/4 yard = 3/4 × 3 = 9/4 = 2.5 feet."], True),
         (["One mile is 5280 feet, so 3/4 mile = 3/4 × 5280 = 3960 feet."], False),
+        (["1/12 hour = 60 ÷ 12 = 5 minutes."], False),
+        (["1/2 hour = 60 ÷ 3 = 20 minutes."], True),  # 60 ÷ 3 is no half hour
         # a fraction built of raised and lowered digits is 3 2/4, not 3²
         (["Perimeter: 5¾ + 3½ = 5¾ + 3²⁄₄ = 9¼ in."], False),
         # coins counted and added become money; change worked out stays checked

@@ -441,7 +441,10 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         # "2/3 hour = 2/3 × 60 = 40 minutes" (a change of unit, spelled out), "E ≈ 3.98 ×
         # 10⁻¹⁹ J ≈ 2.48 eV" (the same quantity in another unit)
         converted = _scaled_copy(ltoks, rtoks) or (approx[i + 1] and bool(unit))
-        if lval != rval and converted and _unit_between(text, ltoks, rtoks, unit):
+        if lval != rval and (
+            (converted and _unit_between(text, ltoks, rtoks, unit))
+            or _a_fraction_of_a_unit(text, ltoks, lval, rval)
+        ):
             q.unread(f"{_text_of(rtoks)!r} restates it in another unit", rval)
             continue
         if lval != rval and "s " in text and _PLACE_VALUE.search(text, ltoks[0].start, end):
@@ -610,6 +613,17 @@ _FACTORS = frozenset(
     Fraction(k)
     for k in (2, 3, 4, 7, 8, 10, 12, 16, 24, 36, 52, 60, 100, 365, 1000, 1760, 3600, 5280)
 )
+
+
+def _a_fraction_of_a_unit(text: str, ltoks: list[Tok], lval: Fraction, rval: Fraction) -> bool:
+    """`1/12 hour = 60 ÷ 12`: a fraction with a unit after it, worked out in another unit by
+    the factor between them."""
+    if len(ltoks) != 3 or ltoks[1].text != "/" or not lval or not rval:
+        return False
+    if _unit_of(_word_after(text, ltoks[-1])) is None:
+        return False
+    ratio = rval / lval
+    return ratio in _FACTORS or 1 / ratio in _FACTORS
 
 
 def _scaled_copy(ltoks: list[Tok], rtoks: list[Tok]) -> bool:

@@ -182,6 +182,20 @@ def test_a_new_letter_is_a_premise_as_groebner_bases_find(monkeypatch):
     assert [_run(seed, _nonlinear_equations, 6) for seed in range(150)] == fast
 
 
+def test_linear_in_reads_what_the_derivative_says():
+    """A letter with a constant coefficient, read off the terms, as sympy's diff finds it."""
+    rng = random.Random(11)
+    eqs = [eq for seed in range(200) for eq in _nonlinear_equations(rng, 4)]
+    eqs += [to_equation(X * Y - 2 * X, X + 1, "xy - 2x = x + 1")]
+    answers = []
+    for eq in eqs:
+        for v in eq.vars:
+            slope = eq.expr.diff(v)
+            answers.append(algebra_system._linear_in(eq.expr, v))
+            assert answers[-1] == bool(slope.is_number and slope != 0), (eq.text, v)
+    assert 50 < sum(answers) < len(answers) - 50  # both answers come, often
+
+
 def test_a_new_letter_over_contradicting_equations_is_no_premise():
     x, y, s = sympy.symbols("x y s")
     system = KnownSystem()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from fractions import Fraction
 
 from validators.arithmetic.exact import (
@@ -58,7 +59,12 @@ def _declared_tolerance(claimed_text: str) -> Fraction:
         digits = text.lstrip("-").split(".")[0]
         zeros = len(digits) - len(digits.rstrip("0")) if digits.strip("0") else 0
         return Fraction(10**zeros, 2)
-    return Fraction(1, 2) / Fraction(10) ** places  # (`4.409e17`: places < 0)
+    return _half_unit(places)
+
+
+def _half_unit(places: int) -> Fraction:
+    """Half a unit in the last of `places` decimal places (`4.409e17`: places < 0)."""
+    return Fraction(1, 2) / Fraction(10) ** places
 
 
 # Units a stated result may switch to: "$1 / 2 = 50 cents", "1/2 hour = 30 minutes".
@@ -106,11 +112,28 @@ def _matches(computed: Fraction, claimed: Fraction, claimed_text: str, approxima
 _DECIMAL = re.compile(r"\d[\d,]*\.\d+")
 
 
-def _rounding_room(expression: str, rounded: set[Fraction] | None = None) -> Fraction:
+def _rounding_room(expression: str) -> Fraction:
     """The relative error the rounded decimals of an expression may carry: half a unit in the
-    last place of each (`0.333` -> 0.0005 / 0.333), times the power it is raised to; with
-    `rounded`, only the decimals of three places or more and those values count."""
-    room = Fraction(0)
+    last place of each (`0.333` -> 0.0005 / 0.333), times the power it is raised to."""
+    return sum((room for _, _, room in _decimal_rooms(expression)), Fraction(0))
+
+
+def _operands_rounding_room(expression: str, rounded: set[Fraction]) -> Fraction:
+    """_rounding_room counting only the decimals that look cut short: three places or more,
+    or a value an earlier step rounded (`rounded`)."""
+    return sum(
+        (
+            room
+            for part, value, room in _decimal_rooms(expression)
+            if decimals(part) >= 3 or value in rounded
+        ),
+        Fraction(0),
+    )
+
+
+def _decimal_rooms(expression: str) -> Iterator[tuple[str, Fraction, Fraction]]:
+    """Each non-zero decimal of an expression, its value and the relative error its last
+    place allows, times the power it is raised to."""
     parts = expression.split()  # (a claim's texts are its tokens joined by spaces)
     for k, part in enumerate(parts):
         if "." not in part or _DECIMAL.fullmatch(part) is None:
@@ -118,12 +141,9 @@ def _rounding_room(expression: str, rounded: set[Fraction] | None = None) -> Fra
         value = number_value(part)
         if not value:
             continue
-        if rounded is not None and decimals(part) < 3 and value not in rounded:
-            continue
         power = parts[k + 2] if k + 2 < len(parts) and parts[k + 1] == "^" else "1"
         times = int(power) if power.isdigit() and len(power) < 4 else 1
-        room += times * Fraction(1, 2 * 10 ** decimals(part)) / abs(value)
-    return room
+        yield part, value, times * _half_unit(decimals(part)) / abs(value)
 
 
 def _within_rounded_literals(claim: Claim) -> bool:
@@ -149,7 +169,7 @@ def _moved_by_rounding(expression: str) -> Fraction:
         moved = Fraction(0)
         for i, t in enumerate(toks):
             if t.kind == "num" and t.value is not None and "." in t.text:
-                step = Fraction(1, 2) / Fraction(10) ** decimals(t.text)
+                step = _half_unit(decimals(t.text))
                 shifted = Tok(t.kind, t.text, t.value + step, t.start)
                 moved += abs(evaluate([*toks[:i], shifted, *toks[i + 1 :]]) - base)
         return moved
@@ -162,11 +182,10 @@ def _within_rounded_operands(claim: Claim, approximate: bool, rounded: set[Fract
     step rounded 277.28… to 277.3: the result agrees within what those operands' rounding
     allows (and, said to be about the value, its own last place). Other decimals (`21 × 0.5`)
     are taken as exact."""
-    room = _rounding_room(claim.expression, rounded)
+    room = _operands_rounding_room(claim.expression, rounded)
     if not room:
         return False
-    places = decimals(claim.claimed_text.rstrip("%"))
-    written = Fraction(1, 2) / Fraction(10) ** places if approximate else 0
+    written = _half_unit(decimals(claim.claimed_text.rstrip("%"))) if approximate else 0
     return abs(claim.computed - claim.claimed) <= room * abs(claim.computed) + written
 
 

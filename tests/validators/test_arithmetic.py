@@ -462,6 +462,19 @@ def test_place_values_are_counted_not_added():
     assert report("Hint 3: 4 tens + 7 ones = 40 + 7 = 48")["first_error_step"] == 0
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["7.3 overs = 7 overs + 3 balls = 7.5 overs.", "2 dozen + 5 eggs = 29 eggs in all."],
+)
+def test_counts_of_different_things_given_in_one_of_them_are_not_a_plain_sum(text):
+    # 3 balls is half an over, a dozen twelve eggs: the text's own units, not a sum of 7 and 3
+    assert report(text)["steps"][0]["status"] == "unchecked"
+    # counts of one thing, or of several given as another, are added as written
+    assert report("5 apples + 3 apples = 9 apples.")["steps"][0]["status"] == "error"
+    assert report("5 dogs + 3 cats = 9 pets.")["steps"][0]["status"] == "error"
+    assert report("5 dogs + 3 cats = 8 pets.")["steps"][0]["status"] == "verified"
+
+
 def test_a_socratic_sub_question_marker_is_no_power():
     text = "How many eggs are left? ** She has 16 - 7 = <<16-7=9>>9 eggs left."
     assert report(text)["steps"][0]["status"] == "verified"

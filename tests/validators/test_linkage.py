@@ -973,3 +973,62 @@ def test_an_answer_with_a_compound_unit_or_about_is_linked_or_left_unjudged(answ
     assert not r["laundering"]
     codes = [f["code"] for f in r["findings"]]
     assert ("linkage.not_compared" not in codes) is bool(linked)
+
+
+@pytest.mark.parametrize(
+    "question, steps, answer, wrong",
+    [
+        (
+            "A team needs 36 off the last 24 balls. What is the required run rate?",
+            ["Required rate = 36 ÷ 4 = 9 runs per over.", "That is 36 ÷ 24 = 1.5 runs a ball."],
+            "9",
+            "8",
+        ),
+        (
+            "Find the standard error for σ = 12, n = 36.",
+            ["SE = 12/6 = 2", "df = 36 − 1 = 35"],
+            "2",
+            "3",
+        ),
+        (
+            "A shop sells 150 of its 200 units at an average cost of $53. Find the COGS.",
+            ["COGS = 150 × $53 = $7,950", "Ending inventory = 50 × $53 = $2,650"],
+            "$7,950",
+            "$7,590",
+        ),
+        (
+            "A 10-second clip is shot at 240 fps and played at 30 fps. How long does it play?",
+            [
+                "Frames: 240 × 10 = 2400.",
+                "2400 / 60 = 40 seconds.",
+                "That's 240 / 30 = 8 times slower.",
+            ],
+            "40 seconds",
+            "45 seconds",
+        ),
+    ],
+)
+def test_steps_after_the_answer_that_compute_with_other_numbers_do_not_go_on_from_it(
+    question, steps, answer, wrong
+):
+    assert not laundering(question, steps, answer)
+    assert laundering(question, steps, wrong)  # an answer no step computes still is
+
+
+def test_a_step_after_the_answer_that_takes_it_up_goes_on_from_it():
+    q = "A team needs 36 off the last 4 overs. What is the required run rate?"
+    steps = ["Required rate = 36 ÷ 4 = 9 runs per over.", "Per ball: 9 ÷ 6 = 1.5 runs."]
+    assert laundering(q, steps, "9")
+    # and so does one whose computation is not read, when it names the answer
+    steps = ["Required rate = 36 ÷ 4 = 9 runs per over.", "Over 6 balls: 9 ÷ 6 = 1.5 ≥ 1.4 ≥ 1."]
+    assert laundering(q, steps, "9")
+
+
+def test_an_answer_written_as_a_size_is_linked_as_a_pair_or_a_product():
+    q = "How large can a 3000 × 1800 pixel image be printed at 300 DPI?"
+    steps = ["Width = 3000 / 300 = 10 inches.", "Height = 1800 / 300 = 6 inches."]
+    assert not laundering(q, steps, "10 × 6 inches")  # both sides computed: a pair
+    assert laundering(q, steps, "10 × 7 inches")  # neither a pair nor a product they give
+    area = ["Width: 3000 / 300 = 10 in.", "Height: 1800 / 300 = 6 in.", "Area: 10 × 6 = 60 sq in."]
+    assert not laundering(q, area, "60")
+    assert not laundering(q, ["Print area in square inches: 12 × 5 = 60."], "10 × 6")  # a product

@@ -450,6 +450,9 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
         if lval != rval and "s " in text and _PLACE_VALUE.search(text, ltoks[0].start, end):
             q.unread(f"{_text_of(ltoks)!r} counts place values (4 tens + 7 ones)", rval)
             continue
+        if lval != rval and _mixed_counts(text, ltoks, unit):
+            q.unread(f"{_text_of(ltoks)!r} adds counts of different things", rval)
+            continue
         if lval != rval and _divides_by_scientific(ltoks):
             q.unread(f"{_text_of(ltoks)!r} divides by a number in scientific notation", rval)
             continue
@@ -604,6 +607,15 @@ def _converts_units(text: str, ltoks: list[Tok], rtoks: list[Tok], word_after: s
         # ml/hour = 2200 ml/hour")
         return bool({u for w in _UNIT_WORDS.findall(span) if (u := _unit_of(w))} - {target})
     return target not in units
+
+
+def _mixed_counts(text: str, ltoks: list[Tok], word_after: str) -> bool:
+    """A sum of counts of different things, each named, given in one of them: "8 overs + 3
+    balls = 51 balls", "2 dozen + 5 eggs = 29 eggs" (the unit is the text's own)."""
+    if not word_after.isalpha() or any(t.text not in "+-" for t in ltoks if t.kind == "op"):
+        return False
+    named = {_word_after(text, t).rstrip("s") for t in ltoks if t.kind == "num"}
+    return len(named) > 1 and "" not in named and word_after.rstrip("s") in named
 
 
 _COINS = re.compile(r"\d\s*(?:quarters?|dimes?|nickels?|pennies|penny)\b", re.I)

@@ -28,6 +28,7 @@ from validators.chain.past_the_answer import (
     computed_by_a_step,
     it_rewritten_in_other_units,
     named_with_the_questions_verb,
+    not_taken_up,
     stated_alone,
     the_asked_count,
 )
@@ -196,6 +197,13 @@ def _writes_each_part(analysis: Analysis, answer: Answer, accepted: set[Fraction
     )
 
 
+def _writes_each_side(analysis: Analysis, answer: Answer, accepted: set[Fraction]) -> bool:
+    """Whether the steps compute or state both sides of a size ("4000 × 3000" pixels)."""
+    computed = accepted | {r for q in step_quantities(analysis) for r in q.results}
+    stated = _stated_values(analysis)
+    return all(_among(v, computed, stated) for v in answer.factors)
+
+
 def _among(value: sympy.Expr, accepted: set[Fraction], stated: list[sympy.Expr]) -> bool:
     """Whether a value is one the steps derive or state (exactly, to 30 digits for radicals)."""
     if value.is_Rational and Fraction(int(value.p), int(value.q)) in accepted:
@@ -246,7 +254,7 @@ class LinkageValidator:
     """Flags laundering: an answer the steps do not derive, or a right answer over wrong steps."""
 
     name = NAME
-    version = "1.12"
+    version = "1.13"
 
     def check(self, analysis: Analysis) -> None:
         """Compare the stated answer with what the steps derive, like with like."""
@@ -289,6 +297,7 @@ class LinkageValidator:
             or rounded_to_its_figures(analysis.answer or "", value, accepted)
             or its_last_digits(value, accepted, question)
             or an_option_a_step_names(analysis, value)
+            or (bool(answer.factors) and _writes_each_side(analysis, answer, accepted))
             or (
                 _asks_several(question)
                 and (computed_by_a_step(analysis, readings) or stated_alone(analysis, readings))
@@ -298,6 +307,7 @@ class LinkageValidator:
             or an_alternative_after(analysis, readings)
             or it_rewritten_in_other_units(analysis, readings)
             or the_asked_count(analysis, readings)
+            or not_taken_up(analysis, readings)
             or any(
                 readings & rarer_conclusions(q, t, markup_chain(analysis)) for q, t in concluding
             )

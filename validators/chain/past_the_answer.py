@@ -6,7 +6,8 @@ ways a chain goes past its answer without going on from it, each read only when 
 is none of the usual conclusions: a part of a question of several parts read off or set in
 bold, a step that names the answer with the question's own verb, steps that end on another
 thing the question counts, a remark that divides the answer by a number, an alternative the
-chain weighs and does not take, and the answer's fractional part turned into seconds.
+chain weighs and does not take, the answer's fractional part turned into seconds, and steps
+that compute with other numbers only.
 """
 
 from __future__ import annotations
@@ -156,6 +157,43 @@ def a_ratio_remark(analysis: Analysis, readings: set[Fraction]) -> bool:
         and all(_DIVIDES.search(c.expression) for c in claims)
         and computed_by_a_step(analysis, readings)
     )
+
+
+def not_taken_up(analysis: Analysis, readings: set[Fraction]) -> bool:
+    """Steps after the one that computes the answer that compute another quantity, by name or
+    in a remark, with other numbers only: a second figure ("COGS = 150 × $53 = $7,950" …
+    "Ending inventory = 50 × $53 = $2,650"), a side remark ("36 ÷ 4 = 9 runs per over." "That
+    is 36 ÷ 24 = 1.5 runs a ball."). Not steps that go on from the answer (an operand of theirs,
+    or any number of a step whose computation was not read, is one of its readings), nor an
+    unnamed recomputation that replaces it ("$1200 / 6 = $200 each." "Since Brad is not
+    coming, $1200 / 5 = $240 each.")."""
+    qs = step_quantities(analysis)
+    computing = [i for i, q in enumerate(qs) if readings.intersection(q.results)]
+    if not computing:
+        return False
+    label = _label(analysis.steps[computing[-1]].text)
+    after = computing[-1] + 1
+    for step, q in zip(analysis.steps[after:], qs[after:], strict=False):
+        taken: list[Fraction] = list(q.operands) if not q.unevaluable else list(q.numbers)
+        for m in q.math_claims:
+            taken += numbers_in(m.expression)
+        if readings.intersection(taken):
+            return False
+        if q.results and not _REMARKS.match(step.text):
+            other = _label(step.text)
+            if not (label and other and other != label):
+                return False
+    return True
+
+
+# What a step computes, named before it: "COGS = …", "**Ending inventory:** …", "The center is"
+_NAMED = re.compile(r"[\W_]*(?:step\s*\d+\W*)?([A-Za-z][\w' -]{0,30}?)\**\s*(?:[:=]|\bis\b)", re.I)
+
+
+def _label(text: str) -> str:
+    """The name a step gives what it computes (lower case), or "" when it names none."""
+    m = _NAMED.match(text)
+    return m.group(1).strip().lower() if m else ""
 
 
 # "If you keep a 3-inch margin instead, you'd have 6 × 20 = 120 cloves.": another plan, weighed

@@ -54,6 +54,7 @@ _UNIT = (
 )
 _POWER = r"(?:[²³]|\^\s*\{?[23]\}?)?"
 _UNIT_AFTER = re.compile(rf"(?<=[\d}})π])\s+{_UNIT}{_POWER}(?:\s*[/·]\s*{_UNIT}{_POWER})*\s*$")
+_SIZE = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(?:×|x|\\times)\s*(\d[\d,]*(?:\.\d+)?)")
 _PLAIN_NUMBER = re.compile(
     r"\s*(-)?\s*((?:\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d\d){1,6},\d{3}|\d+)(?:\.\d+)?)\s*$"
 )  # (`1,76,400`: Indian grouping)
@@ -69,6 +70,9 @@ class Answer:
     # a compound unit or "about" came off ("29.28 m/s", "≈ 3.36 MB"): the value may be in
     # another unit or rounding than the steps', so it is linked when it matches, never refuted
     loose: bool = False
+    # the two sides of a size, "4000 × 3000" or "10 × 6.67 inches": a pair as often as a
+    # product, so either reading links it
+    factors: tuple[sympy.Expr, ...] = ()
 
     @property
     def rational(self) -> Fraction | None:
@@ -232,4 +236,10 @@ def parse_answer(raw: str | None) -> Answer | None:
         return Answer("text")
     if value.free_symbols:
         return Answer("expression", (value,))
-    return Answer("number", (value,), percent, loose)
+    size = _SIZE.fullmatch(text)
+    factors = (
+        tuple(sympy.Rational(*decimal_ratio(g.replace(",", ""))) for g in size.groups())
+        if size
+        else ()
+    )
+    return Answer("number", (value,), percent, loose, factors)

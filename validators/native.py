@@ -38,6 +38,7 @@ COMPILED = (
     "validators/arithmetic/locale.py",
     "validators/arithmetic/mathclaims.py",
     "validators/arithmetic/tokens.py",
+    "validators/arithmetic/units.py",
     "validators/arithmetic/validator.py",
     "validators/chain/conclusions.py",
     "validators/chain/grounding.py",

@@ -163,7 +163,7 @@ def test_whole_pipeline_reports_the_algebra_error():
     assert r["verdict"] == "unfaithful"
     assert r["first_error_step"] == 1
     assert any(f["code"] == "algebra.not_implied" for f in r["steps"][1]["findings"])
-    assert r["validators"]["algebra"] == "1.11"
+    assert r["validators"]["algebra"] == "1.12"
 
 
 def test_two_variable_system():
@@ -774,3 +774,12 @@ def test_a_function_name_after_a_coefficient_is_no_word_that_ends_the_equation()
         {"question": q, "reasoning": [q, "$z = 2\\,\\text{cis}\\,\\frac{\\pi}{4}$ is a root."]}
     )
     assert r["first_error_step"] is None, r
+
+
+def test_a_formula_whose_left_operand_is_before_an_ellipsis_is_not_read():
+    # "(n-1) + ... + 1" is a sum with a gap; "+ 1 = n(n-1)/2" is no equation of its own
+    q = "How many comparisons for n = 50?"
+    assert errors(algebra_report(q, ["(n-1) + ... + 1 = n(n-1)/2 = 1225."])) == []
+    assert errors(algebra_report(q, ["1 + 2 + ... + n = n(n+1)/2."])) == []
+    # the same value, stated whole, is still judged
+    assert errors(algebra_report(q, ["n(n-1)/2 = 1226."]))

@@ -583,3 +583,18 @@ def test_scientific_results_are_read_without_an_internal_error(step):
     r = validate({"question": step, "reasoning": [step]})
     assert not [f for f in r["findings"] if "could not check" in f["message"]], r["findings"]
     assert r["steps"][0]["status"] != "error"
+
+
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("sqrt(289) = 17", "verified"),  # the root, written in ASCII
+        ("sqrt(289) = 18", "error"),
+        ("d = sqrt(8^2 + 15^2) = sqrt(289) = 17 m", "verified"),
+        ("P = (364/365)⋯(343/365) ≈ 0.4927.", "unchecked"),  # a product with a midline ellipsis
+        ("log_100(10^8) = 4.", "unchecked"),  # a logarithm's base, not a factor 100
+        ("log_2(8) = 3, so 2 + 3 = 6.", "error"),
+    ],
+)
+def test_ascii_roots_ellipses_and_subscripts(text, status):
+    assert report(text)["steps"][0]["status"] == status

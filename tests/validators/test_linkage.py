@@ -1032,3 +1032,48 @@ def test_an_answer_written_as_a_size_is_linked_as_a_pair_or_a_product():
     area = ["Width: 3000 / 300 = 10 in.", "Height: 1800 / 300 = 6 in.", "Area: 10 × 6 = 60 sq in."]
     assert not laundering(q, area, "60")
     assert not laundering(q, ["Print area in square inches: 12 × 5 = 60."], "10 × 6")  # a product
+
+
+@pytest.mark.parametrize(
+    "question, steps, answer, wrong",
+    [
+        (  # the answer in bytes, then in KiB or MiB: the same value written another way
+            "Depth 10,000 with 64-byte frames: how much stack?",
+            ["10,000 × 64 = 640,000 bytes.", "That is 640,000 / 1024 = 625 KiB."],
+            "640,000 bytes",
+            "64,000 bytes",
+        ),
+        (
+            "How much memory does a 1920 × 1080 RGB image need?",
+            [
+                "Bytes: 1920 × 1080 × 3 = 6,220,800.",
+                "In MiB: 6,220,800 / 1,048,576 ≈ 5.93 MiB.",
+                "So about 6.2 MB (≈ 5.93 MiB).",
+            ],
+            "6,220,800 bytes",
+            "6,220,000 bytes",
+        ),
+        (  # the step names what the question asks; the next one something it does not
+            "What does a £5 bet at 23/1 return?",
+            ["Return = £5 × 24 = £120.", "Profit = £120 − £5 = £115."],
+            "£120",
+            "£125",
+        ),
+    ],
+)
+def test_an_answer_restated_in_another_unit_or_named_as_asked(question, steps, answer, wrong):
+    assert not laundering(question, steps, answer)
+    assert laundering(question, steps, wrong)
+
+
+def test_steps_that_go_on_to_what_the_question_asks_still_go_on_from_the_answer():
+    # "$50 a week" then "× 12 = $600 a year": the same unit, a new quantity
+    q = "Tom saves $50 a week for a year of 12 four-week months. How much does he save a year?"
+    assert laundering(
+        q, ["5 × 10 = 50 dollars a week.", "50 × 4 × 12 = 2400 dollars a year."], "50"
+    )
+    # the later step names what the asking sentence asks ("now"), so the answer is not it
+    q = "In 3 years Jayden will be half of Ernesto's age. Ernesto is 11. How old is Jayden now?"
+    steps = ["Ernesto = 11 + 3 = 14", "Jayden = 14/2 = 7 in 3 years", "Now = 7 - 3 = 4"]
+    assert laundering(q, steps, "7")
+    assert not laundering(q, steps, "4")

@@ -762,7 +762,7 @@ class AlgebraValidator:
     """sympy: each equation in a variable must follow from the question and earlier steps."""
 
     name = NAME
-    version = "1.11"
+    version = "1.12"
 
     def check(self, analysis: Analysis) -> None:
         """Judge every equation in a variable, in order; stop when the budget expires."""

@@ -229,9 +229,11 @@ _DIGIT_SPACE = frozenset(f"{d} " for d in "0123456789")
 def _unclear_start(text: str, first: Tok) -> bool:
     """The run begins inside a garbled numeral: "14, 400 / 80", "13,2000 / 60", "+ . 84 +";
     or after a factor a space cut off ("1/2 (16 + 10) = 13"), or inside a function's argument
-    ("unit digit of 7 ^ 2 = 9")."""
-    if text[max(0, first.start - 5) : first.start].rstrip(" ").endswith(("...", "…")):
+    ("unit digit of 7 ^ 2 = 9") or a subscript ("log_100(10^8) = 4")."""
+    if text[max(0, first.start - 5) : first.start].rstrip(" ").endswith(("...", "…", "⋯")):
         return True  # "(364/365)...(343/365)": the last factor of a product written with dots
+    if text[first.start - 1 : first.start] == "_":
+        return True  # "log_100(10^8) = 4": a subscript (a base, an index), not a factor
     if first.kind == "(":
         return text[max(0, first.start - 4) : first.start].rstrip(" ")[-1:].isdigit()
     if first.kind != "num":
@@ -464,7 +466,7 @@ def _mixed_with_a_hyphen(
     return False
 
 
-_CUT_SHORT_THEN_GOES_ON = re.compile(r"(?:\.\.\.|…)\s*[×x*/÷+−-]\s*[\d(]")
+_CUT_SHORT_THEN_GOES_ON = re.compile(r"(?:\.\.\.|…|⋯)\s*[×x*/÷+−-]\s*[\d(]")
 _PLACE_VALUE = re.compile(r"\d\s+(?:ones|tens|hundreds|thousands|tenths|hundredths)\b")
 
 

@@ -102,8 +102,8 @@ MAX_PHRASE_WORDS = 6
 _OPERATOR_CHARS = r"+\-*/=^(×÷"
 _PROSE_WORD = (
     # (the case-insensitive words are tried only at a letter one of them starts with: the
-    # first character class fails fast on the other words)
-    r"(?!(?=[aAhHnNqQrRtT])"
+    # first character class fails fast on the other words; `sqrt(` is the root, in ASCII)
+    r"(?!sqrt\()(?!(?=[aAhHnNqQrRtT])"
     rf"(?i:{'|'.join(sorted({*_FRACTION_WORDS, *_ROUND_WORDS}))})(?![A-Za-z]|[-'’][A-Za-z]))"
     r"(?>[A-Za-z]{2,}(?:[-'’][A-Za-z]+)*|[A-Za-z](?:[-'’][A-Za-z]+)+"
     # a single letter other than x, with no operator within three characters either side
@@ -153,6 +153,10 @@ def _lex(text: str) -> list[Tok]:
             if len(s) == 1:
                 last_kind = "var" if _beside_operator(text, start, pos, s) else "word"
                 append(_new(Tok, (last_kind, s, None, start)))
+                quiet = False
+            elif s == "sqrt" and text[pos : pos + 1] == "(":
+                append(_new(Tok, ("op", "√", None, start)))  # "sqrt(289)": the root, in ASCII
+                last_kind = "op"
                 quiet = False
             else:
                 # "6/is": the word after a slash is a rate's unit, skipped with it (_normalise)
@@ -404,6 +408,7 @@ _VALUE_KINDS = ("num", ")")
 _PLAIN_EXCLUDED = sorted(_RULE_WORDS - {"x"} | {"and"})
 _PLAIN_WORD = (
     # (the case-insensitive words tried only at a letter one of them starts with, as above)
+    r"(?!sqrt\()"
     rf"(?!(?=[{''.join(sorted({c for w in _PLAIN_EXCLUDED for c in w[0] + w[0].upper()}))}])"
     rf"(?i:{'|'.join(_PLAIN_EXCLUDED)})(?![A-Za-z]|[-'’][A-Za-z]))"
     r"[A-Za-z]{2,}(?:[-'’][A-Za-z]+)*"

@@ -77,6 +77,11 @@ _DATA_UNITS = {
 _CASED_UNITS = frozenset(u.lower() for u in _DATA_UNITS)
 
 
+def unit_in_any_case(word: str) -> str | None:
+    """unit_of, with data and SI units known in lower case too (a claim's `unit_after`: `kib`)."""
+    return unit_of(word) or (word.lower() if word.lower() in _CASED_UNITS else None)
+
+
 def unit_of(word: str) -> str | None:
     """The known unit a word names ("minutes" -> "min", "MB"), or None."""
     if word in _DATA_UNITS:

@@ -234,7 +234,7 @@ def holds(claim: Claim, step_text: str = "", rounded: set[Fraction] | None = Non
     (`rounded`: values earlier steps rounded, which the claim may use as operands)."""
     text = claim.claimed_text.rstrip("%")
     # "8.333...": a repeating decimal, cut
-    approximate = claim.approximate or claim.after.startswith(("...", "…"))
+    approximate = claim.approximate or claim.after.startswith(("...", "…", "⋯"))
     if _matches(claim.computed, claim.claimed, text, approximate):
         return True
     sci = _TIMES_POWER_OF_TEN.fullmatch(text) if "10 ^" in text else None
@@ -276,7 +276,7 @@ class ArithmeticValidator:
     """Checks `expression = result` claims with exact rational arithmetic."""
 
     name = NAME
-    version = "1.16"
+    version = "1.17"
 
     def check(self, analysis: Analysis) -> None:
         """Mark each stated computation as holding or wrong; record results for later validators."""

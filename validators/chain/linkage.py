@@ -27,6 +27,7 @@ from validators.chain.past_the_answer import (
     an_alternative_after,
     computed_by_a_step,
     it_rewritten_in_other_units,
+    named_as_asked,
     named_with_the_questions_verb,
     not_taken_up,
     stated_alone,
@@ -254,7 +255,7 @@ class LinkageValidator:
     """Flags laundering: an answer the steps do not derive, or a right answer over wrong steps."""
 
     name = NAME
-    version = "1.13"
+    version = "1.14"
 
     def check(self, analysis: Analysis) -> None:
         """Compare the stated answer with what the steps derive, like with like."""
@@ -308,6 +309,7 @@ class LinkageValidator:
             or it_rewritten_in_other_units(analysis, readings)
             or the_asked_count(analysis, readings)
             or not_taken_up(analysis, readings)
+            or named_as_asked(analysis, readings)
             or any(
                 readings & rarer_conclusions(q, t, markup_chain(analysis)) for q, t in concluding
             )

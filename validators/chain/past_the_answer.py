@@ -6,8 +6,9 @@ ways a chain goes past its answer without going on from it, each read only when 
 is none of the usual conclusions: a part of a question of several parts read off or set in
 bold, a step that names the answer with the question's own verb, steps that end on another
 thing the question counts, a remark that divides the answer by a number, an alternative the
-chain weighs and does not take, the answer's fractional part turned into seconds, and steps
-that compute with other numbers only.
+chain weighs and does not take, the answer's fractional part turned into seconds, steps
+that compute another quantity with other numbers only, and a step that names the answer with
+the question's word before steps that name others.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import os
 import re
 from fractions import Fraction
 
-from validators.arithmetic.extract import numbers_in
+from validators.arithmetic.extract import Claim, numbers_in
+from validators.arithmetic.units import unit_in_any_case
 from validators.arithmetic.validator import step_quantities
 from validators.chain.conclusions import emphasised
 from validators.types import Analysis
@@ -186,8 +188,52 @@ def not_taken_up(analysis: Analysis, readings: set[Fraction]) -> bool:
     return True
 
 
+def named_as_asked(analysis: Analysis, readings: set[Fraction]) -> bool:
+    """The step that computes the answer names it with a word of the question's asking sentence,
+    and the steps after it name quantities that sentence does not ask for ("What does a £5 bet
+    at 23/1 return?" … "Return = £5 × 24 = £120." "Profit = £120 − £5 = £115."): it answers
+    the question; the rest goes past it. ("How old is Jayden now?" … "Jayden = 14/2 = 7 in 3
+    years." "Now = 7 − 3 = 4": the later step names what is asked.)"""
+    qs = step_quantities(analysis)
+    computing = [i for i, q in enumerate(qs) if readings.intersection(q.results)]
+    if not computing:
+        return False
+    # the question's asking sentence (its last), which names what is asked and nothing after
+    asking = re.split(r"(?<=[.!?])\s+", (analysis.chain.question or "").strip())[-1]
+
+    def asked(phrase: str) -> bool:
+        return re.search(rf"\b{re.escape(phrase)}\b", asking, re.I) is not None
+
+    label = _label(analysis.steps[computing[-1]].text)
+    if len(label) < 3 or not asked(label):
+        return False
+    after = computing[-1] + 1
+    others = [
+        _label(s.text)
+        for s, q in zip(analysis.steps[after:], qs[after:], strict=False)
+        if q.results
+    ]
+    # (a word of another label in the asking sentence may name what is asked: "What is the
+    # average daily deficit?" … "Deficit: … = 900 kcal." "Average per day: 900 ÷ 7 ≈ 128.6")
+    return all(
+        other and other != label and not any(asked(w) for w in _words(other)) for other in others
+    )
+
+
+_FILLERS = frozenset(["the", "and", "per", "for", "its", "his", "her", "their", "our", "your"])
+
+
+def _words(label: str) -> list[str]:
+    """A label's words that may name a quantity (three letters or more, no fillers)."""
+    return [w for w in re.split(r"[\s-]+", label) if len(w) >= 3 and w not in _FILLERS]
+
+
 # What a step computes, named before it: "COGS = …", "**Ending inventory:** …", "The center is"
-_NAMED = re.compile(r"[\W_]*(?:step\s*\d+\W*)?([A-Za-z][\w' -]{0,30}?)\**\s*(?:[:=]|\bis\b)", re.I)
+_NAMED = re.compile(
+    r"[\W_]*(?:step\s*\d+\W*)?(?:(?:so|then|thus|hence|therefore|and)\s+)?"
+    r"([A-Za-z][A-Za-z' -]{0,30}?)\**\s*(?:[:=]|\bis\b(?=\s*[$£€₹(\d]))",
+    re.I,
+)
 
 
 def _label(text: str) -> str:
@@ -220,7 +266,9 @@ _TIMES = ("second", "minute", "hour", "day", "week", "month", "year")
 _SHORT_UNITS = ("s", "min", "h", "hr", "ms", "km", "m", "cm", "mm", "g", "kg", "mg", "l", "ml")
 _UNITS_OF_MEASURE = frozenset([*_TIMES, *(t + "s" for t in _TIMES), *_SHORT_UNITS])
 # The factors between common units (minutes and seconds, days and hours, metres and km, …)
-_UNIT_FACTORS = tuple(Fraction(k) for k in (7, 12, 24, 60, 100, 365, 1000, 1024, 3600, 10**6))
+_UNIT_FACTORS = tuple(
+    Fraction(k) for k in (7, 12, 24, 60, 100, 365, 1000, 1024, 3600, 10**6, 1024**2, 10**9, 1024**3)
+)
 
 
 def it_rewritten_in_other_units(analysis: Analysis, readings: set[Fraction]) -> bool:
@@ -235,11 +283,14 @@ def it_rewritten_in_other_units(analysis: Analysis, readings: set[Fraction]) -> 
     parts = {v - (v.numerator // v.denominator) for v in readings if v.denominator != 1}
     rewrites = [sorted([p, Fraction(60)]) for p in parts]
     after = qs[computing[-1] + 1 :]
-    if (
-        len(after) == 1
-        and _RESTATES.match(analysis.steps[-1].text)
-        and after[0].claims
-        and all(c.unit_after in _UNITS_OF_MEASURE for c in after[0].claims)
+    # (a closing line that only restates, "The nodes use 1.6 MB (≈ 1.53 MiB).", computes nothing)
+    working = [i for i, q in enumerate(after, computing[-1] + 1) if q.claims]
+    if len(working) == 1 and (
+        (
+            _RESTATES.match(analysis.steps[working[0]].text)
+            and all(c.unit_after in _UNITS_OF_MEASURE for c in qs[working[0]].claims)
+        )
+        or _in_another_unit(analysis, qs[working[0]].claims, qs[computing[-1]].claims, readings)
     ):
         rewrites += [sorted([v, k]) for v in readings for k in _UNIT_FACTORS]
     operands = [
@@ -251,3 +302,22 @@ def it_rewritten_in_other_units(analysis: Analysis, readings: set[Fraction]) -> 
         )
     ]
     return bool(operands) and all(o in rewrites for o in operands)
+
+
+_UNIT_AFTER_NUMBER = re.compile(r"\d[\d,.]*\s*([A-Za-z]+)")
+
+
+def _in_another_unit(
+    analysis: Analysis, claims: list[Claim], answering: list[Claim], readings: set[Fraction]
+) -> bool:
+    """Whether each claim gives its result in a known unit that the answer's is not ("640,000
+    bytes" … "640,000 / 1024 = 625 KiB"; not "$50 a week" … "50 × 12 = $600 a year"); the
+    answer's unit is the one after it in the step that computes it, or in the answer."""
+    given = {unit_in_any_case(c.unit_after) for c in answering if c.claimed in readings}
+    if None in given and (m := _UNIT_AFTER_NUMBER.search(analysis.answer or "")):
+        given = {unit_in_any_case(m.group(1))}
+    return (
+        bool(given)
+        and None not in given
+        and all(unit_in_any_case(c.unit_after) not in (None, *given) for c in claims)
+    )

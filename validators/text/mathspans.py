@@ -187,6 +187,8 @@ def _safe_run(run: Run) -> bool:
     toks, before = run.toks, run.before
     if not any(t.kind == "EQ" for t in toks) or any(t.kind in _NOT_ALGEBRA for t in toks):
         return False
+    if toks[0].kind == "OP" and toks[0].val not in ("-", "−"):
+        return False  # "(n-1) + ... + 1 = n(n-1)/2": the left operand is before the gap
     for side in (before, run.after):
         if side is not None and side.kind == "WORD" and side.val in MATH_WORDS:
             return False
@@ -243,7 +245,9 @@ def _show(text: str, toks: list[Tok]) -> str:
 
 
 # "k = 1, 2, \ldots, 6", "x = 1, (−1 + i√3)/2": the first of a list of values, not an equation
-_LIST_GOES_ON = re.compile(r"\s*(?:\(\s*)?(?:[-−]\s*)?(?:\d|\\[lc]?dots\b|\.\.\.|…|\\[dt]?frac\b)")
+_LIST_GOES_ON = re.compile(
+    r"\s*(?:\(\s*)?(?:[-−]\s*)?(?:\d|\\[lc]?dots\b|\.\.\.|…|⋯|\\[dt]?frac\b)"
+)
 
 
 def _lists_values(text: str, whole: Run) -> bool:

@@ -53,7 +53,7 @@ _CHARS.update(dict.fromkeys("!|'′°%∞∛∜±∓–", "POISON"))
 _CURRENCY = "$€£¥₹"
 _SUPERSCRIPTS = frozenset("⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺")
 # Punctuation that ends a formula; any other unknown character makes its formula unsafe.
-_PUNCTUATION = set(',;:?."“”‘’`#@*…()[]{}\n\t')
+_PUNCTUATION = set(',;:?."“”‘’`#@*…⋯()[]{}\n\t')
 _FRAC = {"frac", "dfrac", "tfrac", "cfrac"}
 _IGNORED = _names("left right big Big bigg Bigg bigl bigr Bigl Bigr displaystyle textstyle")
 _IGNORED |= {",", ";", ":", "!", " ", "$"}

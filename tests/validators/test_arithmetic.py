@@ -598,3 +598,10 @@ def test_scientific_results_are_read_without_an_internal_error(step):
 )
 def test_ascii_roots_ellipses_and_subscripts(text, status):
     assert report(text)["steps"][0]["status"] == status
+
+
+def test_a_chains_first_quantity_computed_again_and_given_in_another_unit():
+    # in cricket 7.4 overs is 7 overs and 4 balls: a change of unit, not a wrong sum
+    assert report("46 balls = 7 × 6 + 4 = 7.4 overs.")["steps"][0]["status"] == "unchecked"
+    assert report("46 balls = 7 × 6 + 4 = 47 balls.")["steps"][0]["status"] == "error"
+    assert report("3 feet = 3 × 12 = 38 inches.")["steps"][0]["status"] == "error"

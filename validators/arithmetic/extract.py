@@ -24,6 +24,7 @@ from validators.arithmetic.units import (
     a_fraction_of_a_unit,
     a_unit_replaced,
     converts_units,
+    given_in_another_unit,
     mixed_counts,
     restated_term_by_term,
     scaled_copy,
@@ -412,6 +413,17 @@ def _claims_of_run(run: list[Tok], text: str, approximate: bool, q: StepQuantiti
             continue
         if lval != rval and "s " in text and _PLACE_VALUE.search(text, ltoks[0].start, end):
             q.unread(f"{_text_of(ltoks)!r} counts place values (4 tens + 7 ones)", rval)
+            continue
+        if (
+            lval != rval
+            and i
+            and parsed[0] is not None
+            and given_in_another_unit(text, parsed[0], lval, unit)
+        ):
+            # "46 balls = 7 × 6 + 4 = 7.4 overs": the chain's given quantity, in the text's units
+            q.unread(
+                f"{_text_of(rtoks)!r} restates the chain's first quantity in another unit", rval
+            )
             continue
         if lval != rval and mixed_counts(text, ltoks, unit):
             q.unread(f"{_text_of(ltoks)!r} adds counts of different things", rval)

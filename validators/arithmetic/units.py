@@ -165,6 +165,22 @@ _FACTORS = frozenset(
 )
 
 
+def given_in_another_unit(
+    text: str, first: tuple[list[Tok], Fraction], value: Fraction, unit: str
+) -> bool:
+    """A chain that opens with a quantity in one unit, computes that value again, and gives it
+    in another unit word ("46 balls = 7 × 6 + 4 = 7.4 overs": a change of unit, not a sum)."""
+    toks, given = first
+    before = word_after(text, toks[-1])
+    return (
+        len(toks) == 1
+        and given == value
+        and before.isalpha()
+        and unit.isalpha()
+        and before.rstrip("s") != unit.rstrip("s")
+    )
+
+
 def a_fraction_of_a_unit(text: str, ltoks: list[Tok], lval: Fraction, rval: Fraction) -> bool:
     """`1/12 hour = 60 ÷ 12`: a fraction with a unit after it, worked out in another unit by
     the factor between them."""

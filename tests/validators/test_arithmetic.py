@@ -600,6 +600,19 @@ def test_ascii_roots_ellipses_and_subscripts(text, status):
     assert report(text)["steps"][0]["status"] == status
 
 
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("Back bearing = 65° + 180° = 245°.", "verified"),  # the degree sign is the unit
+        ("Back bearing = 65° + 180° = 235°.", "error"),
+        ("sin B = 10 sin 30° / 5 = 5/5 = 1", "verified"),  # a function's argument: not 30 / 5
+        ("cos(60°) / 2 = 0.25", "unchecked"),
+    ],
+)
+def test_degrees_are_a_unit_but_not_a_functions_value(text, status):
+    assert report(text)["steps"][0]["status"] == status
+
+
 def test_a_chains_first_quantity_computed_again_and_given_in_another_unit():
     # in cricket 7.4 overs is 7 overs and 4 balls: a change of unit, not a wrong sum
     assert report("46 balls = 7 × 6 + 4 = 7.4 overs.")["steps"][0]["status"] == "unchecked"

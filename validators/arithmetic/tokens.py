@@ -236,6 +236,8 @@ def _lex(text: str) -> list[Tok]:
             last_kind = "(" if kind == "lp" else ")"
             append(_new(Tok, (last_kind, s, None, start)))
             quiet = False
+        elif kind == "other" and s == "°" and last_kind == "num" and not _an_angles_function(raw):
+            continue  # "65° + 180° = 245°": the degree sign is the number's unit
         else:
             if kind == "lead0" and last_kind == "num":
                 mergeable = True
@@ -244,6 +246,18 @@ def _lex(text: str) -> list[Tok]:
             quiet = kind in _QUIET_KINDS
         last_text = s
     return _merge_mixed_numbers(raw, text) if mergeable else raw
+
+
+_TRIG_WORDS = frozenset(["sin", "cos", "tan", "cot", "sec", "csc", "arcsin", "arccos", "arctan"])
+
+
+def _an_angles_function(raw: list[Tok]) -> bool:
+    """Whether the number just lexed is a trigonometric function's argument (`sin 30°`,
+    `cos(60°)`): its degree sign ends the run, as the function's value is not read."""
+    before = [t for t in raw[-3:-1] if t.kind != "("]
+    if not before or before[-1].kind not in ("word", "prose"):
+        return False
+    return before[-1].text.rsplit(None, 1)[-1].lower() in _TRIG_WORDS  # (prose: words run)
 
 
 def _hyphenated(text: str, start: int, end: int) -> bool:

@@ -17,7 +17,7 @@ import os
 import re
 from fractions import Fraction
 
-from validators.arithmetic.extract import Claim, numbers_in
+from validators.arithmetic.extract import Claim, StepQuantities, numbers_in
 from validators.arithmetic.units import unit_in_any_case
 from validators.arithmetic.validator import step_quantities
 from validators.chain.conclusions import emphasised
@@ -161,6 +161,12 @@ def a_ratio_remark(analysis: Analysis, readings: set[Fraction]) -> bool:
     )
 
 
+def _last_computing(qs: list[StepQuantities], readings: set[Fraction]) -> int | None:
+    """The last step that states one of the answer's readings as a result, or None."""
+    computing = [i for i, q in enumerate(qs) if readings.intersection(q.results)]
+    return computing[-1] if computing else None
+
+
 def not_taken_up(analysis: Analysis, readings: set[Fraction]) -> bool:
     """Steps after the one that computes the answer that compute another quantity, by name or
     in a remark, with other numbers only: a second figure ("COGS = 150 × $53 = $7,950" …
@@ -170,12 +176,11 @@ def not_taken_up(analysis: Analysis, readings: set[Fraction]) -> bool:
     unnamed recomputation that replaces it ("$1200 / 6 = $200 each." "Since Brad is not
     coming, $1200 / 5 = $240 each.")."""
     qs = step_quantities(analysis)
-    computing = [i for i, q in enumerate(qs) if readings.intersection(q.results)]
-    if not computing:
+    at = _last_computing(qs, readings)
+    if at is None:
         return False
-    label = _label(analysis.steps[computing[-1]].text)
-    after = computing[-1] + 1
-    for step, q in zip(analysis.steps[after:], qs[after:], strict=False):
+    label = _label(analysis.steps[at].text)
+    for step, q in zip(analysis.steps[at + 1 :], qs[at + 1 :], strict=False):
         taken: list[Fraction] = list(q.operands) if not q.unevaluable else list(q.numbers)
         for m in q.math_claims:
             taken += numbers_in(m.expression)
@@ -195,8 +200,8 @@ def named_as_asked(analysis: Analysis, readings: set[Fraction]) -> bool:
     the question; the rest goes past it. ("How old is Jayden now?" … "Jayden = 14/2 = 7 in 3
     years." "Now = 7 − 3 = 4": the later step names what is asked.)"""
     qs = step_quantities(analysis)
-    computing = [i for i, q in enumerate(qs) if readings.intersection(q.results)]
-    if not computing:
+    at = _last_computing(qs, readings)
+    if at is None:
         return False
     # the question's asking sentence (its last), which names what is asked and nothing after
     asking = re.split(r"(?<=[.!?])\s+", (analysis.chain.question or "").strip())[-1]
@@ -204,13 +209,12 @@ def named_as_asked(analysis: Analysis, readings: set[Fraction]) -> bool:
     def asked(phrase: str) -> bool:
         return re.search(rf"\b{re.escape(phrase)}\b", asking, re.I) is not None
 
-    label = _label(analysis.steps[computing[-1]].text)
+    label = _label(analysis.steps[at].text)
     if len(label) < 3 or not asked(label):
         return False
-    after = computing[-1] + 1
     others = [
         _label(s.text)
-        for s, q in zip(analysis.steps[after:], qs[after:], strict=False)
+        for s, q in zip(analysis.steps[at + 1 :], qs[at + 1 :], strict=False)
         if q.results
     ]
     # (a word of another label in the asking sentence may name what is asked: "What is the
@@ -277,20 +281,20 @@ def it_rewritten_in_other_units(analysis: Analysis, readings: set[Fraction]) -> 
     whole of it ("t = 828 / 3 = 276 s." "That is 276 / 60 = 4.6 minutes."): the same value,
     written another way. (Steps that go on multiplying it by 12 or 60 go on from it.)"""
     qs = step_quantities(analysis)
-    computing = [i for i, q in enumerate(qs) if readings.intersection(q.results)]
-    if not computing:
+    at = _last_computing(qs, readings)
+    if at is None:
         return False
     parts = {v - (v.numerator // v.denominator) for v in readings if v.denominator != 1}
     rewrites = [sorted([p, Fraction(60)]) for p in parts]
-    after = qs[computing[-1] + 1 :]
+    after = qs[at + 1 :]
     # (a closing line that only restates, "The nodes use 1.6 MB (≈ 1.53 MiB).", computes nothing)
-    working = [i for i, q in enumerate(after, computing[-1] + 1) if q.claims]
+    working = [i for i, q in enumerate(after, at + 1) if q.claims]
     if len(working) == 1 and (
         (
             _RESTATES.match(analysis.steps[working[0]].text)
             and all(c.unit_after in _UNITS_OF_MEASURE for c in qs[working[0]].claims)
         )
-        or _in_another_unit(analysis, qs[working[0]].claims, qs[computing[-1]].claims, readings)
+        or _in_another_unit(analysis, qs[working[0]].claims, qs[at].claims, readings)
     ):
         rewrites += [sorted([v, k]) for v in readings for k in _UNIT_FACTORS]
     operands = [

@@ -618,3 +618,17 @@ def test_a_chains_first_quantity_computed_again_and_given_in_another_unit():
     assert report("46 balls = 7 × 6 + 4 = 7.4 overs.")["steps"][0]["status"] == "unchecked"
     assert report("46 balls = 7 × 6 + 4 = 47 balls.")["steps"][0]["status"] == "error"
     assert report("3 feet = 3 × 12 = 38 inches.")["steps"][0]["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    "text, status",
+    [
+        ("d = 2 × 10⁻³ mm = 2 × 10⁻⁶ m", "unchecked"),  # mm to m, after raised digits
+        ("2 × 50 cm = 1 m", "unchecked"),
+        ("2 × 10⁻³ mm = 3 × 10⁻³ mm", "error"),
+        ("2 × 50 cm = 110 cm", "error"),
+        ("The speed is 1.5 km/0.75 hour = 2 kilometers per hour.", "verified"),
+    ],
+)
+def test_metric_lengths_are_units_a_result_may_change_to(text, status):
+    assert report(text)["steps"][0]["status"] == status

@@ -30,6 +30,13 @@ _KNOWN_UNITS = {
     "meter": "m",
     "centimeter": "cm",
     "kilometer": "km",
+    "millimeter": "mm",
+    # metric lengths' symbols, as a result's unit ("2 × 10⁻³ mm = 2 × 10⁻⁶ m", "2 × 50 cm = 1 m")
+    "m": "m",
+    "cm": "cm",
+    "mm": "mm",
+    "km": "km",
+    "nm": "nm",
     "ounce": "oz",
     "pound": "lb",
     "gram": "g",
@@ -59,7 +66,9 @@ _KNOWN_UNITS = {
 _WORDS = re.compile(r"[A-Za-z]+")
 _UNIT_WORDS = re.compile(r"(?<![/A-Za-z])[A-Za-z]+")
 # (the unit of an area or volume is its length's: "= 0.25 sq ft")
-_FIRST_WORD = re.compile(r"\s*%?\s*(?:(?:sq|square|cu|cubic)\.?\s+(?=[a-z]))?([A-Za-z]+)")
+_FIRST_WORD = re.compile(
+    r"[⁰¹²³⁴⁵⁶⁷⁸⁹⁻⁺]*\s*%?\s*(?:(?:sq|square|cu|cubic)\.?\s+(?=[a-z]))?([A-Za-z]+)"
+)
 
 _INCHES = re.compile(r"\d\s?in\b")  # "8 in": "in" is a unit only right after a number
 

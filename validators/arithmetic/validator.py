@@ -276,7 +276,7 @@ class ArithmeticValidator:
     """Checks `expression = result` claims with exact rational arithmetic."""
 
     name = NAME
-    version = "1.19"
+    version = "1.20"
 
     def check(self, analysis: Analysis) -> None:
         """Mark each stated computation as holding or wrong; record results for later validators."""
